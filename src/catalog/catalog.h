@@ -1,0 +1,72 @@
+// The catalog: owns the dataset manifests (in the primary bucket under
+// _catalog/datasets/) and keeps an in-memory copy of them.
+//
+// Thread-safe. Writers are serialised in-process by a mutex and across
+// processes (a CLI ingest beside a running server) by flock on
+// _catalog/.lock; readers notice changes another process made by the
+// directory's mtime and reload. Generation() changes whenever the set of
+// manifests may have changed, so the SQL engine knows when to rebuild views.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "catalog/manifest.h"
+#include "storage/bucket_registry.h"
+
+namespace lakehouse::catalog {
+
+struct MetadataPatch {
+  std::optional<std::string> description;
+  std::optional<std::string> owner;
+  std::optional<Sensitivity> sensitivity;
+  std::optional<std::vector<std::string>> tags;
+  std::optional<int64_t> expected_update_interval_s;
+  std::optional<std::string> refresh_policy;
+  std::map<std::string, Sensitivity> column_sensitivity;
+};
+
+class Catalog {
+ public:
+  explicit Catalog(storage::BucketRegistry& buckets);
+
+  Result<Manifest> Get(const std::string& name) const;
+  std::vector<Manifest> List() const;  // sorted by name
+
+  // Read-modify-write of one manifest under the write lock. `mutate` gets the
+  // stored manifest (nullopt when the dataset is new) and returns the one to
+  // store, or a Status to abort without any change. It may move staged files
+  // into the bucket; the manifest is written after it returns.
+  using Mutation = std::function<Result<Manifest>(std::optional<Manifest> existing)>;
+  Result<Manifest> Mutate(const std::string& name, const Mutation& mutate);
+
+  Result<Manifest> PatchMetadata(const std::string& name, const MetadataPatch& patch);
+
+  // Removes the manifest first (the dataset disappears atomically), then the
+  // data files of every version. Returns how many files were deleted.
+  Result<int> Delete(const std::string& name);
+
+  uint64_t Generation() const;
+
+ private:
+  std::string ManifestKey(const std::string& name) const;
+  void ReloadIfChanged() const;
+  void ReloadLocked() const;  // requires cache_mutex_ held exclusively
+
+  storage::BucketRegistry& buckets_;
+  std::shared_ptr<storage::ObjectStore> primary_;
+  std::mutex write_mutex_;  // serialises Mutate/Delete in this process
+  mutable std::shared_mutex cache_mutex_;
+  mutable std::map<std::string, Manifest> cache_;      // GUARDED_BY(cache_mutex_)
+  mutable int64_t seen_dir_mtime_ns_ = -1;             // GUARDED_BY(cache_mutex_)
+  mutable uint64_t generation_ = 0;                    // GUARDED_BY(cache_mutex_)
+  mutable size_t fingerprint_ = 0;  // of the manifest bytes last loaded; GUARDED_BY(cache_mutex_)
+};
+
+}  // namespace lakehouse::catalog

@@ -1,0 +1,214 @@
+#include "catalog/manifest.h"
+
+#include <nlohmann/json.hpp>
+#include <random>
+
+namespace lakehouse::catalog {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kSensitivityNames[] = {"public", "internal", "confidential", "restricted"};
+
+std::string TimeOrEmpty(TimePoint t) { return t == TimePoint{} ? "" : FormatTime(t); }
+
+TimePoint TimeField(const json& j, const char* key) {
+  if (!j.contains(key) || !j[key].is_string()) return {};
+  auto t = ParseTime(j[key].get<std::string>());
+  return t.ok() ? *t : TimePoint{};
+}
+
+std::optional<TimePoint> OptionalTime(const json& j, const char* key) {
+  if (!j.contains(key) || !j[key].is_string()) return std::nullopt;
+  auto t = ParseTime(j[key].get<std::string>());
+  if (!t.ok()) return std::nullopt;
+  return *t;
+}
+
+json OptionalTimeJson(const std::optional<TimePoint>& t) {
+  return t ? json(FormatTime(*t)) : json(nullptr);
+}
+
+Sensitivity SensitivityField(const json& j, const char* key, Sensitivity fallback) {
+  auto s = ParseSensitivity(j.value(key, std::string()));
+  return s.ok() ? *s : fallback;
+}
+
+ColumnMeta ColumnFromJson(const json& j) {
+  ColumnMeta c;
+  c.name = j.value("name", "");
+  c.type = j.value("type", "");
+  c.sensitivity = SensitivityField(j, "sensitivity", Sensitivity::kInternal);
+  c.sensitivity_overridden = j.value("sensitivity_overridden", false);
+  c.is_pii = j.value("is_pii", false);
+  c.pii_kind = PiiKindFromName(j.value("pii_kind", "none"));
+  c.pii_name_reason = j.value("pii_name_reason", "");
+  c.pii_value_reason = j.value("pii_value_reason", "");
+  return c;
+}
+
+json FileToJson(const DataFile& f) {
+  return {{"key", f.key}, {"rows", f.rows}, {"bytes", f.bytes},
+          {"source_sha256", f.source_sha256}, {"added_at", TimeOrEmpty(f.added_at)}};
+}
+
+DataFile FileFromJson(const json& j) {
+  DataFile f;
+  f.key = j.value("key", "");
+  f.rows = j.value("rows", int64_t{0});
+  f.bytes = j.value("bytes", uint64_t{0});
+  f.source_sha256 = j.value("source_sha256", "");
+  f.added_at = TimeField(j, "added_at");
+  return f;
+}
+
+json ColumnsToJson(const std::vector<ColumnMeta>& columns) {
+  json out = json::array();
+  for (const auto& c : columns) out.push_back(ColumnToJson(c));
+  return out;
+}
+
+std::vector<ColumnMeta> ColumnsFromJson(const json& j, const char* key) {
+  std::vector<ColumnMeta> out;
+  if (j.contains(key) && j[key].is_array()) {
+    for (const auto& c : j[key]) out.push_back(ColumnFromJson(c));
+  }
+  return out;
+}
+
+}  // namespace
+
+const char* SensitivityName(Sensitivity s) { return kSensitivityNames[static_cast<int>(s)]; }
+
+Result<Sensitivity> ParseSensitivity(std::string_view name) {
+  for (int i = 0; i < 4; ++i) {
+    if (name == kSensitivityNames[i]) return static_cast<Sensitivity>(i);
+  }
+  return InvalidArgument("sensitivity '" + std::string(name) +
+                         "' is not one of public, internal, confidential, restricted");
+}
+
+bool Manifest::IsOverdue(TimePoint now) const {
+  return expected_update_interval_s > 0 &&
+         now - updated_at > std::chrono::seconds(expected_update_interval_s);
+}
+
+const ColumnMeta* Manifest::FindColumn(std::string_view column) const {
+  for (const auto& c : columns) {
+    if (c.name == column) return &c;
+  }
+  return nullptr;
+}
+
+json ColumnToJson(const ColumnMeta& c) {
+  return {{"name", c.name},
+          {"type", c.type},
+          {"sensitivity", SensitivityName(c.sensitivity)},
+          {"sensitivity_overridden", c.sensitivity_overridden},
+          {"is_pii", c.is_pii},
+          {"pii_kind", PiiKindName(c.pii_kind)},
+          {"pii_name_reason", c.pii_name_reason},
+          {"pii_value_reason", c.pii_value_reason}};
+}
+
+json ManifestToJson(const Manifest& m) {
+  json versions = json::array();
+  for (const auto& v : m.versions) {
+    json files = json::array();
+    for (const auto& f : v.files) files.push_back(FileToJson(f));
+    versions.push_back({{"number", v.number},
+                        {"files", files},
+                        {"row_count", v.row_count},
+                        {"created_at", TimeOrEmpty(v.created_at)},
+                        {"columns", ColumnsToJson(v.columns)}});
+  }
+  return {
+      {"format_version", 1},
+      {"id", m.id},
+      {"name", m.name},
+      {"description", m.description},
+      {"owner", m.owner},
+      {"sensitivity", SensitivityName(m.sensitivity)},
+      {"sensitivity_overridden", m.sensitivity_overridden},
+      {"tags", m.tags},
+      {"bucket", m.bucket},
+      {"row_count", m.row_count()},
+      {"current_version", m.versions.empty() ? 0 : m.current().number},
+      {"versions", versions},
+      {"columns", ColumnsToJson(m.columns)},
+      {"lineage",
+       {{"source_system", m.lineage.source_system},
+        {"source", m.lineage.source},
+        {"source_host", m.lineage.source_host},
+        {"source_database", m.lineage.source_database},
+        {"ingest_job_id", m.lineage.ingest_job_id},
+        {"ingested_at", TimeOrEmpty(m.lineage.ingested_at)}}},
+      {"created_at", TimeOrEmpty(m.created_at)},
+      {"updated_at", TimeOrEmpty(m.updated_at)},
+      {"freshness", {{"expected_update_interval_s", m.expected_update_interval_s}}},
+      {"last_embedded_at", OptionalTimeJson(m.last_embedded_at)},
+      {"embedding_stale_since", OptionalTimeJson(m.embedding_stale_since)},
+      {"refresh_policy", m.refresh_policy},
+  };
+}
+
+Result<Manifest> ManifestFromJson(const json& j) {
+  if (!j.is_object()) return InvalidArgument("manifest is not a JSON object");
+  Manifest m;
+  try {
+    m.id = j.value("id", "");
+    m.name = j.value("name", "");
+    if (m.name.empty()) return InvalidArgument("manifest has no name");
+    m.description = j.value("description", "");
+    m.owner = j.value("owner", "");
+    m.sensitivity = SensitivityField(j, "sensitivity", Sensitivity::kInternal);
+    m.sensitivity_overridden = j.value("sensitivity_overridden", false);
+    if (j.contains("tags") && j["tags"].is_array()) m.tags = j["tags"].get<std::vector<std::string>>();
+    m.bucket = j.value("bucket", "primary");
+    if (m.bucket.empty()) m.bucket = "primary";
+    if (j.contains("versions") && j["versions"].is_array()) {
+      for (const auto& vj : j["versions"]) {
+        DatasetVersion v;
+        v.number = vj.value("number", 1);
+        v.row_count = vj.value("row_count", int64_t{0});
+        v.created_at = TimeField(vj, "created_at");
+        if (vj.contains("files") && vj["files"].is_array()) {
+          for (const auto& fj : vj["files"]) v.files.push_back(FileFromJson(fj));
+        }
+        v.columns = ColumnsFromJson(vj, "columns");
+        m.versions.push_back(std::move(v));
+      }
+    }
+    m.columns = ColumnsFromJson(j, "columns");
+    if (j.contains("lineage") && j["lineage"].is_object()) {
+      const auto& l = j["lineage"];
+      m.lineage.source_system = l.value("source_system", "");
+      m.lineage.source = l.value("source", "");
+      m.lineage.source_host = l.value("source_host", "");
+      m.lineage.source_database = l.value("source_database", "");
+      m.lineage.ingest_job_id = l.value("ingest_job_id", "");
+      m.lineage.ingested_at = TimeField(l, "ingested_at");
+    }
+    m.created_at = TimeField(j, "created_at");
+    m.updated_at = TimeField(j, "updated_at");
+    if (j.contains("freshness") && j["freshness"].is_object()) {
+      m.expected_update_interval_s = j["freshness"].value("expected_update_interval_s", int64_t{0});
+    }
+    m.last_embedded_at = OptionalTime(j, "last_embedded_at");
+    m.embedding_stale_since = OptionalTime(j, "embedding_stale_since");
+    m.refresh_policy = j.value("refresh_policy", "manual");
+  } catch (const json::exception& e) {
+    return InvalidArgument(std::string("manifest has a field of the wrong type: ") + e.what());
+  }
+  return m;
+}
+
+std::string NewId(std::string_view prefix) {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
+  return std::string(prefix) + "_" + buf;
+}
+
+}  // namespace lakehouse::catalog

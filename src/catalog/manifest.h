@@ -1,0 +1,95 @@
+// The manifest: everything lakehouse knows about one dataset, stored as JSON
+// at _catalog/datasets/<name>.json in the primary bucket. Fields added later
+// load with defaults from older manifests, so the format only grows.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "catalog/pii.h"
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace lakehouse::catalog {
+
+// Ordered from least to most sensitive.
+enum class Sensitivity { kPublic, kInternal, kConfidential, kRestricted };
+const char* SensitivityName(Sensitivity s);
+Result<Sensitivity> ParseSensitivity(std::string_view name);
+
+struct ColumnMeta {
+  std::string name;
+  std::string type;  // DuckDB type name, e.g. BIGINT, VARCHAR, DECIMAL(18,2)
+  Sensitivity sensitivity = Sensitivity::kInternal;
+  bool sensitivity_overridden = false;  // set by PATCH; survives re-ingest
+  bool is_pii = false;
+  PiiKind pii_kind = PiiKind::kNone;
+  std::string pii_name_reason;   // why the name was flagged, empty if not
+  std::string pii_value_reason;  // why the sampled values were flagged
+};
+
+struct Lineage {
+  std::string source_system;  // upload, file, inbox, postgres, mysql
+  std::string source;         // file name, table, or query hash
+  std::string source_host;    // for databases
+  std::string source_database;
+  std::string ingest_job_id;
+  TimePoint ingested_at{};
+};
+
+struct DataFile {
+  std::string key;            // object key inside the dataset's bucket
+  int64_t rows = 0;
+  uint64_t bytes = 0;
+  std::string source_sha256;  // of the ingested input, for the same-bytes no-op
+  TimePoint added_at{};
+};
+
+struct DatasetVersion {
+  int number = 1;
+  std::vector<DataFile> files;
+  int64_t row_count = 0;
+  TimePoint created_at{};
+  std::vector<ColumnMeta> columns;
+};
+
+struct Manifest {
+  std::string id;
+  std::string name;
+  std::string description;
+  std::string owner;
+  Sensitivity sensitivity = Sensitivity::kInternal;
+  bool sensitivity_overridden = false;
+  std::vector<std::string> tags;
+  std::string bucket = "primary";
+  std::vector<DatasetVersion> versions;  // oldest first; the last one is current
+  std::vector<ColumnMeta> columns;       // of the current version
+  Lineage lineage;                       // of the latest ingest
+  TimePoint created_at{};
+  TimePoint updated_at{};
+  // Freshness contract: 0 means none. Past it the dataset is reported overdue.
+  int64_t expected_update_interval_s = 0;
+  // Embedding state, maintained by ingest (stale) and vector/ (refresh).
+  std::optional<TimePoint> last_embedded_at;
+  std::optional<TimePoint> embedding_stale_since;
+  std::string refresh_policy = "manual";
+
+  const DatasetVersion& current() const { return versions.back(); }
+  DatasetVersion& current() { return versions.back(); }
+  int64_t row_count() const { return versions.empty() ? 0 : current().row_count; }
+  bool IsOverdue(TimePoint now) const;
+  const ColumnMeta* FindColumn(std::string_view name) const;
+};
+
+nlohmann::json ManifestToJson(const Manifest& m);
+Result<Manifest> ManifestFromJson(const nlohmann::json& j);
+nlohmann::json ColumnToJson(const ColumnMeta& c);
+
+// "ds_3f9a..." / "job_81bc...": random, for ids that must not collide.
+std::string NewId(std::string_view prefix);
+
+}  // namespace lakehouse::catalog

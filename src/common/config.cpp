@@ -1,0 +1,92 @@
+#include "common/config.h"
+
+#include <toml++/toml.h>
+
+namespace lakehouse {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+template <typename T>
+void Read(const toml::table& t, const char* section, const char* key, T& out) {
+  if (auto v = t[section][key].value<T>()) out = *v;
+}
+
+fs::path Resolve(const fs::path& base, const fs::path& p) {
+  return p.is_absolute() ? p : (base / p).lexically_normal();
+}
+
+}  // namespace
+
+void FinishBuckets(Config& config) {
+  auto has = [&](const std::string& name) {
+    for (const auto& b : config.buckets) {
+      if (b.name == name) return true;
+    }
+    return false;
+  };
+  if (!has("primary")) config.buckets.insert(config.buckets.begin(), {"primary", config.data_dir});
+  if (!has("rescue")) config.buckets.push_back({"rescue", config.data_dir / "_buckets" / "rescue"});
+  for (auto& b : config.buckets) {
+    if (b.name == "primary") b.root = config.data_dir;
+    b.root = fs::absolute(b.root).lexically_normal();
+  }
+  config.data_dir = fs::absolute(config.data_dir).lexically_normal();
+}
+
+Result<Config> LoadConfig(const fs::path& path) {
+  Config config;
+  fs::path file = path;
+  if (file.empty() && fs::exists("lakehouse.toml")) file = "lakehouse.toml";
+  if (file.empty()) {
+    FinishBuckets(config);
+    return config;
+  }
+  if (!fs::exists(file)) return NotFound("config file " + file.string() + " does not exist");
+  toml::table t;
+  try {
+    t = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    return InvalidArgument("config file " + file.string() + " line " +
+                           std::to_string(e.source().begin.line) + ": " +
+                           std::string(e.description()));
+  }
+  fs::path base = fs::absolute(file).parent_path();
+  Read(t, "server", "host", config.host);
+  int64_t port = config.port, threads = config.threads;
+  Read(t, "server", "port", port);
+  Read(t, "server", "threads", threads);
+  config.port = static_cast<int>(port);
+  config.threads = static_cast<int>(threads);
+  std::string data_dir = config.data_dir.string();
+  Read(t, "storage", "data_dir", data_dir);
+  config.data_dir = Resolve(base, data_dir);
+  if (auto arr = t["storage"]["buckets"].as_array()) {
+    for (const auto& item : *arr) {
+      const auto* bt = item.as_table();
+      if (!bt) return InvalidArgument("[[storage.buckets]] entries must be tables");
+      auto name = (*bt)["name"].value<std::string>();
+      auto root = (*bt)["path"].value<std::string>();
+      if (!name || !root) return InvalidArgument("each [[storage.buckets]] needs name and path");
+      config.buckets.push_back({*name, Resolve(base, *root)});
+    }
+  }
+  int64_t max_upload = static_cast<int64_t>(config.max_upload_bytes);
+  int64_t sample_rows = config.pii_sample_rows;
+  Read(t, "ingest", "max_upload_bytes", max_upload);
+  Read(t, "ingest", "pii_sample_rows", sample_rows);
+  if (max_upload <= 0) return InvalidArgument("ingest.max_upload_bytes must be positive");
+  config.max_upload_bytes = static_cast<uint64_t>(max_upload);
+  config.pii_sample_rows = static_cast<int>(sample_rows);
+  Read(t, "query", "max_result_rows", config.max_result_rows);
+  Read(t, "query", "timeout_ms", config.query_timeout_ms);
+  int64_t duck_threads = config.duckdb_threads;
+  Read(t, "query", "duckdb_threads", duck_threads);
+  config.duckdb_threads = static_cast<int>(duck_threads);
+  Read(t, "query", "duckdb_memory_limit", config.duckdb_memory_limit);
+  FinishBuckets(config);
+  return config;
+}
+
+}  // namespace lakehouse

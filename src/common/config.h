@@ -1,0 +1,46 @@
+// lakehouse.toml: every key has a default, so no file is needed to start.
+// Loaded once at start-up into this plain struct; subsystems receive the part
+// they need. See lakehouse.toml.example for every key with its meaning.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace lakehouse {
+
+struct BucketConfig {
+  std::string name;
+  std::filesystem::path root;  // local directory, created on first use
+};
+
+struct Config {
+  // [server]
+  std::string host = "127.0.0.1";
+  int port = 3100;
+  int threads = 8;  // HTTP worker threads
+  // [storage]
+  std::filesystem::path data_dir = "./data";  // root of the primary bucket
+  std::vector<BucketConfig> buckets;          // primary and rescue always present after Load
+  // [ingest]
+  uint64_t max_upload_bytes = 2ull << 30;  // larger uploads get 413
+  int pii_sample_rows = 1000;
+  // [query]
+  int64_t max_result_rows = 10000;
+  int64_t query_timeout_ms = 30000;
+  int duckdb_threads = 0;  // 0: one per core
+  std::string duckdb_memory_limit;  // empty: DuckDB's default (80% of RAM)
+};
+
+// Reads `path` (must exist) or, when empty, ./lakehouse.toml if present.
+// Relative paths in the file are resolved against the file's directory.
+Result<Config> LoadConfig(const std::filesystem::path& path);
+
+// Fills the bucket list with primary (data_dir) and rescue (data_dir/../rescue
+// unless configured) and resolves relative roots.
+void FinishBuckets(Config& config);
+
+}  // namespace lakehouse

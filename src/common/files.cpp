@@ -1,0 +1,141 @@
+#include "common/files.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <vector>
+
+namespace lakehouse {
+
+namespace {
+
+Status ErrnoStatus(const std::string& what, const fs::path& path) {
+  return Internal(what + " " + path.string() + ": " + std::strerror(errno));
+}
+
+Status FsyncFd(int fd, const fs::path& path) {
+  if (::fsync(fd) != 0) return ErrnoStatus("fsync", path);
+  return Status::Ok();
+}
+
+std::string ToHex(const unsigned char* bytes, unsigned len) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out(len * 2, '0');
+  for (unsigned i = 0; i < len; ++i) {
+    out[2 * i] = kDigits[bytes[i] >> 4];
+    out[2 * i + 1] = kDigits[bytes[i] & 15];
+  }
+  return out;
+}
+
+using DigestContext = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
+
+}  // namespace
+
+Status FsyncPath(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open", path);
+  Status s = FsyncFd(fd, path);
+  ::close(fd);
+  return s;
+}
+
+Status EnsureDirectory(const fs::path& path) {
+  std::error_code ec;
+  fs::create_directories(path, ec);
+  if (ec) return Internal("cannot create directory " + path.string() + ": " + ec.message());
+  return Status::Ok();
+}
+
+fs::path UniqueTempPath(const fs::path& dir, std::string_view stem) {
+  static std::atomic<uint64_t> counter{0};
+  return dir / (std::string(".") + std::string(stem) + "." + std::to_string(::getpid()) + "." +
+                std::to_string(counter.fetch_add(1)) + ".tmp");
+}
+
+Status AtomicWriteFile(const fs::path& path, std::string_view bytes) {
+  fs::path dir = path.parent_path();
+  LH_RETURN_IF_ERROR(EnsureDirectory(dir));
+  fs::path tmp = UniqueTempPath(dir, path.filename().string());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus("create", tmp);
+  TempFileGuard guard(tmp);
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Status s = ErrnoStatus("write", tmp);
+      ::close(fd);
+      return s;
+    }
+    done += static_cast<size_t>(n);
+  }
+  Status s = FsyncFd(fd, tmp);
+  ::close(fd);
+  LH_RETURN_IF_ERROR(s);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoStatus("rename to", path);
+  guard.Release();
+  return FsyncPath(dir);
+}
+
+Status AtomicMoveInto(const fs::path& from, const fs::path& to) {
+  LH_RETURN_IF_ERROR(FsyncPath(from));
+  LH_RETURN_IF_ERROR(EnsureDirectory(to.parent_path()));
+  if (::rename(from.c_str(), to.c_str()) != 0) return ErrnoStatus("rename to", to);
+  return FsyncPath(to.parent_path());
+}
+
+Result<std::string> ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("cannot open " + path.string());
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return Internal("cannot read " + path.string());
+  return data;
+}
+
+Result<std::string> Sha256File(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open", path);
+  DigestContext ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  std::vector<char> buffer(1 << 20);
+  while (true) {
+    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Status s = ErrnoStatus("read", path);
+      ::close(fd);
+      return s;
+    }
+    if (n == 0) break;
+    EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<size_t>(n));
+  }
+  ::close(fd);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  EVP_DigestFinal_ex(ctx.get(), digest, &len);
+  return ToHex(digest, len);
+}
+
+std::string Sha256Hex(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr);
+  return ToHex(digest, len);
+}
+
+TempFileGuard::~TempFileGuard() {
+  if (!path_.empty()) {
+    std::error_code ec;
+    fs::remove(path_, ec);
+  }
+}
+
+}  // namespace lakehouse

@@ -1,0 +1,48 @@
+// File-system helpers every subsystem shares. All writes that others may read
+// are atomic: the bytes go to a temporary file in the target's directory, are
+// fsynced, renamed over the target, and the directory is fsynced, so a reader
+// sees the old file or the new one, never half of either.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace lakehouse {
+
+namespace fs = std::filesystem;
+
+Status AtomicWriteFile(const fs::path& path, std::string_view bytes);
+// Moves an already written file into place atomically (same file system),
+// fsyncing the file first and the directory after.
+Status AtomicMoveInto(const fs::path& from, const fs::path& to);
+Status FsyncPath(const fs::path& path);
+Result<std::string> ReadFile(const fs::path& path);
+Status EnsureDirectory(const fs::path& path);
+
+// A name no other writer in this or another process will pick:
+// "<stem>.<pid>.<counter>.tmp".
+fs::path UniqueTempPath(const fs::path& dir, std::string_view stem);
+
+// Hex SHA-256 of a file's bytes, or of a buffer.
+Result<std::string> Sha256File(const fs::path& path);
+std::string Sha256Hex(std::string_view bytes);
+
+// Removes a temporary file when it goes out of scope unless released.
+class TempFileGuard {
+ public:
+  explicit TempFileGuard(fs::path path) : path_(std::move(path)) {}
+  ~TempFileGuard();
+  TempFileGuard(const TempFileGuard&) = delete;
+  TempFileGuard& operator=(const TempFileGuard&) = delete;
+  const fs::path& path() const { return path_; }
+  void Release() { path_.clear(); }
+
+ private:
+  fs::path path_;
+};
+
+}  // namespace lakehouse

@@ -1,0 +1,50 @@
+#include "common/files.h"
+
+#include <gtest/gtest.h>
+
+namespace lakehouse {
+
+class FilesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("lh_files_test_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+TEST_F(FilesTest, AtomicWriteCreatesDirectoriesAndLeavesNoTemp) {
+  fs::path target = dir_ / "a" / "b" / "m.json";
+  ASSERT_TRUE(AtomicWriteFile(target, "{\"v\":1}").ok());
+  ASSERT_TRUE(AtomicWriteFile(target, "{\"v\":2}").ok());
+  EXPECT_EQ(*ReadFile(target), "{\"v\":2}");
+  int entries = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(target.parent_path())) ++entries;
+  EXPECT_EQ(entries, 1);
+}
+
+TEST_F(FilesTest, WriteIntoUnwritablePlaceFailsWithoutTouchingTarget) {
+  ASSERT_TRUE(AtomicWriteFile(dir_ / "f", "x").ok());
+  // A directory where the file's parent should be: the write must fail cleanly.
+  Status s = AtomicWriteFile(dir_ / "f" / "child", "y");
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(*ReadFile(dir_ / "f"), "x");
+}
+
+TEST_F(FilesTest, Sha256MatchesKnownVector) {
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  ASSERT_TRUE(AtomicWriteFile(dir_ / "abc", "abc").ok());
+  EXPECT_EQ(*Sha256File(dir_ / "abc"), Sha256Hex("abc"));
+  EXPECT_FALSE(Sha256File(dir_ / "missing").ok());
+}
+
+TEST_F(FilesTest, TempGuardRemovesUnlessReleased) {
+  ASSERT_TRUE(EnsureDirectory(dir_).ok());
+  fs::path p = UniqueTempPath(dir_, "x");
+  { TempFileGuard g(p); ASSERT_TRUE(AtomicWriteFile(p, "1").ok()); }
+  EXPECT_FALSE(fs::exists(p));
+  EXPECT_NE(UniqueTempPath(dir_, "x"), UniqueTempPath(dir_, "x"));
+}
+
+}  // namespace lakehouse

@@ -1,0 +1,35 @@
+#include "common/names.h"
+
+#include <gtest/gtest.h>
+
+namespace lakehouse {
+
+TEST(NamesTest, AcceptsIdentifiers) {
+  EXPECT_TRUE(ValidateName("sales_2024", "dataset name").ok());
+  EXPECT_TRUE(ValidateName("_x", "dataset name").ok());
+  EXPECT_TRUE(ValidateName(std::string(128, 'a'), "dataset name").ok());
+}
+
+TEST(NamesTest, RejectsPathsAndSqlAndEmpty) {
+  for (const char* bad : {"", "../etc", "a/b", "a b", "1abc", "x;DROP TABLE y", "a\"b", "é"}) {
+    Status s = ValidateName(bad, "bucket name");
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(s.message().find("bucket name"), std::string::npos);
+  }
+  EXPECT_FALSE(ValidateName(std::string(129, 'a'), "dataset name").ok());
+}
+
+TEST(NamesTest, DerivesNamesFromFiles) {
+  EXPECT_EQ(NameFromFileName("/tmp/Sales Report 2024.csv"), "sales_report_2024");
+  EXPECT_EQ(NameFromFileName("orders.ndjson.gz"), "orders");
+  EXPECT_EQ(NameFromFileName("2024-data.csv"), "d_2024_data");
+  EXPECT_EQ(NameFromFileName("...."), "dataset");
+  EXPECT_TRUE(ValidateName(NameFromFileName("ünïcode näme.txt"), "n").ok());
+}
+
+TEST(NamesTest, QuotesIdentifiersAndLiterals) {
+  EXPECT_EQ(QuoteIdent("a\"b"), "\"a\"\"b\"");
+  EXPECT_EQ(QuoteLiteral("it's"), "'it''s'");
+}
+
+}  // namespace lakehouse

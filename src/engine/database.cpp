@@ -1,0 +1,304 @@
+#include "engine/database.h"
+
+#include <duckdb.h>
+
+#include <atomic>
+#include <chrono>
+#include <string_view>
+
+#include "common/names.h"
+#include "engine/values.h"
+
+namespace lakehouse::engine {
+
+using internal::Rendering;
+
+struct Database::Impl {
+  duckdb_database db = nullptr;
+  ~Impl() {
+    if (db) duckdb_close(&db);
+  }
+};
+
+struct Connection::Impl {
+  duckdb_connection conn = nullptr;
+  std::atomic<bool> interrupted{false};
+  ~Impl() {
+    if (conn) duckdb_disconnect(&conn);
+  }
+};
+
+namespace {
+
+// RAII holders for the C API's handles.
+struct Config {
+  duckdb_config handle = nullptr;
+  ~Config() {
+    if (handle) duckdb_destroy_config(&handle);
+  }
+};
+struct Extracted {
+  duckdb_extracted_statements handle = nullptr;
+  ~Extracted() {
+    if (handle) duckdb_destroy_extracted(&handle);
+  }
+};
+struct Prepared {
+  duckdb_prepared_statement handle = nullptr;
+  ~Prepared() {
+    if (handle) duckdb_destroy_prepare(&handle);
+  }
+};
+struct Pending {
+  duckdb_pending_result handle = nullptr;
+  ~Pending() {
+    if (handle) duckdb_destroy_pending(&handle);
+  }
+};
+struct ResultHolder {
+  duckdb_result result{};
+  bool valid = false;
+  ~ResultHolder() {
+    if (valid) duckdb_destroy_result(&result);
+  }
+};
+struct Chunk {
+  duckdb_data_chunk handle = nullptr;
+  ~Chunk() {
+    if (handle) duckdb_destroy_data_chunk(&handle);
+  }
+};
+struct OwnedType {
+  duckdb_logical_type handle = nullptr;
+  ~OwnedType() {
+    if (handle) duckdb_destroy_logical_type(&handle);
+  }
+};
+
+bool IsReadOnlyStatement(duckdb_statement_type type) {
+  return type == DUCKDB_STATEMENT_TYPE_SELECT || type == DUCKDB_STATEMENT_TYPE_EXPLAIN;
+}
+
+const char* StatementWord(duckdb_statement_type type) {
+  switch (type) {
+    case DUCKDB_STATEMENT_TYPE_INSERT: return "INSERT";
+    case DUCKDB_STATEMENT_TYPE_UPDATE: return "UPDATE";
+    case DUCKDB_STATEMENT_TYPE_DELETE: return "DELETE";
+    case DUCKDB_STATEMENT_TYPE_CREATE: return "CREATE";
+    case DUCKDB_STATEMENT_TYPE_ALTER: return "ALTER";
+    case DUCKDB_STATEMENT_TYPE_DROP: return "DROP";
+    case DUCKDB_STATEMENT_TYPE_COPY: return "COPY";
+    case DUCKDB_STATEMENT_TYPE_ATTACH: return "ATTACH";
+    case DUCKDB_STATEMENT_TYPE_DETACH: return "DETACH";
+    case DUCKDB_STATEMENT_TYPE_SET:
+    case DUCKDB_STATEMENT_TYPE_VARIABLE_SET: return "SET";
+    case DUCKDB_STATEMENT_TYPE_PRAGMA: return "PRAGMA";
+    case DUCKDB_STATEMENT_TYPE_LOAD: return "LOAD/INSTALL";
+    case DUCKDB_STATEMENT_TYPE_EXPORT: return "EXPORT";
+    case DUCKDB_STATEMENT_TYPE_TRANSACTION: return "transaction";
+    default: return "this kind of";
+  }
+}
+
+// Errors from DuckDB name the problem well; keep them, minus noise.
+Status DuckError(const char* message, bool interrupted) {
+  std::string text = message ? message : "unknown DuckDB error";
+  if (interrupted || text.find("INTERRUPT") != std::string::npos) {
+    return Timeout("query cancelled: it ran past the time limit");
+  }
+  if (text.find("Permission Error") != std::string::npos ||
+      text.find("disabled by configuration") != std::string::npos ||
+      text.find("not allowed") != std::string::npos) {
+    return PermissionDenied(text);
+  }
+  return InvalidArgument(text);
+}
+
+std::string StripTrailingSemicolons(std::string sql) {
+  while (!sql.empty() && (sql.back() == ';' || std::isspace(static_cast<unsigned char>(sql.back())))) {
+    sql.pop_back();
+  }
+  return sql;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<Database>> Database::Open(const DatabaseOptions& options) {
+  Config config;
+  if (duckdb_create_config(&config.handle) != DuckDBSuccess) return Internal("duckdb_create_config failed");
+  auto set = [&](const char* key, const std::string& value) {
+    return duckdb_set_config(config.handle, key, value.c_str()) == DuckDBSuccess;
+  };
+  if (options.threads > 0) set("threads", std::to_string(options.threads));
+  if (!options.memory_limit.empty() && !set("memory_limit", options.memory_limit)) {
+    return InvalidArgument("invalid memory limit '" + options.memory_limit + "'");
+  }
+  set("autoinstall_known_extensions", "false");
+  set("autoload_known_extensions", "false");
+  if (!options.temp_directory.empty()) set("temp_directory", options.temp_directory.string());
+  auto db = std::shared_ptr<Database>(new Database());
+  db->impl_ = std::make_unique<Impl>();
+  char* error = nullptr;
+  if (duckdb_open_ext(nullptr, &db->impl_->db, config.handle, &error) != DuckDBSuccess) {
+    std::string message = error ? error : "unknown error";
+    if (error) duckdb_free(error);
+    return Internal("cannot open DuckDB: " + message);
+  }
+  if (options.sandboxed) {
+    // allowed_directories only takes effect once external access is off; both
+    // are then frozen by lock_configuration so SQL cannot undo them.
+    std::string dirs;
+    for (const auto& d : options.allowed_directories) {
+      dirs += (dirs.empty() ? "" : ", ") + QuoteLiteral(d.string() + "/");
+    }
+    auto conn = db->Connect();
+    if (!conn.ok()) return conn.status();
+    LH_RETURN_IF_ERROR((*conn)->Execute("SET allowed_directories = [" + dirs + "]"));
+    LH_RETURN_IF_ERROR((*conn)->Execute("SET enable_external_access = false"));
+    LH_RETURN_IF_ERROR((*conn)->Execute("SET lock_configuration = true"));
+  }
+  return db;
+}
+
+Database::~Database() = default;
+
+Result<std::unique_ptr<Connection>> Database::Connect() {
+  duckdb_connection conn = nullptr;
+  if (duckdb_connect(impl_->db, &conn) != DuckDBSuccess) return Internal("cannot connect to DuckDB");
+  return std::unique_ptr<Connection>(new Connection(conn));
+}
+
+Connection::Connection(void* handle) : impl_(std::make_unique<Impl>()) {
+  impl_->conn = static_cast<duckdb_connection>(handle);
+}
+
+Connection::~Connection() = default;
+
+void Connection::Interrupt() {
+  impl_->interrupted = true;
+  duckdb_interrupt(impl_->conn);
+}
+
+Status Connection::Execute(const std::string& sql) {
+  impl_->interrupted = false;
+  ResultHolder r;
+  r.valid = true;
+  if (duckdb_query(impl_->conn, sql.c_str(), &r.result) != DuckDBSuccess) {
+    return DuckError(duckdb_result_error(&r.result), impl_->interrupted);
+  }
+  return Status::Ok();
+}
+
+Result<QueryResult> Connection::Query(const std::string& sql_in, const QueryLimits& limits) {
+  auto started = std::chrono::steady_clock::now();
+  impl_->interrupted = false;
+  std::string sql = StripTrailingSemicolons(sql_in);
+  if (sql.empty()) return InvalidArgument("the SQL text is empty");
+
+  Extracted extracted;
+  idx_t count = duckdb_extract_statements(impl_->conn, sql.c_str(), &extracted.handle);
+  if (count == 0) return InvalidArgument(duckdb_extract_statements_error(extracted.handle));
+  if (count > 1) return InvalidArgument("send one SQL statement per request (found " + std::to_string(count) + ")");
+  Prepared prepared;
+  if (duckdb_prepare_extracted_statement(impl_->conn, extracted.handle, 0, &prepared.handle) != DuckDBSuccess) {
+    return DuckError(duckdb_prepare_error(prepared.handle), false);
+  }
+  duckdb_statement_type type = duckdb_prepared_statement_type(prepared.handle);
+  if (limits.policy == StatementPolicy::kReadOnly && !IsReadOnlyStatement(type)) {
+    return PermissionDenied(std::string(StatementWord(type)) +
+                            " statements are not allowed: queries are read-only (use SELECT)");
+  }
+
+  // Columns DuckDB must render for us: rewrite once, keeping the original type names.
+  idx_t ncols = duckdb_prepared_statement_column_count(prepared.handle);
+  std::vector<ResultColumn> columns(ncols);
+  std::vector<bool> as_json(ncols, false);
+  std::string replacements;
+  for (idx_t i = 0; i < ncols; ++i) {
+    OwnedType t{duckdb_prepared_statement_column_logical_type(prepared.handle, i)};
+    columns[i].name = duckdb_prepared_statement_column_name(prepared.handle, i);
+    columns[i].type = internal::TypeName(t.handle);
+    Rendering rendering = internal::RenderingFor(t.handle);
+    if (rendering == Rendering::kDirect) continue;
+    std::string col = QuoteIdent(columns[i].name);
+    as_json[i] = rendering == Rendering::kAsJson;
+    replacements += (replacements.empty() ? "" : ", ") +
+                    (as_json[i] ? "CAST(to_json(" + col + ") AS VARCHAR)" : "CAST(" + col + " AS VARCHAR)") +
+                    " AS " + col;
+  }
+  if (!replacements.empty() && type == DUCKDB_STATEMENT_TYPE_SELECT) {
+    Prepared rewritten;
+    std::string wrapped = "SELECT * REPLACE (" + replacements + ") FROM (" + sql + "\n) AS lh_q";
+    if (duckdb_prepare(impl_->conn, wrapped.c_str(), &rewritten.handle) != DuckDBSuccess) {
+      return InvalidArgument(std::string(duckdb_prepare_error(rewritten.handle)) +
+                             " (give result columns distinct names)");
+    }
+    std::swap(prepared.handle, rewritten.handle);
+  }
+
+  Pending pending;
+  if (duckdb_pending_prepared_streaming(prepared.handle, &pending.handle) != DuckDBSuccess) {
+    return DuckError(duckdb_pending_error(pending.handle), impl_->interrupted);
+  }
+  ResultHolder r;
+  r.valid = true;
+  if (duckdb_execute_pending(pending.handle, &r.result) != DuckDBSuccess) {
+    return DuckError(duckdb_result_error(&r.result), impl_->interrupted);
+  }
+
+  QueryResult out;
+  out.columns = std::move(columns);
+  std::vector<OwnedType> types(ncols);
+  for (idx_t i = 0; i < ncols; ++i) types[i].handle = duckdb_column_logical_type(&r.result, i);
+  while (true) {
+    Chunk chunk{duckdb_fetch_chunk(r.result)};
+    if (!chunk.handle) {
+      const char* err = duckdb_result_error(&r.result);
+      if (err && *err) return DuckError(err, impl_->interrupted);
+      break;
+    }
+    idx_t size = duckdb_data_chunk_get_size(chunk.handle);
+    if (size == 0) break;
+    std::vector<duckdb_vector> vectors(ncols);
+    for (idx_t c = 0; c < ncols; ++c) vectors[c] = duckdb_data_chunk_get_vector(chunk.handle, c);
+    for (idx_t row = 0; row < size; ++row) {
+      if (limits.max_rows >= 0 && static_cast<int64_t>(out.rows.size()) >= limits.max_rows) {
+        out.truncated = true;
+        break;
+      }
+      std::vector<Cell> cells(ncols);
+      for (idx_t c = 0; c < ncols; ++c) {
+        cells[c] = internal::ReadCell(vectors[c], types[c].handle, row);
+        if (as_json[c] && std::holds_alternative<std::string>(cells[c])) {
+          cells[c] = RawJson{std::get<std::string>(cells[c])};
+        }
+      }
+      out.rows.push_back(std::move(cells));
+    }
+    if (out.truncated) break;
+  }
+  if (impl_->interrupted) return Timeout("query cancelled: it ran past the time limit");
+  out.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  return out;
+}
+
+std::string QueryResult::Text(size_t row, size_t column) const {
+  const Cell& c = rows.at(row).at(column);
+  if (auto* s = std::get_if<std::string>(&c)) return *s;
+  if (auto* r = std::get_if<RawJson>(&c)) return r->text;
+  if (auto* i = std::get_if<int64_t>(&c)) return std::to_string(*i);
+  if (auto* u = std::get_if<uint64_t>(&c)) return std::to_string(*u);
+  if (auto* d = std::get_if<double>(&c)) return std::to_string(*d);
+  if (auto* b = std::get_if<bool>(&c)) return *b ? "true" : "false";
+  return "";
+}
+
+int64_t QueryResult::Int(size_t row, size_t column) const {
+  const Cell& c = rows.at(row).at(column);
+  if (auto* i = std::get_if<int64_t>(&c)) return *i;
+  if (auto* u = std::get_if<uint64_t>(&c)) return static_cast<int64_t>(*u);
+  if (auto* r = std::get_if<RawJson>(&c)) return std::stoll(r->text);
+  return 0;
+}
+
+}  // namespace lakehouse::engine

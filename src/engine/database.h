@@ -1,0 +1,73 @@
+// A DuckDB database opened in memory and the connections to it. This is the
+// only place (with its .cpp siblings) that includes duckdb.h.
+//
+// Database is thread-safe; a Connection is used by one thread at a time, but
+// Interrupt() may be called from any thread to cancel what it is running.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/result.h"
+
+namespace lakehouse::engine {
+
+struct DatabaseOptions {
+  int threads = 0;           // 0: DuckDB's default (one per core)
+  std::string memory_limit;  // empty: DuckDB's default
+  // Sandbox: when set, DuckDB may only touch files under these directories,
+  // and its configuration is locked after opening.
+  bool sandboxed = false;
+  std::vector<std::filesystem::path> allowed_directories;
+  std::filesystem::path temp_directory;  // where DuckDB spills; empty: none
+};
+
+class Connection;
+
+class Database {
+ public:
+  static Result<std::shared_ptr<Database>> Open(const DatabaseOptions& options);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  Result<std::unique_ptr<Connection>> Connect();
+
+ private:
+  Database() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Which statements a caller may run through Query.
+enum class StatementPolicy { kAny, kReadOnly };
+
+struct QueryLimits {
+  int64_t max_rows = -1;  // -1: all rows
+  StatementPolicy policy = StatementPolicy::kAny;
+};
+
+class Connection {
+ public:
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Runs trusted SQL (one or more statements) and discards any result.
+  Status Execute(const std::string& sql);
+  // Runs exactly one statement and streams its rows, stopping at the cap.
+  Result<QueryResult> Query(const std::string& sql, const QueryLimits& limits = {});
+  // Cancels the statement running now (if any); it fails with kTimeout.
+  void Interrupt();
+
+ private:
+  friend class Database;
+  explicit Connection(void* handle);
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lakehouse::engine

@@ -1,0 +1,155 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "catalog/catalog.h"
+#include "common/files.h"
+#include "common/names.h"
+#include "engine/database.h"
+#include "engine/query_engine.h"
+
+namespace lakehouse::engine {
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("lh_engine_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    config_.data_dir = dir_ / "data";
+    FinishBuckets(config_);
+    buckets_ = std::make_unique<storage::BucketRegistry>(config_.buckets);
+    catalog_ = std::make_unique<catalog::Catalog>(*buckets_);
+    // A trusted database writes the Parquet file, as ingest does.
+    auto db = Database::Open({});
+    ASSERT_TRUE(db.ok());
+    auto conn = (*db)->Connect();
+    ASSERT_TRUE(conn.ok());
+    fs::path file = config_.data_dir / "datasets" / "people" / "1-1.parquet";
+    ASSERT_TRUE(EnsureDirectory(file.parent_path()).ok());
+    ASSERT_TRUE((*conn)->Execute("COPY (SELECT range AS id, 'name ' || range AS name, "
+                                 "CAST(range AS DOUBLE) * 1.5 AS score, [range, range + 1] AS pair, "
+                                 "{'k': range} AS obj, CAST(range AS DECIMAL(10,2)) AS amount, "
+                                 "DATE '2024-01-02' + CAST(range AS INTEGER) AS day "
+                                 "FROM range(100)) TO " +
+                                 QuoteLiteral(file.string()) + " (FORMAT parquet)")
+                    .ok());
+    auto stored = catalog_->Mutate("people", [&](std::optional<catalog::Manifest>) -> Result<catalog::Manifest> {
+      catalog::Manifest m;
+      catalog::DatasetVersion v;
+      v.files.push_back({"datasets/people/1-1.parquet", 100, 0, "", Now()});
+      v.row_count = 100;
+      m.versions.push_back(v);
+      return m;
+    });
+    ASSERT_TRUE(stored.ok());
+    engine_ = std::make_unique<QueryEngine>(*catalog_, *buckets_, QueryEngineOptions{50, 2000, 2, ""});
+    ASSERT_TRUE(engine_->Open().ok());
+  }
+  void TearDown() override {
+    engine_.reset();
+    fs::remove_all(dir_);
+  }
+  Result<QueryResult> Run(const std::string& sql) { return engine_->Run({sql, -1, -1}); }
+
+  fs::path dir_;
+  Config config_;
+  std::unique_ptr<storage::BucketRegistry> buckets_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<QueryEngine> engine_;
+};
+
+TEST_F(EngineTest, DatasetsAreViews) {
+  auto r = Run("SELECT count(*) AS n, sum(id) AS s FROM people");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->columns.size(), 2u);
+  EXPECT_EQ(r->columns[0].name, "n");
+  EXPECT_EQ(r->columns[0].type, "BIGINT");
+  EXPECT_EQ(r->Int(0, 0), 100);
+  EXPECT_EQ(r->Int(0, 1), 4950);
+}
+
+TEST_F(EngineTest, ConvertsTypes) {
+  auto r = Run("SELECT name, score, pair, obj, amount, day FROM people WHERE id = 3;");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->Text(0, 0), "name 3");
+  EXPECT_DOUBLE_EQ(std::get<double>(r->rows[0][1]), 4.5);
+  EXPECT_EQ(r->columns[2].type, "BIGINT[]");
+  EXPECT_EQ(std::get<RawJson>(r->rows[0][2]).text, "[3,4]");
+  EXPECT_EQ(std::get<RawJson>(r->rows[0][3]).text, "{\"k\":3}");
+  EXPECT_EQ(r->columns[4].type, "DECIMAL(10,2)");
+  EXPECT_EQ(std::get<RawJson>(r->rows[0][4]).text, "3.00");
+  EXPECT_EQ(r->Text(0, 5), "2024-01-05");
+  auto nulls = Run("SELECT NULL::INTEGER AS x, TIMESTAMP '2024-03-04 05:06:07.5' AS t, "
+                   "'4a0b3e3c-0f1e-4d2b-9c1a-2b3c4d5e6f70'::UUID AS u, -12.345::DECIMAL(8,3) AS d");
+  ASSERT_TRUE(nulls.ok()) << nulls.status().ToString();
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(nulls->rows[0][0]));
+  EXPECT_EQ(nulls->Text(0, 1), "2024-03-04T05:06:07.500000");
+  EXPECT_EQ(nulls->Text(0, 2), "4a0b3e3c-0f1e-4d2b-9c1a-2b3c4d5e6f70");
+  EXPECT_EQ(nulls->Text(0, 3), "-12.345");
+}
+
+TEST_F(EngineTest, CapsRowsAndSaysSo) {
+  auto r = Run("SELECT * FROM people");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->rows.size(), 50u);
+  EXPECT_TRUE(r->truncated);
+  auto small = engine_->Run({"SELECT * FROM people", 10, -1});
+  EXPECT_EQ(small->rows.size(), 10u);
+  auto exact = Run("SELECT * FROM people LIMIT 50");
+  EXPECT_FALSE(exact->truncated);
+}
+
+TEST_F(EngineTest, TimesOutLongQueries) {
+  auto r = engine_->Run({"SELECT count(*) FROM range(10000000000) a, range(1000) b", -1, 200});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kTimeout);
+  // The connection is usable again afterwards.
+  EXPECT_TRUE(Run("SELECT 1").ok());
+}
+
+TEST_F(EngineTest, RefusesWritesAndFilesOutsideBuckets) {
+  struct Case {
+    const char* sql;
+    StatusCode code;
+  };
+  std::string outside = (dir_ / "out.parquet").string();
+  for (const Case& c : std::vector<Case>{
+           {"COPY (SELECT 1) TO '/tmp/lh_evil.csv'", StatusCode::kPermissionDenied},
+           {"CREATE TABLE t AS SELECT 1", StatusCode::kPermissionDenied},
+           {"DROP VIEW people", StatusCode::kPermissionDenied},
+           {"ATTACH '/tmp/lh_evil.db' AS evil", StatusCode::kPermissionDenied},
+           {"INSTALL httpfs", StatusCode::kPermissionDenied},
+           {"LOAD httpfs", StatusCode::kPermissionDenied},
+           {"SET enable_external_access = true", StatusCode::kPermissionDenied},
+           {"SELECT * FROM read_csv('/etc/passwd')", StatusCode::kPermissionDenied},
+           {"SELECT * FROM read_text('/etc/hostname')", StatusCode::kPermissionDenied},
+           {"SELECT 1; SELECT 2", StatusCode::kInvalidArgument},
+       }) {
+    auto r = Run(c.sql);
+    ASSERT_FALSE(r.ok()) << c.sql;
+    EXPECT_EQ(r.status().code(), c.code) << c.sql << " -> " << r.status().ToString();
+  }
+  EXPECT_FALSE(fs::exists("/tmp/lh_evil.csv"));
+  EXPECT_FALSE(fs::exists("/tmp/lh_evil.db"));
+  // Inside the bucket, reading is allowed.
+  auto inside = Run("SELECT count(*) FROM read_parquet(" +
+                    QuoteLiteral((config_.data_dir / "datasets/people/1-1.parquet").string()) + ")");
+  ASSERT_TRUE(inside.ok()) << inside.status().ToString();
+  EXPECT_EQ(inside->Int(0, 0), 100);
+}
+
+TEST_F(EngineTest, ReportsSqlErrorsClearly) {
+  auto r = Run("SELECT nope FROM people");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("nope"), std::string::npos);
+  EXPECT_EQ(Run("   ;").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(EngineTest, ViewsFollowTheCatalog) {
+  ASSERT_TRUE(catalog_->Delete("people").ok());
+  auto r = Run("SELECT count(*) FROM people");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("people"), std::string::npos);
+}
+
+}  // namespace lakehouse::engine

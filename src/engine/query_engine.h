@@ -1,0 +1,68 @@
+// The SQL surface users reach: a sandboxed DuckDB where every dataset of the
+// catalog is a view under its own name (and "name@vN" for each version), and
+// statements are read-only, row-capped and time-limited.
+//
+// The sandbox is DuckDB's own: external access off, file access limited to
+// the bucket roots, configuration locked. So COPY ... TO, ATTACH, INSTALL,
+// SET and reading /etc/passwd fail with PermissionDenied. Thread-safe: each
+// call borrows a pooled connection.
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "engine/database.h"
+#include "storage/bucket_registry.h"
+
+namespace lakehouse::engine {
+
+struct QueryEngineOptions {
+  int64_t max_rows = 10000;
+  int64_t timeout_ms = 30000;
+  int threads = 0;
+  std::string memory_limit;
+};
+
+struct QueryRequest {
+  std::string sql;
+  int64_t max_rows = -1;    // -1: the engine's default; capped by it too
+  int64_t timeout_ms = -1;  // -1: the engine's default; capped by it too
+};
+
+class QueryEngine {
+ public:
+  QueryEngine(const catalog::Catalog& catalog, const storage::BucketRegistry& buckets,
+              QueryEngineOptions options);
+  ~QueryEngine();
+
+  Status Open();
+  Result<QueryResult> Run(const QueryRequest& request);
+
+ private:
+  class Watchdog;
+  Status SyncViews(Connection& conn);
+  Result<std::unique_ptr<Connection>> Borrow();
+  void Return(std::unique_ptr<Connection> conn);
+
+  const catalog::Catalog& catalog_;
+  const storage::BucketRegistry& buckets_;
+  QueryEngineOptions options_;
+  std::shared_ptr<Database> db_;
+  std::unique_ptr<Watchdog> watchdog_;
+
+  std::mutex pool_mutex_;
+  std::vector<std::unique_ptr<Connection>> pool_;  // GUARDED_BY(pool_mutex_)
+
+  std::mutex views_mutex_;
+  uint64_t views_generation_ = UINT64_MAX;  // GUARDED_BY(views_mutex_)
+  std::set<std::string> views_;             // GUARDED_BY(views_mutex_)
+};
+
+}  // namespace lakehouse::engine

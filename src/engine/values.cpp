@@ -1,0 +1,265 @@
+#include "engine/values.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace lakehouse::engine::internal {
+
+namespace {
+
+struct LogicalType {
+  duckdb_logical_type handle;
+  explicit LogicalType(duckdb_logical_type h) : handle(h) {}
+  ~LogicalType() { duckdb_destroy_logical_type(&handle); }
+  LogicalType(const LogicalType&) = delete;
+  LogicalType& operator=(const LogicalType&) = delete;
+};
+
+std::string Alias(duckdb_logical_type type) {
+  char* alias = duckdb_logical_type_get_alias(type);
+  if (!alias) return "";
+  std::string out(alias);
+  duckdb_free(alias);
+  return out;
+}
+
+std::string FormatDate(duckdb_date d) {
+  duckdb_date_struct s = duckdb_from_date(d);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", s.year, s.month, s.day);
+  return buf;
+}
+
+std::string FormatTimeMicros(int64_t micros) {
+  duckdb_time_struct t = duckdb_from_time(duckdb_time{micros});
+  char buf[32];
+  if (t.micros) {
+    std::snprintf(buf, sizeof buf, "%02d:%02d:%02d.%06d", t.hour, t.min, t.sec, t.micros);
+  } else {
+    std::snprintf(buf, sizeof buf, "%02d:%02d:%02d", t.hour, t.min, t.sec);
+  }
+  return buf;
+}
+
+std::string FormatTimestampMicros(int64_t micros, bool utc_suffix) {
+  constexpr int64_t kDay = 86400LL * 1000000;
+  int64_t days = micros / kDay, rem = micros % kDay;
+  if (rem < 0) {
+    rem += kDay;
+    --days;
+  }
+  std::string out = FormatDate(duckdb_date{static_cast<int32_t>(days)}) + "T" + FormatTimeMicros(rem);
+  return utc_suffix ? out + "Z" : out;
+}
+
+// Exact decimal text of a 128-bit integer scaled by 10^-scale.
+std::string DecimalText(__int128 value, int scale) {
+  bool negative = value < 0;
+  unsigned __int128 magnitude = negative ? -static_cast<unsigned __int128>(value) : value;
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(magnitude % 10)));
+    magnitude /= 10;
+  } while (magnitude);
+  if (scale > 0) {
+    if (static_cast<int>(digits.size()) <= scale) {
+      digits.insert(0, scale - digits.size() + 1, '0');
+    }
+    digits.insert(digits.size() - scale, ".");
+  }
+  return negative ? "-" + digits : digits;
+}
+
+std::string UnsignedText(unsigned __int128 v) {
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
+    v /= 10;
+  } while (v);
+  return digits;
+}
+
+__int128 ToInt128(duckdb_hugeint h) {
+  return (static_cast<__int128>(h.upper) << 64) | static_cast<__int128>(h.lower);
+}
+
+std::string UuidText(duckdb_hugeint h) {
+  // DuckDB stores UUIDs with the top bit flipped so they sort as unsigned.
+  uint64_t upper = static_cast<uint64_t>(h.upper) ^ (uint64_t{1} << 63);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08llx-%04llx-%04llx-%04llx-%012llx",
+                static_cast<unsigned long long>(upper >> 32),
+                static_cast<unsigned long long>((upper >> 16) & 0xffff),
+                static_cast<unsigned long long>(upper & 0xffff),
+                static_cast<unsigned long long>(h.lower >> 48),
+                static_cast<unsigned long long>(h.lower & 0xffffffffffffULL));
+  return buf;
+}
+
+std::string StringAt(duckdb_vector vector, idx_t row) {
+  auto* strings = static_cast<duckdb_string_t*>(duckdb_vector_get_data(vector));
+  duckdb_string_t& s = strings[row];
+  return std::string(duckdb_string_t_data(&s), duckdb_string_t_length(s));
+}
+
+std::string BlobText(const std::string& bytes) {
+  std::string out;
+  for (unsigned char c : bytes) {
+    if (c >= 32 && c < 127 && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+template <typename T>
+T At(duckdb_vector vector, idx_t row) {
+  return static_cast<T*>(duckdb_vector_get_data(vector))[row];
+}
+
+}  // namespace
+
+std::string TypeName(duckdb_logical_type type) {
+  std::string alias = Alias(type);
+  if (!alias.empty()) return alias;
+  switch (duckdb_get_type_id(type)) {
+    case DUCKDB_TYPE_BOOLEAN: return "BOOLEAN";
+    case DUCKDB_TYPE_TINYINT: return "TINYINT";
+    case DUCKDB_TYPE_SMALLINT: return "SMALLINT";
+    case DUCKDB_TYPE_INTEGER: return "INTEGER";
+    case DUCKDB_TYPE_BIGINT: return "BIGINT";
+    case DUCKDB_TYPE_UTINYINT: return "UTINYINT";
+    case DUCKDB_TYPE_USMALLINT: return "USMALLINT";
+    case DUCKDB_TYPE_UINTEGER: return "UINTEGER";
+    case DUCKDB_TYPE_UBIGINT: return "UBIGINT";
+    case DUCKDB_TYPE_FLOAT: return "FLOAT";
+    case DUCKDB_TYPE_DOUBLE: return "DOUBLE";
+    case DUCKDB_TYPE_TIMESTAMP: return "TIMESTAMP";
+    case DUCKDB_TYPE_TIMESTAMP_S: return "TIMESTAMP_S";
+    case DUCKDB_TYPE_TIMESTAMP_MS: return "TIMESTAMP_MS";
+    case DUCKDB_TYPE_TIMESTAMP_NS: return "TIMESTAMP_NS";
+    case DUCKDB_TYPE_TIMESTAMP_TZ: return "TIMESTAMP WITH TIME ZONE";
+    case DUCKDB_TYPE_DATE: return "DATE";
+    case DUCKDB_TYPE_TIME: return "TIME";
+    case DUCKDB_TYPE_TIME_TZ: return "TIME WITH TIME ZONE";
+    case DUCKDB_TYPE_INTERVAL: return "INTERVAL";
+    case DUCKDB_TYPE_HUGEINT: return "HUGEINT";
+    case DUCKDB_TYPE_UHUGEINT: return "UHUGEINT";
+    case DUCKDB_TYPE_VARCHAR: return "VARCHAR";
+    case DUCKDB_TYPE_BLOB: return "BLOB";
+    case DUCKDB_TYPE_UUID: return "UUID";
+    case DUCKDB_TYPE_ENUM: return "ENUM";
+    case DUCKDB_TYPE_BIT: return "BIT";
+    case DUCKDB_TYPE_BIGNUM: return "BIGNUM";
+    case DUCKDB_TYPE_SQLNULL: return "NULL";
+    case DUCKDB_TYPE_DECIMAL:
+      return "DECIMAL(" + std::to_string(duckdb_decimal_width(type)) + "," +
+             std::to_string(duckdb_decimal_scale(type)) + ")";
+    case DUCKDB_TYPE_LIST: {
+      LogicalType child(duckdb_list_type_child_type(type));
+      return TypeName(child.handle) + "[]";
+    }
+    case DUCKDB_TYPE_ARRAY: {
+      LogicalType child(duckdb_array_type_child_type(type));
+      return TypeName(child.handle) + "[" + std::to_string(duckdb_array_type_array_size(type)) + "]";
+    }
+    case DUCKDB_TYPE_MAP: {
+      LogicalType key(duckdb_map_type_key_type(type));
+      LogicalType value(duckdb_map_type_value_type(type));
+      return "MAP(" + TypeName(key.handle) + ", " + TypeName(value.handle) + ")";
+    }
+    case DUCKDB_TYPE_STRUCT: {
+      std::string out = "STRUCT(";
+      idx_t n = duckdb_struct_type_child_count(type);
+      for (idx_t i = 0; i < n; ++i) {
+        char* name = duckdb_struct_type_child_name(type, i);
+        LogicalType child(duckdb_struct_type_child_type(type, i));
+        out += (i ? ", " : "") + std::string(name) + " " + TypeName(child.handle);
+        duckdb_free(name);
+      }
+      return out + ")";
+    }
+    case DUCKDB_TYPE_UNION: return "UNION";
+    default: return "UNKNOWN";
+  }
+}
+
+Rendering RenderingFor(duckdb_logical_type type) {
+  if (Alias(type) == "JSON") return Rendering::kDirect;
+  switch (duckdb_get_type_id(type)) {
+    case DUCKDB_TYPE_LIST:
+    case DUCKDB_TYPE_ARRAY:
+    case DUCKDB_TYPE_STRUCT:
+    case DUCKDB_TYPE_MAP:
+    case DUCKDB_TYPE_UNION:
+      return Rendering::kAsJson;
+    case DUCKDB_TYPE_ENUM:
+    case DUCKDB_TYPE_INTERVAL:
+    case DUCKDB_TYPE_BIT:
+    case DUCKDB_TYPE_TIME_TZ:
+    case DUCKDB_TYPE_BIGNUM:
+    case DUCKDB_TYPE_TIME_NS:
+      return Rendering::kAsText;
+    default:
+      return Rendering::kDirect;
+  }
+}
+
+Cell ReadCell(duckdb_vector vector, duckdb_logical_type type, idx_t row) {
+  uint64_t* validity = duckdb_vector_get_validity(vector);
+  if (validity && !duckdb_validity_row_is_valid(validity, row)) return std::monostate{};
+  switch (duckdb_get_type_id(type)) {
+    case DUCKDB_TYPE_BOOLEAN: return At<bool>(vector, row);
+    case DUCKDB_TYPE_TINYINT: return static_cast<int64_t>(At<int8_t>(vector, row));
+    case DUCKDB_TYPE_SMALLINT: return static_cast<int64_t>(At<int16_t>(vector, row));
+    case DUCKDB_TYPE_INTEGER: return static_cast<int64_t>(At<int32_t>(vector, row));
+    case DUCKDB_TYPE_BIGINT: return At<int64_t>(vector, row);
+    case DUCKDB_TYPE_UTINYINT: return static_cast<uint64_t>(At<uint8_t>(vector, row));
+    case DUCKDB_TYPE_USMALLINT: return static_cast<uint64_t>(At<uint16_t>(vector, row));
+    case DUCKDB_TYPE_UINTEGER: return static_cast<uint64_t>(At<uint32_t>(vector, row));
+    case DUCKDB_TYPE_UBIGINT: return At<uint64_t>(vector, row);
+    case DUCKDB_TYPE_FLOAT: return static_cast<double>(At<float>(vector, row));
+    case DUCKDB_TYPE_DOUBLE: return At<double>(vector, row);
+    case DUCKDB_TYPE_VARCHAR: {
+      std::string s = StringAt(vector, row);
+      if (Alias(type) == "JSON") return RawJson{std::move(s)};
+      return s;
+    }
+    case DUCKDB_TYPE_BLOB: return BlobText(StringAt(vector, row));
+    case DUCKDB_TYPE_DATE: return FormatDate(At<duckdb_date>(vector, row));
+    case DUCKDB_TYPE_TIME: return FormatTimeMicros(At<int64_t>(vector, row));
+    case DUCKDB_TYPE_TIMESTAMP: return FormatTimestampMicros(At<int64_t>(vector, row), false);
+    case DUCKDB_TYPE_TIMESTAMP_TZ: return FormatTimestampMicros(At<int64_t>(vector, row), true);
+    case DUCKDB_TYPE_TIMESTAMP_S:
+      return FormatTimestampMicros(At<int64_t>(vector, row) * 1000000, false);
+    case DUCKDB_TYPE_TIMESTAMP_MS:
+      return FormatTimestampMicros(At<int64_t>(vector, row) * 1000, false);
+    case DUCKDB_TYPE_TIMESTAMP_NS:
+      return FormatTimestampMicros(At<int64_t>(vector, row) / 1000, false);
+    case DUCKDB_TYPE_HUGEINT: return RawJson{DecimalText(ToInt128(At<duckdb_hugeint>(vector, row)), 0)};
+    case DUCKDB_TYPE_UHUGEINT: {
+      auto u = At<duckdb_uhugeint>(vector, row);
+      return RawJson{UnsignedText((static_cast<unsigned __int128>(u.upper) << 64) | u.lower)};
+    }
+    case DUCKDB_TYPE_UUID: return UuidText(At<duckdb_hugeint>(vector, row));
+    case DUCKDB_TYPE_DECIMAL: {
+      int scale = duckdb_decimal_scale(type);
+      __int128 raw = 0;
+      switch (duckdb_decimal_internal_type(type)) {
+        case DUCKDB_TYPE_SMALLINT: raw = At<int16_t>(vector, row); break;
+        case DUCKDB_TYPE_INTEGER: raw = At<int32_t>(vector, row); break;
+        case DUCKDB_TYPE_BIGINT: raw = At<int64_t>(vector, row); break;
+        default: raw = ToInt128(At<duckdb_hugeint>(vector, row)); break;
+      }
+      return RawJson{DecimalText(raw, scale)};
+    }
+    default:
+      return std::string("<unsupported type " + TypeName(type) + ">");
+  }
+}
+
+}  // namespace lakehouse::engine::internal

@@ -1,0 +1,71 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "common/files.h"
+#include "storage/bucket_registry.h"
+#include "storage/local_store.h"
+
+namespace lakehouse::storage {
+
+class LocalStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("lh_store_" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  fs::path root_;
+};
+
+TEST_F(LocalStoreTest, PutGetListStatDelete) {
+  LocalStore store(root_);
+  ASSERT_TRUE(store.Put("datasets/a/1-1.parquet", "AAAA").ok());
+  ASSERT_TRUE(store.Put("datasets/b/1-1.parquet", "B").ok());
+  ASSERT_TRUE(store.Put("_catalog/datasets/a.json", "{}").ok());
+  EXPECT_EQ(*store.Get("datasets/a/1-1.parquet"), "AAAA");
+  auto listed = store.List("datasets/");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].key, "datasets/a/1-1.parquet");
+  EXPECT_EQ((*listed)[0].size, 4u);
+  EXPECT_EQ(store.List("datasets/a")->size(), 1u);
+  EXPECT_EQ(store.Stat("datasets/b/1-1.parquet")->size, 1u);
+  ASSERT_TRUE(store.Delete("datasets/a/1-1.parquet").ok());
+  EXPECT_EQ(store.Get("datasets/a/1-1.parquet").status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(fs::exists(root_ / "datasets" / "a"));  // emptied directory removed
+  EXPECT_TRUE(store.Delete("datasets/a/never").ok());
+}
+
+TEST_F(LocalStoreTest, StagedFilesMoveInAndAreNeverListed) {
+  LocalStore store(root_);
+  fs::path staged = UniqueTempPath(store.StagingDir(), "upload");
+  ASSERT_TRUE(AtomicWriteFile(staged, "data").ok());
+  EXPECT_TRUE(store.List("")->empty());
+  ASSERT_TRUE(store.PutStaged(staged, "datasets/x/1-1.parquet").ok());
+  EXPECT_FALSE(fs::exists(staged));
+  EXPECT_EQ(store.List("")->size(), 1u);
+}
+
+TEST_F(LocalStoreTest, RejectsEscapingKeys) {
+  LocalStore store(root_);
+  for (const char* key : {"../x", "/etc/passwd", "a/../../b", "a//b", "", "a/"}) {
+    EXPECT_EQ(store.Put(key, "x").code(), StatusCode::kInvalidArgument) << key;
+    EXPECT_FALSE(store.LocalPath(key).has_value()) << key;
+  }
+}
+
+TEST(BucketRegistryTest, UnknownBucketNamesTheValidOnes) {
+  Config config;
+  config.data_dir = fs::temp_directory_path() / "lh_reg";
+  FinishBuckets(config);
+  BucketRegistry registry(config.buckets);
+  EXPECT_TRUE(registry.Get("primary").ok());
+  EXPECT_TRUE(registry.Get("rescue").ok());
+  auto missing = registry.Get("nope");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("primary, rescue"), std::string::npos);
+  EXPECT_EQ(registry.List().size(), 2u);
+}
+
+}  // namespace lakehouse::storage
