@@ -1,0 +1,130 @@
+#include "ingest/format.h"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <map>
+#include <vector>
+
+namespace lakehouse::ingest {
+
+namespace {
+
+constexpr size_t kSniffBytes = 64 * 1024;
+
+std::string Extension(std::string_view file_name) {
+  auto dot = file_name.rfind('.');
+  if (dot == std::string_view::npos) return "";
+  std::string ext(file_name.substr(dot + 1));
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext;
+}
+
+std::string_view SkipBomAndSpace(std::string_view s) {
+  if (s.substr(0, 3) == "\xEF\xBB\xBF") s.remove_prefix(3);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  return s;
+}
+
+std::vector<std::string_view> CompleteLines(std::string_view head, bool whole_file) {
+  std::vector<std::string_view> lines;
+  size_t start = 0;
+  while (start < head.size()) {
+    size_t end = head.find('\n', start);
+    if (end == std::string_view::npos) {
+      if (whole_file) lines.push_back(head.substr(start));
+      break;
+    }
+    std::string_view line = head.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!line.empty()) lines.push_back(line);
+    start = end + 1;
+  }
+  return lines;
+}
+
+// A delimiter that appears the same (non-zero) number of times on most lines
+// outside quotes makes the text a table.
+bool LooksDelimited(const std::vector<std::string_view>& lines) {
+  if (lines.size() < 2) return false;
+  for (char delim : {',', '\t', ';', '|'}) {
+    std::map<int, int> counts_per_line;
+    for (size_t i = 0; i < std::min<size_t>(lines.size(), 50); ++i) {
+      int count = 0;
+      bool quoted = false;
+      for (char c : lines[i]) {
+        if (c == '"') quoted = !quoted;
+        if (c == delim && !quoted) ++count;
+      }
+      counts_per_line[count]++;
+    }
+    auto best = std::max_element(counts_per_line.begin(), counts_per_line.end(),
+                                 [](const auto& a, const auto& b) { return a.second < b.second; });
+    size_t sampled = std::min<size_t>(lines.size(), 50);
+    if (best->first > 0 && best->second * 10 >= static_cast<int>(sampled) * 9) return true;
+  }
+  return false;
+}
+
+bool HasBinaryBytes(std::string_view head) {
+  size_t control = 0;
+  for (unsigned char c : head) {
+    if (c == 0) return true;
+    if (c < 32 && c != '\n' && c != '\r' && c != '\t' && c != '\f') ++control;
+  }
+  return control * 100 > head.size() + 1;
+}
+
+}  // namespace
+
+const char* FormatName(Format format) {
+  switch (format) {
+    case Format::kCsv: return "csv";
+    case Format::kJsonArray: return "json";
+    case Format::kNdjson: return "ndjson";
+    case Format::kParquet: return "parquet";
+    case Format::kText: return "text";
+    case Format::kPdf: return "pdf";
+  }
+  return "unknown";
+}
+
+Result<Format> ParseFormat(std::string_view name) {
+  for (Format f : {Format::kCsv, Format::kJsonArray, Format::kNdjson, Format::kParquet,
+                   Format::kText, Format::kPdf}) {
+    if (name == FormatName(f)) return f;
+  }
+  if (name == "tsv") return Format::kCsv;
+  return InvalidArgument("unknown format '" + std::string(name) +
+                         "'; use csv, tsv, json, ndjson, parquet, text or pdf");
+}
+
+Result<Format> DetectFormatFromPrefix(std::string_view head, std::string_view file_name, bool whole_file) {
+  if (head.empty()) return InvalidArgument("the file is empty");
+  if (head.substr(0, 5) == "%PDF-") return Format::kPdf;
+  if (head.substr(0, 4) == "PAR1") return Format::kParquet;
+  if (HasBinaryBytes(head)) {
+    return InvalidArgument("the file looks binary and is not PDF or Parquet; supported formats are "
+                           "CSV, TSV, JSON, NDJSON, Parquet, plain text and PDF");
+  }
+  std::string ext = Extension(file_name);
+  std::string_view body = SkipBomAndSpace(head);
+  if (body.empty()) return InvalidArgument("the file holds only white space");
+  if (body.front() == '[' && ext != "csv" && ext != "txt") return Format::kJsonArray;
+  if (body.front() == '{' && ext != "csv" && ext != "txt") return Format::kNdjson;
+  if (ext == "csv" || ext == "tsv") return Format::kCsv;
+  if (ext == "txt" || ext == "md" || ext == "text") return Format::kText;
+  return LooksDelimited(CompleteLines(body, whole_file)) ? Format::kCsv : Format::kText;
+}
+
+Result<Format> DetectFormat(const std::filesystem::path& path, std::string_view file_name) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("cannot open " + path.string());
+  std::string head(kSniffBytes, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  bool whole_file = head.size() < kSniffBytes;
+  return DetectFormatFromPrefix(head, file_name, whole_file);
+}
+
+}  // namespace lakehouse::ingest

@@ -1,0 +1,26 @@
+// Detects what kind of file an input is from its content (the name is only a
+// hint for ambiguous text), so "export.dat" holding CSV ingests as CSV and a
+// PDF named ".csv" is read as a PDF.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace lakehouse::ingest {
+
+enum class Format { kCsv, kJsonArray, kNdjson, kParquet, kText, kPdf };
+
+const char* FormatName(Format format);  // "csv", "json", "ndjson", "parquet", "text", "pdf"
+Result<Format> ParseFormat(std::string_view name);
+
+// InvalidArgument for empty files and binary content we cannot read.
+Result<Format> DetectFormat(const std::filesystem::path& path, std::string_view file_name);
+
+// Exposed for tests: the same decision on the first bytes of a file.
+Result<Format> DetectFormatFromPrefix(std::string_view head, std::string_view file_name,
+                                      bool whole_file);
+
+}  // namespace lakehouse::ingest

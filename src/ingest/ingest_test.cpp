@@ -1,0 +1,166 @@
+#include <gtest/gtest.h>
+
+#include "common/files.h"
+#include "engine/query_engine.h"
+#include "fixtures.h"
+#include "ingest/ingestor.h"
+
+namespace lakehouse::ingest {
+
+class IngestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("ingest");
+    config_.data_dir = dir_ / "data";
+    FinishBuckets(config_);
+    buckets_ = std::make_unique<storage::BucketRegistry>(config_.buckets);
+    catalog_ = std::make_unique<catalog::Catalog>(*buckets_);
+    ingestor_ = std::make_unique<Ingestor>(*catalog_, *buckets_, IngestOptions{100, 2});
+    ASSERT_TRUE(ingestor_->Open().ok());
+    engine_ = std::make_unique<engine::QueryEngine>(*catalog_, *buckets_, engine::QueryEngineOptions{1000, 10000, 2, ""});
+    ASSERT_TRUE(engine_->Open().ok());
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Result<IngestResult> IngestText(const std::string& file_name, const std::string& bytes,
+                                  WriteMode mode = WriteMode::kAppend, const std::string& dataset = "") {
+    fs::path file = dir_ / "in" / file_name;
+    testing::WriteFile(file, bytes);
+    IngestRequest req;
+    req.file = file;
+    req.file_name = file_name;
+    req.dataset = dataset;
+    req.mode = mode;
+    return ingestor_->Ingest(req);
+  }
+  int64_t Count(const std::string& view) {
+    auto r = engine_->Run({"SELECT count(*) FROM \"" + view + "\"", -1, -1});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->Int(0, 0) : -1;
+  }
+  std::vector<std::string> Files() {
+    std::vector<std::string> out;
+    auto listed = buckets_->Primary()->List("");
+    for (const auto& o : *listed) out.push_back(o.key);
+    return out;
+  }
+
+  fs::path dir_;
+  Config config_;
+  std::unique_ptr<storage::BucketRegistry> buckets_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<Ingestor> ingestor_;
+  std::unique_ptr<engine::QueryEngine> engine_;
+};
+
+TEST_F(IngestTest, CsvBecomesParquetWithColumnsPiiAndLineage) {
+  auto r = IngestText("Customers 2024.csv",
+                      "id,customer_email,notes,amount\n"
+                      "1,ana@example.com,hello,10.5\n2,bo@example.org,call 555,20\n"
+                      "3,cy@example.net,,30.25\n");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->manifest.name, "customers_2024");
+  EXPECT_EQ(r->rows_written, 3);
+  EXPECT_EQ(r->format, Format::kCsv);
+  EXPECT_EQ(r->file_key, "datasets/customers_2024/1-1.parquet");
+  const auto& m = r->manifest;
+  EXPECT_EQ(m.row_count(), 3);
+  EXPECT_EQ(m.lineage.source, "Customers 2024.csv");
+  EXPECT_EQ(m.lineage.ingest_job_id, r->job_id);
+  ASSERT_EQ(m.columns.size(), 4u);
+  EXPECT_EQ(m.columns[0].type, "BIGINT");
+  const auto* email = m.FindColumn("customer_email");
+  ASSERT_NE(email, nullptr);
+  EXPECT_TRUE(email->is_pii);
+  EXPECT_FALSE(email->pii_name_reason.empty());
+  EXPECT_FALSE(email->pii_value_reason.empty());
+  EXPECT_EQ(m.sensitivity, catalog::Sensitivity::kConfidential);
+  EXPECT_FALSE(m.FindColumn("notes")->is_pii);
+  EXPECT_EQ(Count("customers_2024"), 3);
+  auto head = ReadFile(config_.data_dir / r->file_key);
+  EXPECT_EQ(head->substr(0, 4), "PAR1");
+}
+
+TEST_F(IngestTest, PiiFoundByValuesAlone) {
+  std::string csv = "id,contact\n";
+  for (int i = 0; i < 10; ++i) csv += std::to_string(i) + ",user" + std::to_string(i) + "@mail.com\n";
+  auto r = IngestText("contacts.csv", csv);
+  ASSERT_TRUE(r.ok());
+  const auto* contact = r->manifest.FindColumn("contact");
+  EXPECT_TRUE(contact->is_pii);
+  EXPECT_TRUE(contact->pii_name_reason.empty());
+  EXPECT_NE(contact->pii_value_reason.find("10 of 10"), std::string::npos) << contact->pii_value_reason;
+}
+
+TEST_F(IngestTest, JsonNdjsonTextAndPdf) {
+  auto json = IngestText("items.json", R"([{"sku":"a","qty":1,"tags":["x"]},{"sku":"b","qty":2,"tags":[]}])");
+  ASSERT_TRUE(json.ok()) << json.status().ToString();
+  EXPECT_EQ(json->format, Format::kJsonArray);
+  EXPECT_EQ(Count("items"), 2);
+  auto nd = IngestText("events.ndjson", "{\"e\":\"click\",\"t\":1}\n{\"e\":\"view\",\"t\":2}\n{\"e\":\"buy\",\"t\":3}\n");
+  ASSERT_TRUE(nd.ok()) << nd.status().ToString();
+  EXPECT_EQ(nd->format, Format::kNdjson);
+  EXPECT_EQ(Count("events"), 3);
+  auto txt = IngestText("notes.txt", "First paragraph.\n\nSecond one\nspans lines.\n\nThird.\n");
+  ASSERT_TRUE(txt.ok()) << txt.status().ToString();
+  EXPECT_EQ(txt->format, Format::kText);
+  auto paras = engine_->Run({"SELECT doc_id, paragraph, text FROM notes ORDER BY paragraph", -1, -1});
+  ASSERT_TRUE(paras.ok());
+  ASSERT_EQ(paras->rows.size(), 3u);
+  EXPECT_EQ(paras->Text(0, 0), "notes.txt");
+  EXPECT_EQ(paras->Text(1, 2), "Second one\nspans lines.");
+  auto pdf = IngestText("report.pdf", testing::MakePdf({"Quarterly revenue grew", "Costs fell (slightly)"}));
+  ASSERT_TRUE(pdf.ok()) << pdf.status().ToString();
+  EXPECT_EQ(pdf->format, Format::kPdf);
+  auto pages = engine_->Run({"SELECT page, text FROM report ORDER BY page", -1, -1});
+  ASSERT_TRUE(pages.ok());
+  ASSERT_EQ(pages->rows.size(), 2u);
+  EXPECT_NE(pages->Text(0, 1).find("Quarterly revenue grew"), std::string::npos);
+  EXPECT_NE(pages->Text(1, 1).find("Costs fell (slightly)"), std::string::npos);
+}
+
+TEST_F(IngestTest, AppendReplaceAndSameBytesNoOp) {
+  ASSERT_TRUE(IngestText("sales.csv", "id,v\n1,10\n2,20\n").ok());
+  auto same = IngestText("sales.csv", "id,v\n1,10\n2,20\n");
+  ASSERT_TRUE(same.ok());
+  EXPECT_TRUE(same->no_op);
+  EXPECT_NE(same->message.find("no change"), std::string::npos);
+  auto appended = IngestText("sales.csv", "id,v\n3,30\n");
+  ASSERT_TRUE(appended.ok());
+  EXPECT_EQ(appended->manifest.versions.size(), 1u);
+  EXPECT_EQ(appended->manifest.current().files.size(), 2u);
+  EXPECT_EQ(Count("sales"), 3);
+  auto replaced = IngestText("sales.csv", "id,v\n9,90\n", WriteMode::kReplace);
+  ASSERT_TRUE(replaced.ok());
+  EXPECT_EQ(replaced->manifest.versions.size(), 2u);
+  EXPECT_EQ(replaced->manifest.row_count(), 1);
+  EXPECT_EQ(Count("sales"), 1);
+  EXPECT_EQ(Count("sales@v1"), 3);  // the previous version stays readable
+}
+
+TEST_F(IngestTest, BadInputChangesNothing) {
+  ASSERT_TRUE(IngestText("good.csv", "id,v\n1,10\n").ok());
+  auto before_files = Files();
+  auto before_manifest = ReadFile(config_.data_dir / "_catalog/datasets/good.json");
+  // A malformed CSV: a row with too many fields, far enough down to pass the sniffer.
+  std::string bad = "id,v\n";
+  for (int i = 0; i < 30000; ++i) bad += std::to_string(i) + "," + std::to_string(i) + "\n";
+  bad += "30000,1,extra,fields\n";
+  auto r = IngestText("bad.csv", bad, WriteMode::kAppend, "good");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("bad.csv"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("30002"), std::string::npos) << r.status().message();
+  auto mismatch = IngestText("typed.csv", "id,v\nx,notanumber\n", WriteMode::kAppend, "good");
+  EXPECT_EQ(mismatch.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(IngestText("empty.csv", "").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(IngestText("x.bin", std::string("\0\1\2\3", 4)).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(IngestText("broken.pdf", "%PDF-1.4 garbage").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(IngestText("x.csv", "a\n1\n", WriteMode::kAppend, "../etc").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(Files(), before_files);
+  EXPECT_EQ(*ReadFile(config_.data_dir / "_catalog/datasets/good.json"), *before_manifest);
+  EXPECT_TRUE(fs::is_empty(config_.data_dir / "_staging"));
+}
+
+}  // namespace lakehouse::ingest

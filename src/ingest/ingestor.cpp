@@ -1,0 +1,302 @@
+#include "ingest/ingestor.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "catalog/pii.h"
+#include "common/files.h"
+#include "common/names.h"
+#include "common/redact.h"
+#include "ingest/documents.h"
+
+namespace lakehouse::ingest {
+
+using catalog::ColumnMeta;
+using catalog::Manifest;
+using catalog::Sensitivity;
+
+struct Ingestor::Converted {
+  std::unique_ptr<TempFileGuard> parquet;
+  int64_t rows = 0;
+};
+
+namespace {
+
+Sensitivity DefaultSensitivity(catalog::PiiKind kind) {
+  switch (kind) {
+    case catalog::PiiKind::kPhi: return Sensitivity::kRestricted;
+    case catalog::PiiKind::kPii:
+    case catalog::PiiKind::kFinancial: return Sensitivity::kConfidential;
+    case catalog::PiiKind::kNone: return Sensitivity::kInternal;
+  }
+  return Sensitivity::kInternal;
+}
+
+// The more specific of two findings wins: PHI over financial over PII.
+catalog::PiiKind Stronger(catalog::PiiKind a, catalog::PiiKind b) {
+  auto rank = [](catalog::PiiKind k) {
+    switch (k) {
+      case catalog::PiiKind::kPhi: return 3;
+      case catalog::PiiKind::kFinancial: return 2;
+      case catalog::PiiKind::kPii: return 1;
+      default: return 0;
+    }
+  };
+  return rank(a) >= rank(b) ? a : b;
+}
+
+std::string SourceSql(Format format, const std::string& path) {
+  std::string p = QuoteLiteral(path);
+  switch (format) {
+    case Format::kCsv: return "read_csv(" + p + ", auto_detect = true)";
+    case Format::kJsonArray:
+      return "read_json(" + p + ", format = 'array', maximum_object_size = 67108864)";
+    case Format::kNdjson:
+    case Format::kText:
+    case Format::kPdf:
+      return "read_json(" + p + ", format = 'newline_delimited', maximum_object_size = 67108864)";
+    case Format::kParquet: return "read_parquet(" + p + ")";
+  }
+  return "";
+}
+
+// Keeps user-set sensitivities and earlier PII findings of columns that
+// survive; recomputes defaults for the rest.
+std::vector<ColumnMeta> MergeColumns(const std::vector<ColumnMeta>& previous,
+                                     std::vector<ColumnMeta> incoming, bool keep_previous_columns) {
+  std::vector<ColumnMeta> out;
+  if (keep_previous_columns) out = previous;
+  for (auto& col : incoming) {
+    ColumnMeta* existing = nullptr;
+    for (auto& c : out) {
+      if (c.name == col.name) existing = &c;
+    }
+    const ColumnMeta* before = nullptr;
+    for (const auto& c : previous) {
+      if (c.name == col.name) before = &c;
+    }
+    if (before) {
+      if (!col.is_pii && before->is_pii) {
+        col.is_pii = true;
+        col.pii_kind = before->pii_kind;
+        col.pii_name_reason = before->pii_name_reason;
+        col.pii_value_reason = before->pii_value_reason;
+      }
+      if (before->sensitivity_overridden) {
+        col.sensitivity = before->sensitivity;
+        col.sensitivity_overridden = true;
+      }
+    }
+    if (existing) {
+      *existing = col;
+    } else {
+      out.push_back(col);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<WriteMode> ParseWriteMode(std::string_view name) {
+  if (name == "append" || name.empty()) return WriteMode::kAppend;
+  if (name == "replace") return WriteMode::kReplace;
+  return InvalidArgument("mode '" + std::string(name) + "' is not append or replace");
+}
+
+Ingestor::Ingestor(catalog::Catalog& catalog, storage::BucketRegistry& buckets, IngestOptions options)
+    : catalog_(catalog), buckets_(buckets), options_(options) {}
+
+Status Ingestor::Open() {
+  engine::DatabaseOptions db_options;
+  db_options.threads = options_.threads;
+  LH_ASSIGN_OR_RETURN(db_, engine::Database::Open(db_options));
+  return Status::Ok();
+}
+
+Result<Ingestor::Converted> Ingestor::Convert(const IngestRequest& request, Format format,
+                                              const std::string& doc_id, const fs::path& staging_dir) {
+  Converted out;
+  std::string source_path = request.file.string();
+  std::unique_ptr<TempFileGuard> rows_file;
+  if (format == Format::kText || format == Format::kPdf) {
+    rows_file = std::make_unique<TempFileGuard>(UniqueTempPath(staging_dir, "rows"));
+    auto rows = format == Format::kText ? TextToNdjson(request.file, doc_id, rows_file->path())
+                                        : PdfToNdjson(request.file, doc_id, rows_file->path());
+    if (!rows.ok()) return rows.status();
+    source_path = rows_file->path().string();
+  }
+  out.parquet = std::make_unique<TempFileGuard>(UniqueTempPath(staging_dir, "ingest"));
+  LH_ASSIGN_OR_RETURN(auto conn, db_->Connect());
+  auto copied = conn->Query("COPY (SELECT * FROM " + SourceSql(format, source_path) + ") TO " +
+                            QuoteLiteral(out.parquet->path().string()) +
+                            " (FORMAT parquet, COMPRESSION zstd)");
+  if (!copied.ok()) {
+    // Say the user's file name, not our spool path.
+    std::string message = RedactSecret(copied.status().message(), source_path);
+    for (size_t pos; (pos = message.find("***")) != std::string::npos;) {
+      message.replace(pos, 3, request.file_name);
+    }
+    return InvalidArgument("cannot read " + request.file_name + " as " + FormatName(format) + ": " + message);
+  }
+  out.rows = copied->rows.empty() ? 0 : copied->Int(0, 0);
+  return out;
+}
+
+Result<std::vector<ColumnMeta>> Ingestor::DescribeColumns(const fs::path& parquet) {
+  LH_ASSIGN_OR_RETURN(auto conn, db_->Connect());
+  std::string source = "read_parquet(" + QuoteLiteral(parquet.string()) + ")";
+  LH_ASSIGN_OR_RETURN(auto described, conn->Query("DESCRIBE SELECT * FROM " + source));
+  std::vector<ColumnMeta> columns;
+  std::string text_columns;
+  std::vector<size_t> text_index;
+  for (size_t i = 0; i < described.rows.size(); ++i) {
+    ColumnMeta c;
+    c.name = described.Text(i, 0);
+    c.type = described.Text(i, 1);
+    catalog::PiiHit hit = catalog::ClassifyColumnName(c.name);
+    if (hit.found()) {
+      c.is_pii = true;
+      c.pii_kind = hit.kind;
+      c.pii_name_reason = hit.reason;
+    }
+    if (c.type == "VARCHAR") {
+      text_columns += (text_columns.empty() ? "" : ", ") + QuoteIdent(c.name);
+      text_index.push_back(i);
+    }
+    columns.push_back(std::move(c));
+  }
+  if (columns.empty()) return InvalidArgument("the input has no columns");
+  if (!text_columns.empty() && options_.pii_sample_rows > 0) {
+    LH_ASSIGN_OR_RETURN(auto sample, conn->Query("SELECT " + text_columns + " FROM " + source +
+                                                 " LIMIT " + std::to_string(options_.pii_sample_rows)));
+    for (size_t j = 0; j < text_index.size(); ++j) {
+      std::vector<std::string> values;
+      values.reserve(sample.rows.size());
+      for (size_t r = 0; r < sample.rows.size(); ++r) {
+        if (!std::holds_alternative<std::monostate>(sample.rows[r][j])) values.push_back(sample.Text(r, j));
+      }
+      catalog::PiiHit hit = catalog::ClassifyValues(values);
+      if (!hit.found()) continue;
+      ColumnMeta& c = columns[text_index[j]];
+      c.is_pii = true;
+      c.pii_kind = Stronger(c.pii_kind, hit.kind);
+      c.pii_value_reason = hit.reason;
+    }
+  }
+  for (auto& c : columns) c.sensitivity = DefaultSensitivity(c.pii_kind);
+  return columns;
+}
+
+Result<IngestResult> Ingestor::Ingest(const IngestRequest& request) {
+  auto started = std::chrono::steady_clock::now();
+  if (!db_) return Internal("ingestor is not open");
+  IngestResult result;
+  result.job_id = catalog::NewId("job");
+  std::string name = request.dataset.empty() ? NameFromFileName(request.file_name) : request.dataset;
+  LH_RETURN_IF_ERROR(ValidateName(name, "dataset name"));
+  LH_ASSIGN_OR_RETURN(auto store, buckets_.Get(request.bucket));
+  if (request.format) {
+    result.format = *request.format;
+  } else {
+    LH_ASSIGN_OR_RETURN(result.format, DetectFormat(request.file, request.file_name));
+  }
+  std::string sha256 = request.sha256;
+  if (sha256.empty()) {
+    LH_ASSIGN_OR_RETURN(sha256, Sha256File(request.file));
+  }
+
+  auto same_bytes = [&](const Manifest& m) {
+    if (m.versions.empty()) return false;
+    for (const auto& f : m.current().files) {
+      if (f.source_sha256 == sha256) return true;
+    }
+    return false;
+  };
+  auto existing = catalog_.Get(name);
+  if (existing.ok() && same_bytes(*existing)) {
+    result.no_op = true;
+    result.manifest = *existing;
+    result.message = "no change: these exact bytes are already in dataset '" + name + "'";
+    return result;
+  }
+  if (existing.ok() && existing->bucket != request.bucket) {
+    return Conflict("dataset '" + name + "' lives in bucket '" + existing->bucket +
+                    "'; ingest into that bucket or choose another name");
+  }
+
+  LH_ASSIGN_OR_RETURN(Converted converted, Convert(request, result.format, request.file_name,
+                                                   store->StagingDir()));
+  LH_ASSIGN_OR_RETURN(auto columns, DescribeColumns(converted.parquet->path()));
+  uint64_t bytes = fs::file_size(converted.parquet->path());
+
+  bool raced_no_op = false;
+  auto stored = catalog_.Mutate(name, [&](std::optional<Manifest> current) -> Result<Manifest> {
+    Manifest m;
+    if (current) {
+      m = std::move(*current);
+      if (same_bytes(m)) {
+        raced_no_op = true;
+        return m;
+      }
+    } else {
+      m.id = catalog::NewId("ds");
+      m.created_at = Now();
+      m.bucket = request.bucket;
+    }
+    bool new_version = m.versions.empty() || request.mode == WriteMode::kReplace;
+    if (!new_version) {
+      for (const auto& col : columns) {
+        const ColumnMeta* before = m.FindColumn(col.name);
+        if (before && before->type != col.type) {
+          return Conflict("cannot append to '" + name + "': column '" + col.name + "' is " +
+                          before->type + " in the dataset but " + col.type +
+                          " in this file; use mode=replace to store it as a new version");
+        }
+      }
+    }
+    int version_number = m.versions.empty() ? 1 : m.current().number + (new_version ? 1 : 0);
+    if (new_version) {
+      catalog::DatasetVersion v;
+      v.number = version_number;
+      v.created_at = Now();
+      m.versions.push_back(std::move(v));
+    }
+    catalog::DatasetVersion& version = m.current();
+    std::string key = "datasets/" + name + "/" + std::to_string(version_number) + "-" +
+                      std::to_string(version.files.size() + 1) + ".parquet";
+    LH_RETURN_IF_ERROR(store->PutStaged(converted.parquet->path(), key));
+    converted.parquet->Release();
+    version.files.push_back({key, converted.rows, bytes, sha256, Now()});
+    version.row_count += converted.rows;
+    m.columns = MergeColumns(m.columns, columns, !new_version);
+    version.columns = m.columns;
+    if (!m.sensitivity_overridden) {
+      m.sensitivity = Sensitivity::kInternal;
+      for (const auto& c : m.columns) m.sensitivity = std::max(m.sensitivity, c.sensitivity);
+    }
+    m.lineage = {request.source_system, request.file_name, "", "", result.job_id, Now()};
+    m.updated_at = Now();
+    if (m.last_embedded_at && !m.embedding_stale_since) m.embedding_stale_since = Now();
+    result.file_key = key;
+    return m;
+  });
+  if (!stored.ok()) return stored.status();
+  result.manifest = std::move(*stored);
+  if (raced_no_op) {
+    result.no_op = true;
+    result.message = "no change: these exact bytes are already in dataset '" + name + "'";
+    return result;
+  }
+  result.rows_written = converted.rows;
+  result.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  result.message = (request.mode == WriteMode::kReplace ? "replaced '" : "ingested into '") + name +
+                   "': " + std::to_string(converted.rows) + " rows as " + FormatName(result.format) +
+                   ", version " + std::to_string(result.manifest.current().number);
+  spdlog::info("ingest {} ({}) -> {}: {} rows, {:.0f} ms", request.file_name, FormatName(result.format),
+               result.file_key, converted.rows, result.elapsed_ms);
+  return result;
+}
+
+}  // namespace lakehouse::ingest

@@ -1,0 +1,72 @@
+// The ingest pipeline: one input file in, one Parquet file (zstd) in the
+// dataset's bucket out, and the manifest updated with columns, PII flags,
+// lineage and row counts. Nothing stored changes unless every step succeeds:
+// the Parquet file is written to the bucket's staging area first and only
+// moved into place, with the manifest, once it is complete.
+//
+// Thread-safe: concurrent ingests convert in parallel and serialise only on
+// the catalog's manifest update.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "catalog/catalog.h"
+#include "engine/database.h"
+#include "ingest/format.h"
+#include "storage/bucket_registry.h"
+
+namespace lakehouse::ingest {
+
+enum class WriteMode { kAppend, kReplace };
+Result<WriteMode> ParseWriteMode(std::string_view name);  // "append" | "replace"
+
+struct IngestRequest {
+  std::filesystem::path file;   // the bytes to ingest (a spooled upload or a local file)
+  std::string file_name;        // the name the user knows it by, for lineage and naming
+  std::string dataset;          // empty: derived from file_name
+  std::string bucket = "primary";
+  WriteMode mode = WriteMode::kAppend;
+  std::optional<Format> format;  // empty: detected from the content
+  std::string source_system = "file";  // upload, file, inbox
+  std::string sha256;                  // of the file, if the caller already hashed it
+};
+
+struct IngestResult {
+  catalog::Manifest manifest;
+  bool no_op = false;   // the same bytes were already ingested under this name
+  std::string message;  // what happened, for people
+  Format format = Format::kCsv;
+  int64_t rows_written = 0;
+  std::string file_key;  // the Parquet object written, empty on no-op
+  std::string job_id;
+  double elapsed_ms = 0;
+};
+
+struct IngestOptions {
+  int pii_sample_rows = 1000;
+  int threads = 0;  // DuckDB threads for conversion; 0: all cores
+};
+
+class Ingestor {
+ public:
+  Ingestor(catalog::Catalog& catalog, storage::BucketRegistry& buckets, IngestOptions options);
+  Status Open();
+
+  Result<IngestResult> Ingest(const IngestRequest& request);
+
+ private:
+  struct Converted;
+  Result<Converted> Convert(const IngestRequest& request, Format format, const std::string& doc_id,
+                            const std::filesystem::path& staging_dir);
+  Result<std::vector<catalog::ColumnMeta>> DescribeColumns(const std::filesystem::path& parquet);
+
+  catalog::Catalog& catalog_;
+  storage::BucketRegistry& buckets_;
+  IngestOptions options_;
+  std::shared_ptr<engine::Database> db_;
+};
+
+}  // namespace lakehouse::ingest
