@@ -31,6 +31,20 @@ fs::path UniqueTempPath(const fs::path& dir, std::string_view stem);
 Result<std::string> Sha256File(const fs::path& path);
 std::string Sha256Hex(std::string_view bytes);
 
+// Incremental SHA-256, for hashing bytes while they stream past.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+  void Update(const char* data, size_t len);
+  std::string HexDigest();  // call once, at the end
+
+ private:
+  void* ctx_;
+};
+
 // Removes a temporary file when it goes out of scope unless released.
 class TempFileGuard {
  public:

@@ -179,6 +179,11 @@ void Connection::Interrupt() {
   duckdb_interrupt(impl_->conn);
 }
 
+double Connection::Progress() {
+  duckdb_query_progress_type p = duckdb_query_progress(impl_->conn);
+  return p.percentage < 0 ? -1 : p.percentage / 100.0;
+}
+
 Status Connection::Execute(const std::string& sql) {
   impl_->interrupted = false;
   ResultHolder r;

@@ -62,6 +62,9 @@ class Connection {
   Result<QueryResult> Query(const std::string& sql, const QueryLimits& limits = {});
   // Cancels the statement running now (if any); it fails with kTimeout.
   void Interrupt();
+  // Share of the running statement done, 0..1, or -1 when DuckDB cannot tell.
+  // Safe to call from another thread while Query/Execute runs.
+  double Progress();
 
  private:
   friend class Database;

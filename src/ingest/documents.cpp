@@ -23,8 +23,8 @@ std::string_view Trim(std::string_view s) {
 
 bool IsBlank(std::string_view line) { return Trim(line).empty(); }
 
-std::string JsonLine(const nlohmann::json& row) {
-  return row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+std::string JsonLine(const nlohmann::ordered_json& row) {
+  return row.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 // poppler prints parse errors of damaged PDFs to stderr; they belong in the debug log.

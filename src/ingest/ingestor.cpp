@@ -3,6 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include "catalog/pii.h"
 #include "common/files.h"
@@ -97,6 +100,39 @@ std::vector<ColumnMeta> MergeColumns(const std::vector<ColumnMeta>& previous,
   return out;
 }
 
+// Polls DuckDB's progress of the running COPY on a side thread.
+class ProgressReporter {
+ public:
+  ProgressReporter(engine::Connection& conn, std::function<void(double)> callback)
+      : conn_(conn), callback_(std::move(callback)) {
+    if (callback_) thread_ = std::thread([this] { Loop(); });
+  }
+  ~ProgressReporter() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mutex_);
+    while (!cv_.wait_for(lock, std::chrono::milliseconds(250), [this] { return done_; })) {
+      double p = conn_.Progress();
+      if (p >= 0) callback_(p);
+    }
+  }
+  engine::Connection& conn_;
+  std::function<void(double)> callback_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
 }  // namespace
 
 Result<WriteMode> ParseWriteMode(std::string_view name) {
@@ -129,6 +165,7 @@ Result<Ingestor::Converted> Ingestor::Convert(const IngestRequest& request, Form
   }
   out.parquet = std::make_unique<TempFileGuard>(UniqueTempPath(staging_dir, "ingest"));
   LH_ASSIGN_OR_RETURN(auto conn, db_->Connect());
+  ProgressReporter reporter(*conn, request.on_progress);
   auto copied = conn->Query("COPY (SELECT * FROM " + SourceSql(format, source_path) + ") TO " +
                             QuoteLiteral(out.parquet->path().string()) +
                             " (FORMAT parquet, COMPRESSION zstd)");

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +33,8 @@ struct IngestRequest {
   std::optional<Format> format;  // empty: detected from the content
   std::string source_system = "file";  // upload, file, inbox
   std::string sha256;                  // of the file, if the caller already hashed it
+  // Called about every 250 ms while the file converts, with the share done (0..1).
+  std::function<void(double)> on_progress;
 };
 
 struct IngestResult {

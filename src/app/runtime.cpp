@@ -1,0 +1,24 @@
+#include "app/runtime.h"
+
+#include "common/files.h"
+
+namespace lakehouse::app {
+
+Result<std::unique_ptr<Runtime>> Runtime::Start(const Config& config) {
+  std::unique_ptr<Runtime> rt(new Runtime(config));
+  for (const auto& bucket : rt->config_.buckets) {
+    LH_RETURN_IF_ERROR(EnsureDirectory(bucket.root).WithContext("bucket '" + bucket.name + "'"));
+  }
+  rt->buckets_ = std::make_unique<storage::BucketRegistry>(rt->config_.buckets);
+  rt->catalog_ = std::make_unique<catalog::Catalog>(*rt->buckets_);
+  engine::QueryEngineOptions query_options{config.max_result_rows, config.query_timeout_ms,
+                                           config.duckdb_threads, config.duckdb_memory_limit};
+  rt->query_ = std::make_unique<engine::QueryEngine>(*rt->catalog_, *rt->buckets_, query_options);
+  LH_RETURN_IF_ERROR(rt->query_->Open().WithContext("query engine"));
+  rt->ingestor_ = std::make_unique<ingest::Ingestor>(
+      *rt->catalog_, *rt->buckets_, ingest::IngestOptions{config.pii_sample_rows, config.duckdb_threads});
+  LH_RETURN_IF_ERROR(rt->ingestor_->Open().WithContext("ingest engine"));
+  return rt;
+}
+
+}  // namespace lakehouse::app

@@ -1,0 +1,39 @@
+// Runtime: builds every subsystem from a Config, in dependency order, and
+// owns them for the life of the process. The server and the CLI's local
+// commands both start from one. Routes and commands receive the one service
+// they need by reference, never the Runtime itself.
+#pragma once
+
+#include <memory>
+
+#include "catalog/catalog.h"
+#include "common/config.h"
+#include "engine/query_engine.h"
+#include "ingest/ingestor.h"
+#include "storage/bucket_registry.h"
+
+namespace lakehouse::app {
+
+class Runtime {
+ public:
+  // Creates bucket directories, opens the query engine's sandbox and the
+  // ingest database. Fails with a message naming what could not be opened.
+  static Result<std::unique_ptr<Runtime>> Start(const Config& config);
+
+  const Config& config() const { return config_; }
+  storage::BucketRegistry& buckets() { return *buckets_; }
+  catalog::Catalog& catalog() { return *catalog_; }
+  engine::QueryEngine& query() { return *query_; }
+  ingest::Ingestor& ingestor() { return *ingestor_; }
+
+ private:
+  explicit Runtime(Config config) : config_(std::move(config)) {}
+
+  Config config_;
+  std::unique_ptr<storage::BucketRegistry> buckets_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<engine::QueryEngine> query_;
+  std::unique_ptr<ingest::Ingestor> ingestor_;
+};
+
+}  // namespace lakehouse::app

@@ -1,0 +1,105 @@
+#include "cli/cli.h"
+
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/commands.h"
+
+namespace lakehouse::cli {
+
+namespace {
+
+constexpr const char* kDescription =
+    "lakehouse: files and databases in, queryable and self-describing Parquet datasets out.\n"
+    "Every command works on the data directory directly (no server needed); `serve` starts the\n"
+    "HTTP API on the same data. Configuration: lakehouse.toml (see lakehouse.toml.example).";
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{kDescription, "lakehouse"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "lakehouse 0.1.0");
+  std::string config_path, data_dir, log_level;
+  app.add_option("-c,--config", config_path, "Config file (default: ./lakehouse.toml if present)");
+  app.add_option("-d,--data-dir", data_dir, "Root of the primary bucket (default ./data)");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error (default: info for serve, warn otherwise)");
+
+  ServeOptions serve;
+  std::string host;
+  int port = -1;
+  auto* serve_cmd = app.add_subcommand("serve", "Start the HTTP API (default 127.0.0.1:3100)");
+  serve_cmd->add_option("--host", host, "Address to listen on");
+  serve_cmd->add_option("-p,--port", port, "Port to listen on; 0 picks a free one");
+  serve_cmd->add_option("--demo", serve.demo_dir, "Ingest the files in this folder before serving (idempotent)");
+  serve_cmd->add_option("--port-file", serve.port_file, "Write the bound port to this file once listening");
+
+  IngestOptions ingest;
+  auto* ingest_cmd = app.add_subcommand(
+      "ingest", "Ingest CSV, TSV, JSON, NDJSON, Parquet, text or PDF files as datasets");
+  ingest_cmd->add_option("files", ingest.files, "Files to ingest")->required()->check(CLI::ExistingFile);
+  ingest_cmd->add_option("-n,--name", ingest.name, "Dataset name (default: derived from each file name)");
+  ingest_cmd->add_option("-m,--mode", ingest.mode, "append (add a file) or replace (new version)")
+      ->check(CLI::IsMember({"append", "replace"}));
+  ingest_cmd->add_option("-f,--format", ingest.format, "Skip detection: csv, tsv, json, ndjson, parquet, text, pdf");
+  ingest_cmd->add_option("-b,--bucket", ingest.bucket, "Bucket to write to (default primary)");
+  ingest_cmd->add_flag("--json", ingest.json, "Print each result as JSON");
+
+  QueryOptions query;
+  auto* query_cmd = app.add_subcommand("query", "Run one read-only SQL statement; every dataset is a view");
+  query_cmd->add_option("sql", query.sql, "The SQL, e.g. \"SELECT count(*) FROM orders\"")->required();
+  query_cmd->add_option("-o,--output", query.format, "table, csv or json")->check(CLI::IsMember({"table", "csv", "json"}));
+  query_cmd->add_option("--max-rows", query.max_rows, "Row cap (default and upper bound: query.max_result_rows)");
+
+  auto* catalog_cmd = app.add_subcommand("catalog", "List, show, describe and delete datasets");
+  catalog_cmd->require_subcommand(1);
+  bool list_json = false;
+  auto* list_cmd = catalog_cmd->add_subcommand("list", "List datasets with rows, owner and freshness");
+  list_cmd->add_flag("--json", list_json, "Print JSON");
+  std::string show_name;
+  auto* show_cmd = catalog_cmd->add_subcommand("show", "Print a dataset's manifest as JSON");
+  show_cmd->add_option("name", show_name, "Dataset name")->required();
+  CatalogSetOptions set;
+  auto* set_cmd = catalog_cmd->add_subcommand("set", "Update a dataset's metadata");
+  set_cmd->add_option("name", set.name, "Dataset name")->required();
+  set_cmd->add_option("--description", set.description, "Free text");
+  set_cmd->add_option("--owner", set.owner, "Who answers for the data");
+  set_cmd->add_option("--sensitivity", set.sensitivity, "public, internal, confidential or restricted");
+  set_cmd->add_option("--tags", set.tags, "Tags (replaces the list)");
+  set_cmd->add_option("--freshness", set.freshness_s, "Expected update interval in seconds; 0 removes it");
+  set_cmd->add_option("--refresh-policy", set.refresh_policy, "manual, on_append or scheduled");
+  set_cmd->add_option("--column-sensitivity", set.column_sensitivity, "COLUMN=LEVEL, repeatable");
+  std::string delete_name;
+  auto* delete_cmd = catalog_cmd->add_subcommand("delete", "Delete a dataset and its files");
+  delete_cmd->add_option("name", delete_name, "Dataset name")->required();
+
+  CLI11_PARSE(app, argc, argv);
+
+  bool serving = serve_cmd->parsed();
+  spdlog::set_level(spdlog::level::from_str(log_level.empty() ? (serving ? "info" : "warn") : log_level));
+  auto config = LoadConfig(config_path);
+  if (!config.ok()) {
+    std::cerr << "error: " << config.status().message() << "\n";
+    return 1;
+  }
+  if (!data_dir.empty()) {
+    config->data_dir = data_dir;
+    std::erase_if(config->buckets, [](const BucketConfig& b) { return b.name == "primary" || b.name == "rescue"; });
+    FinishBuckets(*config);
+  }
+  if (!host.empty()) config->host = host;
+  if (port >= 0) config->port = port;
+
+  if (serving) return RunServe(*config, serve);
+  if (ingest_cmd->parsed()) return RunIngest(*config, ingest);
+  if (query_cmd->parsed()) return RunQuery(*config, query);
+  if (list_cmd->parsed()) return RunCatalogList(*config, list_json);
+  if (show_cmd->parsed()) return RunCatalogShow(*config, show_name);
+  if (set_cmd->parsed()) return RunCatalogSet(*config, set);
+  if (delete_cmd->parsed()) return RunCatalogDelete(*config, delete_name);
+  return 2;
+}
+
+}  // namespace lakehouse::cli

@@ -1,0 +1,48 @@
+// The command implementations behind cli.cpp's option parsing.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+
+namespace lakehouse::cli {
+
+struct ServeOptions {
+  std::string demo_dir;   // ingest these files before serving (idempotent)
+  std::string port_file;  // write the bound port here (for scripts and tests)
+};
+int RunServe(const Config& config, const ServeOptions& options);
+
+struct IngestOptions {
+  std::vector<std::string> files;
+  std::string name;
+  std::string mode = "append";
+  std::string format;
+  std::string bucket = "primary";
+  bool json = false;
+};
+int RunIngest(const Config& config, const IngestOptions& options);
+
+struct QueryOptions {
+  std::string sql;
+  std::string format = "table";  // table, csv, json
+  int64_t max_rows = -1;
+};
+int RunQuery(const Config& config, const QueryOptions& options);
+
+struct CatalogSetOptions {
+  std::string name;
+  std::optional<std::string> description, owner, sensitivity, refresh_policy;
+  std::optional<std::vector<std::string>> tags;
+  std::optional<int64_t> freshness_s;
+  std::vector<std::string> column_sensitivity;  // "column=level"
+};
+int RunCatalogList(const Config& config, bool json);
+int RunCatalogShow(const Config& config, const std::string& name);
+int RunCatalogSet(const Config& config, const CatalogSetOptions& options);
+int RunCatalogDelete(const Config& config, const std::string& name);
+
+}  // namespace lakehouse::cli

@@ -1,0 +1,96 @@
+#include <pthread.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "app/runtime.h"
+#include "cli/commands.h"
+#include "common/files.h"
+#include "server/server.h"
+
+namespace lakehouse::cli {
+
+namespace {
+
+void LoadDemo(app::Runtime& runtime, const std::string& dir) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.is_regular_file()) files.push_back(entry.path());
+  }
+  if (ec) {
+    spdlog::warn("demo folder {}: {}", dir, ec.message());
+    return;
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& file : files) {
+    ingest::IngestRequest request;
+    request.file = file;
+    request.file_name = file.filename().string();
+    request.source_system = "file";
+    auto result = runtime.ingestor().Ingest(request);
+    if (result.ok()) {
+      std::cout << "  demo: " << result->message << "\n";
+    } else {
+      std::cout << "  demo: " << file.filename().string() << ": " << result.status().message() << "\n";
+    }
+  }
+}
+
+void PrintWelcome(const Config& config, int port) {
+  std::string base = "http://" + config.host + ":" + std::to_string(port);
+  std::cout << "lakehouse listening on " << base << "  (data in " << config.data_dir.string() << ")\n"
+            << "Try:\n"
+            << "  curl -s " << base << "/catalog/datasets\n"
+            << "  curl -s -X POST " << base << "/query/sql -d '{\"sql\": \"SELECT * FROM orders LIMIT 5\"}'\n"
+            << "  curl -s -F file=@your.csv " << base << "/ingest/file\n"
+            << "  lakehouse query \"SELECT region, sum(amount) FROM orders GROUP BY region\"\n"
+            << "Stop with Ctrl-C. Routes: docs/api.md\n"
+            << std::flush;
+}
+
+}  // namespace
+
+int RunServe(const Config& config, const ServeOptions& options) {
+  // Signals are taken by a dedicated thread, so the server stops cleanly.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto runtime = app::Runtime::Start(config);
+  if (!runtime.ok()) {
+    std::cerr << "error: " << runtime.status().message() << "\n";
+    return 1;
+  }
+  if (!options.demo_dir.empty()) LoadDemo(**runtime, options.demo_dir);
+  server::Server http(**runtime);
+  auto port = http.Bind(config.host, config.port);
+  if (!port.ok()) {
+    std::cerr << "error: " << port.status().message() << "\n";
+    return 1;
+  }
+  if (!options.port_file.empty()) {
+    Status s = AtomicWriteFile(options.port_file, std::to_string(*port) + "\n");
+    if (!s.ok()) std::cerr << "warning: " << s.message() << "\n";
+  }
+  PrintWelcome(config, *port);
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    spdlog::info("signal {}: stopping", sig);
+    http.Stop();
+  });
+  http.Serve();
+  // Serve can also end without a signal (socket failure): wake the waiter.
+  pthread_kill(waiter.native_handle(), SIGTERM);
+  waiter.join();
+  return 0;
+}
+
+}  // namespace lakehouse::cli

@@ -1,0 +1,109 @@
+#include "server/json_views.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+namespace lakehouse::server {
+
+using nlohmann::json;
+
+json DatasetJson(const catalog::Manifest& m, TimePoint now) {
+  json j = catalog::ManifestToJson(m);
+  j["freshness"]["overdue"] = m.IsOverdue(now);
+  j["files"] = json::array();
+  if (!m.versions.empty()) {
+    for (const auto& f : m.current().files) j["files"].push_back(f.key);
+  }
+  return j;
+}
+
+json IngestResultJson(const ingest::IngestResult& r) {
+  return {{"dataset", r.manifest.name},
+          {"no_op", r.no_op},
+          {"message", r.message},
+          {"format", ingest::FormatName(r.format)},
+          {"rows_written", r.rows_written},
+          {"row_count", r.manifest.row_count()},
+          {"version", r.manifest.versions.empty() ? 0 : r.manifest.current().number},
+          {"file", r.file_key},
+          {"job_id", r.job_id},
+          {"elapsed_ms", r.elapsed_ms},
+          {"manifest", DatasetJson(r.manifest, Now())}};
+}
+
+namespace {
+
+void AppendEscaped(std::string& out, const std::string& s) {
+  out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+void AppendCell(std::string& out, const engine::Cell& cell) {
+  struct Visitor {
+    std::string& out;
+    void operator()(std::monostate) { out += "null"; }
+    void operator()(bool b) { out += b ? "true" : "false"; }
+    void operator()(int64_t i) { out += std::to_string(i); }
+    void operator()(uint64_t u) { out += std::to_string(u); }
+    void operator()(double d) {
+      if (!std::isfinite(d)) {
+        out += "null";
+        return;
+      }
+      char buf[32];
+      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);  // shortest exact form
+      out.append(buf, ec == std::errc() ? end : buf);
+    }
+    void operator()(const std::string& s) { AppendEscaped(out, s); }
+    void operator()(const engine::RawJson& r) { out += r.text; }
+  };
+  std::visit(Visitor{out}, cell);
+}
+
+}  // namespace
+
+std::string QueryResultJson(const engine::QueryResult& r) {
+  std::string out = "{\"columns\":[";
+  for (size_t i = 0; i < r.columns.size(); ++i) {
+    if (i) out += ',';
+    out += "{\"name\":";
+    AppendEscaped(out, r.columns[i].name);
+    out += ",\"type\":";
+    AppendEscaped(out, r.columns[i].type);
+    out += '}';
+  }
+  out += "],\"rows\":[";
+  for (size_t row = 0; row < r.rows.size(); ++row) {
+    if (row) out += ',';
+    out += '[';
+    for (size_t c = 0; c < r.rows[row].size(); ++c) {
+      if (c) out += ',';
+      AppendCell(out, r.rows[row][c]);
+    }
+    out += ']';
+  }
+  char tail[128];
+  std::snprintf(tail, sizeof tail, "],\"row_count\":%zu,\"truncated\":%s,\"elapsed_ms\":%.3f}", r.rows.size(),
+                r.truncated ? "true" : "false", r.elapsed_ms);
+  return out + tail;
+}
+
+}  // namespace lakehouse::server

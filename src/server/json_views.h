@@ -1,0 +1,19 @@
+// How core types look in API responses.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "catalog/manifest.h"
+#include "engine/result.h"
+#include "ingest/ingestor.h"
+
+namespace lakehouse::server {
+
+// The stored manifest plus what is computed at read time (overdue).
+nlohmann::json DatasetJson(const catalog::Manifest& m, TimePoint now);
+nlohmann::json IngestResultJson(const ingest::IngestResult& r);
+// Written directly (no intermediate JSON tree): this is the hot path of /query/sql.
+std::string QueryResultJson(const engine::QueryResult& r);
+
+}  // namespace lakehouse::server

@@ -1,0 +1,17 @@
+// Route registration, one function per subsystem. Each route parses the
+// request into core types, calls one service, and serialises the answer.
+#pragma once
+
+#include <httplib.h>
+
+#include "app/runtime.h"
+
+namespace lakehouse::server {
+
+void RegisterCatalogRoutes(httplib::Server& http, catalog::Catalog& catalog);
+void RegisterIngestRoutes(httplib::Server& http, ingest::Ingestor& ingestor,
+                          storage::BucketRegistry& buckets, uint64_t max_upload_bytes);
+void RegisterQueryRoutes(httplib::Server& http, engine::QueryEngine& query);
+void RegisterStorageRoutes(httplib::Server& http, storage::BucketRegistry& buckets);
+
+}  // namespace lakehouse::server

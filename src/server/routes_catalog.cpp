@@ -1,0 +1,92 @@
+#include "server/http_util.h"
+#include "server/json_views.h"
+#include "server/routes.h"
+
+namespace lakehouse::server {
+
+using nlohmann::json;
+
+namespace {
+
+Result<catalog::MetadataPatch> ParsePatch(const json& body) {
+  static const std::set<std::string> kKnown = {"description", "owner", "sensitivity", "tags",
+                                               "freshness", "expected_update_interval_s",
+                                               "refresh_policy", "columns"};
+  for (const auto& [key, value] : body.items()) {
+    if (!kKnown.count(key)) {
+      return InvalidArgument("unknown field '" + key +
+                             "'; allowed: description, owner, sensitivity, tags, "
+                             "expected_update_interval_s, refresh_policy, columns");
+    }
+  }
+  catalog::MetadataPatch patch;
+  LH_ASSIGN_OR_RETURN(patch.description, OptionalString(body, "description"));
+  LH_ASSIGN_OR_RETURN(patch.owner, OptionalString(body, "owner"));
+  LH_ASSIGN_OR_RETURN(patch.tags, OptionalStrings(body, "tags"));
+  LH_ASSIGN_OR_RETURN(patch.refresh_policy, OptionalString(body, "refresh_policy"));
+  LH_ASSIGN_OR_RETURN(auto sensitivity, OptionalString(body, "sensitivity"));
+  if (sensitivity) {
+    LH_ASSIGN_OR_RETURN(patch.sensitivity, catalog::ParseSensitivity(*sensitivity));
+  }
+  LH_ASSIGN_OR_RETURN(patch.expected_update_interval_s, OptionalInt(body, "expected_update_interval_s"));
+  if (body.contains("freshness") && body["freshness"].is_object()) {
+    LH_ASSIGN_OR_RETURN(patch.expected_update_interval_s,
+                        OptionalInt(body["freshness"], "expected_update_interval_s"));
+  }
+  if (body.contains("columns")) {
+    // {"columns": {"email": {"sensitivity": "restricted"}}} or {"email": "restricted"}
+    if (!body["columns"].is_object()) return InvalidArgument("field 'columns' must be an object keyed by column name");
+    for (const auto& [column, value] : body["columns"].items()) {
+      const json& level = value.is_object() ? value.value("sensitivity", json()) : value;
+      if (!level.is_string()) {
+        return InvalidArgument("column '" + column + "' needs a sensitivity string");
+      }
+      LH_ASSIGN_OR_RETURN(patch.column_sensitivity[column], catalog::ParseSensitivity(level.get<std::string>()));
+    }
+  }
+  return patch;
+}
+
+}  // namespace
+
+void RegisterCatalogRoutes(httplib::Server& http, catalog::Catalog& catalog) {
+  http.Get("/catalog/datasets", Guarded([&catalog](const httplib::Request& req, httplib::Response& res) {
+    bool only_overdue = req.get_param_value("overdue") == "true";
+    std::string tag = req.get_param_value("tag");
+    TimePoint now = Now();
+    json list = json::array();
+    for (const auto& m : catalog.List()) {
+      if (only_overdue && !m.IsOverdue(now)) continue;
+      if (!tag.empty() && std::find(m.tags.begin(), m.tags.end(), tag) == m.tags.end()) continue;
+      list.push_back(DatasetJson(m, now));
+    }
+    SendJson(res, {{"datasets", list}, {"count", list.size()}});
+    return Status::Ok();
+  }));
+
+  http.Get(R"(/catalog/datasets/by-name/([^/]+))",
+           Guarded([&catalog](const httplib::Request& req, httplib::Response& res) {
+             LH_ASSIGN_OR_RETURN(auto m, catalog.Get(req.matches[1]));
+             SendJson(res, DatasetJson(m, Now()));
+             return Status::Ok();
+           }));
+
+  http.Patch(R"(/catalog/datasets/by-name/([^/]+)/metadata)",
+             Guarded([&catalog](const httplib::Request& req, httplib::Response& res) {
+               LH_ASSIGN_OR_RETURN(auto body, ParseJsonObject(req));
+               LH_ASSIGN_OR_RETURN(auto patch, ParsePatch(body));
+               LH_ASSIGN_OR_RETURN(auto m, catalog.PatchMetadata(req.matches[1], patch));
+               SendJson(res, DatasetJson(m, Now()));
+               return Status::Ok();
+             }));
+
+  http.Delete(R"(/catalog/datasets/by-name/([^/]+))",
+              Guarded([&catalog](const httplib::Request& req, httplib::Response& res) {
+                std::string name = req.matches[1];
+                LH_ASSIGN_OR_RETURN(int files, catalog.Delete(name));
+                SendJson(res, {{"deleted", name}, {"files_removed", files}});
+                return Status::Ok();
+              }));
+}
+
+}  // namespace lakehouse::server

@@ -1,0 +1,76 @@
+#include "server/server.h"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "server/http_util.h"
+#include "server/routes.h"
+
+namespace lakehouse::server {
+
+Server::Server(app::Runtime& runtime) : runtime_(runtime), http_(std::make_unique<httplib::Server>()) {
+  const Config& config = runtime.config();
+  int threads = std::max(2, config.threads);
+  http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http_->set_payload_max_length(config.max_upload_bytes + 1024 * 1024);
+  http_->set_read_timeout(std::chrono::seconds(300));
+  http_->set_write_timeout(std::chrono::seconds(300));
+
+  http_->Get("/health", [](const httplib::Request&, httplib::Response& res) {
+    SendJson(res, {{"status", "ok"}, {"version", "0.1.0"}});
+  });
+  RegisterCatalogRoutes(*http_, runtime.catalog());
+  RegisterIngestRoutes(*http_, runtime.ingestor(), runtime.buckets(), config.max_upload_bytes);
+  RegisterQueryRoutes(*http_, runtime.query());
+  RegisterStorageRoutes(*http_, runtime.buckets());
+
+  http_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;  // a route already wrote its error
+    if (res.status == 404) {
+      SendError(res, NotFound("no route " + req.method + " " + req.path + "; see docs/api.md"));
+    } else if (res.status == 413) {
+      SendError(res, TooLarge("the request body is larger than the configured limit"));
+    } else {
+      SendJson(res, {{"error", {{"code", "http_" + std::to_string(res.status)}, {"message", "request failed"}}}},
+               res.status);
+    }
+  });
+  http_->set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    spdlog::error("{} {}: unhandled exception: {}", req.method, req.path, what);
+    SendError(res, Internal("internal error while handling the request; see the server log"));
+  });
+  http_->set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    spdlog::debug("{} {} -> {}", req.method, req.path, res.status);
+  });
+}
+
+Server::~Server() = default;
+
+Result<int> Server::Bind(const std::string& host, int port) {
+  int bound = port;
+  if (port == 0) {
+    bound = http_->bind_to_any_port(host.c_str());
+  } else if (!http_->bind_to_port(host.c_str(), port)) {
+    bound = -1;
+  }
+  if (bound <= 0) {
+    return Unavailable("cannot listen on " + host + ":" + std::to_string(port) +
+                       " (in use? choose another with --port)");
+  }
+  return bound;
+}
+
+void Server::Serve() { http_->listen_after_bind(); }
+
+void Server::Stop() { http_->stop(); }
+
+}  // namespace lakehouse::server

@@ -1,0 +1,31 @@
+// The HTTP server: binds, registers every subsystem's routes, and serves
+// until Stop(). Routes are thin (server/routes_*.cpp); this file only wires.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "app/runtime.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace lakehouse::server {
+
+class Server {
+ public:
+  explicit Server(app::Runtime& runtime);
+  ~Server();
+
+  // Binds host:port (port 0 picks a free one) and returns the bound port.
+  Result<int> Bind(const std::string& host, int port);
+  void Serve();  // blocks until Stop()
+  void Stop();
+
+ private:
+  app::Runtime& runtime_;
+  std::unique_ptr<httplib::Server> http_;
+};
+
+}  // namespace lakehouse::server
