@@ -45,8 +45,8 @@ std::vector<std::string_view> CompleteLines(std::string_view head, bool whole_fi
 
 // A delimiter that appears the same (non-zero) number of times on most lines
 // outside quotes makes the text a table.
-bool LooksDelimited(const std::vector<std::string_view>& lines) {
-  if (lines.size() < 2) return false;
+char DelimiterOf(const std::vector<std::string_view>& lines) {
+  if (lines.size() < 2) return 0;
   for (char delim : {',', '\t', ';', '|'}) {
     std::map<int, int> counts_per_line;
     for (size_t i = 0; i < std::min<size_t>(lines.size(), 50); ++i) {
@@ -61,9 +61,9 @@ bool LooksDelimited(const std::vector<std::string_view>& lines) {
     auto best = std::max_element(counts_per_line.begin(), counts_per_line.end(),
                                  [](const auto& a, const auto& b) { return a.second < b.second; });
     size_t sampled = std::min<size_t>(lines.size(), 50);
-    if (best->first > 0 && best->second * 10 >= static_cast<int>(sampled) * 9) return true;
+    if (best->first > 0 && best->second * 10 >= static_cast<int>(sampled) * 9) return delim;
   }
-  return false;
+  return 0;
 }
 
 bool HasBinaryBytes(std::string_view head) {
@@ -114,7 +114,43 @@ Result<Format> DetectFormatFromPrefix(std::string_view head, std::string_view fi
   if (body.front() == '{' && ext != "csv" && ext != "txt") return Format::kNdjson;
   if (ext == "csv" || ext == "tsv") return Format::kCsv;
   if (ext == "txt" || ext == "md" || ext == "text") return Format::kText;
-  return LooksDelimited(CompleteLines(body, whole_file)) ? Format::kCsv : Format::kText;
+  return DelimiterOf(CompleteLines(body, whole_file)) ? Format::kCsv : Format::kText;
+}
+
+char DetectDelimiter(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string head(kSniffBytes, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  return DelimiterOf(CompleteLines(SkipBomAndSpace(head), head.size() < kSniffBytes));
+}
+
+std::string FindRaggedCsvLine(const std::filesystem::path& path, char delimiter) {
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  int64_t line_number = 0, expected = -1;
+  bool quoted = false;
+  int64_t fields = 1, record_start = 1;
+  while (std::getline(in, line)) {
+    ++line_number;
+    if (!quoted) {
+      fields = 1;
+      record_start = line_number;
+    }
+    for (char c : line) {
+      if (c == '"') quoted = !quoted;
+      if (c == delimiter && !quoted) ++fields;
+    }
+    if (quoted) continue;  // the record goes on past this line break
+    if (line.empty() || line == "\r") continue;
+    if (expected < 0) {
+      expected = fields;
+    } else if (fields != expected) {
+      return "line " + std::to_string(record_start) + " has " + std::to_string(fields) +
+             " fields but the header has " + std::to_string(expected);
+    }
+  }
+  return "";
 }
 
 Result<Format> DetectFormat(const std::filesystem::path& path, std::string_view file_name) {

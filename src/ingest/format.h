@@ -19,6 +19,15 @@ Result<Format> ParseFormat(std::string_view name);
 // InvalidArgument for empty files and binary content we cannot read.
 Result<Format> DetectFormat(const std::filesystem::path& path, std::string_view file_name);
 
+// The CSV delimiter (',', '\t', ';' or '|') the first lines agree on, or 0.
+// Fixing it keeps DuckDB's sniffer from "explaining" a ragged file by
+// skipping its first lines.
+char DetectDelimiter(const std::filesystem::path& path);
+
+// For error messages: the first record whose field count differs from the
+// header's ("line 2002 has 4 fields but the header has 2"), or "".
+std::string FindRaggedCsvLine(const std::filesystem::path& path, char delimiter);
+
 // Exposed for tests: the same decision on the first bytes of a file.
 Result<Format> DetectFormatFromPrefix(std::string_view head, std::string_view file_name,
                                       bool whole_file);

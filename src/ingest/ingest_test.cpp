@@ -151,6 +151,14 @@ TEST_F(IngestTest, BadInputChangesNothing) {
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(r.status().message().find("bad.csv"), std::string::npos) << r.status().message();
   EXPECT_NE(r.status().message().find("30002"), std::string::npos) << r.status().message();
+  // Ragged near the top: DuckDB's sniffer alone would skip the first lines.
+  std::string ragged = "id,v\n";
+  for (int i = 0; i < 100; ++i) ragged += std::to_string(i) + ",1\n";
+  ragged += "x,1,2,3\n";
+  auto short_bad = IngestText("ragged.csv", ragged, WriteMode::kAppend, "good");
+  ASSERT_FALSE(short_bad.ok());
+  EXPECT_NE(short_bad.status().message().find("line 102 has 4 fields but the header has 2"), std::string::npos)
+      << short_bad.status().message();
   auto mismatch = IngestText("typed.csv", "id,v\nx,notanumber\n", WriteMode::kAppend, "good");
   EXPECT_EQ(mismatch.status().code(), StatusCode::kConflict);
   EXPECT_EQ(IngestText("empty.csv", "").status().code(), StatusCode::kInvalidArgument);

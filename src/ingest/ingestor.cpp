@@ -49,10 +49,13 @@ catalog::PiiKind Stronger(catalog::PiiKind a, catalog::PiiKind b) {
   return rank(a) >= rank(b) ? a : b;
 }
 
-std::string SourceSql(Format format, const std::string& path) {
+std::string SourceSql(Format format, const std::string& path, char delimiter) {
   std::string p = QuoteLiteral(path);
   switch (format) {
-    case Format::kCsv: return "read_csv(" + p + ", auto_detect = true)";
+    case Format::kCsv:
+      // skip = 0: a ragged file must fail loudly, never lose its first lines.
+      return "read_csv(" + p + ", auto_detect = true, skip = 0" +
+             (delimiter ? ", delim = " + QuoteLiteral(std::string(1, delimiter)) : "") + ")";
     case Format::kJsonArray:
       return "read_json(" + p + ", format = 'array', maximum_object_size = 67108864)";
     case Format::kNdjson:
@@ -163,10 +166,11 @@ Result<Ingestor::Converted> Ingestor::Convert(const IngestRequest& request, Form
     if (!rows.ok()) return rows.status();
     source_path = rows_file->path().string();
   }
+  char delimiter = format == Format::kCsv ? DetectDelimiter(request.file) : 0;
   out.parquet = std::make_unique<TempFileGuard>(UniqueTempPath(staging_dir, "ingest"));
   LH_ASSIGN_OR_RETURN(auto conn, db_->Connect());
   ProgressReporter reporter(*conn, request.on_progress);
-  auto copied = conn->Query("COPY (SELECT * FROM " + SourceSql(format, source_path) + ") TO " +
+  auto copied = conn->Query("COPY (SELECT * FROM " + SourceSql(format, source_path, delimiter) + ") TO " +
                             QuoteLiteral(out.parquet->path().string()) +
                             " (FORMAT parquet, COMPRESSION zstd)");
   if (!copied.ok()) {
@@ -175,6 +179,8 @@ Result<Ingestor::Converted> Ingestor::Convert(const IngestRequest& request, Form
     for (size_t pos; (pos = message.find("***")) != std::string::npos;) {
       message.replace(pos, 3, request.file_name);
     }
+    std::string ragged = format == Format::kCsv ? FindRaggedCsvLine(request.file, delimiter ? delimiter : ',') : "";
+    if (!ragged.empty()) message = ragged + ". " + message;
     return InvalidArgument("cannot read " + request.file_name + " as " + FormatName(format) + ": " + message);
   }
   out.rows = copied->rows.empty() ? 0 : copied->Int(0, 0);

@@ -1,0 +1,100 @@
+#include "server_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "fixtures.h"
+
+namespace lakehouse::testing {
+
+std::string BinaryPath() { return LAKEHOUSE_BINARY; }
+
+ServerProcess::ServerProcess(std::string config_toml)
+    : dir_(MakeTempDir("e2e")), config_toml_(std::move(config_toml)) {
+  WriteFile(dir_ / "lakehouse.toml", config_toml_ + "\n[storage]\ndata_dir = \"data\"\n");
+}
+
+ServerProcess::~ServerProcess() {
+  Stop();
+  std::filesystem::remove_all(dir_);
+}
+
+bool ServerProcess::Start() {
+  std::filesystem::path port_file = dir_ / "port";
+  std::filesystem::remove(port_file);
+  pid_ = fork();
+  if (pid_ == 0) {
+    int log = ::open((dir_ / "server.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(log, 1);
+    dup2(log, 2);
+    std::string config = (dir_ / "lakehouse.toml").string();
+    std::string port_arg = port_file.string();
+    execl(BinaryPath().c_str(), "lakehouse", "--config", config.c_str(), "serve", "--port", "0",
+          "--port-file", port_arg.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 300; ++i) {
+    std::ifstream in(port_file);
+    if (in >> port_) {
+      client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+      client_->set_read_timeout(60, 0);
+      if (auto res = client_->Get("/health"); res && res->status == 200) return true;
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+void ServerProcess::Stop() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  for (int i = 0; i < 100 && waitpid(pid_, &status, WNOHANG) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (waitpid(pid_, &status, WNOHANG) == 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status, 0);
+  }
+  pid_ = -1;
+}
+
+std::string ServerProcess::log() const {
+  std::ifstream in(dir_ / "server.log");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int ServerProcess::RunCli(const std::vector<std::string>& args, std::string* output) const {
+  std::string cmd = "'" + BinaryPath() + "' --config '" + (dir_ / "lakehouse.toml").string() + "'";
+  for (const auto& a : args) {
+    std::string quoted = "'";
+    for (char c : a) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    cmd += " " + quoted + "'";
+  }
+  cmd += " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return -1;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) {
+    if (output) output->append(buf, n);
+  }
+  int status = pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace lakehouse::testing

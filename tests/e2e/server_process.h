@@ -1,0 +1,42 @@
+// Starts the real lakehouse binary on a free port with its own data folder,
+// and stops it. Used by every end-to-end test.
+#pragma once
+
+#include <httplib.h>
+#include <sys/types.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace lakehouse::testing {
+
+class ServerProcess {
+ public:
+  // `config_toml` is written to lakehouse.toml in the data folder's parent.
+  explicit ServerProcess(std::string config_toml = "");
+  ~ServerProcess();
+
+  bool Start();
+  void Stop();
+  int port() const { return port_; }
+  const std::filesystem::path& dir() const { return dir_; }
+  std::filesystem::path data_dir() const { return dir_ / "data"; }
+  httplib::Client& http() { return *client_; }
+  std::string log() const;  // what the server printed
+
+  // Runs the CLI against the same data folder; returns exit code, fills output.
+  int RunCli(const std::vector<std::string>& args, std::string* output) const;
+
+ private:
+  std::filesystem::path dir_;
+  std::string config_toml_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+std::string BinaryPath();
+
+}  // namespace lakehouse::testing
