@@ -119,6 +119,29 @@ TEST_F(IngestTest, JsonNdjsonTextAndPdf) {
   EXPECT_NE(pages->Text(1, 1).find("Costs fell (slightly)"), std::string::npos);
 }
 
+TEST_F(IngestTest, TsvAndParquetInputs) {
+  auto tsv = IngestText("metrics.tsv", "host\tcpu\nweb1\t0.5\nweb2\t0.75\n");
+  ASSERT_TRUE(tsv.ok()) << tsv.status().ToString();
+  EXPECT_EQ(tsv->manifest.columns.size(), 2u);
+  EXPECT_EQ(tsv->manifest.columns[1].type, "DOUBLE");
+  // A Parquet input written by DuckDB itself, under a misleading name.
+  fs::path parquet = dir_ / "in" / "export.bin";
+  fs::create_directories(parquet.parent_path());
+  auto db = engine::Database::Open({});
+  ASSERT_TRUE(db.ok());
+  auto conn = (*db)->Connect();
+  ASSERT_TRUE((*conn)->Execute("COPY (SELECT range AS id, range::VARCHAR AS label FROM range(1234)) TO '" +
+                               parquet.string() + "' (FORMAT parquet)").ok());
+  IngestRequest req;
+  req.file = parquet;
+  req.file_name = "export.bin";
+  auto r = ingestor_->Ingest(req);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->format, Format::kParquet);
+  EXPECT_EQ(r->rows_written, 1234);
+  EXPECT_EQ(Count("export"), 1234);
+}
+
 TEST_F(IngestTest, AppendReplaceAndSameBytesNoOp) {
   ASSERT_TRUE(IngestText("sales.csv", "id,v\n1,10\n2,20\n").ok());
   auto same = IngestText("sales.csv", "id,v\n1,10\n2,20\n");
