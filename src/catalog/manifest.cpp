@@ -50,7 +50,8 @@ ColumnMeta ColumnFromJson(const json& j) {
 
 json FileToJson(const DataFile& f) {
   return {{"key", f.key}, {"rows", f.rows}, {"bytes", f.bytes},
-          {"source_sha256", f.source_sha256}, {"added_at", TimeOrEmpty(f.added_at)}};
+          {"source_sha256", f.source_sha256}, {"added_at", TimeOrEmpty(f.added_at)},
+          {"source_bytes", f.source_bytes}};
 }
 
 DataFile FileFromJson(const json& j) {
@@ -60,6 +61,7 @@ DataFile FileFromJson(const json& j) {
   f.bytes = j.value("bytes", uint64_t{0});
   f.source_sha256 = j.value("source_sha256", "");
   f.added_at = TimeField(j, "added_at");
+  f.source_bytes = j.value("source_bytes", uint64_t{0});
   return f;
 }
 

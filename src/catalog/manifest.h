@@ -47,6 +47,7 @@ struct DataFile {
   uint64_t bytes = 0;
   std::string source_sha256;  // of the ingested input, for the same-bytes no-op
   TimePoint added_at{};
+  uint64_t source_bytes = 0;  // size of the ingested input; 0 when unknown
 };
 
 struct DatasetVersion {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <future>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -172,7 +173,7 @@ Result<Ingestor::Converted> Ingestor::Convert(const IngestRequest& request, Form
   ProgressReporter reporter(*conn, request.on_progress);
   auto copied = conn->Query("COPY (SELECT * FROM " + SourceSql(format, source_path, delimiter) + ") TO " +
                             QuoteLiteral(out.parquet->path().string()) +
-                            " (FORMAT parquet, COMPRESSION zstd)");
+                            " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)");
   if (!copied.ok()) {
     // Say the user's file name, not our spool path.
     std::string message = RedactSecret(copied.status().message(), source_path);
@@ -245,11 +246,30 @@ Result<IngestResult> Ingestor::Ingest(const IngestRequest& request) {
   } else {
     LH_ASSIGN_OR_RETURN(result.format, DetectFormat(request.file, request.file_name));
   }
-  std::string sha256 = request.sha256;
-  if (sha256.empty()) {
-    LH_ASSIGN_OR_RETURN(sha256, Sha256File(request.file));
+  std::error_code size_error;
+  uint64_t source_bytes = fs::file_size(request.file, size_error);
+  if (size_error) return NotFound("cannot read " + request.file_name + ": " + size_error.message());
+  auto existing = catalog_.Get(name);
+  if (existing.ok() && existing->bucket != request.bucket) {
+    return Conflict("dataset '" + name + "' lives in bucket '" + existing->bucket +
+                    "'; ingest into that bucket or choose another name");
   }
-
+  // Hashing a large file costs as much as a tenth of its conversion. When no
+  // stored file has this size the input cannot be a duplicate, so the hash is
+  // computed beside the conversion instead of before it.
+  bool may_be_duplicate = false;
+  if (existing.ok() && !existing->versions.empty()) {
+    for (const auto& f : existing->current().files) {
+      may_be_duplicate |= f.source_bytes == source_bytes || f.source_bytes == 0;
+    }
+  }
+  std::string sha256 = request.sha256;
+  std::future<Result<std::string>> pending_hash;
+  if (sha256.empty() && may_be_duplicate) {
+    LH_ASSIGN_OR_RETURN(sha256, Sha256File(request.file));
+  } else if (sha256.empty()) {
+    pending_hash = std::async(std::launch::async, [path = request.file] { return Sha256File(path); });
+  }
   auto same_bytes = [&](const Manifest& m) {
     if (m.versions.empty()) return false;
     for (const auto& f : m.current().files) {
@@ -257,21 +277,24 @@ Result<IngestResult> Ingestor::Ingest(const IngestRequest& request) {
     }
     return false;
   };
-  auto existing = catalog_.Get(name);
-  if (existing.ok() && same_bytes(*existing)) {
+  if (existing.ok() && !sha256.empty() && same_bytes(*existing)) {
     result.no_op = true;
     result.manifest = *existing;
     result.message = "no change: these exact bytes are already in dataset '" + name + "'";
     return result;
   }
-  if (existing.ok() && existing->bucket != request.bucket) {
-    return Conflict("dataset '" + name + "' lives in bucket '" + existing->bucket +
-                    "'; ingest into that bucket or choose another name");
-  }
 
   LH_ASSIGN_OR_RETURN(Converted converted, Convert(request, result.format, request.file_name,
                                                    store->StagingDir()));
+  auto elapsed_ms = [&] {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  };
+  spdlog::debug("ingest {}: converted after {:.0f} ms", request.file_name, elapsed_ms());
   LH_ASSIGN_OR_RETURN(auto columns, DescribeColumns(converted.parquet->path()));
+  spdlog::debug("ingest {}: columns and PII after {:.0f} ms", request.file_name, elapsed_ms());
+  if (pending_hash.valid()) {
+    LH_ASSIGN_OR_RETURN(sha256, pending_hash.get());
+  }
   uint64_t bytes = fs::file_size(converted.parquet->path());
 
   bool raced_no_op = false;
@@ -311,7 +334,7 @@ Result<IngestResult> Ingestor::Ingest(const IngestRequest& request) {
                       std::to_string(version.files.size() + 1) + ".parquet";
     LH_RETURN_IF_ERROR(store->PutStaged(converted.parquet->path(), key));
     converted.parquet->Release();
-    version.files.push_back({key, converted.rows, bytes, sha256, Now()});
+    version.files.push_back({key, converted.rows, bytes, sha256, Now(), source_bytes});
     version.row_count += converted.rows;
     m.columns = MergeColumns(m.columns, columns, !new_version);
     version.columns = m.columns;
@@ -333,7 +356,7 @@ Result<IngestResult> Ingestor::Ingest(const IngestRequest& request) {
     return result;
   }
   result.rows_written = converted.rows;
-  result.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  result.elapsed_ms = elapsed_ms();
   result.message = (request.mode == WriteMode::kReplace ? "replaced '" : "ingested into '") + name +
                    "': " + std::to_string(converted.rows) + " rows as " + FormatName(result.format) +
                    ", version " + std::to_string(result.manifest.current().number);
