@@ -12,7 +12,8 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const Config& config) {
   rt->buckets_ = std::make_unique<storage::BucketRegistry>(rt->config_.buckets);
   rt->catalog_ = std::make_unique<catalog::Catalog>(*rt->buckets_);
   engine::QueryEngineOptions query_options{config.max_result_rows, config.query_timeout_ms,
-                                           config.duckdb_threads, config.duckdb_memory_limit};
+                                           config.duckdb_threads, config.duckdb_memory_limit,
+                                           config.cache_dataset_max_bytes, config.cache_max_bytes};
   rt->query_ = std::make_unique<engine::QueryEngine>(*rt->catalog_, *rt->buckets_, query_options);
   LH_RETURN_IF_ERROR(rt->query_->Open().WithContext("query engine"));
   rt->ingestor_ = std::make_unique<ingest::Ingestor>(

@@ -85,6 +85,13 @@ Result<Config> LoadConfig(const fs::path& path) {
   Read(t, "query", "duckdb_threads", duck_threads);
   config.duckdb_threads = static_cast<int>(duck_threads);
   Read(t, "query", "duckdb_memory_limit", config.duckdb_memory_limit);
+  int64_t cache_dataset = static_cast<int64_t>(config.cache_dataset_max_bytes);
+  int64_t cache_total = static_cast<int64_t>(config.cache_max_bytes);
+  Read(t, "query", "cache_dataset_max_bytes", cache_dataset);
+  Read(t, "query", "cache_max_bytes", cache_total);
+  if (cache_dataset < 0 || cache_total < 0) return InvalidArgument("query cache sizes must not be negative");
+  config.cache_dataset_max_bytes = static_cast<uint64_t>(cache_dataset);
+  config.cache_max_bytes = static_cast<uint64_t>(cache_total);
   FinishBuckets(config);
   return config;
 }

@@ -33,6 +33,8 @@ struct Config {
   int64_t query_timeout_ms = 30000;
   int duckdb_threads = 0;  // 0: one per core
   std::string duckdb_memory_limit;  // empty: DuckDB's default (80% of RAM)
+  uint64_t cache_dataset_max_bytes = 64ull << 20;  // datasets this small are held in memory
+  uint64_t cache_max_bytes = 256ull << 20;         // for all of them together; 0 turns it off
 };
 
 // Reads `path` (must exist) or, when empty, ./lakehouse.toml if present.

@@ -144,6 +144,13 @@ Result<std::shared_ptr<Database>> Database::Open(const DatabaseOptions& options)
     if (error) duckdb_free(error);
     return Internal("cannot open DuckDB: " + message);
   }
+  {
+    // Views re-read Parquet footers on every query unless DuckDB caches them.
+    // (An extension setting: it can only be set once the database is open.)
+    auto conn = db->Connect();
+    if (!conn.ok()) return conn.status();
+    LH_RETURN_IF_ERROR((*conn)->Execute("SET parquet_metadata_cache = true"));
+  }
   if (options.sandboxed) {
     // allowed_directories only takes effect once external access is off; both
     // are then frozen by lock_configuration so SQL cannot undo them.

@@ -145,6 +145,16 @@ TEST_F(EngineTest, ReportsSqlErrorsClearly) {
   EXPECT_EQ(Run("   ;").status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(EngineTest, UncachedDatasetsGiveTheSameAnswers) {
+  QueryEngine scanning(*catalog_, *buckets_, QueryEngineOptions{50, 2000, 2, "", 0, 0});
+  ASSERT_TRUE(scanning.Open().ok());
+  const std::string sql = "SELECT count(*), sum(id), max(name) FROM people";
+  auto cached = Run(sql);
+  auto scanned = scanning.Run({sql, -1, -1});
+  ASSERT_TRUE(cached.ok() && scanned.ok());
+  EXPECT_EQ(cached->rows, scanned->rows);
+}
+
 TEST_F(EngineTest, ViewsFollowTheCatalog) {
   ASSERT_TRUE(catalog_->Delete("people").ok());
   auto r = Run("SELECT count(*) FROM people");

@@ -76,6 +76,8 @@ Status QueryEngine::Open() {
   db_options.sandboxed = true;
   db_options.allowed_directories = buckets_.Roots();
   LH_ASSIGN_OR_RETURN(db_, Database::Open(db_options));
+  LH_ASSIGN_OR_RETURN(auto conn, db_->Connect());
+  LH_RETURN_IF_ERROR(conn->Execute("CREATE SCHEMA IF NOT EXISTS lh_cache"));
   watchdog_ = std::make_unique<Watchdog>();
   return Status::Ok();
 }
@@ -101,7 +103,11 @@ Status QueryEngine::SyncViews(Connection& conn) {
   uint64_t generation = catalog_.Generation();
   std::lock_guard lock(views_mutex_);
   if (generation == views_generation_) return Status::Ok();
-  std::set<std::string> wanted;
+  // What each view should read: the file list, and for small current
+  // versions a table in memory (a Parquet scan costs ~1 ms of setup per
+  // query, a table scan a fraction of that). Unchanged views are left alone.
+  std::map<std::string, std::string> wanted;  // view -> source signature
+  uint64_t cached_bytes = 0;
   for (const auto& m : catalog_.List()) {
     auto store = buckets_.Get(m.bucket);
     if (!store.ok()) {
@@ -110,26 +116,52 @@ Status QueryEngine::SyncViews(Connection& conn) {
     }
     for (const auto& version : m.versions) {
       std::string files;
+      uint64_t bytes = 0;
       for (const auto& f : version.files) {
         auto path = (*store)->LocalPath(f.key);
         if (path) files += (files.empty() ? "" : ", ") + QuoteLiteral(path->string());
+        bytes += f.bytes;
       }
       if (files.empty()) continue;
       bool is_current = &version == &m.versions.back();
       std::string view = is_current ? m.name : m.name + "@v" + std::to_string(version.number);
-      Status s = conn.Execute("CREATE OR REPLACE VIEW " + QuoteIdent(view) +
-                              " AS SELECT * FROM read_parquet([" + files + "], union_by_name = true)");
-      if (!s.ok()) {
-        spdlog::warn("view {}: {}", view, s.message());
-        continue;
-      }
-      wanted.insert(view);
+      bool cache = is_current && bytes <= options_.cache_dataset_max_bytes &&
+                   cached_bytes + bytes <= options_.cache_max_bytes;
+      if (cache) cached_bytes += bytes;
+      wanted[view] = std::string(cache ? "cached:" : "files:") + files;
     }
   }
-  for (const auto& old : views_) {
-    if (!wanted.count(old)) (void)conn.Execute("DROP VIEW IF EXISTS " + QuoteIdent(old));
+  for (const auto& [view, signature] : views_) {
+    if (wanted.count(view)) continue;
+    (void)conn.Execute("DROP VIEW IF EXISTS " + QuoteIdent(view));
+    (void)conn.Execute("DROP TABLE IF EXISTS lh_cache." + QuoteIdent(view));
   }
-  views_ = std::move(wanted);
+  std::map<std::string, std::string> created;
+  for (const auto& [view, signature] : wanted) {
+    auto old = views_.find(view);
+    if (old != views_.end() && old->second == signature) {
+      created[view] = signature;
+      continue;
+    }
+    bool cache = signature.rfind("cached:", 0) == 0;
+    std::string scan = "read_parquet([" + signature.substr(signature.find(':') + 1) + "], union_by_name = true)";
+    Status s;
+    if (cache) {
+      s = conn.Execute("CREATE OR REPLACE TABLE lh_cache." + QuoteIdent(view) + " AS SELECT * FROM " + scan);
+      if (s.ok()) {
+        s = conn.Execute("CREATE OR REPLACE VIEW " + QuoteIdent(view) + " AS SELECT * FROM lh_cache." + QuoteIdent(view));
+      }
+    } else {
+      (void)conn.Execute("DROP TABLE IF EXISTS lh_cache." + QuoteIdent(view));
+      s = conn.Execute("CREATE OR REPLACE VIEW " + QuoteIdent(view) + " AS SELECT * FROM " + scan);
+    }
+    if (!s.ok()) {
+      spdlog::warn("view {}: {}", view, s.message());
+      continue;
+    }
+    created[view] = signature;
+  }
+  views_ = std::move(created);
   views_generation_ = generation;
   return Status::Ok();
 }

@@ -28,6 +28,10 @@ struct QueryEngineOptions {
   int64_t timeout_ms = 30000;
   int threads = 0;
   std::string memory_limit;
+  // Current versions of datasets up to this many Parquet bytes are held in
+  // memory as tables (within the total budget); larger ones are scanned.
+  uint64_t cache_dataset_max_bytes = 64ull << 20;
+  uint64_t cache_max_bytes = 256ull << 20;
 };
 
 struct QueryRequest {
@@ -62,7 +66,7 @@ class QueryEngine {
 
   std::mutex views_mutex_;
   uint64_t views_generation_ = UINT64_MAX;  // GUARDED_BY(views_mutex_)
-  std::set<std::string> views_;             // GUARDED_BY(views_mutex_)
+  std::map<std::string, std::string> views_;  // view -> source signature; GUARDED_BY(views_mutex_)
 };
 
 }  // namespace lakehouse::engine

@@ -14,6 +14,8 @@ Server::Server(app::Runtime& runtime) : runtime_(runtime), http_(std::make_uniqu
   const Config& config = runtime.config();
   int threads = std::max(2, config.threads);
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // Small JSON answers must not wait for delayed ACKs (Nagle): ~40 ms each otherwise.
+  http_->set_tcp_nodelay(true);
   http_->set_payload_max_length(config.max_upload_bytes + 1024 * 1024);
   http_->set_read_timeout(std::chrono::seconds(300));
   http_->set_write_timeout(std::chrono::seconds(300));

@@ -45,6 +45,7 @@ bool ServerProcess::Start() {
     if (in >> port_) {
       client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
       client_->set_read_timeout(60, 0);
+      client_->set_tcp_nodelay(true);
       if (auto res = client_->Get("/health"); res && res->status == 200) return true;
     }
     int status = 0;
