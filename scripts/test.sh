@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Installs everything (scripts/setup.sh), builds, and runs every test with CTest.
-# Tests need no running services of their own yet; the end-to-end tests start
-# the real lakehouse binary on free ports with throw-away data folders.
+# Installs everything (scripts/setup.sh), builds, starts the PostgreSQL and
+# MariaDB test servers (scripts/services.sh), runs every test with CTest, and
+# stops the servers again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+eval "$(bash scripts/services.sh start)"
+trap 'bash scripts/services.sh stop' EXIT
 ctest --test-dir "${BUILD_DIR:-build}" --output-on-failure -j"$(nproc)" --timeout 600

@@ -122,7 +122,26 @@ char DetectDelimiter(const std::filesystem::path& path) {
   std::string head(kSniffBytes, '\0');
   in.read(head.data(), static_cast<std::streamsize>(head.size()));
   head.resize(static_cast<size_t>(in.gcount()));
-  return DelimiterOf(CompleteLines(SkipBomAndSpace(head), head.size() < kSniffBytes));
+  auto lines = CompleteLines(SkipBomAndSpace(head), head.size() < kSniffBytes);
+  if (char agreed = DelimiterOf(lines)) return agreed;
+  // The lines disagree (a ragged file): trust the header, so DuckDB reports
+  // the bad line instead of reading everything as one column.
+  if (lines.empty()) return 0;
+  char best = 0;
+  int best_count = 0;
+  for (char delim : {',', '\t', ';', '|'}) {
+    int count = 0;
+    bool quoted = false;
+    for (char c : lines[0]) {
+      if (c == '"') quoted = !quoted;
+      if (c == delim && !quoted) ++count;
+    }
+    if (count > best_count) {
+      best = delim;
+      best_count = count;
+    }
+  }
+  return best;
 }
 
 std::string FindRaggedCsvLine(const std::filesystem::path& path, char delimiter) {

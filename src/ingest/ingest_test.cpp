@@ -182,6 +182,9 @@ TEST_F(IngestTest, BadInputChangesNothing) {
   ASSERT_FALSE(short_bad.ok());
   EXPECT_NE(short_bad.status().message().find("line 102 has 4 fields but the header has 2"), std::string::npos)
       << short_bad.status().message();
+  auto tiny = IngestText("tiny.csv", "a,b\n1,2\n3,4,5\n");
+  ASSERT_FALSE(tiny.ok());
+  EXPECT_NE(tiny.status().message().find("line 3 has 3 fields"), std::string::npos) << tiny.status().message();
   auto mismatch = IngestText("typed.csv", "id,v\nx,notanumber\n", WriteMode::kAppend, "good");
   EXPECT_EQ(mismatch.status().code(), StatusCode::kConflict);
   EXPECT_EQ(IngestText("empty.csv", "").status().code(), StatusCode::kInvalidArgument);
