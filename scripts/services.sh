@@ -43,6 +43,7 @@ host all lh_trust 127.0.0.1/32 trust
 host all all 127.0.0.1/32 scram-sha-256
 HBA
   fi
+  as_postgres "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1 ||
   as_postgres "$bin/pg_ctl" -D "$dir" -l "$RUN_DIR/pg.log" -w -t 60 start \
     -o "-p $PG_PORT -k $RUN_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" >/dev/null
   as_postgres psql -h "$RUN_DIR" -p "$PG_PORT" -U postgres -q -v ON_ERROR_STOP=1 <<SQL >/dev/null
@@ -63,9 +64,11 @@ start_mariadb() {
     mariadb-install-db --no-defaults --datadir="$dir" --user="$(id -un)" --auth-root-authentication-method=socket \
       --skip-test-db >/dev/null 2>&1
   fi
+  if ! mariadb-admin --no-defaults --socket="$RUN_DIR/my.sock" -u root ping >/dev/null 2>&1; then
   mariadbd --no-defaults --datadir="$dir" --port="$MY_PORT" --socket="$RUN_DIR/my.sock" --bind-address=127.0.0.1 \
     --user="$(id -un)" --pid-file="$RUN_DIR/my.pid" --skip-log-bin --innodb-flush-log-at-trx-commit=0 \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_bin --log-error="$RUN_DIR/my.log" &
+  fi
   for _ in $(seq 1 120); do
     mariadb-admin --no-defaults --socket="$RUN_DIR/my.sock" -u root ping >/dev/null 2>&1 && break
     sleep 0.5

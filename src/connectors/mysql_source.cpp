@@ -1,0 +1,236 @@
+// MySQL and MariaDB through MariaDB Connector/C: an unbuffered result
+// (mysql_use_result) streams rows, which are written out as CSV here.
+#include <mysql.h>
+
+#include "common/redact.h"
+#include "connectors/mysql_source.h"
+
+namespace lakehouse::connectors {
+
+namespace {
+
+std::string QuoteMyIdent(const std::string& name) {
+  std::string out = "`";
+  for (char c : name) {
+    if (c == '`') out += '`';
+    out += c;
+  }
+  return out + "`";
+}
+
+class MysqlSource final : public Source {
+ public:
+  MysqlSource(MYSQL* conn, ConnectionParams params) : conn_(conn), params_(std::move(params)) {}
+  ~MysqlSource() override { mysql_close(conn_); }
+
+  Result<std::vector<TableInfo>> ListTables() override;
+  Result<std::vector<SourceColumn>> Describe(const ImportSpec& spec) override;
+  Result<int64_t> ExportCsv(const ImportSpec& spec, const std::vector<SourceColumn>& columns,
+                            const CsvSink& sink) override;
+
+ private:
+  Status Error(const std::string& what) const {
+    return InvalidArgument(what + " on mysql " + params_.Endpoint() + ": " +
+                           RedactSecret(mysql_error(conn_), params_.password));
+  }
+  std::string From(const ImportSpec& spec) const {
+    if (!spec.query.empty()) return "(" + spec.query + "\n) AS lh_src";
+    std::string schema = spec.schema.empty() ? params_.database : spec.schema;
+    return QuoteMyIdent(schema) + "." + QuoteMyIdent(spec.table);
+  }
+  std::string Literal(const std::string& value) const {
+    std::string escaped(value.size() * 2 + 1, '\0');
+    unsigned long n = mysql_real_escape_string(conn_, escaped.data(), value.data(), value.size());
+    escaped.resize(n);
+    return "'" + escaped + "'";
+  }
+
+  MYSQL* conn_;
+  ConnectionParams params_;
+};
+
+Result<std::vector<TableInfo>> MysqlSource::ListTables() {
+  std::string sql =
+      "SELECT TABLE_SCHEMA, TABLE_NAME, COALESCE(TABLE_ROWS, 0) FROM information_schema.TABLES "
+      "WHERE TABLE_SCHEMA = " + Literal(params_.database) + " ORDER BY 1, 2";
+  if (mysql_query(conn_, sql.c_str()) != 0) return Error("listing tables failed");
+  MYSQL_RES* res = mysql_store_result(conn_);
+  if (!res) return Error("listing tables failed");
+  std::vector<TableInfo> out;
+  while (MYSQL_ROW row = mysql_fetch_row(res)) {
+    out.push_back({row[0], row[1], row[2] ? std::stoll(row[2]) : 0});
+  }
+  mysql_free_result(res);
+  return out;
+}
+
+Result<std::vector<SourceColumn>> MysqlSource::Describe(const ImportSpec& spec) {
+  std::string sql = "SELECT * FROM " + From(spec) + " LIMIT 0";
+  if (mysql_query(conn_, sql.c_str()) != 0) return Error("query failed");
+  MYSQL_RES* res = mysql_store_result(conn_);
+  if (!res) return Error("query failed");
+  std::vector<SourceColumn> columns;
+  unsigned n = mysql_num_fields(res);
+  MYSQL_FIELD* fields = mysql_fetch_fields(res);
+  for (unsigned i = 0; i < n; ++i) {
+    MyType t;
+    t.type = fields[i].type;
+    t.length = fields[i].length;
+    t.decimals = fields[i].decimals;
+    t.is_unsigned = fields[i].flags & UNSIGNED_FLAG;
+    t.is_binary = fields[i].charsetnr == 63;  // the "binary" character set
+    MARIADB_CONST_STRING format{};
+    if (mariadb_field_attr(&format, &fields[i], MARIADB_FIELD_ATTR_FORMAT_NAME) == 0 && format.str) {
+      t.format.assign(format.str, format.length);
+    }
+    SourceColumn c = MapMysqlType(t);
+    c.name = fields[i].name;
+    columns.push_back(std::move(c));
+  }
+  mysql_free_result(res);
+  return columns;
+}
+
+Result<int64_t> MysqlSource::ExportCsv(const ImportSpec& spec, const std::vector<SourceColumn>& columns,
+                                       const CsvSink& sink) {
+  std::string select;
+  for (const auto& c : columns) {
+    std::string col = QuoteMyIdent(c.name);
+    std::string expr = col;
+    if (c.duck_type == "BLOB") expr = "HEX(" + col + ")";
+    if (c.source_type == "bit") expr = "(" + col + " + 0)";
+    select += (select.empty() ? "" : ", ") + expr;
+  }
+  std::string where;
+  if (!spec.incremental_column.empty() && spec.after_value) {
+    where = " WHERE " + QuoteMyIdent(spec.incremental_column) + " > " + Literal(*spec.after_value);
+  }
+  std::string sql = "SELECT " + select + " FROM " + From(spec) + where;
+  if (mysql_query(conn_, sql.c_str()) != 0) return Error("export failed");
+  MYSQL_RES* res = mysql_use_result(conn_);
+  if (!res) return Error("export failed");
+  unsigned n = mysql_num_fields(res);
+  int64_t rows = 0;
+  bool stopped = false;
+  std::string line;
+  while (MYSQL_ROW row = mysql_fetch_row(res)) {
+    unsigned long* lengths = mysql_fetch_lengths(res);
+    line.clear();
+    for (unsigned i = 0; i < n; ++i) {
+      if (i) line += ',';
+      if (row[i]) AppendCsvQuoted(line, row[i], lengths[i]);
+    }
+    line += '\n';
+    ++rows;
+    if (!sink(line.data(), line.size())) {
+      stopped = true;
+      break;
+    }
+  }
+  bool failed = mysql_errno(conn_) != 0;
+  Status error = failed ? Error("export failed") : Status::Ok();
+  mysql_free_result(res);  // also drains what is left of an unbuffered result
+  if (failed) return error;
+  if (stopped) return Internal("the import stopped reading the export");
+  return rows;
+}
+
+}  // namespace
+
+SourceColumn MapMysqlType(const MyType& t) {
+  SourceColumn c;
+  auto integer = [&](const char* sign, const char* unsign) { return std::string(t.is_unsigned ? unsign : sign); };
+  switch (t.type) {
+    case MYSQL_TYPE_TINY:
+      if (t.length == 1 && !t.is_unsigned) {
+        c.source_type = "tinyint(1)";
+        c.duck_type = "BOOLEAN";
+      } else {
+        c.source_type = "tinyint";
+        c.duck_type = integer("TINYINT", "UTINYINT");
+      }
+      break;
+    case MYSQL_TYPE_SHORT: c.source_type = "smallint"; c.duck_type = integer("SMALLINT", "USMALLINT"); break;
+    case MYSQL_TYPE_INT24: c.source_type = "mediumint"; c.duck_type = integer("INTEGER", "UINTEGER"); break;
+    case MYSQL_TYPE_LONG: c.source_type = "int"; c.duck_type = integer("INTEGER", "UINTEGER"); break;
+    case MYSQL_TYPE_LONGLONG: c.source_type = "bigint"; c.duck_type = integer("BIGINT", "UBIGINT"); break;
+    case MYSQL_TYPE_YEAR: c.source_type = "year"; c.duck_type = "SMALLINT"; break;
+    case MYSQL_TYPE_FLOAT: c.source_type = "float"; c.duck_type = "FLOAT"; break;
+    case MYSQL_TYPE_DOUBLE: c.source_type = "double"; c.duck_type = "DOUBLE"; break;
+    case MYSQL_TYPE_NEWDECIMAL:
+    case MYSQL_TYPE_DECIMAL: {
+      // The protocol's length counts digits plus sign and point.
+      int scale = static_cast<int>(t.decimals);
+      int precision = static_cast<int>(t.length) - (scale > 0 ? 1 : 0) - (t.is_unsigned ? 0 : 1);
+      c.source_type = "decimal(" + std::to_string(precision) + "," + std::to_string(scale) + ")";
+      if (precision <= 38 && precision > 0) {
+        c.duck_type = "DECIMAL(" + std::to_string(precision) + "," + std::to_string(scale) + ")";
+      } else {
+        c.duck_type = "DOUBLE";
+        c.note = c.source_type + " is wider than DECIMAL(38): stored as DOUBLE";
+      }
+      break;
+    }
+    case MYSQL_TYPE_DATE:
+    case MYSQL_TYPE_NEWDATE: c.source_type = "date"; c.duck_type = "DATE"; break;
+    case MYSQL_TYPE_TIME: c.source_type = "time"; c.duck_type = "TIME"; break;
+    case MYSQL_TYPE_DATETIME: c.source_type = "datetime"; c.duck_type = "TIMESTAMP"; break;
+    case MYSQL_TYPE_TIMESTAMP:
+      c.source_type = "timestamp";
+      c.duck_type = "TIMESTAMP";
+      c.note = "in the session time zone of the import (UTC)";
+      break;
+    case MYSQL_TYPE_JSON: c.source_type = "json"; c.duck_type = "JSON"; break;
+    case MYSQL_TYPE_BIT: c.source_type = "bit"; c.duck_type = "UBIGINT"; break;
+    case MYSQL_TYPE_ENUM: c.source_type = "enum"; c.duck_type = "VARCHAR"; break;
+    case MYSQL_TYPE_SET: c.source_type = "set"; c.duck_type = "VARCHAR"; break;
+    case MYSQL_TYPE_TINY_BLOB:
+    case MYSQL_TYPE_MEDIUM_BLOB:
+    case MYSQL_TYPE_LONG_BLOB:
+    case MYSQL_TYPE_BLOB:
+    case MYSQL_TYPE_VAR_STRING:
+    case MYSQL_TYPE_STRING:
+    case MYSQL_TYPE_VARCHAR:
+      if (t.format == "json") {
+        c.source_type = "json";
+        c.duck_type = "JSON";
+      } else if (t.is_binary) {
+        c.source_type = t.type == MYSQL_TYPE_STRING || t.type == MYSQL_TYPE_VAR_STRING ? "varbinary" : "blob";
+        c.duck_type = "BLOB";
+      } else {
+        c.source_type = t.type == MYSQL_TYPE_BLOB || t.type >= MYSQL_TYPE_TINY_BLOB ? "text" : "varchar";
+        c.duck_type = "VARCHAR";
+      }
+      break;
+    default:
+      c.source_type = "type " + std::to_string(t.type);
+      c.duck_type = "VARCHAR";
+      c.note = "unrecognised MySQL type stored as its text form";
+  }
+  if (c.duck_type == "VARCHAR") {
+    c.duck_expr = "{}";
+  } else if (c.duck_type == "BLOB") {
+    c.duck_expr = "unhex({})";
+  } else {
+    c.duck_expr = "CAST({} AS " + c.duck_type + ")";
+  }
+  return c;
+}
+
+Result<std::unique_ptr<Source>> ConnectMysql(const ConnectionParams& params) {
+  MYSQL* conn = mysql_init(nullptr);
+  if (!conn) return Internal("mysql_init failed");
+  unsigned timeout = 10;
+  mysql_options(conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+  mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  mysql_options(conn, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
+  if (!mysql_real_connect(conn, params.host.c_str(), params.user.c_str(), params.password.c_str(),
+                          params.database.c_str(), static_cast<unsigned>(params.EffectivePort()), nullptr, 0)) {
+    std::string message = RedactSecret(mysql_error(conn), params.password);
+    mysql_close(conn);
+    return InvalidArgument("cannot connect to mysql at " + params.Endpoint() + " as '" + params.user + "': " + message);
+  }
+  return std::unique_ptr<Source>(new MysqlSource(conn, params));
+}
+
+}  // namespace lakehouse::connectors
