@@ -45,6 +45,8 @@ ColumnMeta ColumnFromJson(const json& j) {
   c.pii_kind = PiiKindFromName(j.value("pii_kind", "none"));
   c.pii_name_reason = j.value("pii_name_reason", "");
   c.pii_value_reason = j.value("pii_value_reason", "");
+  c.source_type = j.value("source_type", "");
+  c.note = j.value("note", "");
   return c;
 }
 
@@ -111,7 +113,9 @@ json ColumnToJson(const ColumnMeta& c) {
           {"is_pii", c.is_pii},
           {"pii_kind", PiiKindName(c.pii_kind)},
           {"pii_name_reason", c.pii_name_reason},
-          {"pii_value_reason", c.pii_value_reason}};
+          {"pii_value_reason", c.pii_value_reason},
+          {"source_type", c.source_type},
+          {"note", c.note}};
 }
 
 json ManifestToJson(const Manifest& m) {
@@ -152,6 +156,9 @@ json ManifestToJson(const Manifest& m) {
       {"last_embedded_at", OptionalTimeJson(m.last_embedded_at)},
       {"embedding_stale_since", OptionalTimeJson(m.embedding_stale_since)},
       {"refresh_policy", m.refresh_policy},
+      {"incremental",
+       {{"column", m.incremental_column},
+        {"last_value", m.incremental_last_value ? nlohmann::json(*m.incremental_last_value) : nlohmann::json()}}},
   };
 }
 
@@ -200,6 +207,12 @@ Result<Manifest> ManifestFromJson(const json& j) {
     m.last_embedded_at = OptionalTime(j, "last_embedded_at");
     m.embedding_stale_since = OptionalTime(j, "embedding_stale_since");
     m.refresh_policy = j.value("refresh_policy", "manual");
+    if (j.contains("incremental") && j["incremental"].is_object()) {
+      m.incremental_column = j["incremental"].value("column", "");
+      if (j["incremental"].contains("last_value") && j["incremental"]["last_value"].is_string()) {
+        m.incremental_last_value = j["incremental"]["last_value"].get<std::string>();
+      }
+    }
   } catch (const json::exception& e) {
     return InvalidArgument(std::string("manifest has a field of the wrong type: ") + e.what());
   }

@@ -30,6 +30,8 @@ struct ColumnMeta {
   PiiKind pii_kind = PiiKind::kNone;
   std::string pii_name_reason;   // why the name was flagged, empty if not
   std::string pii_value_reason;  // why the sampled values were flagged
+  std::string source_type;       // the type in the source database, if imported
+  std::string note;              // how the value was mapped, when lossy or unusual
 };
 
 struct Lineage {
@@ -78,6 +80,10 @@ struct Manifest {
   std::optional<TimePoint> last_embedded_at;
   std::optional<TimePoint> embedding_stale_since;
   std::string refresh_policy = "manual";
+  // Incremental imports: rows with incremental_column > incremental_last_value
+  // are what the next import appends.
+  std::string incremental_column;
+  std::optional<std::string> incremental_last_value;
 
   const DatasetVersion& current() const { return versions.back(); }
   DatasetVersion& current() { return versions.back(); }

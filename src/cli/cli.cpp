@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -19,6 +20,9 @@ constexpr const char* kDescription =
 }  // namespace
 
 int Main(int argc, char** argv) {
+  // A reader that goes away (a failed conversion, a closed client) must be an
+  // error value, not a signal that kills the process.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{kDescription, "lakehouse"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "lakehouse 0.1.0");
@@ -52,6 +56,18 @@ int Main(int argc, char** argv) {
   query_cmd->add_option("sql", query.sql, "The SQL, e.g. \"SELECT count(*) FROM orders\"")->required();
   query_cmd->add_option("-o,--output", query.format, "table, csv or json")->check(CLI::IsMember({"table", "csv", "json"}));
   query_cmd->add_option("--max-rows", query.max_rows, "Row cap (default and upper bound: query.max_result_rows)");
+
+  ImportOptions import;
+  auto* import_cmd = app.add_subcommand("import", "Import a Postgres or MySQL/MariaDB table or query as a dataset");
+  import_cmd->add_option("system", import.system, "postgres or mysql")->required()->check(CLI::IsMember({"postgres", "mysql"}));
+  import_cmd->add_option("dsn", import.dsn, "postgresql://user:pass@host:port/db or mysql://user:pass@host:port/db")->required();
+  import_cmd->add_option("-t,--table", import.table, "Table to import (schema.table allowed)");
+  import_cmd->add_option("-q,--query", import.query, "A SELECT to import instead of a table (needs --name)");
+  import_cmd->add_option("-n,--name", import.name, "Dataset name (default: the table's name)");
+  import_cmd->add_option("--incremental-by", import.incremental_by,
+                         "Append only rows whose COLUMN is past the last imported value");
+  import_cmd->add_option("-b,--bucket", import.bucket, "Bucket to write to (default primary)");
+  import_cmd->add_flag("--list", import.list, "List the tables of the database instead of importing");
 
   auto* catalog_cmd = app.add_subcommand("catalog", "List, show, describe and delete datasets");
   catalog_cmd->require_subcommand(1);
@@ -95,6 +111,7 @@ int Main(int argc, char** argv) {
   if (serving) return RunServe(*config, serve);
   if (ingest_cmd->parsed()) return RunIngest(*config, ingest);
   if (query_cmd->parsed()) return RunQuery(*config, query);
+  if (import_cmd->parsed()) return RunImport(*config, import);
   if (list_cmd->parsed()) return RunCatalogList(*config, list_json);
   if (show_cmd->parsed()) return RunCatalogShow(*config, show_name);
   if (set_cmd->parsed()) return RunCatalogSet(*config, set);

@@ -91,6 +91,53 @@ int RunIngest(const Config& config, const IngestOptions& options) {
   return failures ? 1 : 0;
 }
 
+int RunImport(const Config& config, const ImportOptions& options) {
+  auto params = connectors::ParseDsn(options.dsn);
+  if (!params.ok()) return Fail(params.status());
+  if (params->system != options.system) {
+    return Fail(InvalidArgument("the DSN is for " + params->system + ", not " + options.system));
+  }
+  if (options.list) {
+    auto source = connectors::Connect(*params);
+    if (!source.ok()) return Fail(source.status());
+    auto tables = (*source)->ListTables();
+    if (!tables.ok()) return Fail(tables.status());
+    std::printf("%-20s %-40s %14s\n", "SCHEMA", "TABLE", "EST. ROWS");
+    for (const auto& t : *tables) {
+      std::printf("%-20s %-40s %14s\n", t.schema.c_str(), t.name.c_str(), HumanCount(t.estimated_rows).c_str());
+    }
+    return 0;
+  }
+  auto runtime = app::Runtime::Start(config);
+  if (!runtime.ok()) return Fail(runtime.status());
+  ingest::DbImportRequest request;
+  request.connection = *params;
+  request.spec.table = options.table;
+  auto dot = options.table.find('.');
+  if (dot != std::string::npos) {
+    request.spec.schema = options.table.substr(0, dot);
+    request.spec.table = options.table.substr(dot + 1);
+  }
+  request.spec.query = options.query;
+  request.spec.incremental_column = options.incremental_by;
+  request.dataset = options.name;
+  request.bucket = options.bucket;
+  bool tty = ::isatty(STDERR_FILENO);
+  request.on_progress = [&](int64_t rows, double secs) {
+    std::fprintf(stderr, "%simporting: %s rows, %.0f rows/s%s", tty ? "\r" : "", HumanCount(rows).c_str(),
+                 secs > 0 ? rows / secs : 0.0, tty ? "  " : "\n");
+  };
+  auto result = runtime.value()->ingestor().ImportDatabase(request);
+  if (tty) std::fprintf(stderr, "\r\033[K");
+  if (!result.ok()) return Fail(result.status());
+  double secs = result->elapsed_ms / 1000;
+  std::printf("%s in %.2f s (%.0f rows/s)\n", result->message.c_str(), secs, secs > 0 ? result->rows_written / secs : 0.0);
+  for (const auto& c : result->manifest.columns) {
+    if (!c.note.empty()) std::printf("    %-24s %-16s -> %-16s %s\n", c.name.c_str(), c.source_type.c_str(), c.type.c_str(), c.note.c_str());
+  }
+  return 0;
+}
+
 int RunQuery(const Config& config, const QueryOptions& options) {
   auto runtime = app::Runtime::Start(config);
   if (!runtime.ok()) return Fail(runtime.status());

@@ -26,6 +26,13 @@ struct IngestOptions {
 };
 int RunIngest(const Config& config, const IngestOptions& options);
 
+struct ImportOptions {
+  std::string system, dsn, table, query, name, incremental_by;
+  std::string bucket = "primary";
+  bool list = false;
+};
+int RunImport(const Config& config, const ImportOptions& options);
+
 struct QueryOptions {
   std::string sql;
   std::string format = "table";  // table, csv, json

@@ -233,6 +233,65 @@ Result<std::vector<ColumnMeta>> Ingestor::DescribeColumns(const fs::path& parque
   return columns;
 }
 
+Result<Manifest> Ingestor::Commit(const StagedData& staged, std::string* file_key, bool* duplicate) {
+  const std::string& name = staged.name;
+  return catalog_.Mutate(name, [&](std::optional<Manifest> current) -> Result<Manifest> {
+    Manifest m;
+    if (current) {
+      m = std::move(*current);
+      if (staged.is_duplicate && staged.is_duplicate(m)) {
+        *duplicate = true;
+        return m;
+      }
+      if (m.bucket != staged.bucket) {
+        return Conflict("dataset '" + name + "' lives in bucket '" + m.bucket +
+                        "'; write into that bucket or choose another name");
+      }
+    } else {
+      m.id = catalog::NewId("ds");
+      m.created_at = Now();
+      m.bucket = staged.bucket;
+    }
+    bool new_version = m.versions.empty() || staged.replace;
+    if (!new_version) {
+      for (const auto& col : staged.columns) {
+        const ColumnMeta* before = m.FindColumn(col.name);
+        if (before && before->type != col.type) {
+          return Conflict("cannot append to '" + name + "': column '" + col.name + "' is " +
+                          before->type + " in the dataset but " + col.type +
+                          " in the new data; use mode=replace to store it as a new version");
+        }
+      }
+    }
+    int version_number = m.versions.empty() ? 1 : m.current().number + (new_version ? 1 : 0);
+    if (new_version) {
+      catalog::DatasetVersion v;
+      v.number = version_number;
+      v.created_at = Now();
+      m.versions.push_back(std::move(v));
+    }
+    catalog::DatasetVersion& version = m.current();
+    std::string key = "datasets/" + name + "/" + std::to_string(version_number) + "-" +
+                      std::to_string(version.files.size() + 1) + ".parquet";
+    LH_RETURN_IF_ERROR(staged.store->PutStaged(staged.parquet->path(), key));
+    staged.parquet->Release();
+    version.files.push_back({key, staged.rows, staged.bytes, staged.sha256, Now(), staged.source_bytes});
+    version.row_count += staged.rows;
+    m.columns = MergeColumns(m.columns, staged.columns, !new_version);
+    version.columns = m.columns;
+    if (!m.sensitivity_overridden) {
+      m.sensitivity = Sensitivity::kInternal;
+      for (const auto& c : m.columns) m.sensitivity = std::max(m.sensitivity, c.sensitivity);
+    }
+    m.lineage = staged.lineage;
+    m.updated_at = Now();
+    if (m.last_embedded_at && !m.embedding_stale_since) m.embedding_stale_since = Now();
+    if (staged.annotate) staged.annotate(m);
+    *file_key = key;
+    return m;
+  });
+}
+
 Result<IngestResult> Ingestor::Ingest(const IngestRequest& request) {
   auto started = std::chrono::steady_clock::now();
   if (!db_) return Internal("ingestor is not open");
@@ -297,57 +356,21 @@ Result<IngestResult> Ingestor::Ingest(const IngestRequest& request) {
   }
   uint64_t bytes = fs::file_size(converted.parquet->path());
 
+  StagedData staged;
+  staged.name = name;
+  staged.bucket = request.bucket;
+  staged.store = store;
+  staged.parquet = converted.parquet.get();
+  staged.rows = converted.rows;
+  staged.bytes = bytes;
+  staged.columns = std::move(columns);
+  staged.sha256 = sha256;
+  staged.source_bytes = source_bytes;
+  staged.replace = request.mode == WriteMode::kReplace;
+  staged.lineage = {request.source_system, request.file_name, "", "", result.job_id, Now()};
+  staged.is_duplicate = same_bytes;
   bool raced_no_op = false;
-  auto stored = catalog_.Mutate(name, [&](std::optional<Manifest> current) -> Result<Manifest> {
-    Manifest m;
-    if (current) {
-      m = std::move(*current);
-      if (same_bytes(m)) {
-        raced_no_op = true;
-        return m;
-      }
-    } else {
-      m.id = catalog::NewId("ds");
-      m.created_at = Now();
-      m.bucket = request.bucket;
-    }
-    bool new_version = m.versions.empty() || request.mode == WriteMode::kReplace;
-    if (!new_version) {
-      for (const auto& col : columns) {
-        const ColumnMeta* before = m.FindColumn(col.name);
-        if (before && before->type != col.type) {
-          return Conflict("cannot append to '" + name + "': column '" + col.name + "' is " +
-                          before->type + " in the dataset but " + col.type +
-                          " in this file; use mode=replace to store it as a new version");
-        }
-      }
-    }
-    int version_number = m.versions.empty() ? 1 : m.current().number + (new_version ? 1 : 0);
-    if (new_version) {
-      catalog::DatasetVersion v;
-      v.number = version_number;
-      v.created_at = Now();
-      m.versions.push_back(std::move(v));
-    }
-    catalog::DatasetVersion& version = m.current();
-    std::string key = "datasets/" + name + "/" + std::to_string(version_number) + "-" +
-                      std::to_string(version.files.size() + 1) + ".parquet";
-    LH_RETURN_IF_ERROR(store->PutStaged(converted.parquet->path(), key));
-    converted.parquet->Release();
-    version.files.push_back({key, converted.rows, bytes, sha256, Now(), source_bytes});
-    version.row_count += converted.rows;
-    m.columns = MergeColumns(m.columns, columns, !new_version);
-    version.columns = m.columns;
-    if (!m.sensitivity_overridden) {
-      m.sensitivity = Sensitivity::kInternal;
-      for (const auto& c : m.columns) m.sensitivity = std::max(m.sensitivity, c.sensitivity);
-    }
-    m.lineage = {request.source_system, request.file_name, "", "", result.job_id, Now()};
-    m.updated_at = Now();
-    if (m.last_embedded_at && !m.embedding_stale_since) m.embedding_stale_since = Now();
-    result.file_key = key;
-    return m;
-  });
+  auto stored = Commit(staged, &result.file_key, &raced_no_op);
   if (!stored.ok()) return stored.status();
   result.manifest = std::move(*stored);
   if (raced_no_op) {

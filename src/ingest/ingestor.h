@@ -15,6 +15,8 @@
 #include <string>
 
 #include "catalog/catalog.h"
+#include "common/files.h"
+#include "connectors/source.h"
 #include "engine/database.h"
 #include "ingest/format.h"
 #include "storage/bucket_registry.h"
@@ -53,6 +55,16 @@ struct IngestOptions {
   int threads = 0;  // DuckDB threads for conversion; 0: all cores
 };
 
+// A database table or query to import (see connectors/source.h).
+struct DbImportRequest {
+  connectors::ConnectionParams connection;
+  connectors::ImportSpec spec;
+  std::string dataset;  // empty: the table's name
+  std::string bucket = "primary";
+  // Called about every 250 ms with rows exported so far.
+  std::function<void(int64_t rows, double seconds)> on_progress;
+};
+
 class Ingestor {
  public:
   Ingestor(catalog::Catalog& catalog, storage::BucketRegistry& buckets, IngestOptions options);
@@ -60,7 +72,34 @@ class Ingestor {
 
   Result<IngestResult> Ingest(const IngestRequest& request);
 
+  // Streams a table or query into a new version of the dataset (or, with an
+  // incremental column, appends only rows past the last imported value).
+  // The whole import goes source -> CSV stream -> DuckDB -> Parquet through a
+  // FIFO, so memory stays flat whatever the table size.
+  Result<IngestResult> ImportDatabase(const DbImportRequest& request);
+
  private:
+  // A Parquet file written to staging, ready to become part of a dataset.
+  struct StagedData {
+    std::string name;
+    std::string bucket;
+    std::shared_ptr<storage::ObjectStore> store;
+    TempFileGuard* parquet = nullptr;
+    int64_t rows = 0;
+    uint64_t bytes = 0;
+    std::vector<catalog::ColumnMeta> columns;
+    std::string sha256;
+    uint64_t source_bytes = 0;
+    bool replace = false;  // a new version rather than a file added to the current one
+    catalog::Lineage lineage;
+    std::function<bool(const catalog::Manifest&)> is_duplicate;  // optional
+    std::function<void(catalog::Manifest&)> annotate;            // optional, last word on the manifest
+  };
+  // Moves the staged file into the bucket and updates the manifest, under the
+  // catalog's write lock. Sets *duplicate (and changes nothing) when
+  // is_duplicate says the data is already there.
+  Result<catalog::Manifest> Commit(const StagedData& staged, std::string* file_key, bool* duplicate);
+
   struct Converted;
   Result<Converted> Convert(const IngestRequest& request, Format format, const std::string& doc_id,
                             const std::filesystem::path& staging_dir);

@@ -22,7 +22,9 @@ json IngestResultJson(const ingest::IngestResult& r) {
   return {{"dataset", r.manifest.name},
           {"no_op", r.no_op},
           {"message", r.message},
-          {"format", ingest::FormatName(r.format)},
+          {"format", r.manifest.lineage.source_system == "postgres" || r.manifest.lineage.source_system == "mysql"
+                         ? r.manifest.lineage.source_system
+                         : ingest::FormatName(r.format)},
           {"rows_written", r.rows_written},
           {"row_count", r.manifest.row_count()},
           {"version", r.manifest.versions.empty() ? 0 : r.manifest.current().number},

@@ -11,6 +11,7 @@ namespace lakehouse::server {
 void RegisterCatalogRoutes(httplib::Server& http, catalog::Catalog& catalog);
 void RegisterIngestRoutes(httplib::Server& http, ingest::Ingestor& ingestor,
                           storage::BucketRegistry& buckets, uint64_t max_upload_bytes);
+void RegisterImportRoutes(httplib::Server& http, ingest::Ingestor& ingestor);
 void RegisterQueryRoutes(httplib::Server& http, engine::QueryEngine& query);
 void RegisterStorageRoutes(httplib::Server& http, storage::BucketRegistry& buckets);
 

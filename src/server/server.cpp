@@ -25,6 +25,7 @@ Server::Server(app::Runtime& runtime) : runtime_(runtime), http_(std::make_uniqu
   });
   RegisterCatalogRoutes(*http_, runtime.catalog());
   RegisterIngestRoutes(*http_, runtime.ingestor(), runtime.buckets(), config.max_upload_bytes);
+  RegisterImportRoutes(*http_, runtime.ingestor());
   RegisterQueryRoutes(*http_, runtime.query());
   RegisterStorageRoutes(*http_, runtime.buckets());
 
