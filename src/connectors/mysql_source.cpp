@@ -207,13 +207,7 @@ SourceColumn MapMysqlType(const MyType& t) {
       c.duck_type = "VARCHAR";
       c.note = "unrecognised MySQL type stored as its text form";
   }
-  if (c.duck_type == "VARCHAR") {
-    c.duck_expr = "{}";
-  } else if (c.duck_type == "BLOB") {
-    c.duck_expr = "unhex({})";
-  } else {
-    c.duck_expr = "CAST({} AS " + c.duck_type + ")";
-  }
+  FinishMapping(c);
   return c;
 }
 

@@ -160,17 +160,10 @@ SourceColumn MapPostgresType(const PgType& type) {
     // JSON and BLOB elements have no text form DuckDB can cast from a JSON array.
     if (element == "JSON" || element == "BLOB") element = "VARCHAR";
     c.duck_type = element + "[]";
-    c.duck_expr = "CAST(CAST({} AS JSON) AS " + c.duck_type + ")";
-    return c;
-  }
-  c.duck_type = map_scalar(type.name, type.typtype, type.typmod, &c.note);
-  if (c.duck_type == "VARCHAR") {
-    c.duck_expr = "{}";
-  } else if (c.duck_type == "BLOB") {
-    c.duck_expr = "unhex({})";
   } else {
-    c.duck_expr = "CAST({} AS " + c.duck_type + ")";
+    c.duck_type = map_scalar(type.name, type.typtype, type.typmod, &c.note);
   }
+  FinishMapping(c);
   return c;
 }
 

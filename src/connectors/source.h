@@ -29,9 +29,15 @@ struct SourceColumn {
   std::string source_type;  // as the source names it: numeric(12,2), tinyint(1), _int4...
   std::string duck_type;    // what it becomes: DECIMAL(12,2), BOOLEAN, INTEGER[]
   std::string note;         // why, when the mapping is lossy or unusual
-  // DuckDB expression turning the CSV text `{}` (quoted identifier) into duck_type.
+  // How DuckDB reads the CSV field: as csv_type (parsed by the CSV reader
+  // itself, the fast path), then through duck_expr, where `{}` stands for
+  // the field's quoted identifier ("{}" alone when no conversion is left).
+  std::string csv_type;
   std::string duck_expr;
 };
+
+// Fills csv_type and duck_expr from duck_type (the same rules for every source).
+void FinishMapping(SourceColumn& column);
 
 // One table (optionally schema-qualified) or one SELECT.
 struct ImportSpec {

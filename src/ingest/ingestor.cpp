@@ -271,12 +271,15 @@ Result<Manifest> Ingestor::Commit(const StagedData& staged, std::string* file_ke
       m.versions.push_back(std::move(v));
     }
     catalog::DatasetVersion& version = m.current();
-    std::string key = "datasets/" + name + "/" + std::to_string(version_number) + "-" +
-                      std::to_string(version.files.size() + 1) + ".parquet";
-    LH_RETURN_IF_ERROR(staged.store->PutStaged(staged.parquet->path(), key));
-    staged.parquet->Release();
-    version.files.push_back({key, staged.rows, staged.bytes, staged.sha256, Now(), staged.source_bytes});
-    version.row_count += staged.rows;
+    for (const auto& part : staged.parts) {
+      std::string key = "datasets/" + name + "/" + std::to_string(version_number) + "-" +
+                        std::to_string(version.files.size() + 1) + ".parquet";
+      LH_RETURN_IF_ERROR(staged.store->PutStaged(part.file->path(), key));
+      part.file->Release();
+      version.files.push_back({key, part.rows, part.bytes, staged.sha256, Now(), staged.source_bytes});
+      version.row_count += part.rows;
+      *file_key = key;
+    }
     m.columns = MergeColumns(m.columns, staged.columns, !new_version);
     version.columns = m.columns;
     if (!m.sensitivity_overridden) {
@@ -287,7 +290,6 @@ Result<Manifest> Ingestor::Commit(const StagedData& staged, std::string* file_ke
     m.updated_at = Now();
     if (m.last_embedded_at && !m.embedding_stale_since) m.embedding_stale_since = Now();
     if (staged.annotate) staged.annotate(m);
-    *file_key = key;
     return m;
   });
 }
@@ -360,9 +362,7 @@ Result<IngestResult> Ingestor::Ingest(const IngestRequest& request) {
   staged.name = name;
   staged.bucket = request.bucket;
   staged.store = store;
-  staged.parquet = converted.parquet.get();
-  staged.rows = converted.rows;
-  staged.bytes = bytes;
+  staged.parts.push_back({converted.parquet.get(), converted.rows, bytes});
   staged.columns = std::move(columns);
   staged.sha256 = sha256;
   staged.source_bytes = source_bytes;

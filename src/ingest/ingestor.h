@@ -74,8 +74,9 @@ class Ingestor {
 
   // Streams a table or query into a new version of the dataset (or, with an
   // incremental column, appends only rows past the last imported value).
-  // The whole import goes source -> CSV stream -> DuckDB -> Parquet through a
-  // FIFO, so memory stays flat whatever the table size.
+  // Rows go source -> CSV chunks on disk -> DuckDB -> one Parquet file per
+  // chunk, the export and the conversion overlapping, so memory stays flat
+  // whatever the table size.
   Result<IngestResult> ImportDatabase(const DbImportRequest& request);
 
  private:
@@ -84,9 +85,12 @@ class Ingestor {
     std::string name;
     std::string bucket;
     std::shared_ptr<storage::ObjectStore> store;
-    TempFileGuard* parquet = nullptr;
-    int64_t rows = 0;
-    uint64_t bytes = 0;
+    struct Part {
+      TempFileGuard* file = nullptr;
+      int64_t rows = 0;
+      uint64_t bytes = 0;
+    };
+    std::vector<Part> parts;  // one Parquet file each, in order
     std::vector<catalog::ColumnMeta> columns;
     std::string sha256;
     uint64_t source_bytes = 0;
