@@ -107,13 +107,21 @@ Result<int64_t> PostgresSource::ExportCsv(const ImportSpec& spec, const std::vec
     int len = PQgetCopyData(conn_, &buffer, 0);
     if (len == -1) break;  // done
     if (len == -2) return Error("export failed");
-    if (!stopped && !sink(buffer, static_cast<size_t>(len))) stopped = true;
+    if (!stopped && !sink(buffer, static_cast<size_t>(len))) {
+      stopped = true;
+      // Ask the server to stop sending instead of draining the whole table.
+      if (PGcancel* cancel = PQgetCancel(conn_)) {
+        char ignored[256];
+        PQcancel(cancel, ignored, sizeof ignored);
+        PQfreeCancel(cancel);
+      }
+    }
     PQfreemem(buffer);
   }
   ResultPtr finished = Wrap(PQgetResult(conn_));
-  if (PQresultStatus(finished.get()) != PGRES_COMMAND_OK) return Error("export failed");
   while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
   if (stopped) return Internal("the import stopped reading the export");
+  if (PQresultStatus(finished.get()) != PGRES_COMMAND_OK) return Error("export failed");
   return static_cast<int64_t>(std::stoll(PQcmdTuples(finished.get())));
 }
 

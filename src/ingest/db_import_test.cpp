@@ -246,6 +246,21 @@ TEST_F(DbImportTest, PostgresEmptyWideAndIncremental) {
   EXPECT_EQ(Import(*pg, "no_such_table").status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(DbImportTest, UnconvertibleValueFailsWholeAndStoresNothing) {
+  REQUIRE_SERVER(pg, "LAKEHOUSE_TEST_PG_DSN");
+  auto run = [&](const std::string& sql) { return PgRun(*pg, sql); };
+  run("DROP TABLE IF EXISTS it_nan; CREATE TABLE it_nan (id int, amount numeric(10,2))");
+  run("INSERT INTO it_nan SELECT g, g / 10.0 FROM generate_series(1, 200000) g");
+  run("INSERT INTO it_nan VALUES (200001, 'NaN')");
+  auto r = Import(*pg, "it_nan");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("NaN"), std::string::npos) << r.status().message();
+  EXPECT_EQ(catalog_->Get("it_nan").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(fs::is_empty(config_.data_dir / "_staging"));
+  EXPECT_FALSE(fs::exists(config_.data_dir / "datasets" / "it_nan"));
+}
+
 TEST_F(DbImportTest, MysqlEveryMappedTypeMatchesTheSource) {
   REQUIRE_SERVER(my, "LAKEHOUSE_TEST_MYSQL_DSN");
   auto run = [&](const std::string& sql) { return MyRun(*my, sql); };
