@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Installs everything (scripts/setup.sh), builds, starts the PostgreSQL and
-# MariaDB test servers (scripts/services.sh), runs every test with CTest, and
-# stops the servers again.
+# Installs everything (scripts/setup.sh), builds, starts throw-away PostgreSQL
+# and MariaDB test servers (scripts/services.sh), runs every test with CTest,
+# then stops the servers and removes their data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+LAKEHOUSE_SERVICES_DIR=$(mktemp -d /tmp/lakehouse-test-services.XXXXXX)
+export LAKEHOUSE_SERVICES_DIR
+chmod 755 "$LAKEHOUSE_SERVICES_DIR"
+cleanup() {
+  bash scripts/services.sh stop || true
+  rm -rf "$LAKEHOUSE_SERVICES_DIR"
+}
+trap cleanup EXIT
 eval "$(bash scripts/services.sh start)"
-trap 'bash scripts/services.sh stop' EXIT
 ctest --test-dir "${BUILD_DIR:-build}" --output-on-failure -j"$(nproc)" --timeout 600
