@@ -15,7 +15,6 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const Config& config) {
                                            config.duckdb_threads, config.duckdb_memory_limit,
                                            config.cache_dataset_max_bytes, config.cache_max_bytes};
   rt->query_ = std::make_unique<engine::QueryEngine>(*rt->catalog_, *rt->buckets_, query_options);
-  LH_RETURN_IF_ERROR(rt->query_->Open().WithContext("query engine"));
   rt->ingestor_ = std::make_unique<ingest::Ingestor>(
       *rt->catalog_, *rt->buckets_, ingest::IngestOptions{config.pii_sample_rows, config.duckdb_threads});
   LH_RETURN_IF_ERROR(rt->ingestor_->Open().WithContext("ingest engine"));

@@ -16,8 +16,9 @@ namespace lakehouse::app {
 
 class Runtime {
  public:
-  // Creates bucket directories, opens the query engine's sandbox and the
-  // ingest database. Fails with a message naming what could not be opened.
+  // Creates bucket directories and opens the ingest database; the query
+  // engine opens on first use (server start opens it at once). Fails with a
+  // message naming what could not be opened.
   static Result<std::unique_ptr<Runtime>> Start(const Config& config);
 
   const Config& config() const { return config_; }

@@ -68,6 +68,10 @@ int RunServe(const Config& config, const ServeOptions& options) {
     std::cerr << "error: " << runtime.status().message() << "\n";
     return 1;
   }
+  if (Status opened = (*runtime)->query().Open(); !opened.ok()) {
+    std::cerr << "error: query engine: " << opened.message() << "\n";
+    return 1;
+  }
   if (!options.demo_dir.empty()) LoadDemo(**runtime, options.demo_dir);
   server::Server http(**runtime);
   auto port = http.Bind(config.host, config.port);

@@ -70,15 +70,18 @@ QueryEngine::~QueryEngine() {
 }
 
 Status QueryEngine::Open() {
+  std::lock_guard lock(open_mutex_);
+  if (db_) return Status::Ok();
   DatabaseOptions db_options;
   db_options.threads = options_.threads;
   db_options.memory_limit = options_.memory_limit;
   db_options.sandboxed = true;
   db_options.allowed_directories = buckets_.Roots();
-  LH_ASSIGN_OR_RETURN(db_, Database::Open(db_options));
-  LH_ASSIGN_OR_RETURN(auto conn, db_->Connect());
+  LH_ASSIGN_OR_RETURN(auto db, Database::Open(db_options));
+  LH_ASSIGN_OR_RETURN(auto conn, db->Connect());
   LH_RETURN_IF_ERROR(conn->Execute("CREATE SCHEMA IF NOT EXISTS lh_cache"));
   watchdog_ = std::make_unique<Watchdog>();
+  db_ = std::move(db);  // last: a non-null db_ means fully open
   return Status::Ok();
 }
 
@@ -167,7 +170,7 @@ Status QueryEngine::SyncViews(Connection& conn) {
 }
 
 Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
-  if (!db_) return Internal("query engine is not open");
+  LH_RETURN_IF_ERROR(Open());  // opened on first use: CLI ingests never pay for it
   int64_t max_rows = request.max_rows < 0 ? options_.max_rows
                                           : std::min(request.max_rows, options_.max_rows);
   int64_t timeout_ms = request.timeout_ms <= 0 ? options_.timeout_ms

@@ -46,6 +46,8 @@ class QueryEngine {
               QueryEngineOptions options);
   ~QueryEngine();
 
+  // Opens the sandboxed database. Idempotent and thread-safe; Run opens on
+  // first use, a server calls it at start to fail fast.
   Status Open();
   Result<QueryResult> Run(const QueryRequest& request);
 
@@ -58,7 +60,8 @@ class QueryEngine {
   const catalog::Catalog& catalog_;
   const storage::BucketRegistry& buckets_;
   QueryEngineOptions options_;
-  std::shared_ptr<Database> db_;
+  std::mutex open_mutex_;
+  std::shared_ptr<Database> db_;  // set once, under open_mutex_
   std::unique_ptr<Watchdog> watchdog_;
 
   std::mutex pool_mutex_;
