@@ -263,7 +263,7 @@ Result<IngestResult> Ingestor::ImportDatabase(const DbImportRequest& request) {
   std::string copy_template = "COPY (SELECT " + select + " FROM read_csv({in}, columns = {" + csv_columns +
                               "}, header = false, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
                               "allow_quoted_nulls = false, strict_mode = true{line})) "
-                              "TO {out} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)";
+                              "TO {out} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARQUET_VERSION v2)";
   ChunkConverter converter(*db_, copy_template, store->StagingDir());
   Result<int64_t> exported = Internal("the export did not run");
   {

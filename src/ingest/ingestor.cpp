@@ -173,7 +173,7 @@ Result<Ingestor::Converted> Ingestor::Convert(const IngestRequest& request, Form
   ProgressReporter reporter(*conn, request.on_progress);
   auto copied = conn->Query("COPY (SELECT * FROM " + SourceSql(format, source_path, delimiter) + ") TO " +
                             QuoteLiteral(out.parquet->path().string()) +
-                            " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)");
+                            " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARQUET_VERSION v2)");
   if (!copied.ok()) {
     // Say the user's file name, not our spool path.
     std::string message = RedactSecret(copied.status().message(), source_path);
