@@ -10,6 +10,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const Config& config) {
     LH_RETURN_IF_ERROR(EnsureDirectory(bucket.root).WithContext("bucket '" + bucket.name + "'"));
   }
   rt->buckets_ = std::make_unique<storage::BucketRegistry>(rt->config_.buckets);
+  LH_RETURN_IF_ERROR(rt->buckets_->LoadRuntimeBuckets().WithContext("runtime buckets"));
   rt->catalog_ = std::make_unique<catalog::Catalog>(*rt->buckets_);
   engine::QueryEngineOptions query_options{config.max_result_rows, config.query_timeout_ms,
                                            config.duckdb_threads, config.duckdb_memory_limit,

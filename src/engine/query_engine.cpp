@@ -71,7 +71,10 @@ QueryEngine::~QueryEngine() {
 
 Status QueryEngine::Open() {
   std::lock_guard lock(open_mutex_);
-  if (db_) return Status::Ok();
+  // The sandbox's allowed directories are fixed when DuckDB opens, so a
+  // bucket added or removed at runtime means a fresh sandboxed database.
+  uint64_t bucket_generation = buckets_.Generation();
+  if (db_ && bucket_generation == opened_bucket_generation_.load()) return Status::Ok();
   DatabaseOptions db_options;
   db_options.threads = options_.threads;
   db_options.memory_limit = options_.memory_limit;
@@ -80,26 +83,41 @@ Status QueryEngine::Open() {
   LH_ASSIGN_OR_RETURN(auto db, Database::Open(db_options));
   LH_ASSIGN_OR_RETURN(auto conn, db->Connect());
   LH_RETURN_IF_ERROR(conn->Execute("CREATE SCHEMA IF NOT EXISTS lh_cache"));
-  watchdog_ = std::make_unique<Watchdog>();
-  db_ = std::move(db);  // last: a non-null db_ means fully open
+  if (!watchdog_) watchdog_ = std::make_unique<Watchdog>();
+  {
+    std::lock_guard pool_lock(pool_mutex_);
+    pool_.clear();
+    ++pool_generation_;
+  }
+  {
+    std::lock_guard views_lock(views_mutex_);
+    views_.clear();
+    views_generation_ = UINT64_MAX;
+  }
+  std::atomic_store(&db_, std::shared_ptr<Database>(std::move(db)));
+  opened_bucket_generation_ = bucket_generation;
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Connection>> QueryEngine::Borrow() {
+Result<QueryEngine::Pooled> QueryEngine::Borrow() {
+  uint64_t generation;
   {
     std::lock_guard lock(pool_mutex_);
     if (!pool_.empty()) {
-      auto conn = std::move(pool_.back());
+      Pooled conn = std::move(pool_.back());
       pool_.pop_back();
       return conn;
     }
+    generation = pool_generation_;
   }
-  return db_->Connect();
+  auto db = std::atomic_load(&db_);
+  LH_ASSIGN_OR_RETURN(auto conn, db->Connect());
+  return Pooled{generation, std::move(conn)};
 }
 
-void QueryEngine::Return(std::unique_ptr<Connection> conn) {
+void QueryEngine::Return(Pooled conn) {
   std::lock_guard lock(pool_mutex_);
-  pool_.push_back(std::move(conn));
+  if (conn.generation == pool_generation_) pool_.push_back(std::move(conn));  // else: of a replaced database
 }
 
 Status QueryEngine::SyncViews(Connection& conn) {
@@ -170,21 +188,25 @@ Status QueryEngine::SyncViews(Connection& conn) {
 }
 
 Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
-  LH_RETURN_IF_ERROR(Open());  // opened on first use: CLI ingests never pay for it
+  // Open on first use, and again after the buckets changed.
+  if (!std::atomic_load(&db_) || buckets_.Generation() != opened_bucket_generation_.load()) {
+    LH_RETURN_IF_ERROR(Open());
+  }
   int64_t max_rows = request.max_rows < 0 ? options_.max_rows
                                           : std::min(request.max_rows, options_.max_rows);
   int64_t timeout_ms = request.timeout_ms <= 0 ? options_.timeout_ms
                                                : std::min(request.timeout_ms, options_.timeout_ms);
-  LH_ASSIGN_OR_RETURN(auto conn, Borrow());
+  LH_ASSIGN_OR_RETURN(Pooled pooled, Borrow());
+  Connection* conn = pooled.conn.get();
   Status synced = SyncViews(*conn);
   if (!synced.ok()) {
-    Return(std::move(conn));
+    Return(std::move(pooled));
     return synced;
   }
-  watchdog_->Watch(conn.get(), std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms));
+  watchdog_->Watch(conn, std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms));
   auto result = conn->Query(request.sql, {max_rows, StatementPolicy::kReadOnly});
-  watchdog_->Forget(conn.get());
-  Return(std::move(conn));
+  watchdog_->Forget(conn);
+  Return(std::move(pooled));
   return result;
 }
 

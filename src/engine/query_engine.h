@@ -8,6 +8,7 @@
 // call borrows a pooled connection.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -54,18 +55,24 @@ class QueryEngine {
  private:
   class Watchdog;
   Status SyncViews(Connection& conn);
-  Result<std::unique_ptr<Connection>> Borrow();
-  void Return(std::unique_ptr<Connection> conn);
+  struct Pooled {
+    uint64_t generation = 0;  // of the database it belongs to
+    std::unique_ptr<Connection> conn;
+  };
+  Result<Pooled> Borrow();
+  void Return(Pooled conn);
 
   const catalog::Catalog& catalog_;
   const storage::BucketRegistry& buckets_;
   QueryEngineOptions options_;
   std::mutex open_mutex_;
-  std::shared_ptr<Database> db_;  // set once, under open_mutex_
+  std::shared_ptr<Database> db_;  // replaced under open_mutex_; read with atomic_load
+  std::atomic<uint64_t> opened_bucket_generation_{0};  // written under open_mutex_
   std::unique_ptr<Watchdog> watchdog_;
 
   std::mutex pool_mutex_;
-  std::vector<std::unique_ptr<Connection>> pool_;  // GUARDED_BY(pool_mutex_)
+  std::vector<Pooled> pool_;    // GUARDED_BY(pool_mutex_)
+  uint64_t pool_generation_ = 0;  // GUARDED_BY(pool_mutex_)
 
   std::mutex views_mutex_;
   uint64_t views_generation_ = UINT64_MAX;  // GUARDED_BY(views_mutex_)

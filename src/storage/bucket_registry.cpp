@@ -1,13 +1,50 @@
 #include "storage/bucket_registry.h"
 
-#include <mutex>
+#include <spdlog/spdlog.h>
 
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "common/files.h"
+#include "common/names.h"
 #include "storage/local_store.h"
 
 namespace lakehouse::storage {
 
+namespace {
+
+constexpr const char* kRuntimeBucketsKey = "_catalog/buckets.json";
+
+bool IsProtected(const std::string& name) { return name == "primary" || name == "rescue"; }
+
+}  // namespace
+
 BucketRegistry::BucketRegistry(const std::vector<BucketConfig>& buckets) {
-  for (const auto& b : buckets) stores_[b.name] = std::make_shared<LocalStore>(b.root);
+  for (const auto& b : buckets) {
+    stores_[b.name] = std::make_shared<LocalStore>(b.root);
+    runtime_[b.name] = false;
+  }
+}
+
+Status BucketRegistry::LoadRuntimeBuckets() {
+  auto bytes = Primary()->Get(kRuntimeBucketsKey);
+  if (!bytes.ok()) return Status::Ok();  // none added yet
+  auto parsed = nlohmann::json::parse(*bytes, nullptr, false);
+  if (!parsed.is_array()) return Internal(std::string(kRuntimeBucketsKey) + " is not a JSON array");
+  std::unique_lock lock(mutex_);
+  for (const auto& entry : parsed) {
+    std::string name = entry.value("name", "");
+    std::string root = entry.value("root", "");
+    if (!ValidateName(name, "bucket name").ok() || root.empty() || stores_.count(name)) continue;
+    if (Status s = EnsureDirectory(root); !s.ok()) {
+      spdlog::warn("runtime bucket {}: {}", name, s.message());
+      continue;
+    }
+    stores_[name] = std::make_shared<LocalStore>(root);
+    runtime_[name] = true;
+  }
+  ++generation_;
+  return Status::Ok();
 }
 
 Result<std::shared_ptr<ObjectStore>> BucketRegistry::Get(const std::string& name) const {
@@ -27,7 +64,7 @@ std::shared_ptr<ObjectStore> BucketRegistry::Primary() const {
 std::vector<BucketInfo> BucketRegistry::List() const {
   std::shared_lock lock(mutex_);
   std::vector<BucketInfo> out;
-  for (const auto& [name, store] : stores_) out.push_back({name, "local", store->Root()});
+  for (const auto& [name, store] : stores_) out.push_back({name, "local", store->Root(), runtime_.at(name)});
   return out;
 }
 
@@ -35,6 +72,68 @@ std::vector<std::filesystem::path> BucketRegistry::Roots() const {
   std::vector<std::filesystem::path> out;
   for (const auto& b : List()) out.push_back(b.root);
   return out;
+}
+
+Status BucketRegistry::PersistLocked() const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& [name, store] : stores_) {
+    if (runtime_.at(name)) list.push_back({{"name", name}, {"root", store->Root().string()}});
+  }
+  return stores_.at("primary")->Put(kRuntimeBucketsKey, list.dump(2));
+}
+
+Result<BucketInfo> BucketRegistry::Add(const std::string& name, std::optional<std::filesystem::path> root) {
+  LH_RETURN_IF_ERROR(ValidateName(name, "bucket name"));
+  std::unique_lock lock(mutex_);
+  if (stores_.count(name)) return Conflict("bucket '" + name + "' already exists");
+  std::filesystem::path primary_root = stores_.at("primary")->Root();
+  std::filesystem::path dir = root ? *root : primary_root / "_buckets" / name;
+  if (dir.is_relative()) return InvalidArgument("a bucket path must be absolute");
+  dir = dir.lexically_normal();
+  // A bucket inside another bucket's data would see that bucket's files as its own.
+  for (const auto& [other, store] : stores_) {
+    auto rel = dir.lexically_relative(store->Root());
+    bool inside = !rel.empty() && *rel.begin() != "..";
+    bool under_buckets = other == "primary" && !rel.empty() && *rel.begin() == "_buckets";
+    if ((inside && !under_buckets) || dir == store->Root()) {
+      return InvalidArgument("path " + dir.string() + " is inside bucket '" + other + "'");
+    }
+    auto reverse = store->Root().lexically_relative(dir);
+    if (!reverse.empty() && *reverse.begin() != "..") {
+      return InvalidArgument("path " + dir.string() + " contains bucket '" + other + "'");
+    }
+  }
+  LH_RETURN_IF_ERROR(EnsureDirectory(dir));
+  stores_[name] = std::make_shared<LocalStore>(dir);
+  runtime_[name] = true;
+  if (Status s = PersistLocked(); !s.ok()) {
+    stores_.erase(name);
+    runtime_.erase(name);
+    return s;
+  }
+  ++generation_;
+  return BucketInfo{name, "local", dir, true};
+}
+
+Status BucketRegistry::Remove(const std::string& name) {
+  LH_RETURN_IF_ERROR(ValidateName(name, "bucket name"));
+  std::unique_lock lock(mutex_);
+  auto it = stores_.find(name);
+  if (it == stores_.end()) return NotFound("unknown bucket '" + name + "'");
+  if (IsProtected(name)) return PermissionDenied("bucket '" + name + "' cannot be removed");
+  if (!runtime_.at(name)) {
+    return PermissionDenied("bucket '" + name + "' is defined in lakehouse.toml; remove it there");
+  }
+  auto store = it->second;
+  stores_.erase(it);
+  runtime_.erase(name);
+  if (Status s = PersistLocked(); !s.ok()) {
+    stores_[name] = store;
+    runtime_[name] = true;
+    return s;
+  }
+  ++generation_;
+  return Status::Ok();
 }
 
 }  // namespace lakehouse::storage

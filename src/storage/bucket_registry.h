@@ -1,10 +1,18 @@
 // The set of storage buckets by name. Owns every ObjectStore; others hold
 // shared_ptrs handed out by Get, so a bucket removed at runtime stays valid
 // for whoever is still using it. Thread-safe.
+//
+// Buckets come from lakehouse.toml (primary and rescue always) and from
+// Add() at runtime; runtime buckets are stored in the primary bucket at
+// _catalog/buckets.json (written atomically) and come back after a restart.
+// Generation() changes whenever the set changes, so the SQL sandbox knows
+// to widen or narrow the directories it may read.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -18,21 +26,40 @@ struct BucketInfo {
   std::string name;
   std::string backend;  // "local"
   std::filesystem::path root;
+  bool runtime = false;  // added through Add(), removable through Remove()
 };
 
 class BucketRegistry {
  public:
   explicit BucketRegistry(const std::vector<BucketConfig>& buckets);
 
+  // Reads the runtime buckets stored in the primary bucket. A bucket whose
+  // folder cannot be created is reported and skipped, never fatal.
+  Status LoadRuntimeBuckets();
+
   // NotFound names the valid buckets, so the caller can say what to use.
   Result<std::shared_ptr<ObjectStore>> Get(const std::string& name) const;
   std::shared_ptr<ObjectStore> Primary() const;
   std::vector<BucketInfo> List() const;
   std::vector<std::filesystem::path> Roots() const;
+  uint64_t Generation() const { return generation_.load(); }
+
+  // Adds a local bucket; `root` defaults to <primary>/_buckets/<name>.
+  // InvalidArgument for a bad name or a root inside another bucket's data,
+  // Conflict when the name is taken.
+  Result<BucketInfo> Add(const std::string& name, std::optional<std::filesystem::path> root);
+  // PermissionDenied for primary, rescue and buckets from lakehouse.toml.
+  // The caller checks that nothing lives in the bucket first; its files stay
+  // on disk.
+  Status Remove(const std::string& name);
 
  private:
+  Status PersistLocked() const;  // requires mutex_ held
+
   mutable std::shared_mutex mutex_;
   std::map<std::string, std::shared_ptr<ObjectStore>> stores_;  // GUARDED_BY(mutex_)
+  std::map<std::string, bool> runtime_;                         // GUARDED_BY(mutex_)
+  std::atomic<uint64_t> generation_{0};
 };
 
 }  // namespace lakehouse::storage

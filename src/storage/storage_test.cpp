@@ -69,3 +69,49 @@ TEST(BucketRegistryTest, UnknownBucketNamesTheValidOnes) {
 }
 
 }  // namespace lakehouse::storage
+
+namespace lakehouse::storage {
+
+TEST(BucketRegistryTest, RuntimeBucketsPersistAndProtectedOnesStay) {
+  Config config;
+  config.data_dir = fs::temp_directory_path() / ("lh_reg_rt_" + std::to_string(::getpid()));
+  fs::remove_all(config.data_dir);
+  FinishBuckets(config);
+  fs::path outside = fs::temp_directory_path() / ("lh_reg_out_" + std::to_string(::getpid()));
+  fs::remove_all(outside);
+  {
+    BucketRegistry registry(config.buckets);
+    uint64_t gen = registry.Generation();
+    auto cold = registry.Add("cold", std::nullopt);
+    ASSERT_TRUE(cold.ok()) << cold.status().ToString();
+    EXPECT_EQ(cold->root, config.data_dir / "_buckets" / "cold");
+    EXPECT_TRUE(fs::is_directory(cold->root));
+    EXPECT_NE(registry.Generation(), gen);
+    ASSERT_TRUE(registry.Add("archive", outside).ok());
+    EXPECT_EQ(registry.Add("cold", std::nullopt).status().code(), StatusCode::kConflict);
+    for (const char* bad : {"../x", "a/b", "", "x y"}) {
+      EXPECT_EQ(registry.Add(bad, std::nullopt).status().code(), StatusCode::kInvalidArgument) << bad;
+    }
+    EXPECT_EQ(registry.Add("nested", config.data_dir / "datasets").status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(registry.Add("relative", fs::path("rel/dir")).status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(registry.Remove("primary").code(), StatusCode::kPermissionDenied);
+    EXPECT_EQ(registry.Remove("rescue").code(), StatusCode::kPermissionDenied);
+    EXPECT_EQ(registry.Remove("ghost").code(), StatusCode::kNotFound);
+  }
+  {
+    BucketRegistry again(config.buckets);  // as after a restart
+    ASSERT_TRUE(again.LoadRuntimeBuckets().ok());
+    EXPECT_TRUE(again.Get("cold").ok());
+    EXPECT_TRUE(again.Get("archive").ok());
+    ASSERT_TRUE(again.Remove("cold").ok());
+    EXPECT_FALSE(again.Get("cold").ok());
+  }
+  BucketRegistry third(config.buckets);
+  ASSERT_TRUE(third.LoadRuntimeBuckets().ok());
+  EXPECT_FALSE(third.Get("cold").ok());
+  EXPECT_TRUE(third.Get("archive").ok());
+  fs::remove_all(config.data_dir);
+  fs::remove_all(outside);
+}
+
+}  // namespace lakehouse::storage
