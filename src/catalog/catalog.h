@@ -32,6 +32,12 @@ struct MetadataPatch {
   std::map<std::string, Sensitivity> column_sensitivity;
 };
 
+struct BucketMigration {
+  std::string dataset;
+  std::string from;  // the legacy value ("(none)" when the field was missing or empty)
+  std::string to;
+};
+
 class Catalog {
  public:
   explicit Catalog(storage::BucketRegistry& buckets);
@@ -53,6 +59,18 @@ class Catalog {
   Result<int> Delete(const std::string& name);
 
   uint64_t Generation() const;
+
+  // Moves every file of every version to `target`: copy and verify (SHA-256),
+  // swap the manifest, then delete the originals. A crash at any step leaves
+  // one complete copy that the manifest points at; a dataset that changes
+  // during the move gets Conflict and stays where it was.
+  Result<Manifest> MoveToBucket(const std::string& name, const std::string& target);
+
+  // Rewrites manifests whose bucket is missing, empty or a legacy name
+  // ("data", "local") to "primary". Idempotent; returns what it changed.
+  Result<std::vector<BucketMigration>> MigrateBuckets();
+
+  std::vector<std::string> DatasetsInBucket(const std::string& bucket) const;
 
  private:
   std::string ManifestKey(const std::string& name) const;

@@ -13,6 +13,6 @@ void RegisterIngestRoutes(httplib::Server& http, ingest::Ingestor& ingestor,
                           storage::BucketRegistry& buckets, uint64_t max_upload_bytes);
 void RegisterImportRoutes(httplib::Server& http, ingest::Ingestor& ingestor);
 void RegisterQueryRoutes(httplib::Server& http, engine::QueryEngine& query);
-void RegisterStorageRoutes(httplib::Server& http, storage::BucketRegistry& buckets);
+void RegisterStorageRoutes(httplib::Server& http, storage::BucketRegistry& buckets, catalog::Catalog& catalog);
 
 }  // namespace lakehouse::server

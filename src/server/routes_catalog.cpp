@@ -80,6 +80,24 @@ void RegisterCatalogRoutes(httplib::Server& http, catalog::Catalog& catalog) {
                return Status::Ok();
              }));
 
+  http.Patch(R"(/catalog/datasets/by-name/([^/]+)/bucket)",
+             Guarded([&catalog](const httplib::Request& req, httplib::Response& res) {
+               LH_ASSIGN_OR_RETURN(auto body, ParseJsonObject(req));
+               LH_ASSIGN_OR_RETURN(auto bucket, OptionalString(body, "bucket"));
+               if (!bucket) return InvalidArgument("field 'bucket' is required, e.g. {\"bucket\": \"cold\"}");
+               LH_ASSIGN_OR_RETURN(auto m, catalog.MoveToBucket(req.matches[1], *bucket));
+               SendJson(res, DatasetJson(m, Now()));
+               return Status::Ok();
+             }));
+
+  http.Post("/catalog/migrate-buckets", Guarded([&catalog](const httplib::Request&, httplib::Response& res) {
+    LH_ASSIGN_OR_RETURN(auto changed, catalog.MigrateBuckets());
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& c : changed) list.push_back({{"dataset", c.dataset}, {"from", c.from}, {"to", c.to}});
+    SendJson(res, {{"changed", list}, {"count", list.size()}});
+    return Status::Ok();
+  }));
+
   http.Delete(R"(/catalog/datasets/by-name/([^/]+))",
               Guarded([&catalog](const httplib::Request& req, httplib::Response& res) {
                 std::string name = req.matches[1];

@@ -27,7 +27,7 @@ Server::Server(app::Runtime& runtime) : runtime_(runtime), http_(std::make_uniqu
   RegisterIngestRoutes(*http_, runtime.ingestor(), runtime.buckets(), config.max_upload_bytes);
   RegisterImportRoutes(*http_, runtime.ingestor());
   RegisterQueryRoutes(*http_, runtime.query());
-  RegisterStorageRoutes(*http_, runtime.buckets());
+  RegisterStorageRoutes(*http_, runtime.buckets(), runtime.catalog());
 
   http_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;  // a route already wrote its error

@@ -34,6 +34,7 @@ bool ServerProcess::Start() {
     int log = ::open((dir_ / "server.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     dup2(log, 1);
     dup2(log, 2);
+    for (const auto& [k, v] : env_) setenv(k.c_str(), v.c_str(), 1);
     std::string config = (dir_ / "lakehouse.toml").string();
     std::string port_arg = port_file.string();
     execl(BinaryPath().c_str(), "lakehouse", "--config", config.c_str(), "serve", "--port", "0",
@@ -54,6 +55,19 @@ bool ServerProcess::Start() {
       return false;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+bool ServerProcess::WaitForExit(int timeout_ms) {
+  if (pid_ <= 0) return true;
+  int status = 0;
+  for (int waited = 0; waited < timeout_ms; waited += 20) {
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return false;
 }

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +20,11 @@ class ServerProcess {
   ~ServerProcess();
 
   bool Start();
+  // Environment variables for the next Start (e.g. LAKEHOUSE_CRASH_AT).
+  void SetEnv(const std::string& key, const std::string& value) { env_[key] = value; }
+  void ClearEnv() { env_.clear(); }
+  // Waits for the process to end by itself (a crash); true when it did.
+  bool WaitForExit(int timeout_ms);
   void Stop();
   int port() const { return port_; }
   const std::filesystem::path& dir() const { return dir_; }
@@ -35,6 +41,7 @@ class ServerProcess {
   pid_t pid_ = -1;
   int port_ = 0;
   std::unique_ptr<httplib::Client> client_;
+  std::map<std::string, std::string> env_;
 };
 
 std::string BinaryPath();
