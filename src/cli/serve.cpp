@@ -10,6 +10,7 @@
 #include "app/runtime.h"
 #include "cli/commands.h"
 #include "common/files.h"
+#include "ingest/inbox_watcher.h"
 #include "server/server.h"
 
 namespace lakehouse::cli {
@@ -49,6 +50,8 @@ void PrintWelcome(const Config& config, int port) {
             << "  curl -s -X POST " << base << "/query/sql -d '{\"sql\": \"SELECT * FROM orders LIMIT 5\"}'\n"
             << "  curl -s -F file=@your.csv " << base << "/ingest/file\n"
             << "  lakehouse query \"SELECT region, sum(amount) FROM orders GROUP BY region\"\n"
+            << (config.inbox_enabled ? "  cp your.csv " + config.inbox_dir.string() + "/   (the inbox: ingested once it stops growing)\n"
+                                     : std::string())
             << "Stop with Ctrl-C. Routes: docs/api.md\n"
             << std::flush;
 }
@@ -82,6 +85,12 @@ int RunServe(const Config& config, const ServeOptions& options) {
   if (!options.port_file.empty()) {
     Status s = AtomicWriteFile(options.port_file, std::to_string(*port) + "\n");
     if (!s.ok()) std::cerr << "warning: " << s.message() << "\n";
+  }
+  ingest::InboxWatcher inbox((*runtime)->ingestor(),
+                             {config.inbox_dir, static_cast<int>(config.inbox_poll_interval_ms),
+                              static_cast<int>(config.inbox_settle_ms)});
+  if (config.inbox_enabled) {
+    if (Status s = inbox.Start(); !s.ok()) std::cerr << "warning: " << s.message() << "\n";
   }
   PrintWelcome(config, *port);
   std::thread waiter([&] {

@@ -33,6 +33,7 @@ void FinishBuckets(Config& config) {
     b.root = fs::absolute(b.root).lexically_normal();
   }
   config.data_dir = fs::absolute(config.data_dir).lexically_normal();
+  config.inbox_dir = fs::absolute(config.inbox_dir).lexically_normal();
 }
 
 Result<Config> LoadConfig(const fs::path& path) {
@@ -79,6 +80,15 @@ Result<Config> LoadConfig(const fs::path& path) {
   if (max_upload <= 0) return InvalidArgument("ingest.max_upload_bytes must be positive");
   config.max_upload_bytes = static_cast<uint64_t>(max_upload);
   config.pii_sample_rows = static_cast<int>(sample_rows);
+  Read(t, "inbox", "enabled", config.inbox_enabled);
+  std::string inbox_dir = config.inbox_dir.string();
+  Read(t, "inbox", "dir", inbox_dir);
+  config.inbox_dir = Resolve(base, inbox_dir);
+  Read(t, "inbox", "poll_interval_ms", config.inbox_poll_interval_ms);
+  Read(t, "inbox", "settle_ms", config.inbox_settle_ms);
+  if (config.inbox_poll_interval_ms <= 0 || config.inbox_settle_ms < 0) {
+    return InvalidArgument("inbox.poll_interval_ms must be positive and inbox.settle_ms not negative");
+  }
   Read(t, "query", "max_result_rows", config.max_result_rows);
   Read(t, "query", "timeout_ms", config.query_timeout_ms);
   int64_t duck_threads = config.duckdb_threads;

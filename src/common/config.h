@@ -28,6 +28,11 @@ struct Config {
   // [ingest]
   uint64_t max_upload_bytes = 2ull << 30;  // larger uploads get 413
   int pii_sample_rows = 1000;
+  // [inbox]
+  bool inbox_enabled = true;
+  std::filesystem::path inbox_dir = "./inbox";
+  int64_t inbox_poll_interval_ms = 10000;
+  int64_t inbox_settle_ms = 2000;
   // [query]
   int64_t max_result_rows = 10000;
   int64_t query_timeout_ms = 30000;
