@@ -156,6 +156,10 @@ Result<Manifest> Catalog::PatchMetadata(const std::string& name, const MetadataP
       *patch.refresh_policy != "on_append" && *patch.refresh_policy != "scheduled") {
     return InvalidArgument("refresh_policy must be manual, on_append or scheduled");
   }
+  if (patch.schema_policy && *patch.schema_policy != "evolve" && *patch.schema_policy != "strict" &&
+      *patch.schema_policy != "new_dataset") {
+    return InvalidArgument("schema_policy must be evolve, strict or new_dataset");
+  }
   return Mutate(name, [&](std::optional<Manifest> existing) -> Result<Manifest> {
     if (!existing) return NotFound("dataset '" + name + "' does not exist");
     Manifest m = std::move(*existing);
@@ -182,6 +186,7 @@ Result<Manifest> Catalog::PatchMetadata(const std::string& name, const MetadataP
       m.expected_update_interval_s = *patch.expected_update_interval_s;
     }
     if (patch.refresh_policy) m.refresh_policy = *patch.refresh_policy;
+    if (patch.schema_policy) m.schema_policy = *patch.schema_policy;
     return m;
   });
 }

@@ -46,6 +46,7 @@ ColumnMeta ColumnFromJson(const json& j) {
   c.pii_name_reason = j.value("pii_name_reason", "");
   c.pii_value_reason = j.value("pii_value_reason", "");
   c.source_type = j.value("source_type", "");
+  c.renamed_from = j.value("renamed_from", "");
   c.note = j.value("note", "");
   return c;
 }
@@ -115,6 +116,7 @@ json ColumnToJson(const ColumnMeta& c) {
           {"pii_name_reason", c.pii_name_reason},
           {"pii_value_reason", c.pii_value_reason},
           {"source_type", c.source_type},
+          {"renamed_from", c.renamed_from},
           {"note", c.note}};
 }
 
@@ -127,7 +129,8 @@ json ManifestToJson(const Manifest& m) {
                         {"files", files},
                         {"row_count", v.row_count},
                         {"created_at", TimeOrEmpty(v.created_at)},
-                        {"columns", ColumnsToJson(v.columns)}});
+                        {"columns", ColumnsToJson(v.columns)},
+                        {"schema_diff", v.schema_diff ? *v.schema_diff : json()}});
   }
   return {
       {"format_version", 1},
@@ -156,6 +159,7 @@ json ManifestToJson(const Manifest& m) {
       {"last_embedded_at", OptionalTimeJson(m.last_embedded_at)},
       {"embedding_stale_since", OptionalTimeJson(m.embedding_stale_since)},
       {"refresh_policy", m.refresh_policy},
+      {"schema_policy", m.schema_policy},
       {"incremental",
        {{"column", m.incremental_column},
         {"last_value", m.incremental_last_value ? nlohmann::json(*m.incremental_last_value) : nlohmann::json()}}},
@@ -186,6 +190,9 @@ Result<Manifest> ManifestFromJson(const json& j) {
           for (const auto& fj : vj["files"]) v.files.push_back(FileFromJson(fj));
         }
         v.columns = ColumnsFromJson(vj, "columns");
+        if (vj.contains("schema_diff") && vj["schema_diff"].is_object()) {
+          v.schema_diff = std::make_shared<const json>(vj["schema_diff"]);
+        }
         m.versions.push_back(std::move(v));
       }
     }
@@ -207,6 +214,7 @@ Result<Manifest> ManifestFromJson(const json& j) {
     m.last_embedded_at = OptionalTime(j, "last_embedded_at");
     m.embedding_stale_since = OptionalTime(j, "embedding_stale_since");
     m.refresh_policy = j.value("refresh_policy", "manual");
+    m.schema_policy = j.value("schema_policy", "evolve");
     if (j.contains("incremental") && j["incremental"].is_object()) {
       m.incremental_column = j["incremental"].value("column", "");
       if (j["incremental"].contains("last_value") && j["incremental"]["last_value"].is_string()) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,7 @@ struct ColumnMeta {
   PiiKind pii_kind = PiiKind::kNone;
   std::string pii_name_reason;   // why the name was flagged, empty if not
   std::string pii_value_reason;  // why the sampled values were flagged
+  std::string renamed_from;      // the column's name in the previous version, if it was renamed
   std::string source_type;       // the type in the source database, if imported
   std::string note;              // how the value was mapped, when lossy or unusual
 };
@@ -58,6 +60,9 @@ struct DatasetVersion {
   int64_t row_count = 0;
   TimePoint created_at{};
   std::vector<ColumnMeta> columns;
+  // Against the version before (or, for appended files, the columns they
+  // added), as JSON of catalog/schema_diff.h; null for the first version.
+  std::shared_ptr<const nlohmann::json> schema_diff;
 };
 
 struct Manifest {
@@ -80,6 +85,9 @@ struct Manifest {
   std::optional<TimePoint> last_embedded_at;
   std::optional<TimePoint> embedding_stale_since;
   std::string refresh_policy = "manual";
+  // What a re-ingest with a different schema does: evolve (accept and record
+  // the diff), strict (refuse with 409), new_dataset (write to <name>_vN).
+  std::string schema_policy = "evolve";
   // Incremental imports: rows with incremental_column > incremental_last_value
   // are what the next import appends.
   std::string incremental_column;

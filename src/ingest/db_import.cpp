@@ -339,12 +339,14 @@ Result<IngestResult> Ingestor::ImportDatabase(const DbImportRequest& request) {
     m.incremental_column = spec.incremental_column;
     m.incremental_last_value = incremental ? last_value : std::nullopt;
   };
+  LH_RETURN_IF_ERROR(ApplySchemaPolicy(staged));
+  result.schema_diff = staged.schema_diff;
   bool duplicate = false;
   LH_ASSIGN_OR_RETURN(result.manifest, Commit(staged, &result.file_key, &duplicate));
   result.rows_written = rows;
   result.elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
   result.message = std::string(spec.after_value ? "appended " : "imported ") + std::to_string(rows) + " rows from " +
-                   request.connection.system + " " + SourceLabel(spec) + " into '" + name + "', version " +
+                   request.connection.system + " " + SourceLabel(spec) + " into '" + result.manifest.name + "', version " +
                    std::to_string(result.manifest.current().number);
   spdlog::info("import {} {} ({}) -> {}: {} rows, {:.0f} ms", request.connection.system, SourceLabel(spec),
                request.connection.Redacted(), result.file_key, rows, result.elapsed_ms);

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <future>
 #include <condition_variable>
 #include <mutex>
@@ -71,7 +73,8 @@ std::string SourceSql(Format format, const std::string& path, char delimiter) {
 // Keeps user-set sensitivities and earlier PII findings of columns that
 // survive; recomputes defaults for the rest.
 std::vector<ColumnMeta> MergeColumns(const std::vector<ColumnMeta>& previous,
-                                     std::vector<ColumnMeta> incoming, bool keep_previous_columns) {
+                                     std::vector<ColumnMeta> incoming, bool keep_previous_columns,
+                                     const std::map<std::string, std::string>& renamed_from) {
   std::vector<ColumnMeta> out;
   if (keep_previous_columns) out = previous;
   for (auto& col : incoming) {
@@ -79,9 +82,13 @@ std::vector<ColumnMeta> MergeColumns(const std::vector<ColumnMeta>& previous,
     for (auto& c : out) {
       if (c.name == col.name) existing = &c;
     }
+    // A renamed column keeps what was known of it under its old name.
+    auto rename = renamed_from.find(col.name);
+    std::string previous_name = rename == renamed_from.end() ? col.name : rename->second;
+    if (rename != renamed_from.end()) col.renamed_from = rename->second;
     const ColumnMeta* before = nullptr;
     for (const auto& c : previous) {
-      if (c.name == col.name) before = &c;
+      if (c.name == previous_name) before = &c;
     }
     if (before) {
       if (!col.is_pii && before->is_pii) {
@@ -233,6 +240,69 @@ Result<std::vector<ColumnMeta>> Ingestor::DescribeColumns(const fs::path& parque
   return columns;
 }
 
+catalog::ColumnSamples Ingestor::SampleColumns(const std::vector<fs::path>& files,
+                                              const std::vector<ColumnMeta>& columns) {
+  catalog::ColumnSamples samples;
+  if (files.empty() || columns.empty()) return samples;
+  std::string list, select;
+  for (const auto& f : files) list += (list.empty() ? "" : ", ") + QuoteLiteral(f.string());
+  for (const auto& c : columns) select += (select.empty() ? "" : ", ") + ("CAST(" + QuoteIdent(c.name) + " AS VARCHAR)");
+  auto conn = db_->Connect();
+  if (!conn.ok()) return samples;
+  auto rows = (*conn)->Query("SELECT " + select + " FROM read_parquet([" + list + "], union_by_name = true) LIMIT 200");
+  if (!rows.ok()) return samples;
+  for (size_t i = 0; i < columns.size(); ++i) {
+    auto& values = samples[columns[i].name];
+    for (size_t r = 0; r < rows->rows.size(); ++r) {
+      if (!std::holds_alternative<std::monostate>(rows->rows[r][i])) values.push_back(rows->Text(r, i));
+    }
+  }
+  return samples;
+}
+
+Status Ingestor::ApplySchemaPolicy(StagedData& staged) {
+  auto existing = catalog_.Get(staged.name);
+  if (!existing.ok() || existing->versions.empty()) return Status::Ok();
+  const auto& before = existing->columns;
+  bool same = before.size() == staged.columns.size();
+  for (size_t i = 0; same && i < before.size(); ++i) {
+    same = before[i].name == staged.columns[i].name && before[i].type == staged.columns[i].type;
+  }
+  if (same) return Status::Ok();
+  auto store = buckets_.Get(existing->bucket);
+  std::vector<fs::path> old_files, new_files;
+  if (store.ok()) {
+    for (const auto& f : existing->current().files) {
+      if (auto p = (*store)->LocalPath(f.key)) old_files.push_back(*p);
+    }
+  }
+  for (const auto& part : staged.parts) new_files.push_back(part.file->path());
+  catalog::SchemaDiff diff = catalog::DiffSchemas(before, staged.columns, SampleColumns(old_files, before),
+                                                  SampleColumns(new_files, staged.columns));
+  if (!staged.replace) {
+    // An append keeps the old columns; only what it adds is a change.
+    std::erase_if(diff.changes, [](const auto& c) { return c.kind == "removed"; });
+    std::erase_if(diff.rules, [](const auto& r) { return r.kind == "drop"; });
+  }
+  if (diff.empty()) return Status::Ok();
+  if (existing->schema_policy == "strict") {
+    return Conflict("the schema of '" + staged.name + "' changed (" + diff.Summary() +
+                    ") and its schema_policy is strict; nothing was stored");
+  }
+  if (existing->schema_policy == "new_dataset") {
+    for (int n = existing->current().number + 1;; ++n) {
+      std::string candidate = staged.name + "_v" + std::to_string(n);
+      if (catalog_.Get(candidate).status().code() == StatusCode::kNotFound) {
+        staged.name = candidate;
+        break;
+      }
+    }
+    staged.replace = true;
+  }
+  staged.schema_diff = std::move(diff);
+  return Status::Ok();
+}
+
 Result<Manifest> Ingestor::Commit(const StagedData& staged, std::string* file_key, bool* duplicate) {
   const std::string& name = staged.name;
   return catalog_.Mutate(name, [&](std::optional<Manifest> current) -> Result<Manifest> {
@@ -280,7 +350,23 @@ Result<Manifest> Ingestor::Commit(const StagedData& staged, std::string* file_ke
       version.row_count += part.rows;
       *file_key = key;
     }
-    m.columns = MergeColumns(m.columns, staged.columns, !new_version);
+    std::map<std::string, std::string> renamed_from;
+    if (staged.schema_diff) {
+      for (const auto& c : staged.schema_diff->changes) {
+        if (c.kind == "renamed") renamed_from[c.column] = c.old_column;
+      }
+      auto diff_json = catalog::SchemaDiffToJson(*staged.schema_diff);
+      if (!new_version && version.schema_diff) {
+        // Appended files add their changes to what the version already records.
+        nlohmann::json merged = *version.schema_diff;
+        for (const auto& c : diff_json["changes"]) merged["changes"].push_back(c);
+        for (const auto& r : diff_json["rules"]) merged["rules"].push_back(r);
+        merged["summary"] = merged["summary"].get<std::string>() + "; " + staged.schema_diff->Summary();
+        diff_json = merged;
+      }
+      version.schema_diff = std::make_shared<const nlohmann::json>(std::move(diff_json));
+    }
+    m.columns = MergeColumns(m.columns, staged.columns, !new_version, renamed_from);
     version.columns = m.columns;
     if (!m.sensitivity_overridden) {
       m.sensitivity = Sensitivity::kInternal;
@@ -369,6 +455,8 @@ Result<IngestResult> Ingestor::Ingest(const IngestRequest& request) {
   staged.replace = request.mode == WriteMode::kReplace;
   staged.lineage = {request.source_system, request.file_name, "", "", result.job_id, Now()};
   staged.is_duplicate = same_bytes;
+  LH_RETURN_IF_ERROR(ApplySchemaPolicy(staged));
+  result.schema_diff = staged.schema_diff;
   bool raced_no_op = false;
   auto stored = Commit(staged, &result.file_key, &raced_no_op);
   if (!stored.ok()) return stored.status();
@@ -380,7 +468,7 @@ Result<IngestResult> Ingestor::Ingest(const IngestRequest& request) {
   }
   result.rows_written = converted.rows;
   result.elapsed_ms = elapsed_ms();
-  result.message = (request.mode == WriteMode::kReplace ? "replaced '" : "ingested into '") + name +
+  result.message = (request.mode == WriteMode::kReplace ? "replaced '" : "ingested into '") + result.manifest.name +
                    "': " + std::to_string(converted.rows) + " rows as " + FormatName(result.format) +
                    ", version " + std::to_string(result.manifest.current().number);
   spdlog::info("ingest {} ({}) -> {}: {} rows, {:.0f} ms", request.file_name, FormatName(result.format),

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "catalog/catalog.h"
+#include "catalog/schema_diff.h"
 #include "common/files.h"
 #include "connectors/source.h"
 #include "engine/database.h"
@@ -41,6 +42,7 @@ struct IngestRequest {
 
 struct IngestResult {
   catalog::Manifest manifest;
+  std::optional<catalog::SchemaDiff> schema_diff;  // when the columns changed
   bool no_op = false;   // the same bytes were already ingested under this name
   std::string message;  // what happened, for people
   Format format = Format::kCsv;
@@ -96,6 +98,7 @@ class Ingestor {
     uint64_t source_bytes = 0;
     bool replace = false;  // a new version rather than a file added to the current one
     catalog::Lineage lineage;
+    std::optional<catalog::SchemaDiff> schema_diff;  // set when the columns changed
     std::function<bool(const catalog::Manifest&)> is_duplicate;  // optional
     std::function<void(catalog::Manifest&)> annotate;            // optional, last word on the manifest
   };
@@ -103,6 +106,13 @@ class Ingestor {
   // catalog's write lock. Sets *duplicate (and changes nothing) when
   // is_duplicate says the data is already there.
   Result<catalog::Manifest> Commit(const StagedData& staged, std::string* file_key, bool* duplicate);
+  // When the staged columns differ from the dataset's: computes the diff
+  // (with sampled values for rename detection) and applies the dataset's
+  // schema policy: Conflict for strict, another dataset name for
+  // new_dataset, else the diff to record with the data.
+  Status ApplySchemaPolicy(StagedData& staged);
+  catalog::ColumnSamples SampleColumns(const std::vector<std::filesystem::path>& files,
+                                       const std::vector<catalog::ColumnMeta>& columns);
 
   struct Converted;
   Result<Converted> Convert(const IngestRequest& request, Format format, const std::string& doc_id,

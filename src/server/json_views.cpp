@@ -31,6 +31,7 @@ json IngestResultJson(const ingest::IngestResult& r) {
           {"file", r.file_key},
           {"job_id", r.job_id},
           {"elapsed_ms", r.elapsed_ms},
+          {"schema_diff", r.schema_diff ? catalog::SchemaDiffToJson(*r.schema_diff) : json()},
           {"manifest", DatasetJson(r.manifest, Now())}};
 }
 

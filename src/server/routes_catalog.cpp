@@ -11,12 +11,12 @@ namespace {
 Result<catalog::MetadataPatch> ParsePatch(const json& body) {
   static const std::set<std::string> kKnown = {"description", "owner", "sensitivity", "tags",
                                                "freshness", "expected_update_interval_s",
-                                               "refresh_policy", "columns"};
+                                               "refresh_policy", "schema_policy", "columns"};
   for (const auto& [key, value] : body.items()) {
     if (!kKnown.count(key)) {
       return InvalidArgument("unknown field '" + key +
                              "'; allowed: description, owner, sensitivity, tags, "
-                             "expected_update_interval_s, refresh_policy, columns");
+                             "expected_update_interval_s, refresh_policy, schema_policy, columns");
     }
   }
   catalog::MetadataPatch patch;
@@ -24,6 +24,7 @@ Result<catalog::MetadataPatch> ParsePatch(const json& body) {
   LH_ASSIGN_OR_RETURN(patch.owner, OptionalString(body, "owner"));
   LH_ASSIGN_OR_RETURN(patch.tags, OptionalStrings(body, "tags"));
   LH_ASSIGN_OR_RETURN(patch.refresh_policy, OptionalString(body, "refresh_policy"));
+  LH_ASSIGN_OR_RETURN(patch.schema_policy, OptionalString(body, "schema_policy"));
   LH_ASSIGN_OR_RETURN(auto sensitivity, OptionalString(body, "sensitivity"));
   if (sensitivity) {
     LH_ASSIGN_OR_RETURN(patch.sensitivity, catalog::ParseSensitivity(*sensitivity));
@@ -79,6 +80,18 @@ void RegisterCatalogRoutes(httplib::Server& http, catalog::Catalog& catalog) {
                SendJson(res, DatasetJson(m, Now()));
                return Status::Ok();
              }));
+
+  http.Get(R"(/catalog/datasets/by-name/([^/]+)/versions)",
+           Guarded([&catalog](const httplib::Request& req, httplib::Response& res) {
+             LH_ASSIGN_OR_RETURN(auto m, catalog.Get(req.matches[1]));
+             nlohmann::json full = catalog::ManifestToJson(m);
+             nlohmann::json versions = full["versions"];
+             for (auto& v : versions) v["view"] = v["number"] == full["current_version"]
+                                                      ? m.name
+                                                      : m.name + "@v" + std::to_string(v["number"].get<int>());
+             SendJson(res, {{"dataset", m.name}, {"current_version", full["current_version"]}, {"versions", versions}});
+             return Status::Ok();
+           }));
 
   http.Patch(R"(/catalog/datasets/by-name/([^/]+)/bucket)",
              Guarded([&catalog](const httplib::Request& req, httplib::Response& res) {
