@@ -17,7 +17,9 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const Config& config) {
                                            config.cache_dataset_max_bytes, config.cache_max_bytes};
   rt->query_ = std::make_unique<engine::QueryEngine>(*rt->catalog_, *rt->buckets_, query_options);
   rt->ingestor_ = std::make_unique<ingest::Ingestor>(
-      *rt->catalog_, *rt->buckets_, ingest::IngestOptions{config.pii_sample_rows, config.duckdb_threads});
+      *rt->catalog_, *rt->buckets_,
+      ingest::IngestOptions{config.pii_sample_rows, config.duckdb_threads,
+                            {config.llm_ollama_url, config.llm_model, static_cast<int>(config.llm_timeout_ms)}});
   LH_RETURN_IF_ERROR(rt->ingestor_->Open().WithContext("ingest engine"));
   return rt;
 }

@@ -68,6 +68,13 @@ std::string Quote(const std::string& name) { return "\"" + name + "\""; }
 
 }  // namespace
 
+bool SchemaDiff::HasUnresolved() const {
+  for (const auto& c : changes) {
+    if (c.kind == "added" || c.kind == "removed") return true;
+  }
+  return false;
+}
+
 std::string SchemaDiff::Summary() const {
   std::string out;
   for (const auto& c : changes) {
@@ -257,17 +264,35 @@ Result<std::vector<MigrationRule>> ParseMigrationRules(const std::string& text, 
   return rules;
 }
 
+namespace {
+json RulesToJson(const std::vector<MigrationRule>& rules) {
+  json out = json::array();
+  for (const auto& r : rules) {
+    out.push_back({{"kind", r.kind}, {"from", r.from}, {"to", r.to}, {"expression", r.expression},
+                   {"confidence", r.confidence}, {"reason", r.reason}});
+  }
+  return out;
+}
+std::vector<MigrationRule> RulesFromJson(const json& list) {
+  std::vector<MigrationRule> out;
+  if (!list.is_array()) return out;
+  for (const auto& r : list) {
+    out.push_back({r.value("kind", ""), r.value("from", std::vector<std::string>{}),
+                   r.value("to", std::vector<std::string>{}), r.value("expression", ""),
+                   r.value("confidence", 1.0), r.value("reason", "")});
+  }
+  return out;
+}
+}  // namespace
+
 json SchemaDiffToJson(const SchemaDiff& diff) {
-  json changes = json::array(), rules = json::array();
+  json changes = json::array();
   for (const auto& c : diff.changes) {
     changes.push_back({{"kind", c.kind}, {"column", c.column}, {"old_column", c.old_column}, {"old_type", c.old_type},
                        {"new_type", c.new_type}, {"confidence", c.confidence}, {"reason", c.reason}});
   }
-  for (const auto& r : diff.rules) {
-    rules.push_back({{"kind", r.kind}, {"from", r.from}, {"to", r.to}, {"expression", r.expression},
-                     {"confidence", r.confidence}, {"reason", r.reason}});
-  }
-  return {{"changes", changes}, {"rules", rules}, {"summary", diff.Summary()}};
+  return {{"changes", changes}, {"rules", RulesToJson(diff.rules)}, {"llm_rules", RulesToJson(diff.llm_rules)},
+          {"llm_status", diff.llm_status}, {"summary", diff.Summary()}};
 }
 
 SchemaDiff SchemaDiffFromJson(const json& j) {
@@ -278,11 +303,9 @@ SchemaDiff SchemaDiffFromJson(const json& j) {
                             c.value("old_type", ""), c.value("new_type", ""), c.value("confidence", 1.0),
                             c.value("reason", "")});
   }
-  for (const auto& r : j.value("rules", json::array())) {
-    diff.rules.push_back({r.value("kind", ""), r.value("from", std::vector<std::string>{}),
-                          r.value("to", std::vector<std::string>{}), r.value("expression", ""),
-                          r.value("confidence", 1.0), r.value("reason", "")});
-  }
+  diff.rules = RulesFromJson(j.value("rules", json::array()));
+  diff.llm_rules = RulesFromJson(j.value("llm_rules", json::array()));
+  diff.llm_status = j.value("llm_status", "");
   return diff;
 }
 

@@ -40,7 +40,13 @@ struct MigrationRule {
 struct SchemaDiff {
   std::vector<ColumnChange> changes;
   std::vector<MigrationRule> rules;
+  // Rules an LLM proposed for what the heuristics left open, after
+  // validation; llm_status says what happened ("" when none was asked).
+  std::vector<MigrationRule> llm_rules;
+  std::string llm_status;
   bool empty() const { return changes.empty(); }
+  // Added or removed columns that no rename explains.
+  bool HasUnresolved() const;
   std::string Summary() const;  // "added: x; removed: y; renamed: a -> b (0.92)"
 };
 

@@ -89,6 +89,9 @@ Result<Config> LoadConfig(const fs::path& path) {
   if (config.inbox_poll_interval_ms <= 0 || config.inbox_settle_ms < 0) {
     return InvalidArgument("inbox.poll_interval_ms must be positive and inbox.settle_ms not negative");
   }
+  Read(t, "llm", "ollama_url", config.llm_ollama_url);
+  Read(t, "llm", "model", config.llm_model);
+  Read(t, "llm", "timeout_ms", config.llm_timeout_ms);
   Read(t, "query", "max_result_rows", config.max_result_rows);
   Read(t, "query", "timeout_ms", config.query_timeout_ms);
   int64_t duck_threads = config.duckdb_threads;

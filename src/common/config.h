@@ -33,6 +33,10 @@ struct Config {
   std::filesystem::path inbox_dir = "./inbox";
   int64_t inbox_poll_interval_ms = 10000;
   int64_t inbox_settle_ms = 2000;
+  // [llm]: asked for schema migration rules when heuristics leave changes open
+  std::string llm_ollama_url;  // empty: no LLM
+  std::string llm_model = "llama3.1";
+  int64_t llm_timeout_ms = 60000;
   // [query]
   int64_t max_result_rows = 10000;
   int64_t query_timeout_ms = 30000;

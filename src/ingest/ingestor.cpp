@@ -299,6 +299,18 @@ Status Ingestor::ApplySchemaPolicy(StagedData& staged) {
     }
     staged.replace = true;
   }
+  if (!options_.llm.ollama_url.empty() && diff.HasUnresolved()) {
+    std::string prompt = catalog::BuildMigrationPrompt(staged.name, before, staged.columns, diff);
+    auto answer = ai::GenerateJson(options_.llm, prompt);
+    if (!answer.ok()) {
+      diff.llm_status = "not asked: " + answer.status().message();
+    } else if (auto rules = catalog::ParseMigrationRules(*answer, before, staged.columns); !rules.ok()) {
+      diff.llm_status = "invalid answer, not used: " + rules.status().message();
+    } else {
+      diff.llm_rules = std::move(*rules);
+      diff.llm_status = "proposed " + std::to_string(diff.llm_rules.size()) + " rules (validated)";
+    }
+  }
   staged.schema_diff = std::move(diff);
   return Status::Ok();
 }

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "ai/llm_client.h"
 #include "catalog/catalog.h"
 #include "catalog/schema_diff.h"
 #include "common/files.h"
@@ -55,6 +56,7 @@ struct IngestResult {
 struct IngestOptions {
   int pii_sample_rows = 1000;
   int threads = 0;  // DuckDB threads for conversion; 0: all cores
+  ai::LlmOptions llm;  // asked for migration rules when configured
 };
 
 // A database table or query to import (see connectors/source.h).

@@ -1,3 +1,5 @@
+#include <thread>
+
 #include "e2e_helpers.h"
 
 namespace lakehouse::testing {
@@ -61,6 +63,57 @@ TEST_F(SchemaE2E, StrictRefusesAndNewDatasetBranches) {
   EXPECT_EQ(branched.body["dataset"], "branchy_v2");
   EXPECT_EQ(Get(server_, "/catalog/datasets/by-name/branchy").body["versions"].size(), 1u);
   EXPECT_EQ(Patch("branchy", {{"schema_policy", "yolo"}}).status, 400);
+}
+
+}  // namespace lakehouse::testing
+
+namespace lakehouse::testing {
+
+// Ollama cannot run here (no model weights can be fetched); this server
+// speaks its /api/generate protocol with answers the test chooses.
+class FakeOllama {
+ public:
+  FakeOllama() {
+    server_.Post("/api/generate", [this](const httplib::Request& req, httplib::Response& res) {
+      prompts.push_back(nlohmann::json::parse(req.body)["prompt"]);
+      res.set_content(nlohmann::json{{"response", answer}, {"done", true}}.dump(), "application/json");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~FakeOllama() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string answer;
+  std::vector<std::string> prompts;
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+TEST(SchemaLlmE2E, LlmRulesAreValidatedBeforeTheyAreKept) {
+  FakeOllama ollama;
+  ServerProcess server("[llm]\nollama_url = \"" + ollama.url() + "\"\nmodel = \"tiny\"\n");
+  ASSERT_TRUE(server.Start()) << server.log();
+  ASSERT_EQ(Upload(server, "p.csv", "id,fname,lname\n1,Ana,Lima\n", {{"name", "people"}}).status, 201);
+  ollama.answer = R"({"rules":[{"kind":"concat","from":["fname","lname"],"to":["display"],"expression":"fname || ' ' || lname","confidence":0.7,"reason":"joined"}]})";
+  auto good = Upload(server, "p2.csv", "id,display\n1,Ana Lima\n", {{"name", "people"}, {"mode", "replace"}});
+  ASSERT_EQ(good.status, 201) << good.body.dump();
+  ASSERT_EQ(ollama.prompts.size(), 1u);
+  EXPECT_NE(ollama.prompts[0].find("fname VARCHAR"), std::string::npos);
+  EXPECT_EQ(good.body["schema_diff"]["llm_rules"].size(), 1u) << good.body["schema_diff"].dump();
+  EXPECT_NE(good.body["schema_diff"]["llm_status"].get<std::string>().find("validated"), std::string::npos);
+
+  ollama.answer = R"({"rules":[{"kind":"map","from":["no_such_column"],"to":["label"],"confidence":0.9}]})";
+  auto bad = Upload(server, "p3.csv", "id,label\n1,x\n", {{"name", "people"}, {"mode", "replace"}});
+  ASSERT_EQ(bad.status, 201) << bad.body.dump();
+  EXPECT_TRUE(bad.body["schema_diff"]["llm_rules"].empty());
+  EXPECT_NE(bad.body["schema_diff"]["llm_status"].get<std::string>().find("invalid answer"), std::string::npos)
+      << bad.body["schema_diff"].dump();
 }
 
 }  // namespace lakehouse::testing
