@@ -118,6 +118,26 @@ TEST_F(ImportE2E, MysqlListImportAndFailures) {
   ExpectSecretNowhere();
 }
 
+TEST_F(ImportE2E, EmptyPasswordWorksWithTrustAuth) {
+  struct Case {
+    const char* path;
+    const char* env;
+    const char* dataset;
+  };
+  for (const Case& c : {Case{"/ingest/postgres/import", "LAKEHOUSE_TEST_PG_TRUST_DSN", "trust_pg"},
+                        Case{"/ingest/mysql", "LAKEHOUSE_TEST_MYSQL_TRUST_DSN", "trust_my"}}) {
+    const char* path = c.path;
+    const char* env = c.env;
+    const char* dsn = std::getenv(env);
+    ASSERT_NE(dsn, nullptr) << env;
+    EXPECT_EQ(std::string(dsn).find(':', std::string(dsn).find("://") + 3) , std::string(dsn).rfind(':'))
+        << "the trust DSN must carry no password";
+    auto r = Post(path, {{"dsn", dsn}, {"query", "SELECT 7 AS seven"}, {"name", c.dataset}});
+    EXPECT_EQ(r.status, 201) << path << ": " << r.body.dump();
+  }
+  EXPECT_EQ(Sql(server_, "SELECT (SELECT seven FROM trust_pg) + (SELECT seven FROM trust_my)").body["rows"][0][0], 14);
+}
+
 TEST_F(ImportE2E, CliImportShowsProgressAndNeverThePassword) {
   server_.Stop();
   std::string out;
