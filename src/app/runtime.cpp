@@ -9,7 +9,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const Config& config) {
   for (const auto& bucket : rt->config_.buckets) {
     LH_RETURN_IF_ERROR(EnsureDirectory(bucket.root).WithContext("bucket '" + bucket.name + "'"));
   }
-  rt->buckets_ = std::make_unique<storage::BucketRegistry>(rt->config_.buckets);
+  rt->buckets_ = std::make_unique<storage::BucketRegistry>(rt->config_.buckets, rt->config_.runtime_bucket_parents);
   LH_RETURN_IF_ERROR(rt->buckets_->LoadRuntimeBuckets().WithContext("runtime buckets"));
   rt->catalog_ = std::make_unique<catalog::Catalog>(*rt->buckets_);
   engine::QueryEngineOptions query_options{config.max_result_rows, config.query_timeout_ms,

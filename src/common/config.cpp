@@ -63,6 +63,13 @@ Result<Config> LoadConfig(const fs::path& path) {
   std::string data_dir = config.data_dir.string();
   Read(t, "storage", "data_dir", data_dir);
   config.data_dir = Resolve(base, data_dir);
+  if (auto arr = t["storage"]["runtime_bucket_parents"].as_array()) {
+    for (const auto& item : *arr) {
+      auto path = item.value<std::string>();
+      if (!path) return InvalidArgument("storage.runtime_bucket_parents must hold paths");
+      config.runtime_bucket_parents.push_back(Resolve(base, *path));
+    }
+  }
   if (auto arr = t["storage"]["buckets"].as_array()) {
     for (const auto& item : *arr) {
       const auto* bt = item.as_table();

@@ -25,6 +25,8 @@ struct Config {
   // [storage]
   std::filesystem::path data_dir = "./data";  // root of the primary bucket
   std::vector<BucketConfig> buckets;          // primary and rescue always present after Load
+  // Where POST /storage/buckets may put a bucket besides <data_dir>/_buckets.
+  std::vector<std::filesystem::path> runtime_bucket_parents;
   // [ingest]
   uint64_t max_upload_bytes = 2ull << 30;  // larger uploads get 413
   int pii_sample_rows = 1000;

@@ -8,9 +8,11 @@ std::string RedactDsn(std::string_view dsn) {
   // Every "scheme://user:pass@" in the text, so a DSN embedded in a message is covered too.
   while ((pos = out.find("://", pos)) != std::string::npos) {
     size_t user_start = pos + 3;
-    size_t end = out.find_first_of("/?# \t\n'\"", user_start);
+    // A password may hold '/', '?' or '#': the userinfo ends at the last '@'
+    // of the token (hosts cannot contain one).
+    size_t end = out.find_first_of(" \t\n'\"", user_start);
     if (end == std::string::npos) end = out.size();
-    size_t at = out.rfind('@', end);
+    size_t at = end > user_start ? out.rfind('@', end - 1) : std::string::npos;
     if (at != std::string::npos && at >= user_start) {
       size_t colon = out.find(':', user_start);
       if (colon != std::string::npos && colon < at) {

@@ -45,7 +45,12 @@ TEST(DsnTest, ParsesAndRedacts) {
 }
 
 TEST(DsnTest, RejectsBadDsnsWithoutEchoingPasswords) {
-  for (const char* bad : {"postgresql://u:topsecret@h:99999/db", "ftp://u:topsecret@h/db", "u:topsecret@h/db",
+  auto odd = ParseDsn("postgresql://alice:s3cr/et?x#y@db.example:5432/prod");
+  ASSERT_TRUE(odd.ok()) << odd.status().ToString();
+  EXPECT_EQ(odd->password, "s3cr/et?x#y");
+  EXPECT_EQ(odd->host, "db.example");
+  EXPECT_EQ(odd->database, "prod");
+  for (const char* bad : {"postgresql://u:topsecret@h:99999/db", "postgresql://u:top/secret@h:0/db", "ftp://u:topsecret@h/db", "u:topsecret@h/db",
                           "postgresql://u:topsecret@h:5432"}) {
     auto p = ParseDsn(bad);
     ASSERT_FALSE(p.ok()) << bad;

@@ -42,8 +42,7 @@ std::string ConnectionParams::Redacted() const {
 
 Result<ConnectionParams> ParseDsn(std::string_view dsn) {
   ConnectionParams p;
-  // Error messages show the DSN only in redacted form.
-  std::string shown = RedactDsn(dsn);
+  // Error messages never repeat the DSN: a password can hide anywhere in it.
   auto sep = dsn.find("://");
   if (sep == std::string_view::npos) {
     return InvalidArgument("a DSN must look like postgresql://user:pass@host:port/db or mysql://user:pass@host:port/db");
@@ -57,6 +56,14 @@ Result<ConnectionParams> ParseDsn(std::string_view dsn) {
     return InvalidArgument("DSN scheme '" + std::string(scheme) + "' is not postgresql or mysql");
   }
   std::string_view rest = dsn.substr(sep + 3);
+  // The userinfo ends at the last '@' (a password may hold '/', '?', '#').
+  std::string_view userinfo;
+  bool has_userinfo = false;
+  if (auto at = rest.rfind('@'); at != std::string_view::npos) {
+    userinfo = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    has_userinfo = true;
+  }
   auto query = rest.find('?');
   if (query != std::string_view::npos) rest = rest.substr(0, query);
   auto slash = rest.find('/');
@@ -64,10 +71,7 @@ Result<ConnectionParams> ParseDsn(std::string_view dsn) {
   if (slash != std::string_view::npos) {
     LH_ASSIGN_OR_RETURN(p.database, PercentDecode(rest.substr(slash + 1)));
   }
-  auto at = authority.rfind('@');
-  if (at != std::string_view::npos) {
-    std::string_view userinfo = authority.substr(0, at);
-    authority = authority.substr(at + 1);
+  if (has_userinfo) {
     auto colon = userinfo.find(':');
     LH_ASSIGN_OR_RETURN(p.user, PercentDecode(userinfo.substr(0, colon)));
     if (colon != std::string_view::npos) {
@@ -81,12 +85,12 @@ Result<ConnectionParams> ParseDsn(std::string_view dsn) {
     bool digits = !port.empty() && port.size() <= 5;
     for (char c : port) digits = digits && std::isdigit(static_cast<unsigned char>(c));
     if (!digits || std::stoi(port) == 0 || std::stoi(port) > 65535) {
-      return InvalidArgument("DSN '" + shown + "' has an invalid port");
+      return InvalidArgument("the DSN has an invalid port '" + port + "'");
     }
     p.port = std::stoi(port);
   }
   if (!authority.empty()) p.host = std::string(authority);
-  if (p.database.empty()) return InvalidArgument("DSN '" + shown + "' names no database (…/dbname)");
+  if (p.database.empty()) return InvalidArgument("the DSN names no database (…/dbname)");
   return p;
 }
 

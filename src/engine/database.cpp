@@ -75,9 +75,8 @@ struct OwnedType {
   }
 };
 
-bool IsReadOnlyStatement(duckdb_statement_type type) {
-  return type == DUCKDB_STATEMENT_TYPE_SELECT || type == DUCKDB_STATEMENT_TYPE_EXPLAIN;
-}
+// Only SELECT: EXPLAIN ANALYZE runs the statement it explains, whatever it is.
+bool IsReadOnlyStatement(duckdb_statement_type type) { return type == DUCKDB_STATEMENT_TYPE_SELECT; }
 
 const char* StatementWord(duckdb_statement_type type) {
   switch (type) {
@@ -96,6 +95,7 @@ const char* StatementWord(duckdb_statement_type type) {
     case DUCKDB_STATEMENT_TYPE_LOAD: return "LOAD/INSTALL";
     case DUCKDB_STATEMENT_TYPE_EXPORT: return "EXPORT";
     case DUCKDB_STATEMENT_TYPE_TRANSACTION: return "transaction";
+    case DUCKDB_STATEMENT_TYPE_EXPLAIN: return "EXPLAIN";
     default: return "this kind of";
   }
 }

@@ -183,9 +183,10 @@ Result<Ingestor::Converted> Ingestor::Convert(const IngestRequest& request, Form
                             " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARQUET_VERSION v2)");
   if (!copied.ok()) {
     // Say the user's file name, not our spool path.
-    std::string message = RedactSecret(copied.status().message(), source_path);
-    for (size_t pos; (pos = message.find("***")) != std::string::npos;) {
-      message.replace(pos, 3, request.file_name);
+    std::string message = copied.status().message();
+    for (size_t pos = 0; (pos = message.find(source_path, pos)) != std::string::npos;) {
+      message.replace(pos, source_path.size(), request.file_name);
+      pos += request.file_name.size();
     }
     std::string ragged = format == Format::kCsv ? FindRaggedCsvLine(request.file, delimiter ? delimiter : ',') : "";
     if (!ragged.empty()) message = ragged + ". " + message;
@@ -292,10 +293,12 @@ Status Ingestor::ApplySchemaPolicy(StagedData& staged) {
   if (existing->schema_policy == "new_dataset") {
     for (int n = existing->current().number + 1;; ++n) {
       std::string candidate = staged.name + "_v" + std::to_string(n);
-      if (catalog_.Get(candidate).status().code() == StatusCode::kNotFound) {
+      auto taken = catalog_.Get(candidate);
+      if (taken.status().code() == StatusCode::kNotFound) {
         staged.name = candidate;
         break;
       }
+      if (!taken.ok()) return taken.status().WithContext("schema_policy new_dataset");  // e.g. name too long
     }
     staged.replace = true;
   }

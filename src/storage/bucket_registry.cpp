@@ -19,7 +19,9 @@ bool IsProtected(const std::string& name) { return name == "primary" || name == 
 
 }  // namespace
 
-BucketRegistry::BucketRegistry(const std::vector<BucketConfig>& buckets) {
+BucketRegistry::BucketRegistry(const std::vector<BucketConfig>& buckets,
+                               std::vector<std::filesystem::path> runtime_parents)
+    : runtime_parents_(std::move(runtime_parents)) {
   for (const auto& b : buckets) {
     stores_[b.name] = std::make_shared<LocalStore>(b.root);
     runtime_[b.name] = false;
@@ -89,7 +91,26 @@ Result<BucketInfo> BucketRegistry::Add(const std::string& name, std::optional<st
   std::filesystem::path primary_root = stores_.at("primary")->Root();
   std::filesystem::path dir = root ? *root : primary_root / "_buckets" / name;
   if (dir.is_relative()) return InvalidArgument("a bucket path must be absolute");
-  dir = dir.lexically_normal();
+  // Resolve symlinks and "..", then require an allowed parent.
+  std::error_code ec;
+  std::filesystem::path requested = dir;
+  dir = std::filesystem::weakly_canonical(dir, ec);
+  if (ec) return InvalidArgument("bucket path " + requested.string() + " cannot be resolved: " + ec.message());
+  std::vector<std::filesystem::path> parents = runtime_parents_;
+  parents.push_back(primary_root / "_buckets");
+  bool allowed = false;
+  std::string allowed_list;
+  for (const auto& parent : parents) {
+    auto canonical_parent = std::filesystem::weakly_canonical(parent, ec);
+    if (ec) continue;
+    auto rel = dir.lexically_relative(canonical_parent);
+    allowed |= !rel.empty() && *rel.begin() != ".." && rel != ".";
+    allowed_list += (allowed_list.empty() ? "" : ", ") + canonical_parent.string();
+  }
+  if (!allowed) {
+    return PermissionDenied("bucket path " + dir.string() + " is not under an allowed parent (" + allowed_list +
+                            "); add one to storage.runtime_bucket_parents in lakehouse.toml");
+  }
   // A bucket inside another bucket's data would see that bucket's files as its own.
   for (const auto& [other, store] : stores_) {
     auto rel = dir.lexically_relative(store->Root());

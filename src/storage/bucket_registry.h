@@ -31,7 +31,11 @@ struct BucketInfo {
 
 class BucketRegistry {
  public:
-  explicit BucketRegistry(const std::vector<BucketConfig>& buckets);
+  // Runtime buckets may live under <primary>/_buckets or under one of
+  // `runtime_parents`: a bucket root becomes a directory SQL may read, so it
+  // must never be an arbitrary path such as /etc.
+  explicit BucketRegistry(const std::vector<BucketConfig>& buckets,
+                          std::vector<std::filesystem::path> runtime_parents = {});
 
   // Reads the runtime buckets stored in the primary bucket. A bucket whose
   // folder cannot be created is reported and skipped, never fatal.
@@ -60,6 +64,7 @@ class BucketRegistry {
   std::map<std::string, std::shared_ptr<ObjectStore>> stores_;  // GUARDED_BY(mutex_)
   std::map<std::string, bool> runtime_;                         // GUARDED_BY(mutex_)
   std::atomic<uint64_t> generation_{0};
+  std::vector<std::filesystem::path> runtime_parents_;
 };
 
 }  // namespace lakehouse::storage

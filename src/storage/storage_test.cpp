@@ -77,11 +77,15 @@ TEST(BucketRegistryTest, RuntimeBucketsPersistAndProtectedOnesStay) {
   config.data_dir = fs::temp_directory_path() / ("lh_reg_rt_" + std::to_string(::getpid()));
   fs::remove_all(config.data_dir);
   FinishBuckets(config);
-  fs::path outside = fs::temp_directory_path() / ("lh_reg_out_" + std::to_string(::getpid()));
-  fs::remove_all(outside);
+  fs::path outside_parent = fs::temp_directory_path() / ("lh_reg_out_" + std::to_string(::getpid()));
+  fs::path outside = outside_parent / "archive";
+  fs::remove_all(outside_parent);
   {
-    BucketRegistry registry(config.buckets);
+    BucketRegistry registry(config.buckets, {outside_parent});
     uint64_t gen = registry.Generation();
+    EXPECT_EQ(registry.Add("etc", fs::path("/etc")).status().code(), StatusCode::kPermissionDenied);
+    EXPECT_EQ(registry.Add("sneaky", config.data_dir / "_buckets" / ".." / ".." / "x").status().code(),
+              StatusCode::kPermissionDenied);
     auto cold = registry.Add("cold", std::nullopt);
     ASSERT_TRUE(cold.ok()) << cold.status().ToString();
     EXPECT_EQ(cold->root, config.data_dir / "_buckets" / "cold");
@@ -92,26 +96,26 @@ TEST(BucketRegistryTest, RuntimeBucketsPersistAndProtectedOnesStay) {
     for (const char* bad : {"../x", "a/b", "", "x y"}) {
       EXPECT_EQ(registry.Add(bad, std::nullopt).status().code(), StatusCode::kInvalidArgument) << bad;
     }
-    EXPECT_EQ(registry.Add("nested", config.data_dir / "datasets").status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(registry.Add("nested", config.data_dir / "datasets").status().code(), StatusCode::kPermissionDenied);
     EXPECT_EQ(registry.Add("relative", fs::path("rel/dir")).status().code(), StatusCode::kInvalidArgument);
     EXPECT_EQ(registry.Remove("primary").code(), StatusCode::kPermissionDenied);
     EXPECT_EQ(registry.Remove("rescue").code(), StatusCode::kPermissionDenied);
     EXPECT_EQ(registry.Remove("ghost").code(), StatusCode::kNotFound);
   }
   {
-    BucketRegistry again(config.buckets);  // as after a restart
+    BucketRegistry again(config.buckets, {outside_parent});  // as after a restart
     ASSERT_TRUE(again.LoadRuntimeBuckets().ok());
     EXPECT_TRUE(again.Get("cold").ok());
     EXPECT_TRUE(again.Get("archive").ok());
     ASSERT_TRUE(again.Remove("cold").ok());
     EXPECT_FALSE(again.Get("cold").ok());
   }
-  BucketRegistry third(config.buckets);
+  BucketRegistry third(config.buckets, {outside_parent});
   ASSERT_TRUE(third.LoadRuntimeBuckets().ok());
   EXPECT_FALSE(third.Get("cold").ok());
   EXPECT_TRUE(third.Get("archive").ok());
   fs::remove_all(config.data_dir);
-  fs::remove_all(outside);
+  fs::remove_all(outside_parent);
 }
 
 }  // namespace lakehouse::storage

@@ -27,7 +27,7 @@ TEST_F(BucketE2E, AddIngestJoinMoveAndRemove) {
   EXPECT_TRUE(fs::is_directory(cold_root));
   EXPECT_EQ(AddBucket({{"name", "cold"}}).status, 409);
   for (const char* bad : {"../evil", "a/b", "x y", ""}) EXPECT_EQ(AddBucket({{"name", bad}}).status, 400) << bad;
-  EXPECT_EQ(AddBucket({{"name", "inside"}, {"path", (server_.data_dir() / "datasets").string()}}).status, 400);
+  EXPECT_EQ(AddBucket({{"name", "inside"}, {"path", (server_.data_dir() / "datasets").string()}}).status, 403);
 
   ASSERT_EQ(Upload(server_, "people.csv", "id,region\n1,EU\n2,US\n", {}, {{"X-Lakehouse-Bucket", "cold"}}).status, 201);
   ASSERT_EQ(Upload(server_, "regions.csv", "region,label\nEU,Europe\nUS,United States\n").status, 201);
@@ -66,17 +66,28 @@ TEST_F(BucketE2E, AddIngestJoinMoveAndRemove) {
   EXPECT_EQ(Upload(server_, "x.csv", "a\n1\n", {}, {{"X-Lakehouse-Bucket", "cold"}}).status, 404);
 }
 
-TEST_F(BucketE2E, RuntimeBucketsSurviveRestartAndSqlSeesThem) {
-  fs::path outside = MakeTempDir("bucket_outside");
-  ASSERT_EQ(AddBucket({{"name", "archive"}, {"path", outside.string()}}).status, 201);
-  server_.Stop();
-  ASSERT_TRUE(server_.Start()) << server_.log();
-  ASSERT_EQ(Upload(server_, "old.csv", "y\n2001\n2002\n", {}, {{"X-Lakehouse-Bucket", "archive"}}).status, 201);
+TEST(BucketParentsE2E, RuntimeBucketsSurviveRestartAndSqlSeesThem) {
+  fs::path parent = MakeTempDir("bucket_parent");
+  ServerProcess server("", "runtime_bucket_parents = [\"" + parent.string() + "\"]");
+  ASSERT_TRUE(server.Start()) << server.log();
+  auto add = [&](const nlohmann::json& body) {
+    return ToReply(server.http().Post("/storage/buckets", body.dump(), "application/json"));
+  };
+  fs::path outside = parent / "archive";
+  ASSERT_EQ(add({{"name", "archive"}, {"path", outside.string()}}).status, 201);
+  // Not under an allowed parent: refused, so SQL can never be pointed at /etc.
+  auto etc = add({{"name", "etc"}, {"path", "/etc"}});
+  EXPECT_EQ(etc.status, 403);
+  EXPECT_NE(ErrorMessage(etc).find("runtime_bucket_parents"), std::string::npos);
+  server.Stop();
+  ASSERT_TRUE(server.Start()) << server.log();
+  ASSERT_EQ(Upload(server, "old.csv", "y\n2001\n2002\n", {}, {{"X-Lakehouse-Bucket", "archive"}}).status, 201);
   EXPECT_TRUE(fs::exists(outside / "datasets/old/1-1.parquet"));
-  auto q = Sql(server_, "SELECT sum(y) FROM old");
+  auto q = Sql(server, "SELECT sum(y) FROM old");
   ASSERT_EQ(q.status, 200) << q.body.dump();
   EXPECT_EQ(q.body["rows"][0][0], 4003);
-  fs::remove_all(outside);
+  EXPECT_EQ(Sql(server, "SELECT * FROM read_text('/etc/hostname')").status, 403);
+  fs::remove_all(parent);
 }
 
 TEST_F(BucketE2E, CrashDuringMoveLeavesOneCompleteCopy) {

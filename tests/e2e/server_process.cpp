@@ -16,9 +16,9 @@ namespace lakehouse::testing {
 
 std::string BinaryPath() { return LAKEHOUSE_BINARY; }
 
-ServerProcess::ServerProcess(std::string config_toml)
+ServerProcess::ServerProcess(std::string config_toml, std::string storage_toml)
     : dir_(MakeTempDir("e2e")), config_toml_(std::move(config_toml)) {
-  WriteFile(dir_ / "lakehouse.toml", config_toml_ + "\n[storage]\ndata_dir = \"data\"\n");
+  WriteFile(dir_ / "lakehouse.toml", config_toml_ + "\n[storage]\ndata_dir = \"data\"\n" + storage_toml + "\n");
 }
 
 ServerProcess::~ServerProcess() {

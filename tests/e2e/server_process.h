@@ -16,7 +16,8 @@ namespace lakehouse::testing {
 class ServerProcess {
  public:
   // `config_toml` is written to lakehouse.toml in the data folder's parent.
-  explicit ServerProcess(std::string config_toml = "");
+  // `storage_toml` adds lines to the [storage] section.
+  explicit ServerProcess(std::string config_toml = "", std::string storage_toml = "");
   ~ServerProcess();
 
   bool Start();
