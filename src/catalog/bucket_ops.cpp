@@ -48,16 +48,29 @@ Status CopyObject(storage::ObjectStore& from, storage::ObjectStore& to, const st
 }  // namespace
 
 Result<Manifest> Catalog::MoveToBucket(const std::string& name, const std::string& target) {
+  // One move at a time: two moves of one dataset would each delete what the
+  // other just made current.
+  std::lock_guard move_lock(move_mutex_);
   LH_ASSIGN_OR_RETURN(Manifest before, Get(name));
   if (before.bucket == target) return before;
   LH_ASSIGN_OR_RETURN(auto from, buckets_.Get(before.bucket));
   LH_ASSIGN_OR_RETURN(auto to, buckets_.Get(target));
+  std::error_code same_error;
+  if (fs::equivalent(from->Root(), to->Root(), same_error)) {
+    return InvalidArgument("buckets '" + before.bucket + "' and '" + target + "' are the same folder");
+  }
   std::vector<std::string> keys = FileKeys(before);
+  // Removes our copies, unless a manifest already points at them.
+  auto discard_copies = [&] {
+    auto now = Get(name);
+    if (now.ok() && now->bucket == target) return;
+    for (const auto& k : keys) (void)to->Delete(k);
+  };
   // 1. Copy and verify every file; the manifest still points at the originals.
   for (const auto& key : keys) {
     Status s = CopyObject(*from, *to, key);
     if (!s.ok()) {
-      for (const auto& k : keys) (void)to->Delete(k);
+      discard_copies();
       return s.WithContext("moving '" + name + "' to '" + target + "'");
     }
   }
@@ -72,7 +85,7 @@ Result<Manifest> Catalog::MoveToBucket(const std::string& name, const std::strin
     return *current;
   });
   if (!swapped.ok()) {
-    for (const auto& k : keys) (void)to->Delete(k);
+    discard_copies();
     return swapped.status();
   }
   MaybeCrash("move:after_swap");

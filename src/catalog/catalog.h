@@ -81,6 +81,7 @@ class Catalog {
   storage::BucketRegistry& buckets_;
   std::shared_ptr<storage::ObjectStore> primary_;
   std::mutex write_mutex_;  // serialises Mutate/Delete in this process
+  std::mutex move_mutex_;   // serialises MoveToBucket
   mutable std::shared_mutex cache_mutex_;
   mutable std::map<std::string, Manifest> cache_;      // GUARDED_BY(cache_mutex_)
   mutable int64_t seen_dir_mtime_ns_ = -1;             // GUARDED_BY(cache_mutex_)

@@ -218,6 +218,9 @@ Result<std::unique_ptr<Source>> ConnectMysql(const ConnectionParams& params) {
   mysql_options(conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
   mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
   mysql_options(conn, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
+  // A hostile server must not be able to ask for local files (LOAD DATA LOCAL).
+  unsigned local_infile = 0;
+  mysql_options(conn, MYSQL_OPT_LOCAL_INFILE, &local_infile);
   if (!mysql_real_connect(conn, params.host.c_str(), params.user.c_str(), params.password.c_str(),
                           params.database.c_str(), static_cast<unsigned>(params.EffectivePort()), nullptr, 0)) {
     std::string message = RedactSecret(mysql_error(conn), params.password);

@@ -96,7 +96,10 @@ Result<int64_t> PostgresSource::ExportCsv(const ImportSpec& spec, const std::vec
   }
   std::string where;
   if (!spec.incremental_column.empty() && spec.after_value) {
-    where = " WHERE " + QuoteIdent(spec.incremental_column) + " > " + QuoteLiteral(*spec.after_value);
+    char* literal = PQescapeLiteral(conn_, spec.after_value->c_str(), spec.after_value->size());
+    if (!literal) return Error("cannot quote the incremental value");
+    where = " WHERE " + QuoteIdent(spec.incremental_column) + " > " + literal;
+    PQfreemem(literal);
   }
   std::string sql = "COPY (SELECT " + select + " FROM " + From(spec) + where + ") TO STDOUT WITH (FORMAT csv)";
   ResultPtr started = Wrap(PQexec(conn_, sql.c_str()));
@@ -181,7 +184,8 @@ Result<std::unique_ptr<Source>> ConnectPostgres(const ConnectionParams& params) 
                         "application_name", "options", nullptr};
   const char* values[] = {params.host.c_str(), port.c_str(), params.user.c_str(), params.password.c_str(),
                           params.database.c_str(), "10", "UTF8", "lakehouse",
-                          "-c TimeZone=UTC -c DateStyle=ISO -c extra_float_digits=3 -c IntervalStyle=iso_8601",
+                          "-c TimeZone=UTC -c DateStyle=ISO -c extra_float_digits=3 -c IntervalStyle=iso_8601 "
+                          "-c default_transaction_read_only=on",
                           nullptr};
   PGconn* conn = PQconnectdbParams(keys, values, 0);
   if (PQstatus(conn) != CONNECTION_OK) {

@@ -123,6 +123,8 @@ TEST_F(EngineTest, RefusesWritesAndFilesOutsideBuckets) {
            {"SELECT * FROM read_csv('/etc/passwd')", StatusCode::kPermissionDenied},
            {"SELECT * FROM read_text('/etc/hostname')", StatusCode::kPermissionDenied},
            {"SELECT 1; SELECT 2", StatusCode::kInvalidArgument},
+           {"EXPLAIN ANALYZE DROP VIEW people", StatusCode::kPermissionDenied},
+           {"EXPLAIN SELECT 1", StatusCode::kPermissionDenied},
        }) {
     auto r = Run(c.sql);
     ASSERT_FALSE(r.ok()) << c.sql;

@@ -335,6 +335,16 @@ Result<IngestResult> Ingestor::ImportDatabase(const DbImportRequest& request) {
   staged.replace = !spec.after_value;
   staged.lineage = {request.connection.system, SourceLabel(spec), request.connection.Endpoint(),
                     request.connection.database, result.job_id, Now()};
+  if (incremental) {
+    // Another import of the same rows may have finished meanwhile.
+    staged.precondition = [&](const catalog::Manifest& m) -> Status {
+      if (m.incremental_column == spec.incremental_column && m.incremental_last_value != spec.after_value) {
+        return Conflict("another import of '" + m.name + "' finished first (" + spec.incremental_column + " is now " +
+                        m.incremental_last_value.value_or("unset") + "); run the import again");
+      }
+      return Status::Ok();
+    };
+  }
   staged.annotate = [&](catalog::Manifest& m) {
     m.incremental_column = spec.incremental_column;
     m.incremental_last_value = incremental ? last_value : std::nullopt;

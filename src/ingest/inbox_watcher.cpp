@@ -119,11 +119,12 @@ int InboxWatcher::ScanOnce() {
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(options_.dir, ec); !ec && it != fs::end(it); it.increment(ec)) {
     fs::path relative = fs::relative(it->path(), options_.dir);
-    if (it->is_directory()) {
+    if (it->is_directory() && !it->is_symlink()) {
       if (IsSpecialDir(relative)) it.disable_recursion_pending();
       continue;
     }
-    if (!it->is_regular_file() || LooksTemporary(it->path())) continue;
+    // A symlink could make the watcher publish any file the server can read.
+    if (it->is_symlink() || !it->is_regular_file() || LooksTemporary(it->path())) continue;
     std::error_code stat_error;
     uintmax_t size = fs::file_size(it->path(), stat_error);
     auto mtime = fs::last_write_time(it->path(), stat_error);

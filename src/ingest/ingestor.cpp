@@ -328,6 +328,7 @@ Result<Manifest> Ingestor::Commit(const StagedData& staged, std::string* file_ke
         *duplicate = true;
         return m;
       }
+      if (staged.precondition) LH_RETURN_IF_ERROR(staged.precondition(m));
       if (m.bucket != staged.bucket) {
         return Conflict("dataset '" + name + "' lives in bucket '" + m.bucket +
                         "'; write into that bucket or choose another name");

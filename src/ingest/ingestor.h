@@ -102,6 +102,8 @@ class Ingestor {
     catalog::Lineage lineage;
     std::optional<catalog::SchemaDiff> schema_diff;  // set when the columns changed
     std::function<bool(const catalog::Manifest&)> is_duplicate;  // optional
+    // Checked under the catalog lock against the stored manifest; a failure aborts with no change.
+    std::function<Status(const catalog::Manifest&)> precondition;  // optional
     std::function<void(catalog::Manifest&)> annotate;            // optional, last word on the manifest
   };
   // Moves the staged file into the bucket and updates the manifest, under the

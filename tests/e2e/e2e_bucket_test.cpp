@@ -1,4 +1,5 @@
 #include <fstream>
+#include <thread>
 
 #include "e2e_helpers.h"
 #include "fixtures.h"
@@ -113,6 +114,26 @@ TEST_F(BucketE2E, CrashDuringMoveLeavesOneCompleteCopy) {
     ASSERT_EQ(again.status, 200) << again.body.dump();
     EXPECT_EQ(Sql(server_, "SELECT sum(v) FROM facts").body["rows"][0][0], 10);
   }
+}
+
+TEST_F(BucketE2E, ConcurrentMovesOfOneDatasetLoseNothing) {
+  ASSERT_EQ(AddBucket({{"name", "cold"}}).status, 201);
+  ASSERT_EQ(Upload(server_, "many.csv", "k,v\na,1\nb,2\n").status, 201);
+  std::vector<std::thread> movers;
+  std::vector<int> statuses(4);
+  for (int i = 0; i < 4; ++i) {
+    movers.emplace_back([&, i] {
+      httplib::Client c("127.0.0.1", server_.port());
+      auto r = c.Patch("/catalog/datasets/by-name/many/bucket", nlohmann::json{{"bucket", i % 2 ? "cold" : "primary"}}.dump(),
+                       "application/json");
+      statuses[i] = r ? r->status : 0;
+    });
+  }
+  for (auto& t : movers) t.join();
+  for (int s : statuses) EXPECT_TRUE(s == 200 || s == 409) << s;
+  auto q = Sql(server_, "SELECT count(*), sum(v) FROM many");
+  ASSERT_EQ(q.status, 200) << q.body.dump();
+  EXPECT_EQ(q.body["rows"][0], nlohmann::json::parse("[2, 3]"));
 }
 
 TEST_F(BucketE2E, MigrateBucketsNormalisesLegacyNames) {

@@ -68,6 +68,16 @@ TEST_F(InboxE2E, DroppedFilesBecomeDatasets) {
   EXPECT_FALSE(fs::exists(inbox_ / "drop_orders.csv"));
 }
 
+TEST_F(InboxE2E, SymlinksAreNeverFollowed) {
+  WriteFile(server_.dir() / "secret.csv", "user,password\nroot,hunter2\n");
+  fs::create_symlink(server_.dir() / "secret.csv", inbox_ / "linked.csv");
+  WriteFile(inbox_ / "real.csv", "a\n1\n");
+  ASSERT_TRUE(WaitForRows("real", 1)) << server_.log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(Get(server_, "/catalog/datasets/by-name/linked").status, 404);
+  EXPECT_TRUE(fs::is_symlink(inbox_ / "linked.csv"));
+}
+
 TEST_F(InboxE2E, SubfoldersChooseDatasetAndBucket) {
   ASSERT_EQ(ToReply(server_.http().Post("/storage/buckets", R"({"name": "cold"})", "application/json")).status, 201);
   WriteFile(inbox_ / "sales" / "march.csv", "day,v\n1,5\n");
