@@ -65,65 +65,39 @@ QueryEngine::QueryEngine(const catalog::Catalog& catalog, const storage::BucketR
 
 QueryEngine::~QueryEngine() {
   watchdog_.reset();
-  pool_.clear();
-  db_.reset();
+  state_.reset();
 }
 
-Status QueryEngine::Open() {
+Status QueryEngine::Open() { return Current().status(); }
+
+Result<std::shared_ptr<QueryEngine::State>> QueryEngine::Current() {
+  uint64_t bucket_generation = buckets_.Generation();
+  auto state = std::atomic_load(&state_);
+  if (state && state->bucket_generation == bucket_generation) return state;
   std::lock_guard lock(open_mutex_);
+  state = std::atomic_load(&state_);
+  if (state && state->bucket_generation == bucket_generation) return state;
   // The sandbox's allowed directories are fixed when DuckDB opens, so a
   // bucket added or removed at runtime means a fresh sandboxed database.
-  uint64_t bucket_generation = buckets_.Generation();
-  if (db_ && bucket_generation == opened_bucket_generation_.load()) return Status::Ok();
   DatabaseOptions db_options;
   db_options.threads = options_.threads;
   db_options.memory_limit = options_.memory_limit;
   db_options.sandboxed = true;
   db_options.allowed_directories = buckets_.Roots();
-  LH_ASSIGN_OR_RETURN(auto db, Database::Open(db_options));
-  LH_ASSIGN_OR_RETURN(auto conn, db->Connect());
+  auto fresh = std::make_shared<State>();
+  fresh->bucket_generation = bucket_generation;
+  LH_ASSIGN_OR_RETURN(fresh->db, Database::Open(db_options));
+  LH_ASSIGN_OR_RETURN(auto conn, fresh->db->Connect());
   LH_RETURN_IF_ERROR(conn->Execute("CREATE SCHEMA IF NOT EXISTS lh_cache"));
   if (!watchdog_) watchdog_ = std::make_unique<Watchdog>();
-  {
-    std::lock_guard pool_lock(pool_mutex_);
-    pool_.clear();
-    ++pool_generation_;
-  }
-  {
-    std::lock_guard views_lock(views_mutex_);
-    views_.clear();
-    views_generation_ = UINT64_MAX;
-  }
-  std::atomic_store(&db_, std::shared_ptr<Database>(std::move(db)));
-  opened_bucket_generation_ = bucket_generation;
-  return Status::Ok();
+  std::atomic_store(&state_, fresh);
+  return fresh;
 }
 
-Result<QueryEngine::Pooled> QueryEngine::Borrow() {
-  uint64_t generation;
-  {
-    std::lock_guard lock(pool_mutex_);
-    if (!pool_.empty()) {
-      Pooled conn = std::move(pool_.back());
-      pool_.pop_back();
-      return conn;
-    }
-    generation = pool_generation_;
-  }
-  auto db = std::atomic_load(&db_);
-  LH_ASSIGN_OR_RETURN(auto conn, db->Connect());
-  return Pooled{generation, std::move(conn)};
-}
-
-void QueryEngine::Return(Pooled conn) {
-  std::lock_guard lock(pool_mutex_);
-  if (conn.generation == pool_generation_) pool_.push_back(std::move(conn));  // else: of a replaced database
-}
-
-Status QueryEngine::SyncViews(Connection& conn) {
+Status QueryEngine::SyncViews(State& state, Connection& conn) {
   uint64_t generation = catalog_.Generation();
-  std::lock_guard lock(views_mutex_);
-  if (generation == views_generation_) return Status::Ok();
+  std::lock_guard lock(state.views_mutex);
+  if (generation == state.views_generation) return Status::Ok();
   // What each view should read: the file list, and for small current
   // versions a table in memory (a Parquet scan costs ~1 ms of setup per
   // query, a table scan a fraction of that). Unchanged views are left alone.
@@ -152,15 +126,15 @@ Status QueryEngine::SyncViews(Connection& conn) {
       wanted[view] = std::string(cache ? "cached:" : "files:") + files;
     }
   }
-  for (const auto& [view, signature] : views_) {
+  for (const auto& [view, signature] : state.views) {
     if (wanted.count(view)) continue;
     (void)conn.Execute("DROP VIEW IF EXISTS " + QuoteIdent(view));
     (void)conn.Execute("DROP TABLE IF EXISTS lh_cache." + QuoteIdent(view));
   }
   std::map<std::string, std::string> created;
   for (const auto& [view, signature] : wanted) {
-    auto old = views_.find(view);
-    if (old != views_.end() && old->second == signature) {
+    auto old = state.views.find(view);
+    if (old != state.views.end() && old->second == signature) {
       created[view] = signature;
       continue;
     }
@@ -182,31 +156,40 @@ Status QueryEngine::SyncViews(Connection& conn) {
     }
     created[view] = signature;
   }
-  views_ = std::move(created);
-  views_generation_ = generation;
+  state.views = std::move(created);
+  state.views_generation = generation;
   return Status::Ok();
 }
 
 Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
-  // Open on first use, and again after the buckets changed.
-  if (!std::atomic_load(&db_) || buckets_.Generation() != opened_bucket_generation_.load()) {
-    LH_RETURN_IF_ERROR(Open());
+  int64_t max_rows = request.max_rows < 0 ? options_.max_rows : std::min(request.max_rows, options_.max_rows);
+  int64_t timeout_ms = request.timeout_ms <= 0 ? options_.timeout_ms : std::min(request.timeout_ms, options_.timeout_ms);
+  // Opened on first use, and again after the buckets changed.
+  LH_ASSIGN_OR_RETURN(auto state, Current());
+  std::unique_ptr<Connection> conn;
+  {
+    std::lock_guard lock(state->pool_mutex);
+    if (!state->pool.empty()) {
+      conn = std::move(state->pool.back());
+      state->pool.pop_back();
+    }
   }
-  int64_t max_rows = request.max_rows < 0 ? options_.max_rows
-                                          : std::min(request.max_rows, options_.max_rows);
-  int64_t timeout_ms = request.timeout_ms <= 0 ? options_.timeout_ms
-                                               : std::min(request.timeout_ms, options_.timeout_ms);
-  LH_ASSIGN_OR_RETURN(Pooled pooled, Borrow());
-  Connection* conn = pooled.conn.get();
-  Status synced = SyncViews(*conn);
+  if (!conn) {
+    LH_ASSIGN_OR_RETURN(conn, state->db->Connect());
+  }
+  auto give_back = [&] {
+    std::lock_guard lock(state->pool_mutex);
+    state->pool.push_back(std::move(conn));
+  };
+  Status synced = SyncViews(*state, *conn);
   if (!synced.ok()) {
-    Return(std::move(pooled));
+    give_back();
     return synced;
   }
-  watchdog_->Watch(conn, std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms));
+  watchdog_->Watch(conn.get(), std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms));
   auto result = conn->Query(request.sql, {max_rows, StatementPolicy::kReadOnly});
-  watchdog_->Forget(conn);
-  Return(std::move(pooled));
+  watchdog_->Forget(conn.get());
+  give_back();
   return result;
 }
 

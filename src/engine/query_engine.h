@@ -54,29 +54,27 @@ class QueryEngine {
 
  private:
   class Watchdog;
-  Status SyncViews(Connection& conn);
-  struct Pooled {
-    uint64_t generation = 0;  // of the database it belongs to
-    std::unique_ptr<Connection> conn;
+  // One sandboxed database and everything built in it: its connections and
+  // its views. Replaced whole when the buckets change, so a connection never
+  // meets views or a pool of another database.
+  struct State {
+    std::shared_ptr<Database> db;
+    uint64_t bucket_generation = 0;
+    std::mutex pool_mutex;
+    std::vector<std::unique_ptr<Connection>> pool;  // GUARDED_BY(pool_mutex)
+    std::mutex views_mutex;
+    uint64_t views_generation = UINT64_MAX;      // GUARDED_BY(views_mutex)
+    std::map<std::string, std::string> views;    // view -> source signature; GUARDED_BY(views_mutex)
   };
-  Result<Pooled> Borrow();
-  void Return(Pooled conn);
+  Result<std::shared_ptr<State>> Current();
+  Status SyncViews(State& state, Connection& conn);
 
   const catalog::Catalog& catalog_;
   const storage::BucketRegistry& buckets_;
   QueryEngineOptions options_;
   std::mutex open_mutex_;
-  std::shared_ptr<Database> db_;  // replaced under open_mutex_; read with atomic_load
-  std::atomic<uint64_t> opened_bucket_generation_{0};  // written under open_mutex_
+  std::shared_ptr<State> state_;  // replaced under open_mutex_; read with atomic_load
   std::unique_ptr<Watchdog> watchdog_;
-
-  std::mutex pool_mutex_;
-  std::vector<Pooled> pool_;    // GUARDED_BY(pool_mutex_)
-  uint64_t pool_generation_ = 0;  // GUARDED_BY(pool_mutex_)
-
-  std::mutex views_mutex_;
-  uint64_t views_generation_ = UINT64_MAX;  // GUARDED_BY(views_mutex_)
-  std::map<std::string, std::string> views_;  // view -> source signature; GUARDED_BY(views_mutex_)
 };
 
 }  // namespace lakehouse::engine
