@@ -2,6 +2,8 @@
 
 #include "common/files.h"
 
+#include <spdlog/spdlog.h>
+
 namespace lakehouse::app {
 
 Result<std::unique_ptr<Runtime>> Runtime::Start(const Config& config) {
@@ -11,6 +13,13 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const Config& config) {
   }
   rt->buckets_ = std::make_unique<storage::BucketRegistry>(rt->config_.buckets, rt->config_.runtime_bucket_parents);
   LH_RETURN_IF_ERROR(rt->buckets_->LoadRuntimeBuckets().WithContext("runtime buckets"));
+  // Staging leftovers of crashed processes would only take space (and could
+  // collide with our names after a restart with the same pid).
+  for (const auto& bucket : rt->buckets_->List()) {
+    if (int removed = SweepStaleTempFiles(bucket.root / "_staging"); removed > 0) {
+      spdlog::info("bucket {}: removed {} files left in _staging by a stopped process", bucket.name, removed);
+    }
+  }
   rt->catalog_ = std::make_unique<catalog::Catalog>(*rt->buckets_);
   engine::QueryEngineOptions query_options{config.max_result_rows, config.query_timeout_ms,
                                            config.duckdb_threads, config.duckdb_memory_limit,

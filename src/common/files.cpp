@@ -1,6 +1,7 @@
 #include "common/files.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <openssl/evp.h>
 #include <unistd.h>
 
@@ -46,9 +47,42 @@ Status FsyncPath(const fs::path& path) {
 
 Status EnsureDirectory(const fs::path& path) {
   std::error_code ec;
+  if (fs::is_directory(path, ec)) return Status::Ok();
+  // Remember which levels are new: each must be made durable in its parent,
+  // or a crash could lose a directory holding files a manifest points at.
+  std::vector<fs::path> created;
+  for (fs::path p = path; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+    created.push_back(p);
+    if (p == p.parent_path()) break;
+  }
   fs::create_directories(path, ec);
   if (ec) return Internal("cannot create directory " + path.string() + ": " + ec.message());
+  for (const auto& dir : created) {
+    if (dir.has_parent_path()) (void)FsyncPath(dir.parent_path());
+  }
   return Status::Ok();
+}
+
+int SweepStaleTempFiles(const fs::path& dir) {
+  int removed = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    // Names are ".<stem>.<pid>.<n>.tmp" (UniqueTempPath): stale when that
+    // process is gone, or is us (a previous life with the same pid).
+    std::string name = entry.path().filename().string();
+    if (name.size() < 5 || name.compare(name.size() - 4, 4, ".tmp") != 0) continue;
+    std::string body = name.substr(0, name.size() - 4);
+    size_t counter_dot = body.rfind('.');
+    size_t pid_dot = counter_dot == std::string::npos ? std::string::npos : body.rfind('.', counter_dot - 1);
+    if (pid_dot == std::string::npos) continue;
+    pid_t pid = static_cast<pid_t>(std::strtol(body.c_str() + pid_dot + 1, nullptr, 10));
+    bool alive = pid > 0 && pid != ::getpid() && (::kill(pid, 0) == 0 || errno == EPERM);
+    if (alive) continue;
+    std::error_code remove_error;
+    fs::remove_all(entry.path(), remove_error);
+    if (!remove_error) ++removed;
+  }
+  return removed;
 }
 
 fs::path UniqueTempPath(const fs::path& dir, std::string_view stem) {

@@ -21,7 +21,11 @@ Status AtomicWriteFile(const fs::path& path, std::string_view bytes);
 Status AtomicMoveInto(const fs::path& from, const fs::path& to);
 Status FsyncPath(const fs::path& path);
 Result<std::string> ReadFile(const fs::path& path);
-Status EnsureDirectory(const fs::path& path);
+Status EnsureDirectory(const fs::path& path);  // fsyncs the parents of what it creates
+
+// Removes temporary files in `dir` left by processes that died (see
+// UniqueTempPath). Returns how many it removed.
+int SweepStaleTempFiles(const fs::path& dir);
 
 // A name no other writer in this or another process will pick:
 // "<stem>.<pid>.<counter>.tmp".

@@ -47,4 +47,17 @@ TEST_F(FilesTest, TempGuardRemovesUnlessReleased) {
   EXPECT_NE(UniqueTempPath(dir_, "x"), UniqueTempPath(dir_, "x"));
 }
 
+TEST_F(FilesTest, SweepRemovesOnlyFilesOfDeadProcesses) {
+  ASSERT_TRUE(EnsureDirectory(dir_ / "staging").ok());
+  ASSERT_TRUE(AtomicWriteFile(dir_ / "staging" / ".upload.999999999.0.tmp", "x").ok());  // no such pid
+  fs::path mine_now = UniqueTempPath(dir_ / "staging", "live");
+  ASSERT_TRUE(AtomicWriteFile(dir_ / "staging" / ".live.1.0.tmp", "x").ok());  // pid 1 is alive
+  ASSERT_TRUE(AtomicWriteFile(dir_ / "staging" / "keep.parquet", "x").ok());
+  EXPECT_EQ(SweepStaleTempFiles(dir_ / "staging"), 1);
+  EXPECT_FALSE(fs::exists(dir_ / "staging" / ".upload.999999999.0.tmp"));
+  EXPECT_TRUE(fs::exists(dir_ / "staging" / ".live.1.0.tmp"));
+  EXPECT_TRUE(fs::exists(dir_ / "staging" / "keep.parquet"));
+  (void)mine_now;
+}
+
 }  // namespace lakehouse
