@@ -1,6 +1,7 @@
 #include <thread>
 
 #include "e2e_helpers.h"
+#include "fake_ollama.h"
 
 namespace lakehouse::testing {
 
@@ -69,31 +70,7 @@ TEST_F(SchemaE2E, StrictRefusesAndNewDatasetBranches) {
 
 namespace lakehouse::testing {
 
-// Ollama cannot run here (no model weights can be fetched); this server
-// speaks its /api/generate protocol with answers the test chooses.
-class FakeOllama {
- public:
-  FakeOllama() {
-    server_.Post("/api/generate", [this](const httplib::Request& req, httplib::Response& res) {
-      prompts.push_back(nlohmann::json::parse(req.body)["prompt"]);
-      res.set_content(nlohmann::json{{"response", answer}, {"done", true}}.dump(), "application/json");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~FakeOllama() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::string answer;
-  std::vector<std::string> prompts;
 
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-};
 
 TEST(SchemaLlmE2E, LlmRulesAreValidatedBeforeTheyAreKept) {
   FakeOllama ollama;
