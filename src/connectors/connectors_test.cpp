@@ -8,25 +8,17 @@
 #include "connectors/mysql_source.h"
 #include "connectors/postgres_source.h"
 #include "connectors/source.h"
+#include "fixtures.h"
 
 namespace lakehouse::connectors {
 
 // The DSNs of the real servers scripts/services.sh starts. Outside CI a
 // missing server skips the test; in CI it fails it.
-std::optional<ConnectionParams> TestServer(const char* env) {
-  const char* dsn = std::getenv(env);
-  if (!dsn) return std::nullopt;
-  auto p = ParseDsn(dsn);
-  EXPECT_TRUE(p.ok());
-  return p.ok() ? std::optional(*p) : std::nullopt;
-}
-
-#define REQUIRE_SERVER(var, env)                                          \
-  auto var = TestServer(env);                                             \
-  if (!var) {                                                             \
-    if (std::getenv("CI")) FAIL() << env << " is not set in CI";          \
-    GTEST_SKIP() << env << " not set: run scripts/services.sh start";     \
-  }
+#define REQUIRE_SERVER(var, env)            \
+  LH_REQUIRE_ENV(var##_dsn, env);           \
+  auto var##_parsed = ParseDsn(var##_dsn);  \
+  ASSERT_TRUE(var##_parsed.ok());           \
+  auto var = std::optional(*var##_parsed)
 
 TEST(DsnTest, ParsesAndRedacts) {
   auto p = ParseDsn("postgresql://bob:p%40ss@db.example:6543/shop?sslmode=disable");

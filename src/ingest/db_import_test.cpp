@@ -9,25 +9,17 @@
 
 #include "engine/query_engine.h"
 #include "fixtures.h"
-#include "ingest/ingestor.h"
+#include "ingest/ingest_fixture.h"
 
 namespace lakehouse::ingest {
 
 namespace {
 
-std::optional<connectors::ConnectionParams> Server(const char* env) {
-  const char* dsn = std::getenv(env);
-  if (!dsn) return std::nullopt;
-  auto p = connectors::ParseDsn(dsn);
-  return p.ok() ? std::optional(*p) : std::nullopt;
-}
-
-#define REQUIRE_SERVER(var, env)                                      \
-  auto var = Server(env);                                             \
-  if (!var) {                                                         \
-    if (std::getenv("CI")) FAIL() << env << " is not set in CI";      \
-    GTEST_SKIP() << env << " not set: run scripts/services.sh start"; \
-  }
+#define REQUIRE_SERVER(var, env)                    \
+  LH_REQUIRE_ENV(var##_dsn, env);                   \
+  auto var##_parsed = connectors::ParseDsn(var##_dsn); \
+  ASSERT_TRUE(var##_parsed.ok());                   \
+  auto var = std::optional(*var##_parsed)
 
 // Runs SQL on the source and returns the first row's cells as text.
 std::vector<std::string> PgRun(const connectors::ConnectionParams& p, const std::string& sql) {
@@ -76,20 +68,8 @@ struct Check {
 
 }  // namespace
 
-class DbImportTest : public ::testing::Test {
+class DbImportTest : public IngestFixture {
  protected:
-  void SetUp() override {
-    dir_ = testing::MakeTempDir("dbimport");
-    config_.data_dir = dir_ / "data";
-    FinishBuckets(config_);
-    buckets_ = std::make_unique<storage::BucketRegistry>(config_.buckets);
-    catalog_ = std::make_unique<catalog::Catalog>(*buckets_);
-    ingestor_ = std::make_unique<Ingestor>(*catalog_, *buckets_, IngestOptions{100, 2});
-    ASSERT_TRUE(ingestor_->Open().ok());
-    engine_ = std::make_unique<engine::QueryEngine>(*catalog_, *buckets_, engine::QueryEngineOptions{100000, 60000, 2, ""});
-    ASSERT_TRUE(engine_->Open().ok());
-  }
-  void TearDown() override { fs::remove_all(dir_); }
 
   Result<IngestResult> Import(const connectors::ConnectionParams& p, const std::string& table,
                               const std::string& incremental = "", const std::string& name = "") {
@@ -133,13 +113,6 @@ class DbImportTest : public ::testing::Test {
           << "column " << c.column;
     }
   }
-
-  fs::path dir_;
-  Config config_;
-  std::unique_ptr<storage::BucketRegistry> buckets_;
-  std::unique_ptr<catalog::Catalog> catalog_;
-  std::unique_ptr<Ingestor> ingestor_;
-  std::unique_ptr<engine::QueryEngine> engine_;
 };
 
 TEST_F(DbImportTest, PostgresEveryMappedTypeMatchesTheSource) {

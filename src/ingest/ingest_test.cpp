@@ -3,24 +3,12 @@
 #include "common/files.h"
 #include "engine/query_engine.h"
 #include "fixtures.h"
-#include "ingest/ingestor.h"
+#include "ingest/ingest_fixture.h"
 
 namespace lakehouse::ingest {
 
-class IngestTest : public ::testing::Test {
+class IngestTest : public IngestFixture {
  protected:
-  void SetUp() override {
-    dir_ = testing::MakeTempDir("ingest");
-    config_.data_dir = dir_ / "data";
-    FinishBuckets(config_);
-    buckets_ = std::make_unique<storage::BucketRegistry>(config_.buckets);
-    catalog_ = std::make_unique<catalog::Catalog>(*buckets_);
-    ingestor_ = std::make_unique<Ingestor>(*catalog_, *buckets_, IngestOptions{100, 2});
-    ASSERT_TRUE(ingestor_->Open().ok());
-    engine_ = std::make_unique<engine::QueryEngine>(*catalog_, *buckets_, engine::QueryEngineOptions{1000, 10000, 2, ""});
-    ASSERT_TRUE(engine_->Open().ok());
-  }
-  void TearDown() override { fs::remove_all(dir_); }
 
   Result<IngestResult> IngestText(const std::string& file_name, const std::string& bytes,
                                   WriteMode mode = WriteMode::kAppend, const std::string& dataset = "") {
@@ -44,13 +32,6 @@ class IngestTest : public ::testing::Test {
     for (const auto& o : *listed) out.push_back(o.key);
     return out;
   }
-
-  fs::path dir_;
-  Config config_;
-  std::unique_ptr<storage::BucketRegistry> buckets_;
-  std::unique_ptr<catalog::Catalog> catalog_;
-  std::unique_ptr<Ingestor> ingestor_;
-  std::unique_ptr<engine::QueryEngine> engine_;
 };
 
 TEST_F(IngestTest, CsvBecomesParquetWithColumnsPiiAndLineage) {
