@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "ai/embedder.h"
+#include "ai/http_embedder.h"
 
 namespace lakehouse::ai {
 
@@ -93,7 +94,8 @@ Result<std::unique_ptr<Embedder>> MakeEmbedder(const EmbedderSpec& spec) {
     if (dim < 8 || dim > 8192) return InvalidArgument("hash embedder dimension must be 8..8192");
     return std::unique_ptr<Embedder>(new HashEmbedder(dim));
   }
-  return InvalidArgument("unknown embedding provider '" + spec.provider + "'; available: hash");
+  if (spec.provider == "ollama" || spec.provider == "openai") return MakeHttpEmbedder(spec);
+  return InvalidArgument("unknown embedding provider '" + spec.provider + "'; available: hash, ollama, openai");
 }
 
 }  // namespace lakehouse::ai

@@ -30,7 +30,23 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const Config& config) {
       ingest::IngestOptions{config.pii_sample_rows, config.duckdb_threads,
                             {config.llm_ollama_url, config.llm_model, static_cast<int>(config.llm_timeout_ms)}});
   LH_RETURN_IF_ERROR(rt->ingestor_->Open().WithContext("ingest engine"));
+  rt->indexes_ = std::make_unique<vector::IndexRegistry>(
+      *rt->catalog_, *rt->buckets_,
+      vector::VectorOptions{config.vector_threads, config.vector_ollama_url, config.vector_openai_url,
+                            config.vector_openai_api_key});
+  LH_RETURN_IF_ERROR(rt->indexes_->Open().WithContext("vector indexes"));
+  rt->searcher_ = std::make_unique<vector::Searcher>(*rt->indexes_, *rt->catalog_, *rt->query_);
+  rt->scheduler_ = std::make_unique<vector::RefreshScheduler>(*rt->indexes_,
+                                                              static_cast<int>(config.vector_scheduler_tick_ms));
+  // Refresh policies learn of new data here, whichever path brought it.
+  rt->ingestor_->SetOnCommitted([scheduler = rt->scheduler_.get()](const std::string& dataset) {
+    scheduler->OnDatasetChanged(dataset);
+  });
   return rt;
+}
+
+Runtime::~Runtime() {
+  if (scheduler_) scheduler_->Stop();
 }
 
 }  // namespace lakehouse::app

@@ -11,6 +11,9 @@
 #include "engine/query_engine.h"
 #include "ingest/ingestor.h"
 #include "storage/bucket_registry.h"
+#include "vector/index_registry.h"
+#include "vector/refresh_scheduler.h"
+#include "vector/searcher.h"
 
 namespace lakehouse::app {
 
@@ -26,6 +29,12 @@ class Runtime {
   catalog::Catalog& catalog() { return *catalog_; }
   engine::QueryEngine& query() { return *query_; }
   ingest::Ingestor& ingestor() { return *ingestor_; }
+  vector::IndexRegistry& indexes() { return *indexes_; }
+  vector::Searcher& searcher() { return *searcher_; }
+  // Background vector jobs; started by the server (a CLI command runs its
+  // builds in the foreground and never starts it).
+  vector::RefreshScheduler& scheduler() { return *scheduler_; }
+  ~Runtime();
 
  private:
   explicit Runtime(Config config) : config_(std::move(config)) {}
@@ -35,6 +44,9 @@ class Runtime {
   std::unique_ptr<catalog::Catalog> catalog_;
   std::unique_ptr<engine::QueryEngine> query_;
   std::unique_ptr<ingest::Ingestor> ingestor_;
+  std::unique_ptr<vector::IndexRegistry> indexes_;
+  std::unique_ptr<vector::Searcher> searcher_;
+  std::unique_ptr<vector::RefreshScheduler> scheduler_;  // declared last: stopped first
 };
 
 }  // namespace lakehouse::app

@@ -76,6 +76,7 @@ int RunServe(const Config& config, const ServeOptions& options) {
     return 1;
   }
   if (!options.demo_dir.empty()) LoadDemo(**runtime, options.demo_dir);
+  (*runtime)->scheduler().Start();
   server::Server http(**runtime);
   auto port = http.Bind(config.host, config.port);
   if (!port.ok()) {

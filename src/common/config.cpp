@@ -1,5 +1,7 @@
 #include "common/config.h"
 
+#include <cstdlib>
+
 #include <toml++/toml.h>
 
 namespace lakehouse {
@@ -112,6 +114,18 @@ Result<Config> LoadConfig(const fs::path& path) {
   if (cache_dataset < 0 || cache_total < 0) return InvalidArgument("query cache sizes must not be negative");
   config.cache_dataset_max_bytes = static_cast<uint64_t>(cache_dataset);
   config.cache_max_bytes = static_cast<uint64_t>(cache_total);
+  int64_t vector_threads = config.vector_threads;
+  Read(t, "vectors", "threads", vector_threads);
+  config.vector_threads = static_cast<int>(vector_threads);
+  Read(t, "vectors", "ollama_url", config.vector_ollama_url);
+  Read(t, "vectors", "openai_url", config.vector_openai_url);
+  Read(t, "vectors", "openai_api_key", config.vector_openai_api_key);
+  Read(t, "vectors", "pii_access_token", config.pii_access_token);
+  Read(t, "vectors", "scheduler_tick_ms", config.vector_scheduler_tick_ms);
+  if (config.vector_scheduler_tick_ms <= 0) return InvalidArgument("vectors.scheduler_tick_ms must be positive");
+  // Secrets may stay out of the file.
+  if (const char* key = std::getenv("LAKEHOUSE_OPENAI_API_KEY"); key && *key) config.vector_openai_api_key = key;
+  if (const char* token = std::getenv("LAKEHOUSE_PII_TOKEN"); token && *token) config.pii_access_token = token;
   FinishBuckets(config);
   return config;
 }

@@ -46,6 +46,15 @@ struct Config {
   std::string duckdb_memory_limit;  // empty: DuckDB's default (80% of RAM)
   uint64_t cache_dataset_max_bytes = 64ull << 20;  // datasets this small are held in memory
   uint64_t cache_max_bytes = 256ull << 20;         // for all of them together; 0 turns it off
+  // [vectors]
+  int vector_threads = 0;  // embedding and HNSW threads; 0: one per core
+  std::string vector_ollama_url = "http://127.0.0.1:11434";
+  std::string vector_openai_url = "https://api.openai.com";
+  std::string vector_openai_api_key;  // or LAKEHOUSE_OPENAI_API_KEY; never logged
+  // Callers sending it in X-Lakehouse-Pii-Token may ask search for PII
+  // columns; empty: nobody may. Or LAKEHOUSE_PII_TOKEN.
+  std::string pii_access_token;
+  int64_t vector_scheduler_tick_ms = 1000;
 };
 
 // Reads `path` (must exist) or, when empty, ./lakehouse.toml if present.

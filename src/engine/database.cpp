@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "common/names.h"
+#include "engine/connection_impl.h"
 #include "engine/values.h"
 
 namespace lakehouse::engine {
@@ -20,13 +21,6 @@ struct Database::Impl {
   }
 };
 
-struct Connection::Impl {
-  duckdb_connection conn = nullptr;
-  std::atomic<bool> interrupted{false};
-  ~Impl() {
-    if (conn) duckdb_disconnect(&conn);
-  }
-};
 
 namespace {
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "engine/columnar.h"
 #include "engine/result.h"
 
 namespace lakehouse::engine {
@@ -65,6 +66,12 @@ class Connection {
   // Share of the running statement done, 0..1, or -1 when DuckDB cannot tell.
   // Safe to call from another thread while Query/Execute runs.
   double Progress();
+
+  // Bulk paths (engine/columnar.cpp). WriteParquet writes `table` to `path`
+  // (zstd) as is; the caller makes it atomic. QueryColumnar runs one trusted
+  // SELECT whose columns are text, integers or FLOAT[n] arrays.
+  Status WriteParquet(const ColumnarTable& table, const std::filesystem::path& path);
+  Result<ColumnarTable> QueryColumnar(const std::string& sql);
 
  private:
   friend class Database;

@@ -163,6 +163,7 @@ Status QueryEngine::SyncViews(State& state, Connection& conn) {
 
 Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
   int64_t max_rows = request.max_rows < 0 ? options_.max_rows : std::min(request.max_rows, options_.max_rows);
+  if (request.uncapped) max_rows = request.max_rows;
   int64_t timeout_ms = request.timeout_ms <= 0 ? options_.timeout_ms : std::min(request.timeout_ms, options_.timeout_ms);
   // Opened on first use, and again after the buckets changed.
   LH_ASSIGN_OR_RETURN(auto state, Current());

@@ -39,6 +39,9 @@ struct QueryRequest {
   std::string sql;
   int64_t max_rows = -1;    // -1: the engine's default; capped by it too
   int64_t timeout_ms = -1;  // -1: the engine's default; capped by it too
+  // For internal callers (vector search's filter id sets), never for a
+  // user's request: max_rows as given, not capped by the engine's limit.
+  bool uncapped = false;
 };
 
 class QueryEngine {

@@ -319,6 +319,12 @@ Status Ingestor::ApplySchemaPolicy(StagedData& staged) {
 }
 
 Result<Manifest> Ingestor::Commit(const StagedData& staged, std::string* file_key, bool* duplicate) {
+  auto stored = CommitToCatalog(staged, file_key, duplicate);
+  if (stored.ok() && !*duplicate && on_committed_) on_committed_(stored->name);
+  return stored;
+}
+
+Result<Manifest> Ingestor::CommitToCatalog(const StagedData& staged, std::string* file_key, bool* duplicate) {
   const std::string& name = staged.name;
   return catalog_.Mutate(name, [&](std::optional<Manifest> current) -> Result<Manifest> {
     Manifest m;

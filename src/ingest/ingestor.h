@@ -83,6 +83,13 @@ class Ingestor {
   // whatever the table size.
   Result<IngestResult> ImportDatabase(const DbImportRequest& request);
 
+  // Called after new data is committed to a dataset (not for no-ops), on
+  // the ingesting thread: how refresh policies learn of appends. Set once,
+  // before ingests start.
+  void SetOnCommitted(std::function<void(const std::string& dataset)> callback) {
+    on_committed_ = std::move(callback);
+  }
+
  private:
   // A Parquet file written to staging, ready to become part of a dataset.
   struct StagedData {
@@ -110,6 +117,7 @@ class Ingestor {
   // catalog's write lock. Sets *duplicate (and changes nothing) when
   // is_duplicate says the data is already there.
   Result<catalog::Manifest> Commit(const StagedData& staged, std::string* file_key, bool* duplicate);
+  Result<catalog::Manifest> CommitToCatalog(const StagedData& staged, std::string* file_key, bool* duplicate);
   // When the staged columns differ from the dataset's: computes the diff
   // (with sampled values for rename detection) and applies the dataset's
   // schema policy: Conflict for strict, another dataset name for
@@ -127,6 +135,7 @@ class Ingestor {
   storage::BucketRegistry& buckets_;
   IngestOptions options_;
   std::shared_ptr<engine::Database> db_;
+  std::function<void(const std::string&)> on_committed_;
 };
 
 }  // namespace lakehouse::ingest

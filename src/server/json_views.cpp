@@ -83,6 +83,19 @@ void AppendCell(std::string& out, const engine::Cell& cell) {
 
 }  // namespace
 
+nlohmann::json CellJson(const engine::Cell& cell) {
+  if (auto* b = std::get_if<bool>(&cell)) return *b;
+  if (auto* i = std::get_if<int64_t>(&cell)) return *i;
+  if (auto* u = std::get_if<uint64_t>(&cell)) return *u;
+  if (auto* d = std::get_if<double>(&cell)) return *d;
+  if (auto* s = std::get_if<std::string>(&cell)) return *s;
+  if (auto* r = std::get_if<engine::RawJson>(&cell)) {
+    auto parsed = nlohmann::json::parse(r->text, nullptr, false);
+    return parsed.is_discarded() ? nlohmann::json(r->text) : parsed;
+  }
+  return nullptr;
+}
+
 std::string QueryResultJson(const engine::QueryResult& r) {
   std::string out = "{\"columns\":[";
   for (size_t i = 0; i < r.columns.size(); ++i) {

@@ -13,6 +13,7 @@ namespace lakehouse::server {
 // The stored manifest plus what is computed at read time (overdue).
 nlohmann::json DatasetJson(const catalog::Manifest& m, TimePoint now);
 nlohmann::json IngestResultJson(const ingest::IngestResult& r);
+nlohmann::json CellJson(const engine::Cell& cell);
 // Written directly (no intermediate JSON tree): this is the hot path of /query/sql.
 std::string QueryResultJson(const engine::QueryResult& r);
 

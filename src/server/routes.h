@@ -13,6 +13,7 @@ void RegisterIngestRoutes(httplib::Server& http, ingest::Ingestor& ingestor,
                           storage::BucketRegistry& buckets, uint64_t max_upload_bytes);
 void RegisterImportRoutes(httplib::Server& http, ingest::Ingestor& ingestor);
 void RegisterQueryRoutes(httplib::Server& http, engine::QueryEngine& query);
+void RegisterVectorRoutes(httplib::Server& http, app::Runtime& runtime);
 void RegisterStorageRoutes(httplib::Server& http, storage::BucketRegistry& buckets, catalog::Catalog& catalog);
 
 }  // namespace lakehouse::server

@@ -28,6 +28,7 @@ Server::Server(app::Runtime& runtime) : runtime_(runtime), http_(std::make_uniqu
   RegisterImportRoutes(*http_, runtime.ingestor());
   RegisterQueryRoutes(*http_, runtime.query());
   RegisterStorageRoutes(*http_, runtime.buckets(), runtime.catalog());
+  RegisterVectorRoutes(*http_, runtime);
 
   http_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;  // a route already wrote its error
@@ -35,6 +36,9 @@ Server::Server(app::Runtime& runtime) : runtime_(runtime), http_(std::make_uniqu
       SendError(res, NotFound("no route " + req.method + " " + req.path + "; see docs/api.md"));
     } else if (res.status == 413) {
       SendError(res, TooLarge("the request body is larger than the configured limit"));
+    } else if (res.status == 400) {
+      SendError(res, InvalidArgument("the request could not be read; a POST needs a body or Content-Length: 0 "
+                                     "(with curl, add -d '{}')"));
     } else {
       SendJson(res, {{"error", {{"code", "http_" + std::to_string(res.status)}, {"message", "request failed"}}}},
                res.status);

@@ -27,6 +27,9 @@ struct ChunkOptions {
   size_t overlap = 150;
 };
 
+// The overlap used when only a size is given: 15%, as the default 150/1000.
+inline size_t DefaultOverlap(size_t size) { return size * 15 / 100; }
+
 Status ValidateChunkOptions(const ChunkOptions& options);  // size >= 16, overlap < size / 2
 
 std::vector<Chunk> ChunkText(const std::string& doc_id, std::string_view text, const ChunkOptions& options);

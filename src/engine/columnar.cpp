@@ -1,0 +1,280 @@
+#include "engine/columnar.h"
+
+#include <duckdb.h>
+
+#include <atomic>
+#include <cstring>
+
+#include "common/names.h"
+#include "engine/connection_impl.h"
+
+namespace lakehouse::engine {
+
+size_t ColumnarColumn::rows() const {
+  switch (kind) {
+    case Kind::kText: return text.size();
+    case Kind::kInt64: return ints.size();
+    case Kind::kFloatArray: return dimension > 0 ? floats.size() / static_cast<size_t>(dimension) : 0;
+  }
+  return 0;
+}
+
+const ColumnarColumn* ColumnarTable::Find(const std::string& name) const {
+  for (const auto& c : columns) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+ColumnarColumn* ColumnarTable::Find(const std::string& name) {
+  return const_cast<ColumnarColumn*>(static_cast<const ColumnarTable*>(this)->Find(name));
+}
+
+namespace {
+
+struct LogicalType {
+  duckdb_logical_type handle = nullptr;
+  ~LogicalType() {
+    if (handle) duckdb_destroy_logical_type(&handle);
+  }
+};
+struct Appender {
+  duckdb_appender handle = nullptr;
+  ~Appender() {
+    if (handle) duckdb_appender_destroy(&handle);
+  }
+};
+struct DataChunk {
+  duckdb_data_chunk handle = nullptr;
+  ~DataChunk() {
+    if (handle) duckdb_destroy_data_chunk(&handle);
+  }
+};
+struct OwnedResult {
+  duckdb_result result{};
+  ~OwnedResult() { duckdb_destroy_result(&result); }
+};
+
+Status Exec(duckdb_connection conn, const std::string& sql) {
+  OwnedResult r;
+  if (duckdb_query(conn, sql.c_str(), &r.result) != DuckDBSuccess) {
+    return Internal(std::string("DuckDB: ") + duckdb_result_error(&r.result));
+  }
+  return Status::Ok();
+}
+
+std::string SqlType(const ColumnarColumn& c) {
+  switch (c.kind) {
+    case ColumnarColumn::Kind::kText: return "VARCHAR";
+    case ColumnarColumn::Kind::kInt64: return "BIGINT";
+    case ColumnarColumn::Kind::kFloatArray: return "FLOAT[" + std::to_string(c.dimension) + "]";
+  }
+  return "VARCHAR";
+}
+
+duckdb_logical_type MakeType(const ColumnarColumn& c) {
+  switch (c.kind) {
+    case ColumnarColumn::Kind::kText: return duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+    case ColumnarColumn::Kind::kInt64: return duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
+    case ColumnarColumn::Kind::kFloatArray: {
+      LogicalType child{duckdb_create_logical_type(DUCKDB_TYPE_FLOAT)};
+      return duckdb_create_array_type(child.handle, static_cast<idx_t>(c.dimension));
+    }
+  }
+  return nullptr;
+}
+
+std::atomic<uint64_t> table_counter{0};
+
+Status AppendAll(duckdb_connection conn, const std::string& table, const ColumnarTable& data) {
+  Appender appender;
+  if (duckdb_appender_create(conn, nullptr, table.c_str(), &appender.handle) != DuckDBSuccess) {
+    return Internal(std::string("DuckDB appender: ") + duckdb_appender_error(appender.handle));
+  }
+  std::vector<LogicalType> types(data.columns.size());
+  std::vector<duckdb_logical_type> raw(data.columns.size());
+  for (size_t c = 0; c < data.columns.size(); ++c) raw[c] = types[c].handle = MakeType(data.columns[c]);
+  const size_t batch = duckdb_vector_size();
+  const size_t rows = data.rows();
+  for (size_t start = 0; start < rows; start += batch) {
+    size_t n = std::min(batch, rows - start);
+    DataChunk chunk{duckdb_create_data_chunk(raw.data(), raw.size())};
+    for (size_t c = 0; c < data.columns.size(); ++c) {
+      const ColumnarColumn& col = data.columns[c];
+      duckdb_vector vec = duckdb_data_chunk_get_vector(chunk.handle, c);
+      switch (col.kind) {
+        case ColumnarColumn::Kind::kText:
+          for (size_t i = 0; i < n; ++i) {
+            const std::string& s = col.text[start + i];
+            duckdb_vector_assign_string_element_len(vec, i, s.data(), s.size());
+          }
+          break;
+        case ColumnarColumn::Kind::kInt64:
+          std::memcpy(duckdb_vector_get_data(vec), col.ints.data() + start, n * sizeof(int64_t));
+          break;
+        case ColumnarColumn::Kind::kFloatArray: {
+          duckdb_vector child = duckdb_array_vector_get_child(vec);
+          size_t d = static_cast<size_t>(col.dimension);
+          std::memcpy(duckdb_vector_get_data(child), col.floats.data() + start * d, n * d * sizeof(float));
+          break;
+        }
+      }
+    }
+    duckdb_data_chunk_set_size(chunk.handle, n);
+    if (duckdb_append_data_chunk(appender.handle, chunk.handle) != DuckDBSuccess) {
+      return Internal(std::string("DuckDB append: ") + duckdb_appender_error(appender.handle));
+    }
+  }
+  if (duckdb_appender_close(appender.handle) != DuckDBSuccess) {
+    return Internal(std::string("DuckDB append: ") + duckdb_appender_error(appender.handle));
+  }
+  return Status::Ok();
+}
+
+std::string ReadString(duckdb_vector vec, idx_t row) {
+  auto* strings = static_cast<duckdb_string_t*>(duckdb_vector_get_data(vec));
+  duckdb_string_t s = strings[row];
+  uint32_t len = duckdb_string_t_length(s);
+  const char* ptr = duckdb_string_is_inlined(s) ? s.value.inlined.inlined : s.value.pointer.ptr;
+  return std::string(ptr, len);
+}
+
+bool IsValid(duckdb_vector vec, idx_t row) {
+  uint64_t* validity = duckdb_vector_get_validity(vec);
+  return !validity || duckdb_validity_row_is_valid(validity, row);
+}
+
+int64_t ReadInt(duckdb_vector vec, duckdb_type type, idx_t row) {
+  void* data = duckdb_vector_get_data(vec);
+  switch (type) {
+    case DUCKDB_TYPE_TINYINT: return static_cast<int8_t*>(data)[row];
+    case DUCKDB_TYPE_SMALLINT: return static_cast<int16_t*>(data)[row];
+    case DUCKDB_TYPE_INTEGER: return static_cast<int32_t*>(data)[row];
+    case DUCKDB_TYPE_UINTEGER: return static_cast<uint32_t*>(data)[row];
+    case DUCKDB_TYPE_BIGINT: return static_cast<int64_t*>(data)[row];
+    case DUCKDB_TYPE_UBIGINT: return static_cast<int64_t>(static_cast<uint64_t*>(data)[row]);
+    default: return 0;
+  }
+}
+
+}  // namespace
+
+Status Connection::WriteParquet(const ColumnarTable& table, const std::filesystem::path& path) {
+  for (const auto& c : table.columns) {
+    if (c.rows() != table.rows()) return InvalidArgument("columnar column " + c.name + " has a different length");
+    if (c.kind == ColumnarColumn::Kind::kFloatArray && c.dimension <= 0) {
+      return InvalidArgument("float array column " + c.name + " needs a dimension");
+    }
+  }
+  std::string table_name = "lh_columnar_" + std::to_string(table_counter.fetch_add(1));
+  std::string ddl;
+  for (const auto& c : table.columns) ddl += (ddl.empty() ? "" : ", ") + QuoteIdent(c.name) + " " + SqlType(c);
+  LH_RETURN_IF_ERROR(Exec(impl_->conn, "CREATE TEMP TABLE " + table_name + " (" + ddl + ")"));
+  Status s = AppendAll(impl_->conn, table_name, table);
+  if (s.ok()) {
+    s = Exec(impl_->conn, "COPY " + table_name + " TO " + QuoteLiteral(path.string()) +
+                              " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)");
+  }
+  (void)Exec(impl_->conn, "DROP TABLE IF EXISTS " + table_name);
+  return s;
+}
+
+Result<ColumnarTable> Connection::QueryColumnar(const std::string& sql) {
+  duckdb_prepared_statement prepared = nullptr;
+  if (duckdb_prepare(impl_->conn, sql.c_str(), &prepared) != DuckDBSuccess) {
+    std::string error = duckdb_prepare_error(prepared);
+    duckdb_destroy_prepare(&prepared);
+    return InvalidArgument("DuckDB: " + error);
+  }
+  duckdb_pending_result pending = nullptr;
+  bool pending_ok = duckdb_pending_prepared_streaming(prepared, &pending) == DuckDBSuccess;
+  duckdb_destroy_prepare(&prepared);
+  if (!pending_ok) {
+    std::string error = duckdb_pending_error(pending);
+    duckdb_destroy_pending(&pending);
+    return InvalidArgument("DuckDB: " + error);
+  }
+  OwnedResult r;
+  bool executed = duckdb_execute_pending(pending, &r.result) == DuckDBSuccess;
+  duckdb_destroy_pending(&pending);
+  if (!executed) return InvalidArgument(std::string("DuckDB: ") + duckdb_result_error(&r.result));
+
+  idx_t ncols = duckdb_column_count(&r.result);
+  ColumnarTable out;
+  std::vector<duckdb_type> types(ncols);
+  for (idx_t c = 0; c < ncols; ++c) {
+    LogicalType t{duckdb_column_logical_type(&r.result, c)};
+    duckdb_type id = duckdb_get_type_id(t.handle);
+    std::string name = duckdb_column_name(&r.result, c);
+    if (id == DUCKDB_TYPE_VARCHAR) {
+      out.columns.push_back(ColumnarColumn::Text(name));
+    } else if (id == DUCKDB_TYPE_ARRAY) {
+      LogicalType child{duckdb_array_type_child_type(t.handle)};
+      if (duckdb_get_type_id(child.handle) != DUCKDB_TYPE_FLOAT) {
+        return InvalidArgument("column " + name + ": only FLOAT arrays are supported");
+      }
+      out.columns.push_back(ColumnarColumn::FloatArray(name, static_cast<int>(duckdb_array_type_array_size(t.handle))));
+    } else if (id == DUCKDB_TYPE_LIST) {
+      // Parquet has no fixed-size arrays: FLOAT[n] comes back as FLOAT[].
+      // The first row fixes the dimension; every other row must match it.
+      LogicalType child{duckdb_list_type_child_type(t.handle)};
+      if (duckdb_get_type_id(child.handle) != DUCKDB_TYPE_FLOAT) {
+        return InvalidArgument("column " + name + ": only FLOAT lists are supported");
+      }
+      out.columns.push_back(ColumnarColumn::FloatArray(name, 0));
+    } else if (id == DUCKDB_TYPE_TINYINT || id == DUCKDB_TYPE_SMALLINT || id == DUCKDB_TYPE_INTEGER ||
+               id == DUCKDB_TYPE_UINTEGER || id == DUCKDB_TYPE_BIGINT || id == DUCKDB_TYPE_UBIGINT) {
+      out.columns.push_back(ColumnarColumn::Int64(name));
+    } else {
+      return InvalidArgument("column " + name + ": cast it to VARCHAR, BIGINT or FLOAT[n]");
+    }
+    types[c] = id;
+  }
+  while (true) {
+    DataChunk chunk{duckdb_fetch_chunk(r.result)};
+    if (!chunk.handle) {
+      const char* err = duckdb_result_error(&r.result);
+      if (err && *err) return InvalidArgument(std::string("DuckDB: ") + err);
+      break;
+    }
+    idx_t size = duckdb_data_chunk_get_size(chunk.handle);
+    if (size == 0) break;
+    for (idx_t c = 0; c < ncols; ++c) {
+      duckdb_vector vec = duckdb_data_chunk_get_vector(chunk.handle, c);
+      ColumnarColumn& col = out.columns[c];
+      switch (col.kind) {
+        case ColumnarColumn::Kind::kText:
+          for (idx_t i = 0; i < size; ++i) col.text.push_back(IsValid(vec, i) ? ReadString(vec, i) : std::string());
+          break;
+        case ColumnarColumn::Kind::kInt64:
+          for (idx_t i = 0; i < size; ++i) col.ints.push_back(IsValid(vec, i) ? ReadInt(vec, types[c], i) : 0);
+          break;
+        case ColumnarColumn::Kind::kFloatArray: {
+          if (types[c] == DUCKDB_TYPE_LIST) {
+            auto* entries = static_cast<const duckdb_list_entry*>(duckdb_vector_get_data(vec));
+            auto* data = static_cast<const float*>(duckdb_vector_get_data(duckdb_list_vector_get_child(vec)));
+            for (idx_t i = 0; i < size; ++i) {
+              if (!IsValid(vec, i)) return InvalidArgument("column " + col.name + " has a NULL vector");
+              if (col.dimension == 0) col.dimension = static_cast<int>(entries[i].length);
+              if (entries[i].length != static_cast<uint64_t>(col.dimension) || col.dimension == 0) {
+                return InvalidArgument("column " + col.name + " has vectors of different lengths");
+              }
+              col.floats.insert(col.floats.end(), data + entries[i].offset, data + entries[i].offset + entries[i].length);
+            }
+            break;
+          }
+          size_t d = static_cast<size_t>(col.dimension);
+          auto* data = static_cast<const float*>(duckdb_vector_get_data(duckdb_array_vector_get_child(vec)));
+          for (idx_t i = 0; i < size; ++i) {
+            if (!IsValid(vec, i)) return InvalidArgument("column " + col.name + " has a NULL vector");
+          }
+          col.floats.insert(col.floats.end(), data, data + size * d);
+          break;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace lakehouse::engine

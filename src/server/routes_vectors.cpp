@@ -1,0 +1,304 @@
+// /vectors/*: index lifecycle, search, refresh and staleness. Builds and
+// model changes run on the background scheduler unless the request says
+// "wait": true; refresh runs in the request (a no-op answers at once).
+#include <openssl/crypto.h>
+
+#include "server/http_util.h"
+#include "server/json_views.h"
+#include "server/routes.h"
+#include "vector/index_builder.h"
+
+namespace lakehouse::server {
+
+namespace {
+
+using nlohmann::json;
+
+Result<std::optional<bool>> OptionalBool(const json& body, const char* key) {
+  if (!body.contains(key) || body[key].is_null()) return std::optional<bool>();
+  if (!body[key].is_boolean()) return InvalidArgument(std::string("field '") + key + "' must be true or false");
+  return std::optional<bool>(body[key].get<bool>());
+}
+
+Result<ai::EmbedderSpec> ParseEmbedder(const json& j) {
+  if (!j.is_object()) return InvalidArgument("field 'embedder' must be an object like {\"provider\": \"hash\"}");
+  ai::EmbedderSpec spec;
+  LH_ASSIGN_OR_RETURN(auto provider, OptionalString(j, "provider"));
+  LH_ASSIGN_OR_RETURN(auto model, OptionalString(j, "model"));
+  LH_ASSIGN_OR_RETURN(auto url, OptionalString(j, "url"));
+  LH_ASSIGN_OR_RETURN(auto dimension, OptionalInt(j, "dimension"));
+  LH_ASSIGN_OR_RETURN(auto batch, OptionalInt(j, "batch_size"));
+  if (j.contains("api_key")) {
+    return InvalidArgument("embedder api keys are not accepted in requests (they would be stored); "
+                           "set [vectors] openai_api_key or LAKEHOUSE_OPENAI_API_KEY on the server");
+  }
+  spec.provider = provider.value_or("hash");
+  spec.model = model.value_or("");
+  spec.url = url.value_or("");
+  if (dimension) {
+    if (*dimension < 8 || *dimension > 8192) return InvalidArgument("embedder.dimension must be between 8 and 8192");
+    spec.dimension = static_cast<int>(*dimension);
+  }
+  if (batch) {
+    if (*batch < 1 || *batch > 4096) return InvalidArgument("embedder.batch_size must be between 1 and 4096");
+    spec.batch_size = static_cast<int>(*batch);
+  }
+  return spec;
+}
+
+Result<vector::RefreshPolicy> ParseRefreshPolicy(const json& j) {
+  vector::RefreshPolicy p;
+  if (j.is_string()) {
+    p.mode = j.get<std::string>();
+  } else if (j.is_object()) {
+    LH_ASSIGN_OR_RETURN(auto mode, OptionalString(j, "mode"));
+    LH_ASSIGN_OR_RETURN(auto interval, OptionalInt(j, "interval_s"));
+    p.mode = mode.value_or("manual");
+    p.interval_s = interval.value_or(0);
+  } else {
+    return InvalidArgument("refresh_policy must be \"manual\", \"on_append\" or {\"mode\": \"scheduled\", \"interval_s\": N}");
+  }
+  LH_RETURN_IF_ERROR(vector::ValidateRefreshPolicy(p));
+  return p;
+}
+
+Result<vector::IndexManifest> ParseCreate(const json& body) {
+  vector::IndexManifest m;
+  LH_ASSIGN_OR_RETURN(auto name, OptionalString(body, "name"));
+  LH_ASSIGN_OR_RETURN(auto dataset, OptionalString(body, "dataset"));
+  LH_ASSIGN_OR_RETURN(auto id_column, OptionalString(body, "id_column"));
+  LH_ASSIGN_OR_RETURN(auto text_column, OptionalString(body, "text_column"));
+  LH_ASSIGN_OR_RETURN(auto bucket, OptionalString(body, "bucket"));
+  LH_ASSIGN_OR_RETURN(auto chunk_size, OptionalInt(body, "chunk_size"));
+  LH_ASSIGN_OR_RETURN(auto chunk_overlap, OptionalInt(body, "chunk_overlap"));
+  LH_ASSIGN_OR_RETURN(auto allow_pii, OptionalBool(body, "allow_pii"));
+  if (!name || !dataset || !id_column || !text_column) {
+    return InvalidArgument("fields name, dataset, id_column and text_column are required");
+  }
+  m.name = *name;
+  m.dataset = *dataset;
+  m.id_column = *id_column;
+  m.text_column = *text_column;
+  m.bucket = bucket.value_or("");
+  if (chunk_size) m.chunking.size = static_cast<size_t>(std::max<int64_t>(*chunk_size, 0));
+  if (chunk_overlap) {
+    m.chunking.overlap = static_cast<size_t>(std::max<int64_t>(*chunk_overlap, 0));
+  } else if (chunk_size) {
+    m.chunking.overlap = vector::DefaultOverlap(m.chunking.size);
+  }
+  m.allow_pii = allow_pii.value_or(false);
+  if (body.contains("embedder")) {
+    LH_ASSIGN_OR_RETURN(m.embedder, ParseEmbedder(body["embedder"]));
+  }
+  if (body.contains("hnsw")) {
+    const json& h = body["hnsw"];
+    if (!h.is_object()) return InvalidArgument("field 'hnsw' must be an object {m, ef_construction, ef_search}");
+    LH_ASSIGN_OR_RETURN(auto hm, OptionalInt(h, "m"));
+    LH_ASSIGN_OR_RETURN(auto efc, OptionalInt(h, "ef_construction"));
+    LH_ASSIGN_OR_RETURN(auto efs, OptionalInt(h, "ef_search"));
+    if (hm) m.hnsw.m = static_cast<int>(*hm);
+    if (efc) m.hnsw.ef_construction = static_cast<int>(*efc);
+    if (efs) m.hnsw.ef_search = static_cast<int>(*efs);
+  }
+  if (body.contains("refresh_policy")) {
+    LH_ASSIGN_OR_RETURN(m.refresh, ParseRefreshPolicy(body["refresh_policy"]));
+  }
+  return m;
+}
+
+json IndexJson(const vector::IndexManifest& m, vector::IndexRegistry& indexes, catalog::Catalog& catalog) {
+  json j = vector::IndexManifestToJson(m);
+  // Tombstones are an internal detail; their count is what matters.
+  if (j["active"].is_object()) {
+    j["active"]["deleted_chunks"] = j["active"]["deleted_labels"].size();
+    j["active"].erase("deleted_labels");
+  }
+  auto dataset = catalog.Get(m.dataset);
+  j["stale"] = m.active && dataset.ok() && vector::DatasetSignature(*dataset) != m.active->source_signature;
+  return j;
+}
+
+bool MaySeePii(const httplib::Request& req, const std::string& token) {
+  if (token.empty() || !req.has_header("X-Lakehouse-Pii-Token")) return false;
+  std::string given = req.get_header_value("X-Lakehouse-Pii-Token");
+  return given.size() == token.size() && CRYPTO_memcmp(given.data(), token.data(), token.size()) == 0;
+}
+
+Result<vector::SearchRequest> ParseSearch(const json& body) {
+  vector::SearchRequest r;
+  LH_ASSIGN_OR_RETURN(auto text, OptionalString(body, "text"));
+  LH_ASSIGN_OR_RETURN(auto k, OptionalInt(body, "k"));
+  LH_ASSIGN_OR_RETURN(auto ef, OptionalInt(body, "ef"));
+  LH_ASSIGN_OR_RETURN(auto filter, OptionalString(body, "filter"));
+  LH_ASSIGN_OR_RETURN(auto mode, OptionalString(body, "mode"));
+  LH_ASSIGN_OR_RETURN(auto include_rows, OptionalBool(body, "include_rows"));
+  LH_ASSIGN_OR_RETURN(auto include_pii, OptionalBool(body, "include_pii"));
+  r.text = text.value_or("");
+  if (k) {
+    if (*k < 1 || *k > 1000) return InvalidArgument("k must be between 1 and 1000");
+    r.k = static_cast<size_t>(*k);
+  }
+  if (ef) {
+    if (*ef < 1 || *ef > 10000) return InvalidArgument("ef must be between 1 and 10000");
+    r.ef = static_cast<size_t>(*ef);
+  }
+  r.filter = filter.value_or("");
+  r.mode = mode.value_or("vector");
+  r.include_rows = include_rows.value_or(true);
+  r.include_pii = include_pii.value_or(false);
+  if (body.contains("vector") && !body["vector"].is_null()) {
+    if (!body["vector"].is_array()) return InvalidArgument("field 'vector' must be an array of numbers");
+    for (const auto& x : body["vector"]) {
+      if (!x.is_number()) return InvalidArgument("field 'vector' must be an array of numbers");
+      r.vector.push_back(x.get<float>());
+    }
+  }
+  return r;
+}
+
+json SearchJson(const vector::SearchResponse& r) {
+  json hits = json::array();
+  for (const auto& h : r.hits) {
+    json hit = {{"doc_id", h.doc_id}, {"chunk_index", h.chunk_index}, {"text", h.text}, {"score", h.score}};
+    if (h.vector_score) hit["vector_score"] = *h.vector_score;
+    if (h.text_score) hit["text_score"] = *h.text_score;
+    if (!r.row_columns.empty()) {
+      json row = nullptr;
+      if (!h.row.empty()) {
+        row = json::object();
+        for (size_t c = 0; c < r.row_columns.size(); ++c) row[r.row_columns[c].name] = CellJson(h.row[c]);
+      }
+      hit["row"] = std::move(row);
+    }
+    hits.push_back(std::move(hit));
+  }
+  return {{"index", r.index},
+          {"mode", r.mode},
+          {"model", r.model},
+          {"hits", std::move(hits)},
+          {"redacted_columns", r.redacted_columns},
+          {"filter", {{"applied", r.filtered}, {"matching_docs", r.filter_matching_docs}}},
+          {"strategy", r.strategy},
+          {"timings_ms",
+           {{"embed", r.embed_ms}, {"filter", r.filter_ms}, {"search", r.search_ms}, {"join", r.join_ms},
+            {"total", r.total_ms}}}};
+}
+
+}  // namespace
+
+void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
+  auto& indexes = rt.indexes();
+  auto& catalog = rt.catalog();
+  auto& scheduler = rt.scheduler();
+  auto& searcher = rt.searcher();
+  std::string pii_token = rt.config().pii_access_token;
+
+  http.Post("/vectors/indexes", Guarded([&](const httplib::Request& req, httplib::Response& res) {
+    LH_ASSIGN_OR_RETURN(auto body, ParseJsonObject(req));
+    LH_ASSIGN_OR_RETURN(auto wait, OptionalBool(body, "wait"));
+    LH_ASSIGN_OR_RETURN(auto request, ParseCreate(body));
+    LH_ASSIGN_OR_RETURN(auto prepared, indexes.Prepare(request));
+    if (wait.value_or(false)) {
+      LH_ASSIGN_OR_RETURN(auto built, indexes.BuildPrepared(prepared.name));
+      SendJson(res, IndexJson(built, indexes, catalog), 201);
+      return Status::Ok();
+    }
+    scheduler.SubmitBuild(prepared.name);
+    SendJson(res, IndexJson(prepared, indexes, catalog), 202);
+    return Status::Ok();
+  }));
+  http.Get("/vectors/indexes", Guarded([&](const httplib::Request&, httplib::Response& res) {
+    json list = json::array();
+    for (const auto& m : indexes.List()) list.push_back(IndexJson(m, indexes, catalog));
+    SendJson(res, {{"indexes", list}, {"jobs", scheduler.Pending()}});
+    return Status::Ok();
+  }));
+  http.Get(R"(/vectors/indexes/([^/]+))", Guarded([&](const httplib::Request& req, httplib::Response& res) {
+    LH_ASSIGN_OR_RETURN(auto m, indexes.Get(req.matches[1]));
+    SendJson(res, IndexJson(m, indexes, catalog));
+    return Status::Ok();
+  }));
+  http.Patch(R"(/vectors/indexes/([^/]+))", Guarded([&](const httplib::Request& req, httplib::Response& res) {
+    LH_ASSIGN_OR_RETURN(auto body, ParseJsonObject(req));
+    vector::IndexPatch patch;
+    if (body.contains("embedder")) {
+    LH_ASSIGN_OR_RETURN(patch.embedder, ParseEmbedder(body["embedder"]));
+  }
+    if (body.contains("refresh_policy")) {
+    LH_ASSIGN_OR_RETURN(patch.refresh, ParseRefreshPolicy(body["refresh_policy"]));
+  }
+    LH_ASSIGN_OR_RETURN(auto ef, OptionalInt(body, "ef_search"));
+    if (ef) patch.ef_search = static_cast<int>(*ef);
+    LH_ASSIGN_OR_RETURN(auto wait, OptionalBool(body, "wait"));
+    LH_ASSIGN_OR_RETURN(auto m, indexes.Patch(req.matches[1], patch));
+    if (patch.embedder) {
+      if (wait.value_or(false)) {
+        LH_ASSIGN_OR_RETURN(m, indexes.BuildShadow(m.name));
+      } else {
+        scheduler.SubmitShadow(m.name);
+        SendJson(res, IndexJson(m, indexes, catalog), 202);
+        return Status::Ok();
+      }
+    }
+    SendJson(res, IndexJson(m, indexes, catalog));
+    return Status::Ok();
+  }));
+  http.Delete(R"(/vectors/indexes/([^/]+))", Guarded([&](const httplib::Request& req, httplib::Response& res) {
+    LH_RETURN_IF_ERROR(indexes.Drop(req.matches[1]));
+    SendJson(res, {{"dropped", std::string(req.matches[1])}});
+    return Status::Ok();
+  }));
+  http.Post(R"(/vectors/search/([^/]+))", Guarded([&](const httplib::Request& req, httplib::Response& res) {
+    LH_ASSIGN_OR_RETURN(auto body, ParseJsonObject(req));
+    LH_ASSIGN_OR_RETURN(auto request, ParseSearch(body));
+    request.may_see_pii = MaySeePii(req, pii_token);
+    LH_ASSIGN_OR_RETURN(auto result, searcher.Search(req.matches[1], request));
+    SendJson(res, SearchJson(result));
+    return Status::Ok();
+  }));
+  http.Post(R"(/vectors/refresh/([^/]+))", Guarded([&](const httplib::Request& req, httplib::Response& res) {
+    LH_ASSIGN_OR_RETURN(auto body, ParseJsonObject(req));
+    LH_ASSIGN_OR_RETURN(auto only, OptionalString(body, "index"));
+    std::string dataset = req.matches[1];
+    LH_RETURN_IF_ERROR(catalog.Get(dataset).status());
+    auto list = indexes.IndexesOfDataset(dataset);
+    if (only) {
+      std::erase_if(list, [&](const vector::IndexManifest& m) { return m.name != *only; });
+      if (list.empty()) return NotFound("dataset '" + dataset + "' has no index named '" + *only + "'");
+    }
+    json reports = json::array();
+    int64_t embedded = 0;
+    for (const auto& m : list) {
+      LH_ASSIGN_OR_RETURN(auto report, indexes.Refresh(m.name));
+      embedded += report.stats.chunks_embedded;
+      reports.push_back({{"index", report.index},
+                         {"generation", report.generation},
+                         {"rebuilt", report.rebuilt},
+                         {"stats", vector::BuildStatsToJson(report.stats)}});
+    }
+    SendJson(res, {{"dataset", dataset}, {"chunks_embedded", embedded}, {"indexes", reports}});
+    return Status::Ok();
+  }));
+  http.Get("/vectors/stale", Guarded([&](const httplib::Request&, httplib::Response& res) {
+    json datasets = json::array(), stale_indexes = json::array();
+    for (const auto& d : catalog.List()) {
+      if (!d.embedding_stale_since) continue;
+      datasets.push_back({{"dataset", d.name},
+                          {"embedding_stale_since", FormatTime(*d.embedding_stale_since)},
+                          {"last_embedded_at", d.last_embedded_at ? json(FormatTime(*d.last_embedded_at)) : json()},
+                          {"refresh_policy", d.refresh_policy}});
+    }
+    for (const auto& m : indexes.List()) {
+      json j = IndexJson(m, indexes, catalog);
+      if (!j["stale"].get<bool>()) continue;
+      stale_indexes.push_back({{"index", m.name},
+                               {"dataset", m.dataset},
+                               {"last_refreshed_at", j["last_refreshed_at"]},
+                               {"refresh_policy", j["refresh_policy"]}});
+    }
+    SendJson(res, {{"datasets", datasets}, {"indexes", stale_indexes}});
+    return Status::Ok();
+  }));
+}
+
+}  // namespace lakehouse::server

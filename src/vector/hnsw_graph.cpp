@@ -1,0 +1,177 @@
+#include "vector/hnsw_graph.h"
+
+#include <hnswlib/hnswlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <queue>
+#include <thread>
+
+#include "common/files.h"
+
+namespace lakehouse::vector {
+
+struct HnswGraph::Impl {
+  explicit Impl(int dimension) : space(static_cast<size_t>(dimension)) {}
+  hnswlib::InnerProductSpace space;
+  std::unique_ptr<hnswlib::HierarchicalNSW<float>> graph;
+  mutable std::mutex ef_mutex;  // hnswlib keeps ef in the graph: searches set and read it together
+};
+
+float Dot(const float* a, const float* b, int dimension) {
+  float sum = 0;
+  for (int i = 0; i < dimension; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+Result<std::unique_ptr<HnswGraph>> HnswGraph::Create(int dimension, size_t capacity, const HnswParams& params) {
+  LH_RETURN_IF_ERROR(ValidateHnswParams(params));
+  if (dimension <= 0) return InvalidArgument("vector dimension must be positive");
+  auto g = std::unique_ptr<HnswGraph>(new HnswGraph());
+  g->dimension_ = dimension;
+  g->impl_ = std::make_unique<Impl>(dimension);
+  try {
+    g->impl_->graph = std::make_unique<hnswlib::HierarchicalNSW<float>>(
+        &g->impl_->space, std::max<size_t>(capacity, 1), params.m, params.ef_construction);
+  } catch (const std::exception& e) {
+    return Internal(std::string("cannot allocate the HNSW graph: ") + e.what());
+  }
+  g->impl_->graph->setEf(params.ef_search);
+  return g;
+}
+
+Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const std::filesystem::path& path, int dimension,
+                                                   size_t extra_capacity) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return NotFound("HNSW graph file missing: " + path.string());
+  auto g = std::unique_ptr<HnswGraph>(new HnswGraph());
+  g->dimension_ = dimension;
+  g->impl_ = std::make_unique<Impl>(dimension);
+  try {
+    g->impl_->graph = std::make_unique<hnswlib::HierarchicalNSW<float>>(&g->impl_->space, path.string());
+    auto& graph = *g->impl_->graph;
+    if (graph.data_size_ != g->impl_->space.get_data_size()) {
+      return Internal("HNSW graph " + path.string() + " was built for another dimension");
+    }
+    if (extra_capacity > 0) graph.resizeIndex(graph.cur_element_count + extra_capacity);
+  } catch (const std::exception& e) {
+    return Internal("cannot read HNSW graph " + path.string() + ": " + e.what());
+  }
+  return g;
+}
+
+HnswGraph::~HnswGraph() = default;
+
+size_t HnswGraph::size() const { return impl_->graph->cur_element_count - impl_->graph->num_deleted_; }
+size_t HnswGraph::deleted() const { return impl_->graph->num_deleted_; }
+size_t HnswGraph::capacity() const { return impl_->graph->max_elements_; }
+
+Status HnswGraph::Add(const float* vectors, const std::vector<int64_t>& labels, int threads,
+                      const std::function<void(size_t)>& progress) {
+  auto& graph = *impl_->graph;
+  if (graph.cur_element_count + labels.size() > graph.max_elements_) {
+    try {
+      graph.resizeIndex(graph.cur_element_count + labels.size());
+    } catch (const std::exception& e) {
+      return Internal(std::string("cannot grow the HNSW graph: ") + e.what());
+    }
+  }
+  const size_t d = static_cast<size_t>(dimension_);
+  const size_t n = labels.size();
+  std::atomic<size_t> next{0}, done{0};
+  std::mutex error_mutex;
+  std::string error;
+  auto work = [&] {
+    while (true) {
+      size_t i = next.fetch_add(1);
+      if (i >= n) return;
+      try {
+        graph.addPoint(vectors + i * d, static_cast<hnswlib::labeltype>(labels[i]));
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (error.empty()) error = e.what();
+      }
+      done.fetch_add(1, std::memory_order_relaxed);
+    }
+  };
+  threads = std::max(1, threads);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back(work);
+  if (progress) {
+    // The caller's thread only reports, while the workers insert.
+    auto last = std::chrono::steady_clock::now();
+    while (done.load() < n) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      if (std::chrono::steady_clock::now() - last >= std::chrono::milliseconds(250)) {
+        progress(done.load());
+        last = std::chrono::steady_clock::now();
+      }
+    }
+    progress(n);
+  }
+  for (auto& t : pool) t.join();
+  if (!error.empty()) return Internal("HNSW insert failed: " + error);
+  return Status::Ok();
+}
+
+Status HnswGraph::MarkDeleted(int64_t label) {
+  try {
+    impl_->graph->markDelete(static_cast<hnswlib::labeltype>(label));
+  } catch (const std::exception& e) {
+    return NotFound("label " + std::to_string(label) + ": " + e.what());
+  }
+  return Status::Ok();
+}
+
+Status HnswGraph::Save(const std::filesystem::path& path) const {
+  fs::path tmp = UniqueTempPath(path.parent_path(), path.filename().string());
+  TempFileGuard guard(tmp);
+  try {
+    impl_->graph->saveIndex(tmp.string());
+  } catch (const std::exception& e) {
+    return Internal("cannot write HNSW graph " + path.string() + ": " + e.what());
+  }
+  LH_RETURN_IF_ERROR(AtomicMoveInto(tmp, path));
+  guard.Release();
+  return Status::Ok();
+}
+
+std::vector<Hit> HnswGraph::Search(const float* query, size_t k, size_t ef) const {
+  std::vector<Hit> hits;
+  auto& graph = *impl_->graph;
+  if (graph.cur_element_count == 0 || k == 0) return hits;
+  std::priority_queue<std::pair<float, hnswlib::labeltype>> found;
+  {
+    // searchKnn reads ef_ from the graph; serialise searches that change it.
+    std::lock_guard<std::mutex> lock(impl_->ef_mutex);
+    graph.setEf(std::max(ef, k));
+    found = graph.searchKnn(query, k);
+  }
+  hits.resize(found.size());
+  for (size_t i = found.size(); i-- > 0;) {
+    hits[i] = {static_cast<int64_t>(found.top().second), 1.0f - found.top().first};
+    found.pop();
+  }
+  return hits;
+}
+
+std::vector<Hit> HnswGraph::Exact(const float* query, const std::vector<int64_t>& labels, size_t k) const {
+  auto& graph = *impl_->graph;
+  std::vector<Hit> scored;
+  scored.reserve(labels.size());
+  for (int64_t label : labels) {
+    auto it = graph.label_lookup_.find(static_cast<hnswlib::labeltype>(label));
+    if (it == graph.label_lookup_.end() || graph.isMarkedDeleted(it->second)) continue;
+    const float* v = reinterpret_cast<const float*>(graph.getDataByInternalId(it->second));
+    scored.push_back({label, Dot(query, v, dimension_)});
+  }
+  size_t keep = std::min(k, scored.size());
+  std::partial_sort(scored.begin(), scored.begin() + keep, scored.end(),
+                    [](const Hit& a, const Hit& b) { return a.score > b.score; });
+  scored.resize(keep);
+  return scored;
+}
+
+}  // namespace lakehouse::vector

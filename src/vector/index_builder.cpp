@@ -1,0 +1,440 @@
+#include "vector/index_builder.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+
+#include "common/files.h"
+#include "common/names.h"
+#include "vector/chunker.h"
+
+namespace lakehouse::vector {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double MsSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+struct SourceDoc {
+  std::string id;
+  std::string text;
+  std::string hash;
+};
+
+// Chunks waiting for their vectors, and the vectors once computed.
+struct Batch {
+  std::vector<int64_t> labels;
+  std::vector<ChunkRow> rows;
+  std::vector<float> vectors;  // rows x dimension
+};
+
+Result<std::vector<SourceDoc>> ReadDocs(engine::Connection& conn, const BuildInputs& in, int64_t* duplicates) {
+  std::vector<SourceDoc> docs;
+  std::string files;
+  for (const auto& f : in.dataset.current().files) {
+    auto path = in.dataset_store->LocalPath(f.key);
+    if (!path) return Internal("dataset file " + f.key + " is not on a local bucket");
+    files += (files.empty() ? "" : ", ") + QuoteLiteral(path->string());
+  }
+  if (files.empty()) return docs;
+  std::string id = QuoteIdent(in.settings.id_column), text = QuoteIdent(in.settings.text_column);
+  LH_ASSIGN_OR_RETURN(auto table,
+                      conn.QueryColumnar("SELECT CAST(" + id + " AS VARCHAR) AS doc_id, coalesce(CAST(" + text +
+                                         " AS VARCHAR), '') AS text, md5(coalesce(CAST(" + text +
+                                         " AS VARCHAR), '')) AS hash FROM read_parquet([" + files +
+                                         "], union_by_name = true) WHERE " + id + " IS NOT NULL"));
+  auto& ids = table.columns[0].text;
+  auto& texts = table.columns[1].text;
+  auto& hashes = table.columns[2].text;
+  std::unordered_set<std::string> seen;
+  docs.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!seen.insert(ids[i]).second) {
+      ++*duplicates;
+      continue;
+    }
+    docs.push_back({std::move(ids[i]), std::move(texts[i]), std::move(hashes[i])});
+  }
+  return docs;
+}
+
+// Chunks `docs` into a batch labelled from `first_label` on.
+Batch ChunkDocs(const std::vector<const SourceDoc*>& docs, const ChunkOptions& options, int64_t first_label) {
+  Batch batch;
+  int64_t label = first_label;
+  for (const SourceDoc* doc : docs) {
+    for (auto& chunk : ChunkText(doc->id, doc->text, options)) {
+      batch.labels.push_back(label++);
+      batch.rows.push_back({doc->id, chunk.index, static_cast<int64_t>(chunk.begin), static_cast<int64_t>(chunk.end),
+                            std::move(chunk.text), doc->hash});
+    }
+  }
+  return batch;
+}
+
+// Embeds every chunk of the batch on `threads` threads, in requests of the
+// embedder's batch size, reporting progress from the calling thread.
+Status EmbedBatch(Batch& batch, ai::Embedder& embedder, int threads, const ProgressFn& progress) {
+  const size_t n = batch.rows.size();
+  const size_t d = static_cast<size_t>(embedder.dimension());
+  batch.vectors.assign(n * d, 0.0f);
+  const size_t step = 64;
+  std::atomic<size_t> next{0}, done{0};
+  std::atomic<bool> failed{false};
+  std::mutex error_mutex;
+  Status error;
+  auto work = [&] {
+    while (!failed) {
+      size_t start = next.fetch_add(step);
+      if (start >= n) return;
+      size_t end = std::min(n, start + step);
+      std::vector<std::string> texts;
+      for (size_t i = start; i < end; ++i) texts.push_back(batch.rows[i].text);
+      auto vectors = embedder.Embed(texts);
+      if (vectors.ok() && vectors->size() != texts.size()) vectors = Internal("the embedder returned too few vectors");
+      if (!vectors.ok()) {
+        std::lock_guard lock(error_mutex);
+        if (!failed.exchange(true)) error = vectors.status();
+        return;
+      }
+      for (size_t i = 0; i < texts.size(); ++i) {
+        if ((*vectors)[i].size() != d) {
+          std::lock_guard lock(error_mutex);
+          if (!failed.exchange(true)) error = Internal("the embedder returned a vector of another dimension");
+          return;
+        }
+        std::copy((*vectors)[i].begin(), (*vectors)[i].end(), batch.vectors.begin() + (start + i) * d);
+      }
+      done.fetch_add(end - start);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0; t < std::max(1, threads); ++t) pool.emplace_back(work);
+  auto started = Clock::now();
+  auto last = started;
+  while (progress && done.load() < n && !failed) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (Clock::now() - last < std::chrono::milliseconds(250)) continue;
+    last = Clock::now();
+    double seconds = MsSince(started) / 1000.0;
+    size_t now = done.load();
+    double rate = seconds > 0 ? now / seconds : 0;
+    progress({"embedding", now, n, rate, rate > 0 ? (n - now) / rate : -1});
+  }
+  for (auto& t : pool) t.join();
+  if (failed) return error;
+  if (progress) progress({"embedding", n, n, MsSince(started) > 0 ? n / (MsSince(started) / 1000.0) : 0, 0});
+  return Status::Ok();
+}
+
+engine::ColumnarTable ToColumnar(const Batch& batch, int dimension) {
+  engine::ColumnarTable t;
+  t.columns = {engine::ColumnarColumn::Int64("label"),       engine::ColumnarColumn::Text("doc_id"),
+               engine::ColumnarColumn::Int64("chunk_index"), engine::ColumnarColumn::Int64("begin"),
+               engine::ColumnarColumn::Int64("end"),         engine::ColumnarColumn::Text("text"),
+               engine::ColumnarColumn::Text("doc_hash"),     engine::ColumnarColumn::FloatArray("vector", dimension)};
+  t.columns[0].ints = batch.labels;
+  for (const auto& r : batch.rows) {
+    t.columns[1].text.push_back(r.doc_id);
+    t.columns[2].ints.push_back(r.chunk_index);
+    t.columns[3].ints.push_back(r.begin);
+    t.columns[4].ints.push_back(r.end);
+    t.columns[5].text.push_back(r.text);
+    t.columns[6].text.push_back(r.doc_hash);
+  }
+  t.columns[7].floats = batch.vectors;
+  return t;
+}
+
+// Files written for a generation that has not been published yet: removed
+// unless Keep() is called, so a failed build leaves nothing behind.
+class WrittenFiles {
+ public:
+  explicit WrittenFiles(storage::ObjectStore& store) : store_(store) {}
+  ~WrittenFiles() {
+    for (const auto& key : keys_) (void)store_.Delete(key);
+  }
+  void Add(const std::string& key) { keys_.push_back(key); }
+  void Keep() { keys_.clear(); }
+
+ private:
+  storage::ObjectStore& store_;
+  std::vector<std::string> keys_;
+};
+
+Result<std::filesystem::path> LocalPathOf(const storage::ObjectStore& store, const std::string& key) {
+  auto path = store.LocalPath(key);
+  if (!path) return Internal("index bucket is not local: " + key);
+  return *path;
+}
+
+Status WritePart(engine::Connection& conn, storage::ObjectStore& store, const Batch& batch, int dimension,
+                 const std::string& key, WrittenFiles& written) {
+  LH_RETURN_IF_ERROR(EnsureDirectory(store.StagingDir()));
+  fs::path staged = UniqueTempPath(store.StagingDir(), "embeddings");
+  TempFileGuard guard(staged);
+  LH_RETURN_IF_ERROR(conn.WriteParquet(ToColumnar(batch, dimension), staged));
+  LH_RETURN_IF_ERROR(store.PutStaged(staged, key));
+  guard.Release();
+  written.Add(key);
+  return Status::Ok();
+}
+
+Status WriteGraph(const HnswGraph& graph, storage::ObjectStore& store, const std::string& key, WrittenFiles& written) {
+  LH_ASSIGN_OR_RETURN(auto path, LocalPathOf(store, key));
+  LH_RETURN_IF_ERROR(EnsureDirectory(path.parent_path()));
+  written.Add(key);
+  return graph.Save(path);
+}
+
+// Builds the full-text index for generation `key`: from scratch, or from a
+// copy of `base` with `removed` taken out, then `batch` added.
+Result<std::unique_ptr<TextIndex>> WriteText(storage::ObjectStore& store, const std::string& key,
+                                            const std::string& base, const std::vector<int64_t>& removed,
+                                            const Batch& batch, WrittenFiles& written) {
+  LH_ASSIGN_OR_RETURN(auto path, LocalPathOf(store, key));
+  LH_RETURN_IF_ERROR(EnsureDirectory(path.parent_path()));
+  fs::path tmp = UniqueTempPath(path.parent_path(), "fts");
+  TempFileGuard guard(tmp);
+  std::unique_ptr<TextIndex> text;
+  if (base.empty()) {
+    LH_ASSIGN_OR_RETURN(text, TextIndex::Create(tmp));
+  } else {
+    LH_ASSIGN_OR_RETURN(auto base_path, LocalPathOf(store, base));
+    std::error_code ec;
+    fs::copy_file(base_path, tmp, ec);
+    if (ec) return Internal("cannot copy the full-text index: " + ec.message());
+    LH_ASSIGN_OR_RETURN(text, TextIndex::Open(tmp, true));
+    LH_RETURN_IF_ERROR(text->Remove(removed));
+  }
+  std::vector<std::string> texts;
+  texts.reserve(batch.rows.size());
+  for (const auto& r : batch.rows) texts.push_back(r.text);
+  LH_RETURN_IF_ERROR(text->Add(batch.labels, texts));
+  LH_RETURN_IF_ERROR(text->Finish());
+  LH_RETURN_IF_ERROR(AtomicMoveInto(tmp, path));
+  guard.Release();
+  written.Add(key);
+  return TextIndex::Open(path, false);
+}
+
+Result<std::string> PartList(const storage::ObjectStore& store, const std::vector<std::string>& keys) {
+  std::string list;
+  for (const auto& key : keys) {
+    LH_ASSIGN_OR_RETURN(auto path, LocalPathOf(store, key));
+    list += (list.empty() ? "" : ", ") + QuoteLiteral(path.string());
+  }
+  return list;
+}
+
+}  // namespace
+
+std::string IndexDirKey(const std::string& index) { return "vectors/" + index + "/"; }
+std::string EmbeddingPartKey(const std::string& index, int part) {
+  return IndexDirKey(index) + "embeddings-" + std::to_string(part) + ".parquet";
+}
+std::string HnswKey(const std::string& index, int generation) {
+  return IndexDirKey(index) + "hnsw-" + std::to_string(generation) + ".bin";
+}
+std::string TextIndexKey(const std::string& index, int generation) {
+  return IndexDirKey(index) + "fts-" + std::to_string(generation) + ".sqlite";
+}
+
+std::string DatasetSignature(const catalog::Manifest& dataset) {
+  if (dataset.versions.empty()) return "empty";
+  std::string s = "v" + std::to_string(dataset.current().number);
+  for (const auto& f : dataset.current().files) s += ":" + f.key;
+  return s;
+}
+
+Result<BuildOutcome> IndexBuilder::Build(const BuildInputs& in, int generation) {
+  auto started = Clock::now();
+  BuildOutcome out;
+  LH_ASSIGN_OR_RETURN(auto conn, db_->Connect());
+  if (in.progress) in.progress({"reading", 0, 0, 0, -1});
+  LH_ASSIGN_OR_RETURN(auto docs, ReadDocs(*conn, in, &out.stats.duplicate_ids));
+  out.stats.read_ms = MsSince(started);
+  std::vector<const SourceDoc*> all;
+  for (const auto& d : docs) all.push_back(&d);
+  Batch batch = ChunkDocs(all, in.settings.chunking, 0);
+  docs.clear();
+
+  auto embed_started = Clock::now();
+  LH_RETURN_IF_ERROR(EmbedBatch(batch, in.embedder, in.threads, in.progress));
+  out.stats.embed_ms = MsSince(embed_started);
+  out.stats.docs_added = static_cast<int64_t>(all.size());
+  out.stats.chunks_embedded = static_cast<int64_t>(batch.rows.size());
+
+  const std::string& name = in.settings.name;
+  const int dim = in.embedder.dimension();
+  WrittenFiles written(*in.index_store);
+  LH_RETURN_IF_ERROR(WritePart(*conn, *in.index_store, batch, dim, EmbeddingPartKey(name, generation), written));
+
+  auto hnsw_started = Clock::now();
+  LH_ASSIGN_OR_RETURN(auto graph, HnswGraph::Create(dim, batch.rows.size(), in.settings.hnsw));
+  ProgressFn progress = in.progress;
+  size_t total = batch.rows.size();
+  LH_RETURN_IF_ERROR(graph->Add(batch.vectors.data(), batch.labels, in.threads, [&](size_t done) {
+    if (progress) progress({"indexing", done, total, 0, -1});
+  }));
+  out.stats.hnsw_ms = MsSince(hnsw_started);
+  if (in.progress) in.progress({"saving", 0, 0, 0, -1});
+  LH_RETURN_IF_ERROR(WriteGraph(*graph, *in.index_store, HnswKey(name, generation), written));
+  auto text_started = Clock::now();
+  LH_ASSIGN_OR_RETURN(auto text, WriteText(*in.index_store, TextIndexKey(name, generation), "", {}, batch, written));
+  out.stats.text_ms = MsSince(text_started);
+
+  auto index = std::make_shared<LoadedIndex>();
+  IndexGeneration& g = index->generation;
+  g.number = generation;
+  g.provider = in.embedder.provider();
+  g.model = in.embedder.model();
+  g.dimension = dim;
+  g.embedding_files = {EmbeddingPartKey(name, generation)};
+  g.hnsw_file = HnswKey(name, generation);
+  g.text_file = TextIndexKey(name, generation);
+  g.next_label = static_cast<int64_t>(batch.rows.size());
+  g.chunk_count = g.next_label;
+  g.source_signature = DatasetSignature(in.dataset);
+  g.built_at = Now();
+  index->graph = std::move(graph);
+  index->text = std::move(text);
+  for (size_t i = 0; i < batch.rows.size(); ++i) index->AddChunk(batch.labels[i], std::move(batch.rows[i]));
+  g.doc_count = static_cast<int64_t>(index->labels_by_doc.size());
+  written.Keep();
+  out.index = std::move(index);
+  out.stats.total_ms = MsSince(started);
+  return out;
+}
+
+Result<std::shared_ptr<LoadedIndex>> IndexBuilder::Load(const IndexManifest& settings, const IndexGeneration& g,
+                                                        const storage::ObjectStore& store) {
+  auto index = std::make_shared<LoadedIndex>();
+  index->generation = g;
+  LH_ASSIGN_OR_RETURN(auto parts, PartList(store, g.embedding_files));
+  LH_ASSIGN_OR_RETURN(auto conn, db_->Connect());
+  LH_ASSIGN_OR_RETURN(auto table, conn->QueryColumnar("SELECT label, doc_id, chunk_index, \"begin\", \"end\", text, "
+                                                      "doc_hash FROM read_parquet([" + parts + "])"));
+  std::unordered_set<int64_t> deleted(g.deleted_labels.begin(), g.deleted_labels.end());
+  for (size_t i = 0; i < table.rows(); ++i) {
+    int64_t label = table.columns[0].ints[i];
+    if (deleted.count(label)) continue;
+    index->AddChunk(label, {std::move(table.columns[1].text[i]), table.columns[2].ints[i], table.columns[3].ints[i],
+                            table.columns[4].ints[i], std::move(table.columns[5].text[i]),
+                            std::move(table.columns[6].text[i])});
+  }
+  LH_ASSIGN_OR_RETURN(auto graph_path, LocalPathOf(store, g.hnsw_file));
+  LH_ASSIGN_OR_RETURN(index->graph, HnswGraph::Load(graph_path, g.dimension));
+  LH_ASSIGN_OR_RETURN(auto text_path, LocalPathOf(store, g.text_file));
+  LH_ASSIGN_OR_RETURN(index->text, TextIndex::Open(text_path, false));
+  (void)settings;
+  return index;
+}
+
+Result<BuildOutcome> IndexBuilder::Refresh(const BuildInputs& in, const IndexGeneration& g,
+                                           std::shared_ptr<const LoadedIndex> current) {
+  auto started = Clock::now();
+  BuildOutcome out;
+  const std::string signature = DatasetSignature(in.dataset);
+  if (signature == g.source_signature) {
+    out.stats.no_op = true;
+    out.stats.total_ms = MsSince(started);
+    return out;
+  }
+  if (!current) {
+    LH_ASSIGN_OR_RETURN(current, Load(in.settings, g, *in.index_store));
+  }
+  LH_ASSIGN_OR_RETURN(auto conn, db_->Connect());
+  LH_ASSIGN_OR_RETURN(auto docs, ReadDocs(*conn, in, &out.stats.duplicate_ids));
+  out.stats.read_ms = MsSince(started);
+
+  std::vector<const SourceDoc*> to_embed;
+  std::vector<int64_t> removed;
+  std::unordered_set<std::string> present;
+  for (const auto& doc : docs) {
+    present.insert(doc.id);
+    auto it = current->labels_by_doc.find(doc.id);
+    if (it == current->labels_by_doc.end()) {
+      to_embed.push_back(&doc);
+      ++out.stats.docs_added;
+    } else if (current->chunks.at(it->second.front()).doc_hash != doc.hash) {
+      to_embed.push_back(&doc);
+      removed.insert(removed.end(), it->second.begin(), it->second.end());
+      ++out.stats.docs_changed;
+    }
+  }
+  for (const auto& [doc_id, labels] : current->labels_by_doc) {
+    if (present.count(doc_id)) continue;
+    removed.insert(removed.end(), labels.begin(), labels.end());
+    ++out.stats.docs_removed;
+  }
+
+  auto index = std::make_shared<LoadedIndex>();
+  IndexGeneration& next = index->generation;
+  next = g;
+  next.source_signature = signature;
+  if (to_embed.empty() && removed.empty()) {
+    // The data files changed but no document did: only the signature moves on.
+    out.stats.total_ms = MsSince(started);
+    out.index = nullptr;
+    out.stats.no_op = false;
+    index->generation.built_at = g.built_at;
+    out.index = index;  // generation only; graph and text stay those of `current`
+    return out;
+  }
+
+  Batch batch = ChunkDocs(to_embed, in.settings.chunking, g.next_label);
+  auto embed_started = Clock::now();
+  LH_RETURN_IF_ERROR(EmbedBatch(batch, in.embedder, in.threads, in.progress));
+  out.stats.embed_ms = MsSince(embed_started);
+  out.stats.chunks_embedded = static_cast<int64_t>(batch.rows.size());
+
+  const std::string& name = in.settings.name;
+  const int number = g.number + 1;
+  const int dim = g.dimension;
+  WrittenFiles written(*in.index_store);
+  if (!batch.rows.empty()) {
+    LH_RETURN_IF_ERROR(WritePart(*conn, *in.index_store, batch, dim, EmbeddingPartKey(name, number), written));
+    next.embedding_files.push_back(EmbeddingPartKey(name, number));
+  }
+  auto hnsw_started = Clock::now();
+  LH_ASSIGN_OR_RETURN(auto graph_path, LocalPathOf(*in.index_store, g.hnsw_file));
+  LH_ASSIGN_OR_RETURN(auto graph, HnswGraph::Load(graph_path, dim, batch.rows.size()));
+  for (int64_t label : removed) LH_RETURN_IF_ERROR(graph->MarkDeleted(label));
+  LH_RETURN_IF_ERROR(graph->Add(batch.vectors.data(), batch.labels, in.threads));
+  out.stats.hnsw_ms = MsSince(hnsw_started);
+  LH_RETURN_IF_ERROR(WriteGraph(*graph, *in.index_store, HnswKey(name, number), written));
+  auto text_started = Clock::now();
+  LH_ASSIGN_OR_RETURN(auto text,
+                      WriteText(*in.index_store, TextIndexKey(name, number), g.text_file, removed, batch, written));
+  out.stats.text_ms = MsSince(text_started);
+
+  next.number = number;
+  next.hnsw_file = HnswKey(name, number);
+  next.text_file = TextIndexKey(name, number);
+  next.deleted_labels.insert(next.deleted_labels.end(), removed.begin(), removed.end());
+  next.next_label = g.next_label + static_cast<int64_t>(batch.rows.size());
+  next.built_at = Now();
+  index->graph = std::move(graph);
+  index->text = std::move(text);
+  std::unordered_set<int64_t> gone(removed.begin(), removed.end());
+  for (const auto& [label, row] : current->chunks) {
+    if (!gone.count(label)) index->AddChunk(label, row);
+  }
+  for (size_t i = 0; i < batch.rows.size(); ++i) index->AddChunk(batch.labels[i], std::move(batch.rows[i]));
+  next.chunk_count = static_cast<int64_t>(index->chunks.size());
+  next.doc_count = static_cast<int64_t>(index->labels_by_doc.size());
+  written.Keep();
+  out.index = std::move(index);
+  out.stats.total_ms = MsSince(started);
+  return out;
+}
+
+}  // namespace lakehouse::vector

@@ -1,0 +1,71 @@
+// Builds and refreshes index generations: reads the dataset's id and text
+// columns, chunks, embeds, and writes the embeddings (Parquet), the HNSW
+// graph and the full-text index under vectors/<index>/ in the index's
+// bucket. Never touches the manifest: the registry publishes what this
+// returns, so a failed build leaves the index exactly as it was (files
+// written for it are removed).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "ai/embedder.h"
+#include "catalog/manifest.h"
+#include "engine/database.h"
+#include "storage/object_store.h"
+#include "vector/loaded_index.h"
+
+namespace lakehouse::vector {
+
+struct BuildProgress {
+  std::string phase;  // reading | embedding | indexing | saving
+  size_t done = 0;
+  size_t total = 0;
+  double per_second = 0;
+  double eta_s = -1;  // -1: unknown
+};
+using ProgressFn = std::function<void(const BuildProgress&)>;
+
+struct BuildOutcome {
+  BuildStats stats;
+  std::shared_ptr<LoadedIndex> index;  // the new generation (null on no-op)
+};
+
+struct BuildInputs {
+  const IndexManifest& settings;
+  const catalog::Manifest& dataset;
+  std::shared_ptr<storage::ObjectStore> dataset_store;
+  std::shared_ptr<storage::ObjectStore> index_store;
+  ai::Embedder& embedder;
+  int threads = 2;
+  ProgressFn progress;
+};
+
+// What identifies the dataset's current data: equal signatures, nothing to refresh.
+std::string DatasetSignature(const catalog::Manifest& dataset);
+
+class IndexBuilder {
+ public:
+  explicit IndexBuilder(std::shared_ptr<engine::Database> db) : db_(std::move(db)) {}
+
+  // A complete new generation numbered `generation`, every document embedded.
+  Result<BuildOutcome> Build(const BuildInputs& in, int generation);
+
+  // The next generation of `current`: only new and changed documents are
+  // embedded, vanished ones leave. No-op (no files, no_op set) when the
+  // dataset's signature is unchanged. `current` may be the loaded index or
+  // null (then its state is read from the embeddings files).
+  Result<BuildOutcome> Refresh(const BuildInputs& in, const IndexGeneration& generation,
+                               std::shared_ptr<const LoadedIndex> current);
+
+  // Reads a generation's chunk table (not its vectors) and opens its graph
+  // and full-text index: what a first search needs.
+  Result<std::shared_ptr<LoadedIndex>> Load(const IndexManifest& settings, const IndexGeneration& generation,
+                                            const storage::ObjectStore& index_store);
+
+ private:
+  std::shared_ptr<engine::Database> db_;
+};
+
+}  // namespace lakehouse::vector

@@ -1,0 +1,185 @@
+#include "vector/index_manifest.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/redact.h"
+
+namespace lakehouse::vector {
+
+using nlohmann::json;
+
+namespace {
+
+json TimeJson(TimePoint t) { return t == TimePoint{} ? json(nullptr) : json(FormatTime(t)); }
+json TimeJson(const std::optional<TimePoint>& t) { return t ? TimeJson(*t) : json(nullptr); }
+
+std::optional<TimePoint> TimeField(const json& j, const char* key) {
+  if (!j.contains(key) || !j[key].is_string()) return std::nullopt;
+  auto t = ParseTime(j[key].get<std::string>());
+  return t.ok() ? std::optional<TimePoint>(*t) : std::nullopt;
+}
+
+json GenerationToJson(const IndexGeneration& g) {
+  return {{"number", g.number},
+          {"provider", g.provider},
+          {"model", g.model},
+          {"dimension", g.dimension},
+          {"embedding_files", g.embedding_files},
+          {"hnsw_file", g.hnsw_file},
+          {"text_file", g.text_file},
+          {"deleted_labels", g.deleted_labels},
+          {"next_label", g.next_label},
+          {"doc_count", g.doc_count},
+          {"chunk_count", g.chunk_count},
+          {"source_signature", g.source_signature},
+          {"built_at", TimeJson(g.built_at)}};
+}
+
+IndexGeneration GenerationFromJson(const json& j) {
+  IndexGeneration g;
+  g.number = j.value("number", 0);
+  g.provider = j.value("provider", "");
+  g.model = j.value("model", "");
+  g.dimension = j.value("dimension", 0);
+  g.embedding_files = j.value("embedding_files", std::vector<std::string>{});
+  g.hnsw_file = j.value("hnsw_file", "");
+  g.text_file = j.value("text_file", "");
+  g.deleted_labels = j.value("deleted_labels", std::vector<int64_t>{});
+  g.next_label = j.value("next_label", int64_t{0});
+  g.doc_count = j.value("doc_count", int64_t{0});
+  g.chunk_count = j.value("chunk_count", int64_t{0});
+  g.source_signature = j.value("source_signature", "");
+  g.built_at = TimeField(j, "built_at").value_or(TimePoint{});
+  return g;
+}
+
+}  // namespace
+
+Status ValidateHnswParams(const HnswParams& p) {
+  if (p.m < 2 || p.m > 128) return InvalidArgument("hnsw.m must be between 2 and 128 (16 is a good start)");
+  if (p.ef_construction < p.m || p.ef_construction > 4096) {
+    return InvalidArgument("hnsw.ef_construction must be between m and 4096 (200 is a good start)");
+  }
+  if (p.ef_search < 1 || p.ef_search > 4096) return InvalidArgument("hnsw.ef_search must be between 1 and 4096");
+  return Status::Ok();
+}
+
+Status ValidateRefreshPolicy(const RefreshPolicy& p) {
+  if (p.mode == "manual" || p.mode == "on_append") return Status::Ok();
+  if (p.mode == "scheduled") {
+    if (p.interval_s < 1) return InvalidArgument("a scheduled refresh needs interval_s >= 1");
+    return Status::Ok();
+  }
+  return InvalidArgument("refresh policy must be manual, on_append or scheduled (got '" + p.mode + "')");
+}
+
+json EmbedderSpecToJson(const ai::EmbedderSpec& spec) {
+  json j = {{"provider", spec.provider}, {"model", spec.model}, {"dimension", spec.dimension}};
+  // A URL may carry credentials (user:pass@host); keep them out of manifests.
+  if (!spec.url.empty()) j["url"] = RedactDsn(spec.url);
+  if (spec.batch_size > 0) j["batch_size"] = spec.batch_size;
+  return j;
+}
+
+ai::EmbedderSpec EmbedderSpecFromJson(const json& j) {
+  ai::EmbedderSpec spec;
+  spec.provider = j.value("provider", spec.provider);
+  spec.model = j.value("model", spec.model);
+  spec.dimension = j.value("dimension", spec.dimension);
+  spec.url = j.value("url", spec.url);
+  spec.batch_size = j.value("batch_size", spec.batch_size);
+  return spec;
+}
+
+json BuildStatsToJson(const BuildStats& s) {
+  return {{"no_op", s.no_op},
+          {"docs_added", s.docs_added},
+          {"docs_changed", s.docs_changed},
+          {"docs_removed", s.docs_removed},
+          {"duplicate_ids", s.duplicate_ids},
+          {"chunks_embedded", s.chunks_embedded},
+          {"read_ms", s.read_ms},
+          {"embed_ms", s.embed_ms},
+          {"hnsw_ms", s.hnsw_ms},
+          {"text_ms", s.text_ms},
+          {"total_ms", s.total_ms}};
+}
+
+BuildStats BuildStatsFromJson(const json& j) {
+  BuildStats s;
+  if (!j.is_object()) return s;
+  s.docs_added = j.value("docs_added", int64_t{0});
+  s.docs_changed = j.value("docs_changed", int64_t{0});
+  s.docs_removed = j.value("docs_removed", int64_t{0});
+  s.duplicate_ids = j.value("duplicate_ids", int64_t{0});
+  s.chunks_embedded = j.value("chunks_embedded", int64_t{0});
+  s.read_ms = j.value("read_ms", 0.0);
+  s.embed_ms = j.value("embed_ms", 0.0);
+  s.hnsw_ms = j.value("hnsw_ms", 0.0);
+  s.text_ms = j.value("text_ms", 0.0);
+  s.total_ms = j.value("total_ms", 0.0);
+  return s;
+}
+
+json IndexManifestToJson(const IndexManifest& m) {
+  json j = {{"name", m.name},
+            {"dataset", m.dataset},
+            {"id_column", m.id_column},
+            {"text_column", m.text_column},
+            {"bucket", m.bucket},
+            {"chunk_size", m.chunking.size},
+            {"chunk_overlap", m.chunking.overlap},
+            {"embedder", EmbedderSpecToJson(m.embedder)},
+            {"hnsw", {{"m", m.hnsw.m}, {"ef_construction", m.hnsw.ef_construction}, {"ef_search", m.hnsw.ef_search}}},
+            {"allow_pii", m.allow_pii},
+            {"refresh_policy", {{"mode", m.refresh.mode}, {"interval_s", m.refresh.interval_s}}},
+            {"status", m.status},
+            {"error", m.error},
+            {"active", m.active ? GenerationToJson(*m.active) : json(nullptr)},
+            {"pending_embedder", m.pending_embedder ? EmbedderSpecToJson(*m.pending_embedder) : json(nullptr)},
+            {"build_ms", m.build_ms},
+            {"last_build", BuildStatsToJson(m.last_build)},
+            {"created_at", TimeJson(m.created_at)},
+            {"updated_at", TimeJson(m.updated_at)},
+            {"last_refreshed_at", TimeJson(m.last_refreshed_at)},
+            {"next_scheduled_refresh", TimeJson(m.next_scheduled_refresh)}};
+  return j;
+}
+
+Result<IndexManifest> IndexManifestFromJson(const json& j) {
+  if (!j.is_object() || !j.contains("name")) return InvalidArgument("an index manifest needs a name");
+  IndexManifest m;
+  m.name = j.value("name", "");
+  m.dataset = j.value("dataset", "");
+  m.id_column = j.value("id_column", "");
+  m.text_column = j.value("text_column", "");
+  m.bucket = j.value("bucket", "primary");
+  m.chunking.size = j.value("chunk_size", m.chunking.size);
+  m.chunking.overlap = j.value("chunk_overlap", m.chunking.overlap);
+  if (j.contains("embedder") && j["embedder"].is_object()) m.embedder = EmbedderSpecFromJson(j["embedder"]);
+  if (j.contains("hnsw") && j["hnsw"].is_object()) {
+    m.hnsw.m = j["hnsw"].value("m", m.hnsw.m);
+    m.hnsw.ef_construction = j["hnsw"].value("ef_construction", m.hnsw.ef_construction);
+    m.hnsw.ef_search = j["hnsw"].value("ef_search", m.hnsw.ef_search);
+  }
+  m.allow_pii = j.value("allow_pii", false);
+  if (j.contains("refresh_policy") && j["refresh_policy"].is_object()) {
+    m.refresh.mode = j["refresh_policy"].value("mode", m.refresh.mode);
+    m.refresh.interval_s = j["refresh_policy"].value("interval_s", m.refresh.interval_s);
+  }
+  m.status = j.value("status", m.status);
+  m.error = j.value("error", "");
+  if (j.contains("active") && j["active"].is_object()) m.active = GenerationFromJson(j["active"]);
+  if (j.contains("pending_embedder") && j["pending_embedder"].is_object()) {
+    m.pending_embedder = EmbedderSpecFromJson(j["pending_embedder"]);
+  }
+  m.build_ms = j.value("build_ms", 0.0);
+  if (j.contains("last_build")) m.last_build = BuildStatsFromJson(j["last_build"]);
+  m.created_at = TimeField(j, "created_at").value_or(TimePoint{});
+  m.updated_at = TimeField(j, "updated_at").value_or(TimePoint{});
+  m.last_refreshed_at = TimeField(j, "last_refreshed_at");
+  m.next_scheduled_refresh = TimeField(j, "next_scheduled_refresh");
+  return m;
+}
+
+}  // namespace lakehouse::vector

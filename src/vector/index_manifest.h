@@ -1,0 +1,98 @@
+// The index manifest: what a vector index is built from, how, and which
+// files hold its current generation. Stored as JSON at
+// _catalog/indexes/<name>.json in the primary bucket; the files live under
+// vectors/<name>/ in the index's bucket. Fields added later load with
+// defaults, so the format only grows.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "ai/embedder.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "vector/chunker.h"
+
+namespace lakehouse::vector {
+
+struct HnswParams {
+  int m = 16;
+  int ef_construction = 200;
+  int ef_search = 64;
+};
+Status ValidateHnswParams(const HnswParams& p);
+
+// manual: only POST /vectors/refresh; on_append: after every ingest, import
+// or inbox drop into the dataset; scheduled: every interval_s seconds.
+struct RefreshPolicy {
+  std::string mode = "manual";
+  int64_t interval_s = 0;
+};
+Status ValidateRefreshPolicy(const RefreshPolicy& p);
+
+// One built generation of the index. Embeddings are append-only Parquet
+// parts; a refresh adds a part and tombstones the labels it replaces, and a
+// rebuild (or compaction) starts a new list.
+struct IndexGeneration {
+  int number = 0;
+  std::string provider;
+  std::string model;
+  int dimension = 0;
+  std::vector<std::string> embedding_files;  // keys in the index's bucket
+  std::string hnsw_file;
+  std::string text_file;                     // SQLite FTS5 database
+  std::vector<int64_t> deleted_labels;       // tombstones within embedding_files
+  int64_t next_label = 0;
+  int64_t doc_count = 0;    // live documents
+  int64_t chunk_count = 0;  // live chunks
+  std::string source_signature;  // the dataset's data files when last embedded
+  TimePoint built_at{};
+};
+
+struct BuildStats {
+  bool no_op = false;
+  int64_t docs_added = 0;
+  int64_t docs_changed = 0;
+  int64_t docs_removed = 0;
+  int64_t duplicate_ids = 0;  // rows whose id an earlier row already had (skipped)
+  int64_t chunks_embedded = 0;
+  double read_ms = 0, embed_ms = 0, hnsw_ms = 0, text_ms = 0, total_ms = 0;
+};
+
+struct IndexManifest {
+  std::string name;
+  std::string dataset;
+  std::string id_column;
+  std::string text_column;
+  std::string bucket;  // empty in a request: the dataset's
+  ChunkOptions chunking;
+  ai::EmbedderSpec embedder;  // api_key is never stored
+  HnswParams hnsw;
+  bool allow_pii = false;
+  RefreshPolicy refresh;
+  // building | ready | failed. A ready index may also be refreshing or
+  // building a shadow generation for a new model; it keeps serving meanwhile.
+  std::string status = "building";
+  std::string error;
+  std::optional<IndexGeneration> active;
+  // A new model being embedded; replaces `active` when complete.
+  std::optional<ai::EmbedderSpec> pending_embedder;
+  double build_ms = 0;
+  BuildStats last_build;  // of the last build or refresh that changed something
+  TimePoint created_at{};
+  TimePoint updated_at{};
+  std::optional<TimePoint> last_refreshed_at;
+  std::optional<TimePoint> next_scheduled_refresh;
+};
+
+nlohmann::json BuildStatsToJson(const BuildStats& s);
+nlohmann::json IndexManifestToJson(const IndexManifest& m);
+Result<IndexManifest> IndexManifestFromJson(const nlohmann::json& j);
+nlohmann::json EmbedderSpecToJson(const ai::EmbedderSpec& spec);  // without the key
+ai::EmbedderSpec EmbedderSpecFromJson(const nlohmann::json& j);
+
+}  // namespace lakehouse::vector

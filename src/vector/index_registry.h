@@ -1,0 +1,110 @@
+// The index registry: owns every vector index's manifest (JSON under
+// _catalog/indexes/ in the primary bucket) and the loaded generation each
+// search uses. Creating, refreshing, re-embedding with another model and
+// dropping an index all go through here, one at a time per index; searches
+// never wait for them: they hold the generation that was current when they
+// started, and a refresh publishes the next one with one pointer swap.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "storage/bucket_registry.h"
+#include "vector/index_builder.h"
+
+namespace lakehouse::vector {
+
+struct VectorOptions {
+  int threads = 0;                 // embedding and HNSW threads; 0: one per core
+  std::string ollama_url;          // default for provider "ollama"
+  std::string openai_url;          // default for provider "openai"
+  std::string openai_api_key;      // never stored, logged or returned
+  // A refresh that leaves more tombstones than this share of live chunks
+  // rebuilds the generation from scratch instead.
+  double rebuild_tombstone_ratio = 0.5;
+};
+
+struct RefreshReport {
+  std::string index;
+  BuildStats stats;
+  int generation = 0;
+  bool rebuilt = false;  // a full rebuild (tombstones past the limit, or a model change)
+};
+
+// What PATCH may change. A different embedder re-embeds everything into a
+// shadow generation; the old one serves until it is complete.
+struct IndexPatch {
+  std::optional<ai::EmbedderSpec> embedder;
+  std::optional<RefreshPolicy> refresh;
+  std::optional<int> ef_search;
+};
+
+class IndexRegistry {
+ public:
+  IndexRegistry(catalog::Catalog& catalog, storage::BucketRegistry& buckets, VectorOptions options);
+  ~IndexRegistry();
+  Status Open();
+
+  // Checks a create request against the catalog (dataset, columns, PII,
+  // settings) and stores its manifest with status "building". Conflict when
+  // the name is taken.
+  Result<IndexManifest> Prepare(IndexManifest request);
+  // Builds the first generation of a prepared index and publishes it;
+  // on failure the manifest says "failed" with the reason.
+  Result<IndexManifest> BuildPrepared(const std::string& name, const ProgressFn& progress = {});
+
+  std::vector<IndexManifest> List() const;
+  Result<IndexManifest> Get(const std::string& name) const;
+  // Whether the dataset has data the index has not seen.
+  bool SourceChanged(const IndexManifest& manifest) const;
+  std::vector<IndexManifest> IndexesOfDataset(const std::string& dataset) const;
+  std::vector<std::string> IndexesInBucket(const std::string& bucket) const;
+
+  // Removes the manifest, then the index's files.
+  Status Drop(const std::string& name);
+  Result<IndexManifest> Patch(const std::string& name, const IndexPatch& patch);
+  // Builds the pending embedder's generation and switches to it.
+  Result<IndexManifest> BuildShadow(const std::string& name, const ProgressFn& progress = {});
+
+  Result<RefreshReport> Refresh(const std::string& name, const ProgressFn& progress = {});
+
+  // The generation searches use, loaded on first use.
+  Result<std::shared_ptr<const LoadedIndex>> Acquire(const std::string& name);
+  // An embedder for the active generation's model (queries must use it);
+  // made once per index, so HTTP providers are probed once.
+  Result<std::shared_ptr<ai::Embedder>> QueryEmbedder(const std::string& name);
+
+ private:
+  struct Entry {
+    IndexManifest manifest;
+    std::shared_ptr<const LoadedIndex> loaded;
+    std::shared_ptr<std::mutex> work_mutex = std::make_shared<std::mutex>();  // builds and refreshes
+    std::shared_ptr<std::mutex> load_mutex = std::make_shared<std::mutex>();  // first search's load
+    std::shared_ptr<ai::Embedder> query_embedder;  // for `manifest.embedder`
+  };
+  Result<ai::EmbedderSpec> Complete(ai::EmbedderSpec spec) const;  // fills URL and key defaults
+  Status Store(const IndexManifest& manifest);
+  Result<std::shared_ptr<std::mutex>> WorkMutex(const std::string& name);
+  Result<BuildOutcome> RunBuild(const IndexManifest& manifest, const ai::EmbedderSpec& spec, int generation,
+                                const ProgressFn& progress);
+  Status Publish(const std::string& name, IndexManifest manifest, std::shared_ptr<const LoadedIndex> loaded,
+                 const std::optional<IndexGeneration>& replaced);
+  void RecordEmbedded(const std::string& dataset);
+  void ReloadIfChanged() const;
+
+  catalog::Catalog& catalog_;
+  storage::BucketRegistry& buckets_;
+  VectorOptions options_;
+  std::shared_ptr<engine::Database> db_;
+  std::unique_ptr<IndexBuilder> builder_;
+  mutable std::mutex mutex_;
+  mutable std::map<std::string, Entry> entries_;  // GUARDED_BY(mutex_)
+  mutable int64_t seen_dir_mtime_ns_ = -1;        // GUARDED_BY(mutex_)
+};
+
+}  // namespace lakehouse::vector

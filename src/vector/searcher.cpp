@@ -1,0 +1,262 @@
+#include "vector/searcher.h"
+
+#include <chrono>
+#include <cmath>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "common/names.h"
+
+namespace lakehouse::vector {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double MsSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// Best chunk per document, in rank order, at most k documents.
+struct DocHit {
+  std::string doc_id;
+  int64_t label = 0;
+  float score = 0;
+};
+
+std::vector<DocHit> BestPerDoc(const LoadedIndex& index, const std::vector<Hit>& hits,
+                               const std::unordered_set<std::string>* allowed, size_t k) {
+  std::vector<DocHit> out;
+  std::unordered_set<std::string> seen;
+  for (const Hit& h : hits) {
+    auto it = index.chunks.find(h.label);
+    if (it == index.chunks.end()) continue;
+    const std::string& doc = it->second.doc_id;
+    if (allowed && !allowed->count(doc)) continue;
+    if (!seen.insert(doc).second) continue;
+    out.push_back({doc, h.label, h.score});
+    if (out.size() >= k) break;
+  }
+  return out;
+}
+
+Status Normalize(std::vector<float>& v) {
+  double norm = 0;
+  for (float x : v) norm += static_cast<double>(x) * x;
+  if (norm <= 0 || !std::isfinite(norm)) return InvalidArgument("the query vector is zero or not finite");
+  float inv = static_cast<float>(1.0 / std::sqrt(norm));
+  for (float& x : v) x *= inv;
+  return Status::Ok();
+}
+
+// Vector hits for k documents, honouring the allowed set by exact search
+// over its chunks when small, else by widening the graph search.
+std::vector<DocHit> VectorSearch(const LoadedIndex& index, const std::vector<float>& query, size_t k, size_t ef,
+                                 const std::unordered_set<std::string>* allowed, std::string* strategy) {
+  const size_t total = index.chunks.size();
+  if (total == 0) return {};
+  double chunks_per_doc = static_cast<double>(total) / std::max<size_t>(index.labels_by_doc.size(), 1);
+  if (allowed) {
+    std::vector<int64_t> labels;
+    for (const auto& doc : *allowed) {
+      auto it = index.labels_by_doc.find(doc);
+      if (it != index.labels_by_doc.end()) labels.insert(labels.end(), it->second.begin(), it->second.end());
+    }
+    if (labels.size() <= kExactSearchMaxChunks) {
+      *strategy = "exact";
+      return BestPerDoc(index, index.graph->Exact(query.data(), labels, labels.size()), allowed, k);
+    }
+    double selectivity = static_cast<double>(labels.size()) / total;
+    size_t want = static_cast<size_t>(std::ceil(k * chunks_per_doc / selectivity * 2));
+    *strategy = "hnsw_widened";
+    while (true) {
+      want = std::min(want, total);
+      auto hits = BestPerDoc(index, index.graph->Search(query.data(), want, std::max(ef, want)), allowed, k);
+      if (hits.size() >= k || want >= total) return hits;
+      if (want >= total / 2) {
+        *strategy = "exact";
+        return BestPerDoc(index, index.graph->Exact(query.data(), labels, labels.size()), allowed, k);
+      }
+      want *= 2;
+    }
+  }
+  *strategy = "hnsw";
+  size_t want = static_cast<size_t>(std::ceil(k * chunks_per_doc)) + (chunks_per_doc > 1 ? k : 0);
+  while (true) {
+    want = std::min(want, total);
+    auto hits = BestPerDoc(index, index.graph->Search(query.data(), want, std::max(ef, want)), nullptr, k);
+    if (hits.size() >= k || want >= total) return hits;
+    want *= 2;
+  }
+}
+
+Result<std::vector<DocHit>> TextSearch(const LoadedIndex& index, const std::string& text, size_t k,
+                                       const std::unordered_set<std::string>* allowed) {
+  const size_t total = std::max<size_t>(index.chunks.size(), 1);
+  size_t want = k * 4;
+  if (allowed) want = static_cast<size_t>(k * 4.0 * total / std::max<size_t>(allowed->size(), 1));
+  while (true) {
+    want = std::min(want, total);
+    LH_ASSIGN_OR_RETURN(auto hits, index.text->Search(text, want));
+    auto docs = BestPerDoc(index, hits, allowed, k);
+    if (docs.size() >= k || hits.size() < want || want >= total) return docs;
+    want *= 2;
+  }
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, float>> FuseRanks(const std::vector<std::vector<std::string>>& rankings,
+                                                     double k0) {
+  std::unordered_map<std::string, double> scores;
+  std::vector<std::string> order;
+  for (const auto& ranking : rankings) {
+    for (size_t rank = 0; rank < ranking.size(); ++rank) {
+      auto [it, inserted] = scores.emplace(ranking[rank], 0.0);
+      if (inserted) order.push_back(ranking[rank]);
+      it->second += 1.0 / (k0 + static_cast<double>(rank + 1));
+    }
+  }
+  std::vector<std::pair<std::string, float>> fused;
+  for (const auto& id : order) fused.emplace_back(id, static_cast<float>(scores[id]));
+  std::stable_sort(fused.begin(), fused.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  return fused;
+}
+
+Result<SearchResponse> Searcher::Search(const std::string& name, const SearchRequest& request) {
+  auto started = Clock::now();
+  if (request.mode != "vector" && request.mode != "text" && request.mode != "hybrid") {
+    return InvalidArgument("mode must be vector, text or hybrid (got '" + request.mode + "')");
+  }
+  if (request.k < 1 || request.k > 1000) return InvalidArgument("k must be between 1 and 1000");
+  if (request.mode != "vector" && request.text.empty()) {
+    return InvalidArgument("mode " + request.mode + " needs \"text\" (words to match)");
+  }
+  if (request.text.empty() && request.vector.empty()) return InvalidArgument("give \"text\" or \"vector\" to search for");
+  if (request.include_pii && !request.may_see_pii) {
+    return PermissionDenied("include_pii needs the PII access token (header X-Lakehouse-Pii-Token); "
+                            "ask the server's operator");
+  }
+  LH_ASSIGN_OR_RETURN(auto manifest, indexes_.Get(name));
+  LH_ASSIGN_OR_RETURN(auto index, indexes_.Acquire(name));
+  SearchResponse out;
+  out.index = name;
+  out.mode = request.mode;
+  out.model = index->generation.model;
+  const std::string id_col = QuoteIdent(manifest.id_column);
+  const std::string table = QuoteIdent(manifest.dataset);
+
+  std::optional<std::unordered_set<std::string>> allowed;
+  if (!request.filter.empty()) {
+    auto filter_started = Clock::now();
+    engine::QueryRequest q;
+    q.sql = "SELECT DISTINCT CAST(" + id_col + " AS VARCHAR) FROM " + table + " WHERE (" + request.filter + ")";
+    q.max_rows = -1;
+    q.uncapped = true;
+    auto ids = query_.Run(q);
+    if (!ids.ok()) return ids.status().WithContext("filter");
+    allowed.emplace();
+    for (size_t i = 0; i < ids->rows.size(); ++i) allowed->insert(ids->Text(i, 0));
+    out.filtered = true;
+    out.filter_matching_docs = static_cast<int64_t>(allowed->size());
+    out.filter_ms = MsSince(filter_started);
+  }
+  const std::unordered_set<std::string>* allowed_ptr = allowed ? &*allowed : nullptr;
+
+  std::vector<DocHit> vector_hits, text_hits;
+  size_t depth = request.mode == "hybrid" ? std::max<size_t>(request.k * 4, 50) : request.k;
+  if (request.mode != "text") {
+    auto embed_started = Clock::now();
+    std::vector<float> query = request.vector;
+    if (query.empty()) {
+      LH_ASSIGN_OR_RETURN(auto embedder, indexes_.QueryEmbedder(name));
+      LH_ASSIGN_OR_RETURN(auto vectors, embedder->Embed({request.text}));
+      query = std::move(vectors.at(0));
+    }
+    if (static_cast<int>(query.size()) != index->generation.dimension) {
+      return InvalidArgument("the query vector has " + std::to_string(query.size()) + " dimensions; index '" + name +
+                             "' (" + index->generation.model + ") has " + std::to_string(index->generation.dimension));
+    }
+    LH_RETURN_IF_ERROR(Normalize(query));
+    out.embed_ms = MsSince(embed_started);
+    auto search_started = Clock::now();
+    size_t ef = request.ef > 0 ? request.ef : static_cast<size_t>(manifest.hnsw.ef_search);
+    vector_hits = VectorSearch(*index, query, depth, ef, allowed_ptr, &out.strategy);
+    out.search_ms += MsSince(search_started);
+  }
+  if (request.mode != "vector") {
+    auto search_started = Clock::now();
+    LH_ASSIGN_OR_RETURN(text_hits, TextSearch(*index, request.text, depth, allowed_ptr));
+    out.search_ms += MsSince(search_started);
+    if (request.mode == "text") out.strategy = "text";
+  }
+
+  std::vector<DocHit> ranked;
+  std::unordered_map<std::string, const DocHit*> by_vector, by_text;
+  for (const auto& h : vector_hits) by_vector[h.doc_id] = &h;
+  for (const auto& h : text_hits) by_text[h.doc_id] = &h;
+  if (request.mode == "vector") {
+    ranked = vector_hits;
+  } else if (request.mode == "text") {
+    ranked = text_hits;
+  } else {
+    std::vector<std::string> a, b;
+    for (const auto& h : vector_hits) a.push_back(h.doc_id);
+    for (const auto& h : text_hits) b.push_back(h.doc_id);
+    for (const auto& [doc, score] : FuseRanks({a, b})) {
+      const DocHit* source = by_vector.count(doc) ? by_vector[doc] : by_text[doc];
+      ranked.push_back({doc, source->label, score});
+      if (ranked.size() >= request.k) break;
+    }
+  }
+  if (ranked.size() > request.k) ranked.resize(request.k);
+
+  for (const auto& h : ranked) {
+    const ChunkRow& chunk = index->chunks.at(h.label);
+    SearchHit hit{h.doc_id, chunk.chunk_index, chunk.text, h.score};
+    if (by_vector.count(h.doc_id)) hit.vector_score = by_vector[h.doc_id]->score;
+    if (by_text.count(h.doc_id)) hit.text_score = by_text[h.doc_id]->score;
+    out.hits.push_back(std::move(hit));
+  }
+
+  if (request.include_rows && !out.hits.empty()) {
+    auto join_started = Clock::now();
+    std::string ids;
+    for (const auto& h : out.hits) ids += (ids.empty() ? "" : ", ") + QuoteLiteral(h.doc_id);
+    engine::QueryRequest q;
+    q.sql = "SELECT * FROM " + table + " WHERE CAST(" + id_col + " AS VARCHAR) IN (" + ids + ")";
+    LH_ASSIGN_OR_RETURN(auto rows, query_.Run(q));
+    out.row_columns = rows.columns;
+    size_t id_index = 0;
+    for (size_t c = 0; c < rows.columns.size(); ++c) {
+      if (rows.columns[c].name == manifest.id_column) id_index = c;
+    }
+    std::vector<bool> redact(rows.columns.size(), false);
+    if (!request.include_pii) {
+      auto dataset = catalog_.Get(manifest.dataset);
+      for (size_t c = 0; c < rows.columns.size(); ++c) {
+        const catalog::ColumnMeta* meta = dataset.ok() ? dataset->FindColumn(rows.columns[c].name) : nullptr;
+        // Unknown columns are treated as PII: a stale catalog must not leak.
+        if ((!meta || meta->is_pii) && c != id_index) {
+          redact[c] = true;
+          out.redacted_columns.push_back(rows.columns[c].name);
+        }
+      }
+    }
+    std::unordered_map<std::string, size_t> row_of;
+    for (size_t r = 0; r < rows.rows.size(); ++r) row_of.emplace(rows.Text(r, id_index), r);
+    for (auto& hit : out.hits) {
+      auto it = row_of.find(hit.doc_id);
+      if (it == row_of.end()) continue;
+      hit.row = rows.rows[it->second];
+      for (size_t c = 0; c < redact.size(); ++c) {
+        if (redact[c] && !std::holds_alternative<std::monostate>(hit.row[c])) hit.row[c] = std::string("[redacted]");
+      }
+    }
+    out.join_ms = MsSince(join_started);
+  }
+  out.total_ms = MsSince(started);
+  return out;
+}
+
+}  // namespace lakehouse::vector

@@ -1,0 +1,77 @@
+// Search over an index: by meaning (HNSW), by words (FTS5 bm25), or both
+// fused by reciprocal rank fusion, optionally restricted by a SQL filter on
+// the dataset's columns, each hit joined with its dataset row (PII columns
+// redacted unless the caller may see them and asks).
+//
+// Hits are documents (the best chunk of each), so k hits are k rows. A
+// filter becomes an id set through the sandboxed SQL engine; a selective
+// one is searched exactly over its chunks, a broad one through the graph
+// with the candidate count widened until k allowed documents are found.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "engine/query_engine.h"
+#include "vector/index_registry.h"
+
+namespace lakehouse::vector {
+
+struct SearchRequest {
+  std::string text;
+  std::vector<float> vector;  // instead of text: a query vector of the index's dimension
+  size_t k = 10;
+  size_t ef = 0;              // 0: the index's ef_search
+  std::string filter;         // SQL condition on the dataset's columns; empty: none
+  std::string mode = "vector";  // vector | text | hybrid
+  bool include_rows = true;
+  bool include_pii = false;   // asked for PII columns in the rows
+  bool may_see_pii = false;   // decided at the edge (the PII access token)
+};
+
+struct SearchHit {
+  std::string doc_id;
+  int64_t chunk_index = 0;
+  std::string text;
+  float score = 0;                // cosine (vector), -bm25 (text), RRF (hybrid)
+  std::optional<float> vector_score;
+  std::optional<float> text_score;
+  std::vector<engine::Cell> row;  // the dataset row, in row_columns order (empty if gone)
+};
+
+struct SearchResponse {
+  std::string index;
+  std::string mode;
+  std::string model;
+  std::vector<SearchHit> hits;
+  std::vector<engine::ResultColumn> row_columns;
+  std::vector<std::string> redacted_columns;
+  bool filtered = false;
+  int64_t filter_matching_docs = 0;
+  std::string strategy;  // hnsw | hnsw_widened | exact | text
+  double embed_ms = 0, filter_ms = 0, search_ms = 0, join_ms = 0, total_ms = 0;
+};
+
+// Maximum chunks scored exactly for a filtered search (about 4 ms at 768
+// dimensions); larger id sets go through the graph.
+inline constexpr size_t kExactSearchMaxChunks = 16384;
+
+class Searcher {
+ public:
+  Searcher(IndexRegistry& indexes, catalog::Catalog& catalog, engine::QueryEngine& query)
+      : indexes_(indexes), catalog_(catalog), query_(query) {}
+  Result<SearchResponse> Search(const std::string& index, const SearchRequest& request);
+
+ private:
+  IndexRegistry& indexes_;
+  catalog::Catalog& catalog_;
+  engine::QueryEngine& query_;
+};
+
+// Reciprocal rank fusion of ranked lists of ids: sum of 1 / (k0 + rank).
+std::vector<std::pair<std::string, float>> FuseRanks(const std::vector<std::vector<std::string>>& rankings,
+                                                     double k0 = 60);
+
+}  // namespace lakehouse::vector

@@ -1,0 +1,165 @@
+#include "vector/text_index.h"
+
+#include <sqlite3.h>
+
+#include <cctype>
+
+#include "common/files.h"
+
+namespace lakehouse::vector {
+
+struct TextIndex::Impl {
+  sqlite3* db = nullptr;
+  std::filesystem::path path;
+  ~Impl() {
+    if (db) sqlite3_close_v2(db);
+  }
+};
+
+namespace {
+
+struct Statement {
+  sqlite3_stmt* handle = nullptr;
+  ~Statement() {
+    if (handle) sqlite3_finalize(handle);
+  }
+};
+
+Status SqliteError(sqlite3* db, const std::string& what) {
+  return Internal("full-text index: " + what + ": " + (db ? sqlite3_errmsg(db) : "cannot open"));
+}
+
+Status Exec(sqlite3* db, const char* sql) {
+  char* error = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+    std::string message = error ? error : "unknown error";
+    sqlite3_free(error);
+    return Internal(std::string("full-text index: ") + message);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TextIndex>> TextIndex::OpenFile(const std::filesystem::path& path, int flags) {
+  auto index = std::unique_ptr<TextIndex>(new TextIndex());
+  index->impl_ = std::make_unique<Impl>();
+  index->impl_->path = path;
+  if (sqlite3_open_v2(path.c_str(), &index->impl_->db, flags | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
+    return SqliteError(index->impl_->db, "cannot open " + path.string());
+  }
+  return index;
+}
+
+std::string FtsQuery(const std::string& text) {
+  std::string out, word;
+  auto flush = [&] {
+    if (word.empty()) return;
+    if (!out.empty()) out += " OR ";
+    out += '"';
+    out += word;
+    out += '"';
+    word.clear();
+  };
+  for (unsigned char c : text) {
+    // Word bytes as FTS5's unicode61 tokenizer sees them; a quote cannot be
+    // one, so nothing needs escaping inside the quoted term.
+    if (std::isalnum(c) || c >= 0x80) {
+      word += static_cast<char>(c);
+    } else {
+      flush();
+    }
+  }
+  flush();
+  return out;
+}
+
+Result<std::unique_ptr<TextIndex>> TextIndex::Create(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) return Conflict("full-text index already exists: " + path.string());
+  LH_ASSIGN_OR_RETURN(auto index, OpenFile(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
+  LH_RETURN_IF_ERROR(Exec(index->impl_->db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"));
+  LH_RETURN_IF_ERROR(Exec(index->impl_->db, "CREATE VIRTUAL TABLE chunks USING fts5(text, tokenize = 'unicode61')"));
+  return index;
+}
+
+Result<std::unique_ptr<TextIndex>> TextIndex::Open(const std::filesystem::path& path, bool writable) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return NotFound("full-text index missing: " + path.string());
+  LH_ASSIGN_OR_RETURN(auto index, OpenFile(path, writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY));
+  if (writable) LH_RETURN_IF_ERROR(Exec(index->impl_->db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"));
+  return index;
+}
+
+TextIndex::~TextIndex() = default;
+
+Status TextIndex::Add(const std::vector<int64_t>& labels, const std::vector<std::string>& texts) {
+  sqlite3* db = impl_->db;
+  LH_RETURN_IF_ERROR(Exec(db, "BEGIN"));
+  Statement insert;
+  if (sqlite3_prepare_v2(db, "INSERT INTO chunks(rowid, text) VALUES (?, ?)", -1, &insert.handle, nullptr) !=
+      SQLITE_OK) {
+    (void)Exec(db, "ROLLBACK");
+    return SqliteError(db, "prepare insert");
+  }
+  for (size_t i = 0; i < labels.size(); ++i) {
+    sqlite3_bind_int64(insert.handle, 1, labels[i]);
+    sqlite3_bind_text(insert.handle, 2, texts[i].data(), static_cast<int>(texts[i].size()), SQLITE_STATIC);
+    if (sqlite3_step(insert.handle) != SQLITE_DONE) {
+      Status s = SqliteError(db, "insert");
+      (void)Exec(db, "ROLLBACK");
+      return s;
+    }
+    sqlite3_reset(insert.handle);
+  }
+  return Exec(db, "COMMIT");
+}
+
+Status TextIndex::Remove(const std::vector<int64_t>& labels) {
+  sqlite3* db = impl_->db;
+  LH_RETURN_IF_ERROR(Exec(db, "BEGIN"));
+  Statement remove;
+  if (sqlite3_prepare_v2(db, "DELETE FROM chunks WHERE rowid = ?", -1, &remove.handle, nullptr) != SQLITE_OK) {
+    (void)Exec(db, "ROLLBACK");
+    return SqliteError(db, "prepare delete");
+  }
+  for (int64_t label : labels) {
+    sqlite3_bind_int64(remove.handle, 1, label);
+    if (sqlite3_step(remove.handle) != SQLITE_DONE) {
+      Status s = SqliteError(db, "delete");
+      (void)Exec(db, "ROLLBACK");
+      return s;
+    }
+    sqlite3_reset(remove.handle);
+  }
+  return Exec(db, "COMMIT");
+}
+
+Status TextIndex::Finish() {
+  LH_RETURN_IF_ERROR(Exec(impl_->db, "INSERT INTO chunks(chunks) VALUES ('optimize')"));
+  if (sqlite3_close_v2(impl_->db) != SQLITE_OK) return SqliteError(impl_->db, "close");
+  impl_->db = nullptr;
+  return FsyncPath(impl_->path);
+}
+
+Result<std::vector<Hit>> TextIndex::Search(const std::string& query, size_t k) const {
+  std::vector<Hit> hits;
+  std::string expression = FtsQuery(query);
+  if (expression.empty() || k == 0) return hits;
+  Statement select;
+  if (sqlite3_prepare_v2(impl_->db,
+                         "SELECT rowid, bm25(chunks) FROM chunks WHERE chunks MATCH ? ORDER BY bm25(chunks) LIMIT ?",
+                         -1, &select.handle, nullptr) != SQLITE_OK) {
+    return SqliteError(impl_->db, "prepare search");
+  }
+  sqlite3_bind_text(select.handle, 1, expression.data(), static_cast<int>(expression.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(select.handle, 2, static_cast<sqlite3_int64>(k));
+  int rc;
+  while ((rc = sqlite3_step(select.handle)) == SQLITE_ROW) {
+    hits.push_back({sqlite3_column_int64(select.handle, 0), static_cast<float>(-sqlite3_column_double(select.handle, 1))});
+  }
+  if (rc != SQLITE_DONE) return SqliteError(impl_->db, "search");
+  return hits;
+}
+
+}  // namespace lakehouse::vector

@@ -1,0 +1,48 @@
+// Full-text search over an index's chunks: a SQLite FTS5 table ranked by
+// bm25, one database file per index generation. Used for mode "text" and,
+// fused with the vector hits, "hybrid".
+//
+// A TextIndex opened for reading is safe for concurrent Search calls (SQLite
+// serialized mode); writers work on their own copy of the file.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "vector/hnsw_graph.h"
+
+namespace lakehouse::vector {
+
+class TextIndex {
+ public:
+  // Creates a new empty index at `path` (which must not exist yet).
+  static Result<std::unique_ptr<TextIndex>> Create(const std::filesystem::path& path);
+  // Opens an existing file; writable when `writable`.
+  static Result<std::unique_ptr<TextIndex>> Open(const std::filesystem::path& path, bool writable);
+  ~TextIndex();
+
+  // In one transaction.
+  Status Add(const std::vector<int64_t>& labels, const std::vector<std::string>& texts);
+  Status Remove(const std::vector<int64_t>& labels);
+  // Flushes and closes, fsyncing the file; the object is unusable after.
+  Status Finish();
+
+  // Best first; score is -bm25 (higher is better). Words of `query` are
+  // matched as terms (OR), so user text never reaches FTS5 syntax.
+  Result<std::vector<Hit>> Search(const std::string& query, size_t k) const;
+
+ private:
+  TextIndex() = default;
+  static Result<std::unique_ptr<TextIndex>> OpenFile(const std::filesystem::path& path, int flags);
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The query words as an FTS5 expression: "w1" OR "w2" ... (quotes doubled).
+std::string FtsQuery(const std::string& text);
+
+}  // namespace lakehouse::vector
