@@ -52,8 +52,15 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const std::filesystem::path& 
   try {
     g->impl_->graph = std::make_unique<hnswlib::HierarchicalNSW<float>>(&g->impl_->space, path.string());
     auto& graph = *g->impl_->graph;
-    if (graph.data_size_ != g->impl_->space.get_data_size()) {
+    // hnswlib 0.6.2 takes the vector size from the space, not the file, and
+    // leaves num_deleted_ uninitialised before counting the file's
+    // tombstones into it: check the one and recount the other.
+    if (graph.label_offset_ - graph.offsetData_ != g->impl_->space.get_data_size()) {
       return Internal("HNSW graph " + path.string() + " was built for another dimension");
+    }
+    graph.num_deleted_ = 0;
+    for (size_t i = 0; i < graph.cur_element_count; ++i) {
+      if (graph.isMarkedDeleted(static_cast<hnswlib::tableint>(i))) ++graph.num_deleted_;
     }
     if (extra_capacity > 0) graph.resizeIndex(graph.cur_element_count + extra_capacity);
   } catch (const std::exception& e) {

@@ -1,0 +1,106 @@
+// The two search structures on their own: the HNSW graph (against exact
+// scores) and the FTS5 index (bm25 ranking, removal, safe query text).
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "fixtures.h"
+#include "vector/hnsw_graph.h"
+#include "vector/searcher.h"
+#include "vector/text_index.h"
+
+namespace lakehouse::vector {
+namespace {
+
+std::vector<float> RandomUnitVectors(size_t n, int dim, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal;
+  std::vector<float> v(n * dim);
+  for (size_t i = 0; i < n; ++i) {
+    double norm = 0;
+    for (int d = 0; d < dim; ++d) norm += std::pow(v[i * dim + d] = normal(rng), 2);
+    for (int d = 0; d < dim; ++d) v[i * dim + d] /= static_cast<float>(std::sqrt(norm));
+  }
+  return v;
+}
+
+TEST(HnswGraphTest, FindsTheExactNeighboursAndSurvivesSaveAndLoad) {
+  const int dim = 32;
+  const size_t n = 2000;
+  auto data = RandomUnitVectors(n, dim, 7);
+  std::vector<int64_t> labels(n);
+  for (size_t i = 0; i < n; ++i) labels[i] = 1000 + static_cast<int64_t>(i);
+  auto graph = HnswGraph::Create(dim, n, {16, 100, 64});
+  ASSERT_TRUE(graph.ok());
+  ASSERT_TRUE((*graph)->Add(data.data(), labels, 2).ok());
+  EXPECT_EQ((*graph)->size(), n);
+
+  // A stored vector's nearest neighbour is itself, with cosine 1.
+  auto hits = (*graph)->Search(data.data() + 5 * dim, 10, 64);
+  ASSERT_EQ(hits.size(), 10u);
+  EXPECT_EQ(hits[0].label, 1005);
+  EXPECT_NEAR(hits[0].score, 1.0f, 1e-4);
+  for (size_t i = 1; i < hits.size(); ++i) EXPECT_GE(hits[i - 1].score, hits[i].score);
+
+  // Exact over a label subset ranks by the true inner product.
+  auto exact = (*graph)->Exact(data.data() + 5 * dim, {1001, 1005, 1009, 99999}, 2);
+  ASSERT_EQ(exact.size(), 2u);
+  EXPECT_EQ(exact[0].label, 1005);
+
+  auto dir = testing::MakeTempDir("hnsw");
+  ASSERT_TRUE((*graph)->Save(dir / "g.bin").ok());
+  auto loaded = HnswGraph::Load(dir / "g.bin", dim, 10);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  EXPECT_EQ((*loaded)->Search(data.data() + 5 * dim, 1, 64)[0].label, 1005);
+  ASSERT_TRUE((*loaded)->MarkDeleted(1005).ok());
+  EXPECT_NE((*loaded)->Search(data.data() + 5 * dim, 1, 64)[0].label, 1005);
+  EXPECT_EQ((*loaded)->deleted(), 1u);
+  EXPECT_EQ((*loaded)->MarkDeleted(424242).code(), StatusCode::kNotFound);
+  // Growing past the reserved capacity works.
+  auto more = RandomUnitVectors(50, dim, 8);
+  std::vector<int64_t> more_labels(50);
+  for (size_t i = 0; i < 50; ++i) more_labels[i] = 5000 + static_cast<int64_t>(i);
+  ASSERT_TRUE((*loaded)->Add(more.data(), more_labels, 1).ok());
+  EXPECT_EQ((*loaded)->Search(more.data(), 1, 64)[0].label, 5000);
+
+  EXPECT_FALSE(HnswGraph::Load(dir / "missing.bin", dim).ok());
+  EXPECT_FALSE(HnswGraph::Load(dir / "g.bin", dim * 2).ok());
+  std::filesystem::remove_all(dir);
+}
+
+TEST(TextIndexTest, RanksByBm25RemovesAndKeepsUserTextOutOfFtsSyntax) {
+  auto dir = testing::MakeTempDir("fts");
+  auto index = TextIndex::Create(dir / "t.sqlite");
+  ASSERT_TRUE(index.ok());
+  ASSERT_TRUE((*index)->Add({1, 2, 3}, {"the invoice was paid late", "invoice invoice overdue invoice",
+                                         "a note about the weather"}).ok());
+  ASSERT_TRUE((*index)->Remove({3}).ok());
+  ASSERT_TRUE((*index)->Finish().ok());
+  auto reader = TextIndex::Open(dir / "t.sqlite", false);
+  ASSERT_TRUE(reader.ok());
+  auto hits = (*reader)->Search("invoice", 10);
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 2u);
+  EXPECT_EQ((*hits)[0].label, 2);  // more occurrences, shorter: higher bm25
+  EXPECT_TRUE((*reader)->Search("weather", 10)->empty());
+  // FTS5 operators and quotes in user text are just words.
+  auto odd = (*reader)->Search("\"invoice\" OR NEAR( paid* -- ' ;", 10);
+  ASSERT_TRUE(odd.ok()) << odd.status().message();
+  EXPECT_FALSE(odd->empty());
+  EXPECT_TRUE((*reader)->Search("  ;;; ", 10)->empty());
+  EXPECT_EQ(FtsQuery("a \"b\" c*"), "\"a\" OR \"b\" OR \"c\"");
+  EXPECT_EQ(TextIndex::Create(dir / "t.sqlite").status().code(), StatusCode::kConflict);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(FuseRanksTest, RewardsDocumentsBothRankingsAgreeOn) {
+  auto fused = FuseRanks({{"a", "b", "c"}, {"b", "d", "a"}});
+  ASSERT_EQ(fused.size(), 4u);
+  EXPECT_EQ(fused[0].first, "b");  // 1/62 + 1/61 beats 1/61 + 1/63
+  EXPECT_EQ(fused[1].first, "a");
+  EXPECT_NEAR(fused[0].second, 1.0 / 62 + 1.0 / 61, 1e-6);
+  EXPECT_EQ(fused[2].first, "d");  // 1/62 alone beats 1/63 alone
+}
+
+}  // namespace
+}  // namespace lakehouse::vector

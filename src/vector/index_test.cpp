@@ -1,0 +1,306 @@
+// Index lifecycle and search over real ingested datasets: build, search
+// (filters, modes, PII), delta refresh, shadow re-embedding, reload after a
+// restart, refresh policies, drop.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <sstream>
+#include <thread>
+
+#include "ingest/ingest_fixture.h"
+#include "vector/index_registry.h"
+#include "vector/refresh_scheduler.h"
+#include "vector/searcher.h"
+
+namespace lakehouse::vector {
+namespace {
+
+const char* kTopics[] = {"invoice payment overdue", "rocket engine launch", "garden tomato harvest",
+                         "database index query", "violin concerto orchestra"};
+
+std::string Doc(int id) {
+  std::ostringstream text;
+  text << "Document " << id << " is about " << kTopics[id % 5] << ". Marker word" << id << " appears once.";
+  return text.str();
+}
+
+class IndexTest : public ingest::IngestFixture {
+ protected:
+  void SetUp() override {
+    IngestFixture::SetUp();
+    registry_ = std::make_unique<IndexRegistry>(*catalog_, *buckets_, VectorOptions{2});
+    ASSERT_TRUE(registry_->Open().ok());
+    searcher_ = std::make_unique<Searcher>(*registry_, *catalog_, *engine_);
+  }
+
+  // Rows [from, to): id, region (5 values), bucket (id % 100), body, contact (an e-mail: PII).
+  void IngestDocs(int from, int to, ingest::WriteMode mode, const std::string& suffix = "") {
+    std::string csv = "id,region,bucket,body,contact\n";
+    for (int i = from; i < to; ++i) {
+      csv += std::to_string(i) + ",r" + std::to_string(i % 5) + "," + std::to_string(i % 100) + ",\"" + Doc(i) +
+             suffix + "\",user" + std::to_string(i) + "@example.com\n";
+    }
+    fs::path file = dir_ / ("docs" + std::to_string(from) + "_" + std::to_string(suffix.size()) + ".csv");
+    testing::WriteFile(file, csv);
+    ingest::IngestRequest request;
+    request.file = file;
+    request.file_name = "docs.csv";
+    request.dataset = "docs";
+    request.mode = mode;
+    auto result = ingestor_->Ingest(request);
+    ASSERT_TRUE(result.ok()) << result.status().message();
+  }
+
+  IndexManifest Build(const std::string& name, RefreshPolicy policy = {}) {
+    IndexManifest request;
+    request.name = name;
+    request.dataset = "docs";
+    request.id_column = "id";
+    request.text_column = "body";
+    request.chunking = {200, 30};
+    request.refresh = policy;
+    auto prepared = registry_->Prepare(request);
+    EXPECT_TRUE(prepared.ok()) << prepared.status().message();
+    auto built = registry_->BuildPrepared(name);
+    EXPECT_TRUE(built.ok()) << built.status().message();
+    return built.ok() ? *built : IndexManifest{};
+  }
+
+  SearchResponse Search(const std::string& index, SearchRequest request) {
+    auto r = searcher_->Search(index, request);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? *r : SearchResponse{};
+  }
+
+  bool Exists(const std::string& key) { return fs::exists(config_.data_dir / key); }
+
+  std::unique_ptr<IndexRegistry> registry_;
+  std::unique_ptr<Searcher> searcher_;
+};
+
+TEST_F(IndexTest, BuildsSearchesAndRedactsPiiInRows) {
+  IngestDocs(0, 200, ingest::WriteMode::kAppend);
+  IndexManifest m = Build("docs_idx");
+  ASSERT_EQ(m.status, "ready");
+  ASSERT_TRUE(m.active);
+  EXPECT_EQ(m.active->doc_count, 200);
+  EXPECT_EQ(m.active->chunk_count, 200);
+  EXPECT_EQ(m.active->dimension, 768);
+  EXPECT_EQ(m.embedder.model, "hash-768");
+  EXPECT_TRUE(Exists(m.active->hnsw_file) && Exists(m.active->text_file) && Exists(m.active->embedding_files[0]));
+
+  SearchRequest q;
+  q.text = "Marker word137";
+  q.k = 3;
+  auto r = Search("docs_idx", q);
+  ASSERT_EQ(r.hits.size(), 3u);
+  EXPECT_EQ(r.hits[0].doc_id, "137");
+  EXPECT_NE(r.hits[0].text.find("word137"), std::string::npos);
+  // The row came along; the e-mail column is PII and redacted.
+  ASSERT_FALSE(r.hits[0].row.empty());
+  EXPECT_EQ(r.redacted_columns, std::vector<std::string>{"contact"});
+  size_t contact = 0;
+  for (size_t c = 0; c < r.row_columns.size(); ++c) {
+    if (r.row_columns[c].name == "contact") contact = c;
+  }
+  EXPECT_EQ(std::get<std::string>(r.hits[0].row[contact]), "[redacted]");
+
+  q.include_pii = true;
+  EXPECT_EQ(searcher_->Search("docs_idx", q).status().code(), StatusCode::kPermissionDenied);
+  q.may_see_pii = true;
+  r = Search("docs_idx", q);
+  EXPECT_TRUE(r.redacted_columns.empty());
+  EXPECT_EQ(std::get<std::string>(r.hits[0].row[contact]), "user137@example.com");
+
+  // Text and hybrid modes find the exact word too.
+  for (const char* mode : {"text", "hybrid"}) {
+    SearchRequest t;
+    t.text = "word42";
+    t.mode = mode;
+    t.k = 5;
+    auto hits = Search("docs_idx", t).hits;
+    ASSERT_FALSE(hits.empty()) << mode;
+    EXPECT_EQ(hits[0].doc_id, "42") << mode;
+  }
+  SearchRequest wrong;
+  wrong.vector = std::vector<float>(10, 1.0f);
+  EXPECT_EQ(searcher_->Search("docs_idx", wrong).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(searcher_->Search("nope", q).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(IndexTest, RefusesPiiColumnsUnlessAllowedAndValidatesTheRequest) {
+  IngestDocs(0, 20, ingest::WriteMode::kAppend);
+  IndexManifest request;
+  request.name = "contacts";
+  request.dataset = "docs";
+  request.id_column = "id";
+  request.text_column = "contact";
+  auto refused = registry_->Prepare(request);
+  EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(refused.status().message().find("allow_pii"), std::string::npos);
+  EXPECT_FALSE(fs::exists(config_.data_dir / "_catalog/indexes/contacts.json"));
+  request.allow_pii = true;
+  ASSERT_TRUE(registry_->Prepare(request).ok());
+  ASSERT_TRUE(registry_->BuildPrepared("contacts").ok());
+
+  IndexManifest bad = request;
+  bad.name = "bad";
+  bad.text_column = "missing";
+  EXPECT_EQ(registry_->Prepare(bad).status().code(), StatusCode::kInvalidArgument);
+  bad.text_column = "body";
+  bad.name = "../x";
+  EXPECT_EQ(registry_->Prepare(bad).status().code(), StatusCode::kInvalidArgument);
+  bad.name = "contacts";
+  EXPECT_EQ(registry_->Prepare(bad).status().code(), StatusCode::kConflict);
+  bad.name = "bad";
+  bad.embedder.provider = "nonsense";
+  EXPECT_EQ(registry_->Prepare(bad).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(IndexTest, FilteredSearchReturnsKMatchingHitsAtAnySelectivity) {
+  IngestDocs(0, 1000, ingest::WriteMode::kAppend);
+  Build("docs_idx");
+  for (const char* filter : {"bucket < 50", "bucket < 10", "bucket < 1", "region = 'r3' AND bucket >= 90"}) {
+    SearchRequest q;
+    q.text = "invoice payment overdue";
+    q.k = 10;
+    q.filter = filter;
+    auto r = Search("docs_idx", q);
+    EXPECT_EQ(r.hits.size(), 10u) << filter;
+    EXPECT_TRUE(r.filtered);
+    for (const auto& hit : r.hits) {
+      int id = std::stoi(hit.doc_id);
+      if (std::string(filter) == "bucket < 1") EXPECT_EQ(id % 100, 0) << filter;
+      if (std::string(filter) == "bucket < 10") EXPECT_LT(id % 100, 10) << filter;
+    }
+  }
+  SearchRequest few;
+  few.text = "anything";
+  few.filter = "id IN (3, 7)";
+  EXPECT_EQ(Search("docs_idx", few).hits.size(), 2u);
+  few.filter = "no_such_column = 1";
+  EXPECT_EQ(searcher_->Search("docs_idx", few).status().code(), StatusCode::kInvalidArgument);
+  few.filter = "1=1; DROP TABLE docs";
+  EXPECT_FALSE(searcher_->Search("docs_idx", few).ok());
+}
+
+TEST_F(IndexTest, RefreshEmbedsOnlyTheDeltaAndIsANoOpWhenNothingChanged) {
+  IngestDocs(0, 100, ingest::WriteMode::kAppend);
+  IndexManifest first = Build("docs_idx");
+  auto dataset = catalog_->Get("docs");
+  EXPECT_TRUE(dataset->last_embedded_at.has_value());
+  EXPECT_FALSE(dataset->embedding_stale_since.has_value());
+
+  auto noop = registry_->Refresh("docs_idx");
+  ASSERT_TRUE(noop.ok());
+  EXPECT_TRUE(noop->stats.no_op);
+  EXPECT_EQ(noop->stats.chunks_embedded, 0);
+
+  IngestDocs(100, 110, ingest::WriteMode::kAppend);
+  EXPECT_TRUE(catalog_->Get("docs")->embedding_stale_since.has_value());
+  EXPECT_TRUE(registry_->SourceChanged(*registry_->Get("docs_idx")));
+  auto delta = registry_->Refresh("docs_idx");
+  ASSERT_TRUE(delta.ok()) << delta.status().message();
+  EXPECT_EQ(delta->stats.docs_added, 10);
+  EXPECT_EQ(delta->stats.docs_changed, 0);
+  EXPECT_EQ(delta->stats.chunks_embedded, 10);
+  EXPECT_FALSE(catalog_->Get("docs")->embedding_stale_since.has_value());
+  auto m = *registry_->Get("docs_idx");
+  EXPECT_EQ(m.active->doc_count, 110);
+  EXPECT_EQ(m.active->embedding_files.size(), 2u);
+  EXPECT_FALSE(Exists(first.active->hnsw_file));  // the replaced generation's graph is gone
+
+  SearchRequest q;
+  q.text = "Marker word105";
+  EXPECT_EQ(Search("docs_idx", q).hits.at(0).doc_id, "105");
+
+  // A replace that changes docs 0..49's text and drops 50..109.
+  IngestDocs(0, 50, ingest::WriteMode::kReplace, " Revised edition.");
+  auto changed = registry_->Refresh("docs_idx");
+  ASSERT_TRUE(changed.ok()) << changed.status().message();
+  EXPECT_EQ(changed->stats.docs_changed, 50);
+  EXPECT_EQ(changed->stats.docs_removed, 60);
+  EXPECT_EQ(changed->stats.docs_added, 0);
+  m = *registry_->Get("docs_idx");
+  EXPECT_EQ(m.active->doc_count, 50);
+  q.text = "Marker word105";
+  for (const auto& hit : Search("docs_idx", q).hits) EXPECT_LT(std::stoi(hit.doc_id), 50);
+  q.text = "word7 Revised edition";
+  auto hit = Search("docs_idx", q).hits.at(0);
+  EXPECT_NE(hit.text.find("Revised"), std::string::npos);
+  // More tombstones than live chunks: the refresh rebuilt from scratch.
+  EXPECT_TRUE(changed->rebuilt);
+  EXPECT_TRUE(m.active->deleted_labels.empty());
+}
+
+TEST_F(IndexTest, ReloadsFromFilesAfterARestart) {
+  IngestDocs(0, 60, ingest::WriteMode::kAppend);
+  Build("docs_idx");
+  SearchRequest q;
+  q.text = "Marker word33 violin";
+  q.mode = "hybrid";
+  auto before = Search("docs_idx", q);
+  registry_ = std::make_unique<IndexRegistry>(*catalog_, *buckets_, VectorOptions{2});
+  ASSERT_TRUE(registry_->Open().ok());
+  searcher_ = std::make_unique<Searcher>(*registry_, *catalog_, *engine_);
+  auto after = Search("docs_idx", q);
+  ASSERT_EQ(before.hits.size(), after.hits.size());
+  for (size_t i = 0; i < before.hits.size(); ++i) EXPECT_EQ(before.hits[i].doc_id, after.hits[i].doc_id);
+  EXPECT_TRUE(registry_->Refresh("docs_idx")->stats.no_op);
+}
+
+TEST_F(IndexTest, AModelChangeBuildsAShadowAndSwitchesWhenDone) {
+  IngestDocs(0, 50, ingest::WriteMode::kAppend);
+  Build("docs_idx");
+  IndexPatch patch;
+  patch.embedder = ai::EmbedderSpec{"hash", "", 256};
+  auto patched = registry_->Patch("docs_idx", patch);
+  ASSERT_TRUE(patched.ok()) << patched.status().message();
+  ASSERT_TRUE(patched->pending_embedder);
+  EXPECT_EQ(patched->pending_embedder->model, "hash-256");
+  // Until the shadow is built, searches use the old model.
+  SearchRequest q;
+  q.text = "word12";
+  EXPECT_EQ(Search("docs_idx", q).model, "hash-768");
+  auto switched = registry_->BuildShadow("docs_idx");
+  ASSERT_TRUE(switched.ok()) << switched.status().message();
+  EXPECT_FALSE(switched->pending_embedder);
+  EXPECT_EQ(switched->embedder.model, "hash-256");
+  EXPECT_EQ(switched->active->dimension, 256);
+  auto r = Search("docs_idx", q);
+  EXPECT_EQ(r.model, "hash-256");
+  EXPECT_EQ(r.hits.at(0).doc_id, "12");
+  EXPECT_EQ(registry_->Patch("docs_idx", patch).status().code(), StatusCode::kInvalidArgument);  // same model
+}
+
+TEST_F(IndexTest, OnAppendAndScheduledPoliciesRefreshByThemselves) {
+  IngestDocs(0, 30, ingest::WriteMode::kAppend);
+  Build("appended", {"on_append", 0});
+  Build("scheduled", {"scheduled", 1});
+  RefreshScheduler scheduler(*registry_, 50);
+  ingestor_->SetOnCommitted([&](const std::string& dataset) { scheduler.OnDatasetChanged(dataset); });
+  scheduler.Start();
+  IngestDocs(30, 40, ingest::WriteMode::kAppend);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  auto docs_of = [&](const std::string& name) { return registry_->Get(name)->active->doc_count; };
+  while ((docs_of("appended") != 40 || docs_of("scheduled") != 40) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  scheduler.Stop();
+  EXPECT_EQ(docs_of("appended"), 40);
+  EXPECT_EQ(docs_of("scheduled"), 40);
+}
+
+TEST_F(IndexTest, DropRemovesTheManifestAndEveryFile) {
+  IngestDocs(0, 20, ingest::WriteMode::kAppend);
+  IndexManifest m = Build("docs_idx");
+  ASSERT_TRUE(fs::exists(config_.data_dir / "vectors/docs_idx"));
+  ASSERT_TRUE(registry_->Drop("docs_idx").ok());
+  EXPECT_FALSE(fs::exists(config_.data_dir / "vectors/docs_idx"));
+  EXPECT_FALSE(fs::exists(config_.data_dir / "_catalog/indexes/docs_idx.json"));
+  EXPECT_EQ(registry_->Get("docs_idx").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(registry_->Drop("docs_idx").code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace lakehouse::vector
