@@ -45,6 +45,41 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const Config& config) {
   return rt;
 }
 
+namespace {
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+}  // namespace
+
+Result<int> Runtime::DeleteDataset(const std::string& name) {
+  std::vector<std::string> indexes;
+  for (const auto& m : indexes_->IndexesOfDataset(name)) indexes.push_back(m.name);
+  if (!indexes.empty()) {
+    return Conflict("dataset '" + name + "' has vector indexes: " + JoinNames(indexes) +
+                    "; drop them first (DELETE /vectors/indexes/{name})");
+  }
+  return catalog_->Delete(name);
+}
+
+Status Runtime::RemoveBucket(const std::string& name) {
+  LH_RETURN_IF_ERROR(buckets_->Get(name).status());
+  if (name == "primary" || name == "rescue") return buckets_->Remove(name);  // refused there, with the reason
+  auto datasets = catalog_->DatasetsInBucket(name);
+  if (!datasets.empty()) {
+    return Conflict("bucket '" + name + "' still holds datasets: " + JoinNames(datasets) +
+                    "; move them (PATCH /catalog/datasets/by-name/{name}/bucket) or delete them first");
+  }
+  auto indexes = indexes_->IndexesInBucket(name);
+  if (!indexes.empty()) {
+    return Conflict("bucket '" + name + "' still holds vector indexes: " + JoinNames(indexes) + "; drop them first");
+  }
+  return buckets_->Remove(name);
+}
+
 Runtime::~Runtime() {
   if (scheduler_) scheduler_->Stop();
 }

@@ -36,6 +36,13 @@ class Runtime {
   vector::RefreshScheduler& scheduler() { return *scheduler_; }
   ~Runtime();
 
+  // Operations that must consult more than one subsystem.
+  // A dataset with vector indexes is not deleted (Conflict naming them):
+  // the indexes would go on returning rows that are gone.
+  Result<int> DeleteDataset(const std::string& name);
+  // A bucket holding datasets or index files is not removed (Conflict).
+  Status RemoveBucket(const std::string& name);
+
  private:
   explicit Runtime(Config config) : config_(std::move(config)) {}
 

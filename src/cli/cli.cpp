@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/index_commands.h"
 
 namespace lakehouse::cli {
 
@@ -91,6 +92,8 @@ int Main(int argc, char** argv) {
   auto* delete_cmd = catalog_cmd->add_subcommand("delete", "Delete a dataset and its files");
   delete_cmd->add_option("name", delete_name, "Dataset name")->required();
 
+  IndexCommands index_commands(app);
+
   CLI11_PARSE(app, argc, argv);
 
   bool serving = serve_cmd->parsed();
@@ -116,6 +119,7 @@ int Main(int argc, char** argv) {
   if (show_cmd->parsed()) return RunCatalogShow(*config, show_name);
   if (set_cmd->parsed()) return RunCatalogSet(*config, set);
   if (delete_cmd->parsed()) return RunCatalogDelete(*config, delete_name);
+  if (int rc = index_commands.Run(*config); rc >= 0) return rc;
   return 2;
 }
 

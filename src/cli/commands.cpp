@@ -13,24 +13,6 @@
 
 namespace lakehouse::cli {
 
-namespace {
-
-int Fail(const Status& status) {
-  std::cerr << "error: " << status.message() << "\n";
-  return 1;
-}
-
-std::string HumanCount(int64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
-}  // namespace
-
 int RunIngest(const Config& config, const IngestOptions& options) {
   auto runtime = app::Runtime::Start(config);
   if (!runtime.ok()) return Fail(runtime.status());
@@ -219,7 +201,7 @@ int RunCatalogSet(const Config& config, const CatalogSetOptions& options) {
 int RunCatalogDelete(const Config& config, const std::string& name) {
   auto runtime = app::Runtime::Start(config);
   if (!runtime.ok()) return Fail(runtime.status());
-  auto deleted = runtime.value()->catalog().Delete(name);
+  auto deleted = runtime.value()->DeleteDataset(name);
   if (!deleted.ok()) return Fail(deleted.status());
   std::cout << "deleted " << name << " (" << *deleted << " files removed)\n";
   return 0;

@@ -1,5 +1,7 @@
 #include "cli/output.h"
 
+#include <iostream>
+
 #include <algorithm>
 #include <cstdio>
 #include <vector>
@@ -102,6 +104,20 @@ void PrintCsv(std::ostream& out, const engine::QueryResult& result) {
     }
     out << "\n";
   }
+}
+
+std::string HumanCount(int64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+int Fail(const Status& status) {
+  std::cerr << "error: " << status.message() << "\n";
+  return 1;
 }
 
 }  // namespace lakehouse::cli

@@ -8,12 +8,13 @@
 
 namespace lakehouse::server {
 
-void RegisterCatalogRoutes(httplib::Server& http, catalog::Catalog& catalog);
+// Catalog and storage routes reach the runtime for deletions that must check indexes too.
+void RegisterCatalogRoutes(httplib::Server& http, app::Runtime& runtime);
 void RegisterIngestRoutes(httplib::Server& http, ingest::Ingestor& ingestor,
                           storage::BucketRegistry& buckets, uint64_t max_upload_bytes);
 void RegisterImportRoutes(httplib::Server& http, ingest::Ingestor& ingestor);
 void RegisterQueryRoutes(httplib::Server& http, engine::QueryEngine& query);
 void RegisterVectorRoutes(httplib::Server& http, app::Runtime& runtime);
-void RegisterStorageRoutes(httplib::Server& http, storage::BucketRegistry& buckets, catalog::Catalog& catalog);
+void RegisterStorageRoutes(httplib::Server& http, app::Runtime& runtime);
 
 }  // namespace lakehouse::server

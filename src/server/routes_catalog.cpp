@@ -50,7 +50,8 @@ Result<catalog::MetadataPatch> ParsePatch(const json& body) {
 
 }  // namespace
 
-void RegisterCatalogRoutes(httplib::Server& http, catalog::Catalog& catalog) {
+void RegisterCatalogRoutes(httplib::Server& http, app::Runtime& runtime) {
+  auto& catalog = runtime.catalog();
   http.Get("/catalog/datasets", Guarded([&catalog](const httplib::Request& req, httplib::Response& res) {
     bool only_overdue = req.get_param_value("overdue") == "true";
     std::string tag = req.get_param_value("tag");
@@ -112,9 +113,9 @@ void RegisterCatalogRoutes(httplib::Server& http, catalog::Catalog& catalog) {
   }));
 
   http.Delete(R"(/catalog/datasets/by-name/([^/]+))",
-              Guarded([&catalog](const httplib::Request& req, httplib::Response& res) {
+              Guarded([&runtime](const httplib::Request& req, httplib::Response& res) {
                 std::string name = req.matches[1];
-                LH_ASSIGN_OR_RETURN(int files, catalog.Delete(name));
+                LH_ASSIGN_OR_RETURN(int files, runtime.DeleteDataset(name));
                 SendJson(res, {{"deleted", name}, {"files_removed", files}});
                 return Status::Ok();
               }));

@@ -25,7 +25,9 @@ nlohmann::json BucketJson(const storage::BucketInfo& b, storage::BucketRegistry&
 
 }  // namespace
 
-void RegisterStorageRoutes(httplib::Server& http, storage::BucketRegistry& buckets, catalog::Catalog& catalog) {
+void RegisterStorageRoutes(httplib::Server& http, app::Runtime& runtime) {
+  auto& buckets = runtime.buckets();
+  auto& catalog = runtime.catalog();
   http.Get("/storage/buckets", Guarded([&](const httplib::Request&, httplib::Response& res) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& b : buckets.List()) list.push_back(BucketJson(b, buckets, catalog));
@@ -47,15 +49,7 @@ void RegisterStorageRoutes(httplib::Server& http, storage::BucketRegistry& bucke
 
   http.Delete(R"(/storage/buckets/([^/]+))", Guarded([&](const httplib::Request& req, httplib::Response& res) {
     std::string name = req.matches[1];
-    LH_RETURN_IF_ERROR(buckets.Get(name).status());
-    auto datasets = catalog.DatasetsInBucket(name);
-    if (!datasets.empty() && name != "primary" && name != "rescue") {
-      std::string list;
-      for (const auto& d : datasets) list += (list.empty() ? "" : ", ") + d;
-      return Conflict("bucket '" + name + "' still holds datasets: " + list +
-                      "; move them (PATCH /catalog/datasets/by-name/{name}/bucket) or delete them first");
-    }
-    LH_RETURN_IF_ERROR(buckets.Remove(name));
+    LH_RETURN_IF_ERROR(runtime.RemoveBucket(name));
     SendJson(res, {{"removed", name}, {"note", "the bucket's folder and any files in it were left on disk"}});
     return Status::Ok();
   }));

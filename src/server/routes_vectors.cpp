@@ -191,7 +191,7 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
   auto& catalog = rt.catalog();
   auto& scheduler = rt.scheduler();
   auto& searcher = rt.searcher();
-  std::string pii_token = rt.config().pii_access_token;
+  std::string pii_token = rt.config().pii_access_token;  // captured by value below
 
   http.Post("/vectors/indexes", Guarded([&](const httplib::Request& req, httplib::Response& res) {
     LH_ASSIGN_OR_RETURN(auto body, ParseJsonObject(req));
@@ -248,7 +248,7 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
     SendJson(res, {{"dropped", std::string(req.matches[1])}});
     return Status::Ok();
   }));
-  http.Post(R"(/vectors/search/([^/]+))", Guarded([&](const httplib::Request& req, httplib::Response& res) {
+  http.Post(R"(/vectors/search/([^/]+))", Guarded([&, pii_token](const httplib::Request& req, httplib::Response& res) {
     LH_ASSIGN_OR_RETURN(auto body, ParseJsonObject(req));
     LH_ASSIGN_OR_RETURN(auto request, ParseSearch(body));
     request.may_see_pii = MaySeePii(req, pii_token);

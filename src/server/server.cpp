@@ -23,11 +23,11 @@ Server::Server(app::Runtime& runtime) : runtime_(runtime), http_(std::make_uniqu
   http_->Get("/health", [](const httplib::Request&, httplib::Response& res) {
     SendJson(res, {{"status", "ok"}, {"version", "0.1.0"}});
   });
-  RegisterCatalogRoutes(*http_, runtime.catalog());
+  RegisterCatalogRoutes(*http_, runtime);
   RegisterIngestRoutes(*http_, runtime.ingestor(), runtime.buckets(), config.max_upload_bytes);
   RegisterImportRoutes(*http_, runtime.ingestor());
   RegisterQueryRoutes(*http_, runtime.query());
-  RegisterStorageRoutes(*http_, runtime.buckets(), runtime.catalog());
+  RegisterStorageRoutes(*http_, runtime);
   RegisterVectorRoutes(*http_, runtime);
 
   http_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {

@@ -1,0 +1,174 @@
+#include "cli/index_commands.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "app/runtime.h"
+#include "cli/output.h"
+
+namespace lakehouse::cli {
+
+namespace {
+
+// One line on a terminal, rewritten in place; one line per update otherwise.
+vector::ProgressFn ProgressLine() {
+  bool tty = ::isatty(STDERR_FILENO);
+  return [tty](const vector::BuildProgress& p) {
+    if (p.phase == "embedding" || p.phase == "indexing") {
+      std::fprintf(stderr, "%s%s: %s/%s chunks", tty ? "\r\033[K" : "", p.phase.c_str(),
+                   HumanCount(static_cast<int64_t>(p.done)).c_str(), HumanCount(static_cast<int64_t>(p.total)).c_str());
+      if (p.per_second > 0) std::fprintf(stderr, ", %.0f chunks/s", p.per_second);
+      if (p.eta_s >= 0 && p.done < p.total) std::fprintf(stderr, ", ~%.0f s left", p.eta_s);
+    } else {
+      std::fprintf(stderr, "%s%s...", tty ? "\r\033[K" : "", p.phase.c_str());
+    }
+    std::fprintf(stderr, "%s", tty ? "" : "\n");
+  };
+}
+
+void EndProgress() {
+  if (::isatty(STDERR_FILENO)) std::fprintf(stderr, "\r\033[K");
+}
+
+void PrintIndex(const vector::IndexManifest& m) {
+  std::printf("%-20s %-16s %-8s %-10s %10s %10s  %s/%s  refresh=%s\n", m.name.c_str(), m.dataset.c_str(),
+              m.status.c_str(), m.text_column.c_str(),
+              m.active ? HumanCount(m.active->doc_count).c_str() : "-",
+              m.active ? HumanCount(m.active->chunk_count).c_str() : "-", m.embedder.provider.c_str(),
+              m.embedder.model.c_str(), m.refresh.mode.c_str());
+}
+
+}  // namespace
+
+IndexCommands::IndexCommands(CLI::App& app) {
+  auto* index = app.add_subcommand("index", "Create, list, refresh, search and drop vector indexes over text columns");
+  index->require_subcommand(1);
+  create_ = index->add_subcommand("create", "Chunk, embed and index a dataset's text column (HNSW + full text)");
+  create_->add_option("name", name_, "Index name")->required();
+  create_->add_option("--dataset", dataset_, "Dataset to index")->required();
+  create_->add_option("--id-column", id_column_, "Column identifying each row (document)")->required();
+  create_->add_option("--text-column", text_column_, "Column holding the text")->required();
+  create_->add_option("--chunk-size", chunk_size_, "Bytes per chunk (default 1000)");
+  create_->add_option("--chunk-overlap", chunk_overlap_, "Bytes shared by neighbouring chunks (default 15% of the size)");
+  create_->add_option("--provider", provider_, "hash (built in), ollama or openai")
+      ->check(CLI::IsMember({"hash", "ollama", "openai"}));
+  create_->add_option("--model", model_, "Embedding model (ollama/openai), e.g. nomic-embed-text");
+  create_->add_option("--url", url_, "Embedding server URL (default from [vectors] in lakehouse.toml)");
+  create_->add_option("--dimension", dimension_, "Dimension of the hash embedder (default 768)");
+  create_->add_option("--m", m_, "HNSW M: links per node (default 16)");
+  create_->add_option("--ef-construction", ef_construction_, "HNSW build beam width (default 200)");
+  create_->add_option("--ef-search", ef_search_, "HNSW search beam width (default 64)");
+  create_->add_option("--bucket", bucket_, "Bucket for the index files (default: the dataset's)");
+  create_->add_option("--refresh-policy", policy_, "manual, on_append or scheduled")
+      ->check(CLI::IsMember({"manual", "on_append", "scheduled"}));
+  create_->add_option("--interval", interval_s_, "Seconds between scheduled refreshes");
+  create_->add_flag("--allow-pii", allow_pii_, "Index a column flagged PII (its text goes to the embedder)");
+  list_ = index->add_subcommand("list", "List indexes with status, counts and model");
+  list_->add_flag("--json", json_, "Print JSON");
+  drop_ = index->add_subcommand("drop", "Delete an index and its files");
+  drop_->add_option("name", name_, "Index name")->required();
+  refresh_ = index->add_subcommand("refresh", "Embed only what changed in the dataset since the last build");
+  refresh_->add_option("name", name_, "Index name")->required();
+  search_ = index->add_subcommand("search", "Search an index by meaning, words or both");
+  search_->add_option("name", name_, "Index name")->required();
+  search_->add_option("query", query_, "What to look for")->required();
+  search_->add_option("-k", k_, "Hits to return (default 10)");
+  search_->add_option("--filter", filter_, "SQL condition on the dataset's columns, e.g. \"year >= 2020\"");
+  search_->add_option("--mode", mode_, "vector, text or hybrid")->check(CLI::IsMember({"vector", "text", "hybrid"}));
+}
+
+int IndexCommands::Run(const Config& config) const {
+  if (!create_->parsed() && !list_->parsed() && !drop_->parsed() && !refresh_->parsed() && !search_->parsed()) {
+    return -1;
+  }
+  auto runtime = app::Runtime::Start(config);
+  if (!runtime.ok()) return Fail(runtime.status());
+  auto& indexes = (*runtime)->indexes();
+  if (create_->parsed()) {
+    vector::IndexManifest request;
+    request.name = name_;
+    request.dataset = dataset_;
+    request.id_column = id_column_;
+    request.text_column = text_column_;
+    request.bucket = bucket_;
+    request.chunking.size = static_cast<size_t>(std::max(chunk_size_, 0));
+    request.chunking.overlap = chunk_overlap_ < 0 ? vector::DefaultOverlap(request.chunking.size)
+                                                  : static_cast<size_t>(chunk_overlap_);
+    request.embedder.provider = provider_;
+    request.embedder.model = model_;
+    request.embedder.url = url_;
+    request.embedder.dimension = dimension_;
+    request.hnsw = {m_, ef_construction_, ef_search_};
+    request.refresh = {policy_, interval_s_};
+    request.allow_pii = allow_pii_;
+    auto prepared = indexes.Prepare(request);
+    if (!prepared.ok()) return Fail(prepared.status());
+    auto built = indexes.BuildPrepared(name_, ProgressLine());
+    EndProgress();
+    if (!built.ok()) return Fail(built.status());
+    const auto& s = built->last_build;
+    std::printf("index %s: %s documents, %s chunks, %s (%d dims) in %.2f s (embed %.2f s, HNSW %.2f s)\n",
+                name_.c_str(), HumanCount(built->active->doc_count).c_str(),
+                HumanCount(built->active->chunk_count).c_str(), built->embedder.model.c_str(),
+                built->active->dimension, s.total_ms / 1000, s.embed_ms / 1000, s.hnsw_ms / 1000);
+    if (s.duplicate_ids > 0) {
+      std::printf("note: %s rows repeated an id already seen and were skipped\n", HumanCount(s.duplicate_ids).c_str());
+    }
+    return 0;
+  }
+  if (list_->parsed()) {
+    auto list = indexes.List();
+    if (json_) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& m : list) out.push_back(vector::IndexManifestToJson(m));
+      std::cout << out.dump(2) << "\n";
+      return 0;
+    }
+    std::printf("%-20s %-16s %-8s %-10s %10s %10s  %s\n", "INDEX", "DATASET", "STATUS", "COLUMN", "DOCS", "CHUNKS",
+                "MODEL");
+    for (const auto& m : list) PrintIndex(m);
+    return 0;
+  }
+  if (drop_->parsed()) {
+    if (Status s = indexes.Drop(name_); !s.ok()) return Fail(s);
+    std::printf("dropped index %s\n", name_.c_str());
+    return 0;
+  }
+  if (refresh_->parsed()) {
+    auto report = indexes.Refresh(name_, ProgressLine());
+    EndProgress();
+    if (!report.ok()) return Fail(report.status());
+    const auto& s = report->stats;
+    if (s.no_op) {
+      std::printf("index %s is up to date: 0 chunks embedded\n", name_.c_str());
+    } else {
+      std::printf("index %s: %lld new, %lld changed, %lld removed documents; %lld chunks embedded in %.2f s%s\n",
+                  name_.c_str(), static_cast<long long>(s.docs_added), static_cast<long long>(s.docs_changed),
+                  static_cast<long long>(s.docs_removed), static_cast<long long>(s.chunks_embedded),
+                  s.total_ms / 1000, report->rebuilt ? " (rebuilt)" : "");
+    }
+    return 0;
+  }
+  vector::SearchRequest request;
+  request.text = query_;
+  request.k = static_cast<size_t>(std::max(k_, 1));
+  request.filter = filter_;
+  request.mode = mode_;
+  auto result = (*runtime)->searcher().Search(name_, request);
+  if (!result.ok()) return Fail(result.status());
+  for (size_t i = 0; i < result->hits.size(); ++i) {
+    const auto& h = result->hits[i];
+    std::string text = h.text.size() > 160 ? h.text.substr(0, 157) + "..." : h.text;
+    for (char& c : text) {
+      if (c == '\n') c = ' ';
+    }
+    std::printf("%2zu. %-12s %.4f  %s\n", i + 1, h.doc_id.c_str(), h.score, text.c_str());
+  }
+  if (result->hits.empty()) std::printf("no hits\n");
+  return 0;
+}
+
+}  // namespace lakehouse::cli

@@ -1,0 +1,34 @@
+// `lakehouse index ...`: vector index commands, run in the foreground on
+// the data directory with a progress line while embedding.
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "common/config.h"
+
+namespace lakehouse::cli {
+
+// Adds the `index` command tree to `app`; Run executes whichever of its
+// subcommands was parsed (returns -1 when none was).
+class IndexCommands {
+ public:
+  explicit IndexCommands(CLI::App& app);
+  int Run(const Config& config) const;
+
+ private:
+  CLI::App* create_ = nullptr;
+  CLI::App* list_ = nullptr;
+  CLI::App* drop_ = nullptr;
+  CLI::App* refresh_ = nullptr;
+  CLI::App* search_ = nullptr;
+  std::string name_, dataset_, id_column_, text_column_, bucket_, provider_ = "hash", model_, url_, policy_ = "manual";
+  std::string query_, filter_, mode_ = "vector";
+  int chunk_size_ = 1000, chunk_overlap_ = -1, dimension_ = 768, m_ = 16, ef_construction_ = 200, ef_search_ = 64;
+  int64_t interval_s_ = 0;
+  int k_ = 10;
+  bool allow_pii_ = false, json_ = false;
+};
+
+}  // namespace lakehouse::cli

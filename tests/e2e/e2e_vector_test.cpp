@@ -1,0 +1,182 @@
+// Vector indexes through the real binary: create (synchronously and in the
+// background), search with filters, modes and PII rules, staleness and
+// refresh, the on_append policy, deletion rules, and the CLI on the same data.
+#include <chrono>
+#include <thread>
+
+#include "e2e_helpers.h"
+
+namespace lakehouse::testing {
+
+namespace {
+
+const char* kTopics[] = {"invoice payment overdue", "rocket engine launch", "garden tomato harvest",
+                         "database index query"};
+
+std::string Csv(int from, int to) {
+  std::string csv = "id,region,year,body,email\n";
+  for (int i = from; i < to; ++i) {
+    csv += std::to_string(i) + ",r" + std::to_string(i % 4) + "," + std::to_string(2015 + i % 10) +
+           ",\"Note " + std::to_string(i) + " on " + kTopics[i % 4] + ", keyword" + std::to_string(i) +
+           ".\",person" + std::to_string(i) + "@example.org\n";
+  }
+  return csv;
+}
+
+}  // namespace
+
+class VectorE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.Start()) << server_.log();
+    ASSERT_EQ(Upload(server_, "notes.csv", Csv(0, 400)).status, 201);
+  }
+  Reply Post(const std::string& path, const nlohmann::json& body, const httplib::Headers& headers = {}) {
+    return ToReply(server_.http().Post(path.c_str(), headers, body.dump(), "application/json"));
+  }
+  Reply Delete(const std::string& path) { return ToReply(server_.http().Delete(path.c_str())); }
+  nlohmann::json CreateBody(const std::string& name) {
+    return {{"name", name}, {"dataset", "notes"}, {"id_column", "id"}, {"text_column", "body"}, {"chunk_size", 400}};
+  }
+  // Polls GET /vectors/indexes/{name} until `done` holds (or 20 s pass).
+  nlohmann::json WaitFor(const std::string& name, const std::function<bool(const nlohmann::json&)>& done) {
+    nlohmann::json last;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      last = Get(server_, "/vectors/indexes/" + name).body;
+      if (done(last)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return last;
+  }
+  ServerProcess server_{"[vectors]\npii_access_token = \"pii-reader-token\"\nscheduler_tick_ms = 200\n"};
+};
+
+TEST_F(VectorE2E, CreateSearchFilterAndPii) {
+  auto body = CreateBody("notes_idx");
+  body["wait"] = true;
+  auto created = Post("/vectors/indexes", body);
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  EXPECT_EQ(created.body["status"], "ready");
+  EXPECT_EQ(created.body["active"]["doc_count"], 400);
+  EXPECT_EQ(created.body["embedder"]["model"], "hash-768");
+  EXPECT_EQ(Get(server_, "/vectors/indexes").body["indexes"].size(), 1u);
+
+  auto hits = Post("/vectors/search/notes_idx", {{"text", "keyword123 database"}, {"k", 5}});
+  ASSERT_EQ(hits.status, 200) << hits.body.dump();
+  ASSERT_EQ(hits.body["hits"].size(), 5u);
+  EXPECT_EQ(hits.body["hits"][0]["doc_id"], "123");
+  EXPECT_EQ(hits.body["hits"][0]["row"]["year"], 2018);
+  EXPECT_EQ(hits.body["hits"][0]["row"]["email"], "[redacted]");
+  EXPECT_EQ(hits.body["redacted_columns"], nlohmann::json({"email"}));
+
+  auto filtered = Post("/vectors/search/notes_idx",
+                       {{"text", "invoice payment"}, {"k", 10}, {"filter", "region = 'r1' AND year >= 2020"}});
+  ASSERT_EQ(filtered.status, 200) << filtered.body.dump();
+  EXPECT_EQ(filtered.body["hits"].size(), 10u);
+  for (const auto& h : filtered.body["hits"]) {
+    EXPECT_EQ(h["row"]["region"], "r1");
+    EXPECT_GE(h["row"]["year"].get<int>(), 2020);
+  }
+  EXPECT_EQ(filtered.body["filter"]["matching_docs"], 60);  // i % 20 in {5, 9, 17}
+
+  for (const char* mode : {"text", "hybrid"}) {
+    auto r = Post("/vectors/search/notes_idx", {{"text", "keyword77"}, {"mode", mode}, {"k", 3}});
+    ASSERT_EQ(r.status, 200) << r.body.dump();
+    EXPECT_EQ(r.body["hits"][0]["doc_id"], "77") << mode;
+  }
+
+  // PII: asking without the token is refused; with it, the column comes back.
+  auto refused = Post("/vectors/search/notes_idx", {{"text", "keyword5"}, {"include_pii", true}});
+  EXPECT_EQ(refused.status, 403);
+  auto wrong = Post("/vectors/search/notes_idx", {{"text", "keyword5"}, {"include_pii", true}},
+                    {{"X-Lakehouse-Pii-Token", "guess"}});
+  EXPECT_EQ(wrong.status, 403);
+  auto allowed = Post("/vectors/search/notes_idx", {{"text", "keyword5"}, {"include_pii", true}, {"k", 1}},
+                      {{"X-Lakehouse-Pii-Token", "pii-reader-token"}});
+  ASSERT_EQ(allowed.status, 200) << allowed.body.dump();
+  EXPECT_EQ(allowed.body["hits"][0]["row"]["email"], "person5@example.org");
+
+  // A PII column is not indexed unless the request allows it.
+  auto pii = CreateBody("emails");
+  pii["text_column"] = "email";
+  EXPECT_EQ(Post("/vectors/indexes", pii).status, 403);
+  EXPECT_EQ(Get(server_, "/vectors/indexes/emails").status, 404);
+
+  EXPECT_EQ(Post("/vectors/search/missing", {{"text", "x"}}).status, 404);
+  EXPECT_EQ(Post("/vectors/search/notes_idx", {{"text", "x"}, {"filter", "nope > 1"}}).status, 400);
+  EXPECT_EQ(Post("/vectors/search/notes_idx", {{"text", "x"}, {"mode", "magic"}}).status, 400);
+  EXPECT_EQ(Post("/vectors/indexes", {{"name", "x"}}).status, 400);
+  auto keyed = CreateBody("keyed");
+  keyed["embedder"] = {{"provider", "openai"}, {"model", "m"}, {"api_key", "sk-secret"}};
+  auto key_refused = Post("/vectors/indexes", keyed);
+  EXPECT_EQ(key_refused.status, 400);
+  EXPECT_EQ(key_refused.body.dump().find("sk-secret"), std::string::npos);
+  EXPECT_EQ(Post("/vectors/indexes", CreateBody("notes_idx")).status, 409);
+}
+
+TEST_F(VectorE2E, StaleDataIsListedAndRefreshEmbedsOnlyTheDelta) {
+  auto body = CreateBody("notes_idx");
+  body["wait"] = true;
+  ASSERT_EQ(Post("/vectors/indexes", body).status, 201);
+  auto noop = Post("/vectors/refresh/notes", nlohmann::json::object());
+  ASSERT_EQ(noop.status, 200) << noop.body.dump();
+  EXPECT_EQ(noop.body["chunks_embedded"], 0);
+  EXPECT_TRUE(noop.body["indexes"][0]["stats"]["no_op"].get<bool>());
+
+  ASSERT_EQ(Upload(server_, "notes.csv", Csv(400, 420), {{"dataset", "notes"}, {"mode", "append"}}).status, 201);
+  auto stale = Get(server_, "/vectors/stale");
+  ASSERT_EQ(stale.body["datasets"].size(), 1u) << stale.body.dump();
+  EXPECT_EQ(stale.body["datasets"][0]["dataset"], "notes");
+  EXPECT_EQ(stale.body["indexes"][0]["index"], "notes_idx");
+  EXPECT_EQ(stale.body["indexes"][0]["refresh_policy"]["mode"], "manual");
+
+  auto delta = Post("/vectors/refresh/notes", nlohmann::json::object());
+  ASSERT_EQ(delta.status, 200) << delta.body.dump();
+  EXPECT_EQ(delta.body["chunks_embedded"], 20);
+  EXPECT_EQ(delta.body["indexes"][0]["stats"]["docs_added"], 20);
+  EXPECT_TRUE(Get(server_, "/vectors/stale").body["datasets"].empty());
+  auto found = Post("/vectors/search/notes_idx", {{"text", "keyword410"}, {"k", 1}});
+  EXPECT_EQ(found.body["hits"][0]["doc_id"], "410");
+  EXPECT_EQ(Post("/vectors/refresh/nothing_here", nlohmann::json::object()).status, 404);
+}
+
+TEST_F(VectorE2E, BackgroundBuildAndOnAppendPolicy) {
+  auto body = CreateBody("live_idx");
+  body["refresh_policy"] = "on_append";
+  auto accepted = Post("/vectors/indexes", body);
+  ASSERT_EQ(accepted.status, 202) << accepted.body.dump();
+  auto ready = WaitFor("live_idx", [](const nlohmann::json& j) { return j["status"] == "ready"; });
+  ASSERT_EQ(ready["status"], "ready") << ready.dump();
+  ASSERT_EQ(Upload(server_, "notes.csv", Csv(400, 450), {{"dataset", "notes"}, {"mode", "append"}}).status, 201);
+  auto refreshed = WaitFor("live_idx", [](const nlohmann::json& j) { return j["active"]["doc_count"] == 450; });
+  EXPECT_EQ(refreshed["active"]["doc_count"], 450) << refreshed.dump();
+  EXPECT_FALSE(refreshed["stale"].get<bool>());
+
+  // The CLI sees the same index; a model change is re-embedded in the background.
+  std::string out;
+  ASSERT_EQ(server_.RunCli({"index", "list"}, &out), 0) << out;
+  EXPECT_NE(out.find("live_idx"), std::string::npos);
+  auto patched = ToReply(server_.http().Patch("/vectors/indexes/live_idx",
+                                              nlohmann::json{{"embedder", {{"provider", "hash"}, {"dimension", 128}}}}.dump(),
+                                              "application/json"));
+  ASSERT_EQ(patched.status, 202) << patched.body.dump();
+  auto switched = WaitFor("live_idx", [](const nlohmann::json& j) { return j["embedder"]["model"] == "hash-128"; });
+  EXPECT_EQ(switched["active"]["dimension"], 128) << switched.dump();
+  EXPECT_EQ(Post("/vectors/search/live_idx", {{"text", "keyword3"}, {"k", 1}}).body["model"], "hash-128");
+}
+
+TEST_F(VectorE2E, DatasetsWithIndexesAreNotDeletedUntilTheIndexIsDropped) {
+  auto body = CreateBody("notes_idx");
+  body["wait"] = true;
+  ASSERT_EQ(Post("/vectors/indexes", body).status, 201);
+  auto refused = Delete("/catalog/datasets/by-name/notes");
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_NE(ErrorMessage(refused).find("notes_idx"), std::string::npos);
+  EXPECT_EQ(Delete("/vectors/indexes/notes_idx").status, 200);
+  EXPECT_FALSE(std::filesystem::exists(server_.data_dir() / "vectors" / "notes_idx"));
+  EXPECT_EQ(Delete("/vectors/indexes/notes_idx").status, 404);
+  EXPECT_EQ(Delete("/catalog/datasets/by-name/notes").status, 200);
+}
+
+}  // namespace lakehouse::testing
