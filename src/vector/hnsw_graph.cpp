@@ -17,8 +17,48 @@ struct HnswGraph::Impl {
   explicit Impl(int dimension) : space(static_cast<size_t>(dimension)) {}
   hnswlib::InnerProductSpace space;
   std::unique_ptr<hnswlib::HierarchicalNSW<float>> graph;
-  mutable std::mutex ef_mutex;  // hnswlib keeps ef in the graph: searches set and read it together
 };
+
+namespace {
+
+using Graph = hnswlib::HierarchicalNSW<float>;
+using hnswlib::tableint;
+
+// hnswlib's searchKnn with ef as an argument: 0.6.2 reads ef from the graph,
+// so concurrent searches with different ef would race on it (or need a lock).
+// Greedy descent through the upper layers, then the beam search of layer 0.
+std::vector<std::pair<float, tableint>> SearchWithEf(const Graph& g, const void* query, size_t k, size_t ef) {
+  tableint current = g.enterpoint_node_;
+  float best = g.fstdistfunc_(query, g.getDataByInternalId(current), g.dist_func_param_);
+  for (int level = g.maxlevel_; level > 0; --level) {
+    bool moved = true;
+    while (moved) {
+      moved = false;
+      auto* links = reinterpret_cast<unsigned int*>(g.get_linklist(current, level));
+      int count = g.getListCount(links);
+      auto* neighbours = reinterpret_cast<tableint*>(links + 1);
+      for (int i = 0; i < count; ++i) {
+        float d = g.fstdistfunc_(query, g.getDataByInternalId(neighbours[i]), g.dist_func_param_);
+        if (d < best) {
+          best = d;
+          current = neighbours[i];
+          moved = true;
+        }
+      }
+    }
+  }
+  auto top = g.num_deleted_ ? g.searchBaseLayerST<true, false>(current, query, std::max(ef, k))
+                            : g.searchBaseLayerST<false, false>(current, query, std::max(ef, k));
+  while (top.size() > k) top.pop();
+  std::vector<std::pair<float, tableint>> out(top.size());
+  for (size_t i = top.size(); i-- > 0;) {
+    out[i] = top.top();
+    top.pop();
+  }
+  return out;
+}
+
+}  // namespace
 
 float Dot(const float* a, const float* b, int dimension) {
   float sum = 0;
@@ -149,17 +189,8 @@ std::vector<Hit> HnswGraph::Search(const float* query, size_t k, size_t ef) cons
   std::vector<Hit> hits;
   auto& graph = *impl_->graph;
   if (graph.cur_element_count == 0 || k == 0) return hits;
-  std::priority_queue<std::pair<float, hnswlib::labeltype>> found;
-  {
-    // searchKnn reads ef_ from the graph; serialise searches that change it.
-    std::lock_guard<std::mutex> lock(impl_->ef_mutex);
-    graph.setEf(std::max(ef, k));
-    found = graph.searchKnn(query, k);
-  }
-  hits.resize(found.size());
-  for (size_t i = found.size(); i-- > 0;) {
-    hits[i] = {static_cast<int64_t>(found.top().second), 1.0f - found.top().first};
-    found.pop();
+  for (const auto& [distance, id] : SearchWithEf(graph, query, k, ef)) {
+    hits.push_back({static_cast<int64_t>(graph.getExternalLabel(id)), 1.0f - distance});
   }
   return hits;
 }

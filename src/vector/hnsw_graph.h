@@ -2,8 +2,8 @@
 // by int64 labels. Wraps hnswlib so nothing else includes it.
 //
 // Building and adding are thread-safe for distinct labels (hnswlib locks per
-// node); Search and Exact may run concurrently with each other, not with
-// Add or MarkDeleted: an index being refreshed is a copy (Load), and the
+// node); Search and Exact may run concurrently with each other, lock-free,
+// each with its own ef, but not with Add or MarkDeleted: an index being refreshed is a copy (Load), and the
 // served one is swapped, never mutated.
 #pragma once
 
