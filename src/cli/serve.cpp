@@ -40,6 +40,19 @@ void LoadDemo(app::Runtime& runtime, const std::string& dir) {
       std::cout << "  demo: " << file.filename().string() << ": " << result.status().message() << "\n";
     }
   }
+  // A vector index over the handbook, so search can be tried at once.
+  if (runtime.catalog().Get("handbook").ok() && !runtime.indexes().Get("handbook_idx").ok()) {
+    vector::IndexManifest index;
+    index.name = "handbook_idx";
+    index.dataset = "handbook";
+    index.id_column = "paragraph";
+    index.text_column = "text";
+    index.chunking = {400, vector::DefaultOverlap(400)};
+    auto built = runtime.indexes().Prepare(index);
+    if (built.ok()) built = runtime.indexes().BuildPrepared(index.name);
+    std::cout << "  demo: vector index handbook_idx "
+              << (built.ok() ? "built" : "not built: " + built.status().message()) << "\n";
+  }
 }
 
 void PrintWelcome(const Config& config, int port) {
@@ -49,6 +62,8 @@ void PrintWelcome(const Config& config, int port) {
             << "  curl -s " << base << "/catalog/datasets\n"
             << "  curl -s -X POST " << base << "/query/sql -d '{\"sql\": \"SELECT * FROM orders LIMIT 5\"}'\n"
             << "  curl -s -F file=@your.csv " << base << "/ingest/file\n"
+            << "  curl -s -X POST " << base
+            << "/vectors/search/handbook_idx -d '{\"text\": \"which columns hold personal data\", \"k\": 3}'\n"
             << "  lakehouse query \"SELECT region, sum(amount) FROM orders GROUP BY region\"\n"
             << (config.inbox_enabled ? "  cp your.csv " + config.inbox_dir.string() + "/   (the inbox: ingested once it stops growing)\n"
                                      : std::string())

@@ -141,8 +141,7 @@ json IndexManifestToJson(const IndexManifest& m) {
             {"last_build", BuildStatsToJson(m.last_build)},
             {"created_at", TimeJson(m.created_at)},
             {"updated_at", TimeJson(m.updated_at)},
-            {"last_refreshed_at", TimeJson(m.last_refreshed_at)},
-            {"next_scheduled_refresh", TimeJson(m.next_scheduled_refresh)}};
+            {"last_refreshed_at", TimeJson(m.last_refreshed_at)}};
   return j;
 }
 
@@ -178,7 +177,6 @@ Result<IndexManifest> IndexManifestFromJson(const json& j) {
   m.created_at = TimeField(j, "created_at").value_or(TimePoint{});
   m.updated_at = TimeField(j, "updated_at").value_or(TimePoint{});
   m.last_refreshed_at = TimeField(j, "last_refreshed_at");
-  m.next_scheduled_refresh = TimeField(j, "next_scheduled_refresh");
   return m;
 }
 

@@ -86,7 +86,6 @@ struct IndexManifest {
   TimePoint created_at{};
   TimePoint updated_at{};
   std::optional<TimePoint> last_refreshed_at;
-  std::optional<TimePoint> next_scheduled_refresh;
 };
 
 nlohmann::json BuildStatsToJson(const BuildStats& s);

@@ -302,7 +302,6 @@ Result<IndexManifest> IndexRegistry::Patch(const std::string& name, const IndexP
   if (patch.refresh) {
     LH_RETURN_IF_ERROR(ValidateRefreshPolicy(*patch.refresh));
     manifest.refresh = *patch.refresh;
-    manifest.next_scheduled_refresh.reset();
   }
   if (patch.ef_search) {
     HnswParams p = manifest.hnsw;
