@@ -3,6 +3,7 @@
 // restart, refresh policies, drop.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <sstream>
 #include <thread>
@@ -289,6 +290,56 @@ TEST_F(IndexTest, OnAppendAndScheduledPoliciesRefreshByThemselves) {
   scheduler.Stop();
   EXPECT_EQ(docs_of("appended"), 40);
   EXPECT_EQ(docs_of("scheduled"), 40);
+}
+
+TEST_F(IndexTest, SearchesKeepWorkingWhileARefreshReplacesTheGeneration) {
+  IngestDocs(0, 300, ingest::WriteMode::kAppend);
+  Build("docs_idx");
+  IngestDocs(300, 600, ingest::WriteMode::kAppend);
+  std::atomic<bool> done{false};
+  std::atomic<int> searches{0}, failures{0};
+  std::thread reader([&] {
+    SearchRequest q;
+    q.text = "word42";
+    q.k = 5;
+    q.mode = "hybrid";
+    while (!done) {
+      auto r = searcher_->Search("docs_idx", q);
+      if (!r.ok() || r->hits.size() != 5 || r->hits[0].doc_id != "42") {
+        if (failures++ == 0) ADD_FAILURE() << (r.ok() ? std::to_string(r->hits.size()) + " hits, first " + (r->hits.empty() ? "" : r->hits[0].doc_id) : r.status().message());
+      }
+      ++searches;
+    }
+  });
+  auto refreshed = registry_->Refresh("docs_idx");
+  done = true;
+  reader.join();
+  ASSERT_TRUE(refreshed.ok()) << refreshed.status().message();
+  EXPECT_EQ(refreshed->stats.docs_added, 300);
+  EXPECT_GT(searches.load(), 0);
+  EXPECT_EQ(failures.load(), 0);
+}
+
+TEST_F(IndexTest, ABuildInterruptedByAStopResumesOnStart) {
+  IngestDocs(0, 40, ingest::WriteMode::kAppend);
+  IndexManifest request;
+  request.name = "docs_idx";
+  request.dataset = "docs";
+  request.id_column = "id";
+  request.text_column = "body";
+  ASSERT_TRUE(registry_->Prepare(request).ok());  // stored as "building"; the process "stops" here
+  registry_ = std::make_unique<IndexRegistry>(*catalog_, *buckets_, VectorOptions{2});
+  ASSERT_TRUE(registry_->Open().ok());
+  EXPECT_EQ(registry_->Get("docs_idx")->status, "building");
+  RefreshScheduler scheduler(*registry_, 50);
+  scheduler.Start();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (registry_->Get("docs_idx")->status == "building" && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  scheduler.Stop();
+  EXPECT_EQ(registry_->Get("docs_idx")->status, "ready");
+  EXPECT_EQ(registry_->Get("docs_idx")->active->doc_count, 40);
 }
 
 TEST_F(IndexTest, DropRemovesTheManifestAndEveryFile) {
