@@ -34,22 +34,6 @@ int64_t DirMtimeNs(const fs::path& dir) {
 }
 
 // flock on _catalog/.lock: held while one process rewrites a manifest.
-class ProcessLock {
- public:
-  explicit ProcessLock(const fs::path& path) {
-    (void)EnsureDirectory(path.parent_path());
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ >= 0) ::flock(fd_, LOCK_EX);
-  }
-  ~ProcessLock() {
-    if (fd_ >= 0) ::close(fd_);  // closing releases the lock
-  }
-  ProcessLock(const ProcessLock&) = delete;
-  ProcessLock& operator=(const ProcessLock&) = delete;
-
- private:
-  int fd_ = -1;
-};
 
 }  // namespace
 

@@ -38,11 +38,22 @@ void FinishBuckets(Config& config) {
   config.inbox_dir = fs::absolute(config.inbox_dir).lexically_normal();
 }
 
+namespace {
+
+// Secrets may stay out of the file (and there may be no file at all).
+void ApplyEnvironment(Config& config) {
+  if (const char* key = std::getenv("LAKEHOUSE_OPENAI_API_KEY"); key && *key) config.vector_openai_api_key = key;
+  if (const char* token = std::getenv("LAKEHOUSE_PII_TOKEN"); token && *token) config.pii_access_token = token;
+}
+
+}  // namespace
+
 Result<Config> LoadConfig(const fs::path& path) {
   Config config;
   fs::path file = path;
   if (file.empty() && fs::exists("lakehouse.toml")) file = "lakehouse.toml";
   if (file.empty()) {
+    ApplyEnvironment(config);
     FinishBuckets(config);
     return config;
   }
@@ -123,9 +134,7 @@ Result<Config> LoadConfig(const fs::path& path) {
   Read(t, "vectors", "pii_access_token", config.pii_access_token);
   Read(t, "vectors", "scheduler_tick_ms", config.vector_scheduler_tick_ms);
   if (config.vector_scheduler_tick_ms <= 0) return InvalidArgument("vectors.scheduler_tick_ms must be positive");
-  // Secrets may stay out of the file.
-  if (const char* key = std::getenv("LAKEHOUSE_OPENAI_API_KEY"); key && *key) config.vector_openai_api_key = key;
-  if (const char* token = std::getenv("LAKEHOUSE_PII_TOKEN"); token && *token) config.pii_access_token = token;
+  ApplyEnvironment(config);
   FinishBuckets(config);
   return config;
 }

@@ -1,5 +1,7 @@
 #include "common/files.h"
 
+#include <sys/file.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <openssl/evp.h>
@@ -181,6 +183,21 @@ TempFileGuard::~TempFileGuard() {
     std::error_code ec;
     fs::remove(path_, ec);
   }
+}
+
+ProcessLock::ProcessLock(const fs::path& path, Mode mode) {
+  (void)EnsureDirectory(path.parent_path());
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) return;
+  int rc;
+  do {
+    rc = ::flock(fd_, LOCK_EX | (mode == Mode::kTry ? LOCK_NB : 0));
+  } while (rc != 0 && errno == EINTR);
+  held_ = rc == 0;
+}
+
+ProcessLock::~ProcessLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the lock
 }
 
 }  // namespace lakehouse

@@ -49,6 +49,23 @@ class Sha256Stream {
   void* ctx_;
 };
 
+// An exclusive flock on `path` (created if missing), held until destroyed:
+// serialises writers across processes (a CLI beside a server). A lock that
+// cannot be opened is not held; try-mode gives up at once when it is taken.
+class ProcessLock {
+ public:
+  enum class Mode { kWait, kTry };
+  explicit ProcessLock(const fs::path& path, Mode mode = Mode::kWait);
+  ~ProcessLock();
+  ProcessLock(const ProcessLock&) = delete;
+  ProcessLock& operator=(const ProcessLock&) = delete;
+  bool held() const { return held_; }
+
+ private:
+  int fd_ = -1;
+  bool held_ = false;
+};
+
 // Removes a temporary file when it goes out of scope unless released.
 class TempFileGuard {
  public:

@@ -270,9 +270,24 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
       std::erase_if(list, [&](const vector::IndexManifest& m) { return m.name != *only; });
       if (list.empty()) return NotFound("dataset '" + dataset + "' has no index named '" + *only + "'");
     }
+    LH_ASSIGN_OR_RETURN(auto wait, OptionalBool(body, "wait"));
     json reports = json::array();
     int64_t embedded = 0;
+    if (!wait.value_or(true)) {
+      for (const auto& m : list) {
+        if (m.active) scheduler.SubmitRefresh(m.name);
+        reports.push_back({{"index", m.name}, {"queued", m.active.has_value()}});
+      }
+      SendJson(res, {{"dataset", dataset}, {"indexes", reports}}, 202);
+      return Status::Ok();
+    }
     for (const auto& m : list) {
+      // An index still building (or failed) is reported, not refreshed, and
+      // does not hold back the dataset's other indexes.
+      if (!m.active) {
+        reports.push_back({{"index", m.name}, {"skipped", "status " + m.status}});
+        continue;
+      }
       LH_ASSIGN_OR_RETURN(auto report, indexes.Refresh(m.name));
       embedded += report.stats.chunks_embedded;
       reports.push_back({{"index", report.index},

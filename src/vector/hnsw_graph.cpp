@@ -85,7 +85,7 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Create(int dimension, size_t capac
 Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const std::filesystem::path& path, int dimension,
                                                    size_t extra_capacity) {
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return NotFound("HNSW graph file missing: " + path.string());
+  if (!std::filesystem::exists(path, ec)) return Internal("HNSW graph file missing: " + path.filename().string());
   auto g = std::unique_ptr<HnswGraph>(new HnswGraph());
   g->dimension_ = dimension;
   g->impl_ = std::make_unique<Impl>(dimension);

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -63,6 +64,13 @@ Result<std::vector<SourceDoc>> ReadDocs(engine::Connection& conn, const BuildInp
     docs.push_back({std::move(ids[i]), std::move(texts[i]), std::move(hashes[i])});
   }
   return docs;
+}
+
+bool IsBlank(const std::string& text) {
+  for (unsigned char c : text) {
+    if (!std::isspace(c)) return false;
+  }
+  return true;
 }
 
 // Chunks `docs` into a batch labelled from `first_label` on.
@@ -362,6 +370,8 @@ Result<BuildOutcome> IndexBuilder::Refresh(const BuildInputs& in, const IndexGen
     present.insert(doc.id);
     auto it = current->labels_by_doc.find(doc.id);
     if (it == current->labels_by_doc.end()) {
+      // A document without text has no chunks: indexed or not, it is the same.
+      if (IsBlank(doc.text)) continue;
       to_embed.push_back(&doc);
       ++out.stats.docs_added;
     } else if (current->chunks.at(it->second.front()).doc_hash != doc.hash) {
@@ -391,6 +401,12 @@ Result<BuildOutcome> IndexBuilder::Refresh(const BuildInputs& in, const IndexGen
   }
 
   Batch batch = ChunkDocs(to_embed, in.settings.chunking, g.next_label);
+  size_t tombstones = g.deleted_labels.size() + removed.size();
+  size_t live = current->chunks.size() - removed.size() + batch.rows.size();
+  if (static_cast<double>(tombstones) > in.rebuild_tombstone_ratio * static_cast<double>(std::max<size_t>(live, 1))) {
+    out.needs_rebuild = true;
+    return out;
+  }
   auto embed_started = Clock::now();
   LH_RETURN_IF_ERROR(EmbedBatch(batch, in.embedder, in.threads, in.progress));
   out.stats.embed_ms = MsSince(embed_started);

@@ -61,19 +61,44 @@ Status IndexRegistry::Open() {
   builder_ = std::make_unique<IndexBuilder>(db_);
   ReloadIfChanged();
   // Files of generations that never got published (a crash mid-build) or
-  // were replaced but not yet removed.
-  std::lock_guard lock(mutex_);
-  for (const auto& [name, entry] : entries_) {
-    auto store = buckets_.Get(entry.manifest.bucket);
-    if (!store.ok() || !entry.manifest.active) continue;
-    auto keep = FilesOf(*entry.manifest.active);
-    auto listed = (*store)->List(IndexDirKey(name));
+  // were replaced but not yet removed. Only for indexes no process is
+  // working on right now: their files are all accounted for by the manifest.
+  for (const auto& m : List()) {
+    if (m.status != "ready" || !m.active) continue;
+    ProcessLock lock(LockPath(m.name), ProcessLock::Mode::kTry);
+    if (!lock.held()) continue;
+    auto fresh = Get(m.name);
+    auto store = buckets_.Get(m.bucket);
+    if (!fresh.ok() || !fresh->active || !store.ok()) continue;
+    auto keep = FilesOf(*fresh->active);
+    auto listed = (*store)->List(IndexDirKey(m.name));
     if (!listed.ok()) continue;
     for (const auto& object : *listed) {
-      if (!keep.count(object.key) && entry.manifest.status == "ready") (void)(*store)->Delete(object.key);
+      if (!keep.count(object.key)) (void)(*store)->Delete(object.key);
     }
   }
   return Status::Ok();
+}
+
+std::filesystem::path IndexRegistry::LockPath(const std::string& name) const {
+  return buckets_.Primary()->Root() / kManifestDir / (name + ".lock");
+}
+
+Result<IndexRegistry::WorkLock> IndexRegistry::LockWork(const std::string& name) {
+  std::shared_ptr<std::mutex> mutex;
+  {
+    ReloadIfChanged();
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(name);
+    if (it == entries_.end()) return NotFound("no index named '" + name + "'; GET /vectors/indexes lists them");
+    mutex = it->second.work_mutex;
+  }
+  WorkLock work;
+  work.local = std::unique_lock<std::mutex>(*mutex);
+  work.process = std::make_unique<ProcessLock>(LockPath(name));
+  // The index may have been dropped while this waited.
+  LH_RETURN_IF_ERROR(Get(name).status());
+  return work;
 }
 
 void IndexRegistry::ReloadIfChanged() const {
@@ -110,11 +135,37 @@ Status IndexRegistry::Store(const IndexManifest& manifest) {
   return buckets_.Primary()->Put(ManifestKey(manifest.name), IndexManifestToJson(manifest).dump(2));
 }
 
+Result<IndexManifest> IndexRegistry::Update(const std::string& name,
+                                            const std::function<Status(IndexManifest&)>& change) {
+  ProcessLock lock(buckets_.Primary()->Root() / kManifestDir / ".manifests.lock");
+  auto bytes = buckets_.Primary()->Get(ManifestKey(name));
+  if (!bytes.ok()) return NotFound("no index named '" + name + "'; GET /vectors/indexes lists them");
+  LH_ASSIGN_OR_RETURN(auto manifest, IndexManifestFromJson(nlohmann::json::parse(*bytes, nullptr, false)));
+  LH_RETURN_IF_ERROR(change(manifest));
+  manifest.updated_at = Now();
+  std::lock_guard guard(mutex_);
+  LH_RETURN_IF_ERROR(Store(manifest));
+  Entry& entry = entries_[name];
+  if (entry.manifest.embedder.model != manifest.embedder.model) entry.query_embedder.reset();
+  entry.manifest = manifest;
+  return manifest;
+}
+
 Result<ai::EmbedderSpec> IndexRegistry::Complete(ai::EmbedderSpec spec) const {
   if (spec.provider == "ollama" && spec.url.empty()) spec.url = options_.ollama_url;
   if (spec.provider == "openai") {
-    if (spec.url.empty()) spec.url = options_.openai_url;
-    if (spec.api_key.empty()) spec.api_key = options_.openai_api_key;
+    auto trimmed = [](std::string url) {
+      while (!url.empty() && url.back() == '/') url.pop_back();
+      return url;
+    };
+    // The server's key goes only to the endpoint it was configured for,
+    // never to a URL a request names.
+    if (spec.url.empty() || trimmed(spec.url) == trimmed(options_.openai_url)) {
+      spec.url = options_.openai_url;
+      spec.api_key = options_.openai_api_key;
+    } else {
+      spec.api_key.clear();
+    }
   }
   return spec;
 }
@@ -141,21 +192,14 @@ Result<IndexManifest> IndexRegistry::Prepare(IndexManifest request) {
   request.pending_embedder.reset();
   request.created_at = request.updated_at = Now();
   ReloadIfChanged();
+  ProcessLock manifests(buckets_.Primary()->Root() / kManifestDir / ".manifests.lock");
   std::lock_guard lock(mutex_);
-  if (entries_.count(request.name)) {
+  if (entries_.count(request.name) || buckets_.Primary()->Stat(ManifestKey(request.name)).ok()) {
     return Conflict("index '" + request.name + "' already exists; drop it first or pick another name");
   }
   LH_RETURN_IF_ERROR(Store(request));
   entries_[request.name].manifest = request;
   return request;
-}
-
-Result<std::shared_ptr<std::mutex>> IndexRegistry::WorkMutex(const std::string& name) {
-  ReloadIfChanged();
-  std::lock_guard lock(mutex_);
-  auto it = entries_.find(name);
-  if (it == entries_.end()) return NotFound("no index named '" + name + "'; GET /vectors/indexes lists them");
-  return it->second.work_mutex;
 }
 
 Result<BuildOutcome> IndexRegistry::RunBuild(const IndexManifest& manifest, const ai::EmbedderSpec& spec,
@@ -170,40 +214,41 @@ Result<BuildOutcome> IndexRegistry::RunBuild(const IndexManifest& manifest, cons
 }
 
 Result<IndexManifest> IndexRegistry::BuildPrepared(const std::string& name, const ProgressFn& progress) {
-  LH_ASSIGN_OR_RETURN(auto work, WorkMutex(name));
-  std::lock_guard work_lock(*work);
+  LH_ASSIGN_OR_RETURN(auto work, LockWork(name));
   LH_ASSIGN_OR_RETURN(auto manifest, Get(name));
   std::optional<IndexGeneration> previous = manifest.active;
   int generation = previous ? previous->number + 1 : 1;
   auto outcome = RunBuild(manifest, manifest.embedder, generation, progress);
   if (!outcome.ok()) {
-    manifest.status = previous ? "ready" : "failed";
-    manifest.error = "build failed: " + outcome.status().message();
-    manifest.updated_at = Now();
-    (void)Store(manifest);
-    ReloadIfChanged();
+    (void)Update(name, [&](IndexManifest& m) {
+      m.status = m.active ? "ready" : "failed";
+      m.error = "build failed: " + outcome.status().message();
+      return Status::Ok();
+    });
     return outcome.status();
   }
-  manifest.status = "ready";
-  manifest.error.clear();
-  manifest.active = outcome->index->generation;
-  manifest.build_ms = outcome->stats.total_ms;
-  manifest.last_build = outcome->stats;
-  manifest.last_refreshed_at = manifest.updated_at = Now();
-  LH_RETURN_IF_ERROR(Publish(name, manifest, outcome->index, previous));
-  return manifest;
+  return Publish(
+      name,
+      [&](IndexManifest& m) {
+        m.status = "ready";
+        m.error.clear();
+        m.active = outcome->index->generation;
+        m.build_ms = outcome->stats.total_ms;
+        m.last_build = outcome->stats;
+        m.last_refreshed_at = Now();
+        return Status::Ok();
+      },
+      outcome->index, previous);
 }
 
-Status IndexRegistry::Publish(const std::string& name, IndexManifest manifest,
-                              std::shared_ptr<const LoadedIndex> loaded,
-                              const std::optional<IndexGeneration>& replaced) {
-  {
+Result<IndexManifest> IndexRegistry::Publish(const std::string& name,
+                                             const std::function<Status(IndexManifest&)>& change,
+                                             std::shared_ptr<const LoadedIndex> loaded,
+                                             const std::optional<IndexGeneration>& replaced) {
+  LH_ASSIGN_OR_RETURN(auto manifest, Update(name, change));
+  if (loaded) {
     std::lock_guard lock(mutex_);
-    LH_RETURN_IF_ERROR(Store(manifest));
-    Entry& entry = entries_[name];
-    if (entry.manifest.embedder.model != manifest.embedder.model) entry.query_embedder.reset();
-    entry.manifest = manifest;
-    if (loaded) entry.loaded = std::move(loaded);
+    if (auto it = entries_.find(name); it != entries_.end()) it->second.loaded = std::move(loaded);
   }
   // Searches that still hold the old generation read it from memory (and
   // open files), so its files can go now.
@@ -216,7 +261,7 @@ Status IndexRegistry::Publish(const std::string& name, IndexManifest manifest,
     }
   }
   RecordEmbedded(manifest.dataset);
-  return Status::Ok();
+  return manifest;
 }
 
 void IndexRegistry::RecordEmbedded(const std::string& dataset) {
@@ -224,8 +269,9 @@ void IndexRegistry::RecordEmbedded(const std::string& dataset) {
   auto result = catalog_.Mutate(dataset, [&](std::optional<catalog::Manifest> m) -> Result<catalog::Manifest> {
     if (!m) return NotFound("dataset " + dataset + " is gone");
     bool fresh = true;
+    // An index that was never built (building, failed) cannot be fresh or stale.
     for (const auto& index : indexes) {
-      if (!index.active || index.active->source_signature != DatasetSignature(*m)) fresh = false;
+      if (index.active && index.active->source_signature != DatasetSignature(*m)) fresh = false;
     }
     m->last_embedded_at = Now();
     if (fresh) {
@@ -277,11 +323,11 @@ std::vector<std::string> IndexRegistry::IndexesInBucket(const std::string& bucke
 }
 
 Status IndexRegistry::Drop(const std::string& name) {
-  LH_ASSIGN_OR_RETURN(auto work, WorkMutex(name));
-  std::lock_guard work_lock(*work);
+  LH_ASSIGN_OR_RETURN(auto work, LockWork(name));
   LH_ASSIGN_OR_RETURN(auto manifest, Get(name));
   {
-    std::lock_guard lock(mutex_);
+    ProcessLock lock(buckets_.Primary()->Root() / kManifestDir / ".manifests.lock");
+    std::lock_guard guard(mutex_);
     LH_RETURN_IF_ERROR(buckets_.Primary()->Delete(ManifestKey(name)));
     entries_.erase(name);
   }
@@ -298,77 +344,93 @@ Status IndexRegistry::Drop(const std::string& name) {
 }
 
 Result<IndexManifest> IndexRegistry::Patch(const std::string& name, const IndexPatch& patch) {
-  LH_ASSIGN_OR_RETURN(auto manifest, Get(name));
-  if (patch.refresh) {
-    LH_RETURN_IF_ERROR(ValidateRefreshPolicy(*patch.refresh));
-    manifest.refresh = *patch.refresh;
-  }
+  LH_ASSIGN_OR_RETURN(auto current, Get(name));
+  if (patch.refresh) LH_RETURN_IF_ERROR(ValidateRefreshPolicy(*patch.refresh));
   if (patch.ef_search) {
-    HnswParams p = manifest.hnsw;
+    HnswParams p = current.hnsw;
     p.ef_search = *patch.ef_search;
     LH_RETURN_IF_ERROR(ValidateHnswParams(p));
-    manifest.hnsw = p;
   }
+  std::optional<ai::EmbedderSpec> pending;
   if (patch.embedder) {
-    if (manifest.status != "ready") return Conflict("index '" + name + "' is " + manifest.status + "; wait until it is ready");
+    // Probed before any lock: an embedding server may take its time.
     LH_ASSIGN_OR_RETURN(auto spec, Complete(*patch.embedder));
     LH_ASSIGN_OR_RETURN(auto embedder, ai::MakeEmbedder(spec));
-    ai::EmbedderSpec pending = *patch.embedder;
-    pending.model = embedder->model();
-    pending.dimension = embedder->dimension();
-    pending.api_key.clear();
-    if (pending.provider == manifest.embedder.provider && pending.model == manifest.embedder.model) {
-      return InvalidArgument("index '" + name + "' already uses " + pending.provider + "/" + pending.model);
-    }
-    manifest.pending_embedder = pending;
-    manifest.error.clear();
+    pending = *patch.embedder;
+    pending->model = embedder->model();
+    pending->dimension = embedder->dimension();
+    pending->api_key.clear();
   }
-  manifest.updated_at = Now();
-  std::lock_guard lock(mutex_);
-  LH_RETURN_IF_ERROR(Store(manifest));
-  entries_[name].manifest = manifest;
-  return manifest;
+  return Update(name, [&](IndexManifest& m) -> Status {
+    if (pending) {
+      if (m.status != "ready" || !m.active) {
+        return Conflict("index '" + name + "' is " + m.status + "; wait until it is ready");
+      }
+      if (pending->provider == m.embedder.provider && pending->model == m.embedder.model) {
+        return InvalidArgument("index '" + name + "' already uses " + pending->provider + "/" + pending->model);
+      }
+      m.pending_embedder = pending;
+      m.error.clear();
+    }
+    if (patch.refresh) m.refresh = *patch.refresh;
+    if (patch.ef_search) m.hnsw.ef_search = *patch.ef_search;
+    return Status::Ok();
+  });
 }
 
 Result<IndexManifest> IndexRegistry::BuildShadow(const std::string& name, const ProgressFn& progress) {
-  LH_ASSIGN_OR_RETURN(auto work, WorkMutex(name));
-  std::lock_guard work_lock(*work);
+  LH_ASSIGN_OR_RETURN(auto work, LockWork(name));
   LH_ASSIGN_OR_RETURN(auto manifest, Get(name));
   if (!manifest.pending_embedder || !manifest.active) return manifest;
+  const ai::EmbedderSpec target = *manifest.pending_embedder;
+  auto same_target = [&](const IndexManifest& m) {
+    return m.pending_embedder && m.pending_embedder->provider == target.provider &&
+           m.pending_embedder->model == target.model;
+  };
   std::optional<IndexGeneration> previous = manifest.active;
-  auto outcome = RunBuild(manifest, *manifest.pending_embedder, previous->number + 1, progress);
+  auto outcome = RunBuild(manifest, target, previous->number + 1, progress);
   if (!outcome.ok()) {
-    manifest.error = "re-embedding with " + manifest.pending_embedder->model + " failed: " + outcome.status().message();
-    manifest.pending_embedder.reset();
-    manifest.updated_at = Now();
-    std::lock_guard lock(mutex_);
-    (void)Store(manifest);
-    entries_[name].manifest = manifest;
+    (void)Update(name, [&](IndexManifest& m) {
+      m.error = "re-embedding with " + target.model + " failed: " + outcome.status().message();
+      if (same_target(m)) m.pending_embedder.reset();
+      return Status::Ok();
+    });
     return outcome.status();
   }
-  manifest.embedder = *manifest.pending_embedder;
-  manifest.pending_embedder.reset();
-  manifest.active = outcome->index->generation;
-  manifest.build_ms = outcome->stats.total_ms;
-  manifest.last_build = outcome->stats;
-  manifest.last_refreshed_at = manifest.updated_at = Now();
-  LH_RETURN_IF_ERROR(Publish(name, manifest, outcome->index, previous));
-  return manifest;
+  return Publish(
+      name,
+      [&](IndexManifest& m) {
+        m.embedder = target;
+        // A newer model asked for meanwhile stays pending, for the next build.
+        if (same_target(m)) m.pending_embedder.reset();
+        m.active = outcome->index->generation;
+        m.build_ms = outcome->stats.total_ms;
+        m.last_build = outcome->stats;
+        m.last_refreshed_at = Now();
+        return Status::Ok();
+      },
+      outcome->index, previous);
 }
 
 Result<RefreshReport> IndexRegistry::Refresh(const std::string& name, const ProgressFn& progress) {
-  LH_ASSIGN_OR_RETURN(auto work, WorkMutex(name));
-  std::lock_guard work_lock(*work);
-  LH_ASSIGN_OR_RETURN(auto manifest, Get(name));
-  if (!manifest.active) {
-    return Conflict("index '" + name + "' has no built generation yet (status " + manifest.status + ")");
+  // The common case, nothing new, is answered without a lock or a file.
+  LH_ASSIGN_OR_RETURN(auto quick, Get(name));
+  if (!quick.active) {
+    return Conflict("index '" + name + "' has no built generation yet (status " + quick.status + ")");
   }
-  LH_ASSIGN_OR_RETURN(auto dataset, catalog_.Get(manifest.dataset));
+  LH_ASSIGN_OR_RETURN(auto dataset, catalog_.Get(quick.dataset));
   RefreshReport report;
   report.index = name;
+  report.generation = quick.active->number;
+  if (DatasetSignature(dataset) == quick.active->source_signature) {
+    report.stats.no_op = true;
+    return report;
+  }
+  LH_ASSIGN_OR_RETURN(auto work, LockWork(name));
+  LH_ASSIGN_OR_RETURN(auto manifest, Get(name));
+  LH_ASSIGN_OR_RETURN(dataset, catalog_.Get(manifest.dataset));
   report.generation = manifest.active->number;
-  // The common case, nothing new: answered without touching a file.
-  if (DatasetSignature(dataset) == manifest.active->source_signature) {
+  if (DatasetSignature(dataset) == manifest.active->source_signature) {  // refreshed while this waited
     report.stats.no_op = true;
     return report;
   }
@@ -379,70 +441,102 @@ Result<RefreshReport> IndexRegistry::Refresh(const std::string& name, const Prog
   std::shared_ptr<const LoadedIndex> current;
   {
     std::lock_guard lock(mutex_);
-    current = entries_[name].loaded;
+    if (auto it = entries_.find(name); it != entries_.end()) current = it->second.loaded;
     if (current && current->generation.number != manifest.active->number) current.reset();
   }
-  BuildInputs in{manifest, dataset, dataset_store, index_store, *embedder, Threads(options_.threads), progress};
+  BuildInputs in{manifest, dataset, dataset_store, index_store, *embedder, Threads(options_.threads), progress,
+                 options_.rebuild_tombstone_ratio};
   LH_ASSIGN_OR_RETURN(auto outcome, builder_->Refresh(in, *manifest.active, current));
-  report.stats = outcome.stats;
-  std::optional<IndexGeneration> previous = manifest.active;
-  IndexGeneration next = outcome.index->generation;
-  bool rebuild = static_cast<double>(next.deleted_labels.size()) >
-                 options_.rebuild_tombstone_ratio * static_cast<double>(std::max<int64_t>(next.chunk_count, 1));
-  if (rebuild) {
-    LH_ASSIGN_OR_RETURN(auto full, builder_->Build(in, next.number + 1));
-    outcome.index = full.index;
-    next = full.index->generation;
+  if (outcome.needs_rebuild) {
+    // Decided before embedding anything: too many tombstones would remain.
+    // The report keeps what changed in the documents; the work is the rebuild's.
+    BuildStats diff = outcome.stats;
+    LH_ASSIGN_OR_RETURN(outcome, builder_->Build(in, manifest.active->number + 1));
+    outcome.stats.docs_added = diff.docs_added;
+    outcome.stats.docs_changed = diff.docs_changed;
+    outcome.stats.docs_removed = diff.docs_removed;
     report.rebuilt = true;
   }
-  manifest.active = next;
-  manifest.last_build = report.stats;
-  manifest.last_refreshed_at = manifest.updated_at = Now();
+  report.stats = outcome.stats;
+  IndexGeneration next = outcome.index->generation;
   report.generation = next.number;
   // A signature-only step keeps the served graph; a new generation brings its own.
   bool new_files = outcome.index->graph != nullptr;
-  LH_RETURN_IF_ERROR(Publish(name, manifest, new_files ? outcome.index : nullptr, previous));
+  LH_RETURN_IF_ERROR(Publish(
+                         name,
+                         [&](IndexManifest& m) {
+                           m.active = next;
+                           m.last_build = report.stats;
+                           m.last_refreshed_at = Now();
+                           return Status::Ok();
+                         },
+                         new_files ? outcome.index : nullptr, manifest.active)
+                         .status());
   return report;
 }
 
 Result<std::shared_ptr<const LoadedIndex>> IndexRegistry::Acquire(const std::string& name) {
-  LH_ASSIGN_OR_RETURN(auto manifest, Get(name));
-  if (!manifest.active) {
-    return Conflict("index '" + name + "' is " + manifest.status +
-                    (manifest.error.empty() ? "" : " (" + manifest.error + ")") + "; it cannot be searched yet");
-  }
-  std::shared_ptr<std::mutex> load_mutex;
-  {
+  for (int attempt = 0;; ++attempt) {
+    LH_ASSIGN_OR_RETURN(auto manifest, Get(name));
+    if (!manifest.active) {
+      return Conflict("index '" + name + "' is " + manifest.status +
+                      (manifest.error.empty() ? "" : " (" + manifest.error + ")") + "; it cannot be searched yet");
+    }
+    std::shared_ptr<std::mutex> load_mutex;
+    auto served = [&]() -> std::shared_ptr<const LoadedIndex> {
+      std::lock_guard lock(mutex_);
+      auto it = entries_.find(name);
+      if (it == entries_.end()) return nullptr;
+      load_mutex = it->second.load_mutex;
+      const auto& loaded = it->second.loaded;
+      return loaded && loaded->generation.number == manifest.active->number ? loaded : nullptr;
+    };
+    if (auto loaded = served()) return loaded;
+    if (!load_mutex) return NotFound("no index named '" + name + "'");
+    std::lock_guard load_lock(*load_mutex);
+    if (auto loaded = served()) return loaded;
+    LH_ASSIGN_OR_RETURN(auto store, buckets_.Get(manifest.bucket));
+    auto loaded = builder_->Load(manifest, *manifest.active, *store);
+    if (!loaded.ok()) {
+      // A refresh may have replaced (and removed) this generation meanwhile.
+      auto now = Get(name);
+      if (attempt == 0 && now.ok() && now->active && now->active->number != manifest.active->number) continue;
+      return Internal("index '" + name + "' cannot be loaded (" + loaded.status().message() +
+                      "); drop and re-create it");
+    }
     std::lock_guard lock(mutex_);
-    Entry& entry = entries_[name];
-    if (entry.loaded && entry.loaded->generation.number == manifest.active->number) return entry.loaded;
-    load_mutex = entry.load_mutex;
+    auto it = entries_.find(name);
+    if (it == entries_.end()) return NotFound("no index named '" + name + "'");
+    if (!it->second.loaded || it->second.loaded->generation.number <= (*loaded)->generation.number) {
+      it->second.loaded = *loaded;
+    }
+    return std::shared_ptr<const LoadedIndex>(*loaded);
   }
-  std::lock_guard load_lock(*load_mutex);
-  {
-    std::lock_guard lock(mutex_);
-    Entry& entry = entries_[name];
-    if (entry.loaded && entry.loaded->generation.number == manifest.active->number) return entry.loaded;
-  }
-  LH_ASSIGN_OR_RETURN(auto store, buckets_.Get(manifest.bucket));
-  LH_ASSIGN_OR_RETURN(auto loaded, builder_->Load(manifest, *manifest.active, *store));
-  std::lock_guard lock(mutex_);
-  Entry& entry = entries_[name];
-  if (!entry.loaded || entry.loaded->generation.number <= loaded->generation.number) entry.loaded = loaded;
-  return std::shared_ptr<const LoadedIndex>(entry.loaded);
 }
 
 Result<std::shared_ptr<ai::Embedder>> IndexRegistry::QueryEmbedder(const std::string& name) {
   LH_ASSIGN_OR_RETURN(auto manifest, Get(name));
+  auto matches = [&](const ai::Embedder& e) {
+    return e.provider() == manifest.embedder.provider && e.model() == manifest.embedder.model;
+  };
   {
     std::lock_guard lock(mutex_);
-    if (auto& e = entries_[name].query_embedder) return e;
+    auto it = entries_.find(name);
+    if (it != entries_.end() && it->second.query_embedder && matches(*it->second.query_embedder)) {
+      return it->second.query_embedder;
+    }
   }
   LH_ASSIGN_OR_RETURN(auto spec, Complete(manifest.embedder));
   LH_ASSIGN_OR_RETURN(auto made, ai::MakeEmbedder(spec));
   std::shared_ptr<ai::Embedder> embedder(std::move(made));
   std::lock_guard lock(mutex_);
-  entries_[name].query_embedder = embedder;
+  // Cached only if the index still uses this model (a switch may have
+  // happened while the embedder was being made).
+  auto it = entries_.find(name);
+  if (it != entries_.end() && it->second.manifest.embedder.model == embedder->model() &&
+      it->second.manifest.embedder.provider == embedder->provider()) {
+    it->second.query_embedder = embedder;
+  }
   return embedder;
 }
 

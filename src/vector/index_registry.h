@@ -6,6 +6,8 @@
 // started, and a refresh publishes the next one with one pointer swap.
 #pragma once
 
+#include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "common/files.h"
 #include "storage/bucket_registry.h"
 #include "vector/index_builder.h"
 
@@ -87,13 +90,30 @@ class IndexRegistry {
     std::shared_ptr<std::mutex> load_mutex = std::make_shared<std::mutex>();  // first search's load
     std::shared_ptr<ai::Embedder> query_embedder;  // for `manifest.embedder`
   };
+  // Held by whatever writes an index's files (build, refresh, drop), in
+  // this process (mutex) and across processes (flock on
+  // _catalog/indexes/<name>.lock): a CLI beside a server never writes the
+  // same generation or sweeps files a running refresh is writing.
+  struct WorkLock {
+    std::unique_lock<std::mutex> local;
+    std::unique_ptr<ProcessLock> process;
+  };
+  Result<WorkLock> LockWork(const std::string& name);
+  std::filesystem::path LockPath(const std::string& name) const;
+
   Result<ai::EmbedderSpec> Complete(ai::EmbedderSpec spec) const;  // fills URL and key defaults
   Status Store(const IndexManifest& manifest);
-  Result<std::shared_ptr<std::mutex>> WorkMutex(const std::string& name);
+  // Read-modify-write of the stored manifest, re-read from disk under a
+  // cross-process lock, so fields others changed meanwhile (a PATCH during
+  // a build) survive. `change` may refuse with a Status.
+  Result<IndexManifest> Update(const std::string& name, const std::function<Status(IndexManifest&)>& change);
   Result<BuildOutcome> RunBuild(const IndexManifest& manifest, const ai::EmbedderSpec& spec, int generation,
                                 const ProgressFn& progress);
-  Status Publish(const std::string& name, IndexManifest manifest, std::shared_ptr<const LoadedIndex> loaded,
-                 const std::optional<IndexGeneration>& replaced);
+  // Stores the generation `change` sets, serves `loaded`, removes the files
+  // of `replaced` the new generation does not use.
+  Result<IndexManifest> Publish(const std::string& name, const std::function<Status(IndexManifest&)>& change,
+                                std::shared_ptr<const LoadedIndex> loaded,
+                                const std::optional<IndexGeneration>& replaced);
   void RecordEmbedded(const std::string& dataset);
   void ReloadIfChanged() const;
 

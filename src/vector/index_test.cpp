@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "fake_embedding_server.h"
 #include "ingest/ingest_fixture.h"
 #include "vector/index_registry.h"
 #include "vector/refresh_scheduler.h"
@@ -340,6 +341,121 @@ TEST_F(IndexTest, ABuildInterruptedByAStopResumesOnStart) {
   scheduler.Stop();
   EXPECT_EQ(registry_->Get("docs_idx")->status, "ready");
   EXPECT_EQ(registry_->Get("docs_idx")->active->doc_count, 40);
+}
+
+TEST(FilterTest, AFilterCannotLeaveItsWhereClause) {
+  EXPECT_TRUE(ValidateFilter("region = 'EU' AND year >= 2020").ok());
+  EXPECT_TRUE(ValidateFilter("name = ')' OR note = '--;' OR \"odd)col\" = 1").ok());
+  EXPECT_TRUE(ValidateFilter("id IN (SELECT id FROM other WHERE (x > 1))").ok());
+  EXPECT_FALSE(ValidateFilter("1=1) UNION ALL SELECT CAST(range AS VARCHAR) FROM range(100000000) --").ok());
+  EXPECT_FALSE(ValidateFilter("1=1) UNION ALL SELECT 'x' FROM t WHERE (1=1").ok());
+  EXPECT_FALSE(ValidateFilter("(a = 1").ok());
+  EXPECT_FALSE(ValidateFilter("a = 1; DROP TABLE t").ok());
+  EXPECT_FALSE(ValidateFilter("a = 1 /* x */").ok());
+  EXPECT_FALSE(ValidateFilter("a = 'open").ok());
+}
+
+TEST_F(IndexTest, AnIndexAllowedToHoldPiiShowsItOnlyToCallersWhoMaySeeIt) {
+  IngestDocs(0, 30, ingest::WriteMode::kAppend);
+  IndexManifest request;
+  request.name = "contacts";
+  request.dataset = "docs";
+  request.id_column = "contact";
+  request.text_column = "contact";
+  request.allow_pii = true;
+  ASSERT_TRUE(registry_->Prepare(request).ok());
+  ASSERT_TRUE(registry_->BuildPrepared("contacts").ok());
+  SearchRequest q;
+  q.text = "user7@example.com";
+  q.k = 1;
+  auto hidden = Search("contacts", q);
+  ASSERT_EQ(hidden.hits.size(), 1u);
+  EXPECT_EQ(hidden.hits[0].doc_id, "[redacted]");
+  EXPECT_EQ(hidden.hits[0].text, "[redacted]");
+  for (const auto& cell : hidden.hits[0].row) {
+    if (auto* text = std::get_if<std::string>(&cell)) EXPECT_EQ(text->find("@example.com"), std::string::npos);
+  }
+  q.include_pii = q.may_see_pii = true;
+  auto shown = Search("contacts", q);
+  EXPECT_EQ(shown.hits.at(0).doc_id, "user7@example.com");
+  EXPECT_EQ(shown.hits.at(0).text, "user7@example.com");
+}
+
+TEST_F(IndexTest, TheServersApiKeyGoesOnlyToTheConfiguredEndpoint) {
+  IngestDocs(0, 10, ingest::WriteMode::kAppend);
+  testing::FakeEmbeddingServer configured, elsewhere;
+  for (auto* server : {&configured, &elsewhere}) server->model = "text-embedding-3-small";
+  registry_ = std::make_unique<IndexRegistry>(*catalog_, *buckets_,
+                                              VectorOptions{2, "", configured.url(), "sk-server-key"});
+  ASSERT_TRUE(registry_->Open().ok());
+  IndexManifest request;
+  request.name = "remote";
+  request.dataset = "docs";
+  request.id_column = "id";
+  request.text_column = "body";
+  request.embedder = {"openai", "text-embedding-3-small"};
+  request.embedder.url = elsewhere.url();
+  ASSERT_TRUE(registry_->Prepare(request).ok());
+  ASSERT_FALSE(elsewhere.requests().empty());
+  for (const auto& r : elsewhere.requests()) EXPECT_EQ(r.authorization, "");
+  request.name = "configured";
+  request.embedder.url = "";
+  ASSERT_TRUE(registry_->Prepare(request).ok());
+  ASSERT_TRUE(registry_->BuildPrepared("configured").ok());
+  ASSERT_FALSE(configured.requests().empty());
+  for (const auto& r : configured.requests()) EXPECT_EQ(r.authorization, "Bearer sk-server-key");
+  std::string manifest = *buckets_->Primary()->Get("_catalog/indexes/configured.json");
+  EXPECT_EQ(manifest.find("sk-server-key"), std::string::npos);
+}
+
+TEST_F(IndexTest, APatchDuringARefreshIsNotLost) {
+  IngestDocs(0, 200, ingest::WriteMode::kAppend);
+  Build("docs_idx");
+  IngestDocs(200, 400, ingest::WriteMode::kAppend);
+  std::thread refresh([&] { EXPECT_TRUE(registry_->Refresh("docs_idx").ok()); });
+  IndexPatch patch;
+  patch.ef_search = 123;
+  patch.refresh = RefreshPolicy{"on_append", 0};
+  EXPECT_TRUE(registry_->Patch("docs_idx", patch).ok());
+  refresh.join();
+  auto m = *registry_->Get("docs_idx");
+  EXPECT_EQ(m.hnsw.ef_search, 123);
+  EXPECT_EQ(m.refresh.mode, "on_append");
+  EXPECT_EQ(m.active->doc_count, 400);
+}
+
+TEST_F(IndexTest, OrphanFilesAreSweptOnlyWhenNoProcessWorksOnTheIndex) {
+  IngestDocs(0, 20, ingest::WriteMode::kAppend);
+  Build("docs_idx");
+  fs::path stray = config_.data_dir / "vectors/docs_idx/embeddings-9.parquet";
+  testing::WriteFile(stray, "a part of a refresh still being written");
+  {
+    ProcessLock busy(config_.data_dir / "_catalog/indexes/docs_idx.lock");
+    IndexRegistry other(*catalog_, *buckets_, VectorOptions{2});
+    ASSERT_TRUE(other.Open().ok());
+    EXPECT_TRUE(fs::exists(stray));
+  }
+  IndexRegistry other(*catalog_, *buckets_, VectorOptions{2});
+  ASSERT_TRUE(other.Open().ok());
+  EXPECT_FALSE(fs::exists(stray));
+  SearchRequest q;
+  q.text = "word3";
+  EXPECT_EQ(Search("docs_idx", q).hits.at(0).doc_id, "3");
+}
+
+TEST_F(IndexTest, DocumentsWithoutTextAreNotAddedOverAndOver) {
+  IngestDocs(0, 10, ingest::WriteMode::kAppend);
+  testing::WriteFile(dir_ / "blank.csv", "id,region,bucket,body,contact\n500,r0,0,\"   \",x@example.com\n");
+  ingest::IngestRequest blank;
+  blank.file = dir_ / "blank.csv";
+  blank.file_name = "blank.csv";
+  blank.dataset = "docs";
+  ASSERT_TRUE(ingestor_->Ingest(blank).ok());
+  Build("docs_idx");
+  IngestDocs(10, 11, ingest::WriteMode::kAppend);
+  auto refreshed = registry_->Refresh("docs_idx");
+  ASSERT_TRUE(refreshed.ok()) << refreshed.status().message();
+  EXPECT_EQ(refreshed->stats.docs_added, 1);
 }
 
 TEST_F(IndexTest, DropRemovesTheManifestAndEveryFile) {

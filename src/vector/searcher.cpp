@@ -104,7 +104,68 @@ Result<std::vector<DocHit>> TextSearch(const LoadedIndex& index, const std::stri
   }
 }
 
+bool IsIntegerType(const std::string& type) {
+  static const char* kTypes[] = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+                                 "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"};
+  for (const char* t : kTypes) {
+    if (type == t) return true;
+  }
+  return false;
+}
+
+bool IsInteger(const std::string& text) {
+  size_t start = !text.empty() && text[0] == '-' ? 1 : 0;
+  if (text.size() <= start || text.size() > 20) return false;
+  for (size_t i = start; i < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9') return false;
+  }
+  return true;
+}
+
+// The hits' rows, compared in the id column's own type where it is text or
+// an integer: a CAST of every row to VARCHAR would make the join a full
+// conversion of the dataset (milliseconds at 100k rows).
+std::string IdPredicate(const std::string& id_col, const std::string& type, const std::vector<SearchHit>& hits) {
+  bool integers = IsIntegerType(type);
+  for (const auto& h : hits) integers = integers && IsInteger(h.doc_id);
+  std::string list;
+  for (const auto& h : hits) list += (list.empty() ? "" : ", ") + (integers ? h.doc_id : QuoteLiteral(h.doc_id));
+  if (integers || type == "VARCHAR") return id_col + " IN (" + list + ")";
+  return "CAST(" + id_col + " AS VARCHAR) IN (" + list + ")";
+}
+
+constexpr const char* kRedacted = "[redacted]";
+
 }  // namespace
+
+Status ValidateFilter(const std::string& filter) {
+  // The filter goes inside "WHERE (...)": it must not be able to close that
+  // parenthesis, comment out the rest, or start another statement.
+  int depth = 0;
+  char quote = 0;
+  for (size_t i = 0; i < filter.size(); ++i) {
+    char c = filter[i];
+    if (quote) {
+      if (c == quote) quote = 0;  // a doubled quote reopens at once: same effect
+      continue;
+    }
+    char next = i + 1 < filter.size() ? filter[i + 1] : 0;
+    if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')') {
+      if (--depth < 0) return InvalidArgument("the filter has a ')' without its '('");
+    } else if (c == ';') {
+      return InvalidArgument("the filter is one SQL condition; ';' is not allowed");
+    } else if ((c == '-' && next == '-') || (c == '/' && next == '*')) {
+      return InvalidArgument("comments are not allowed in a filter");
+    }
+  }
+  if (quote) return InvalidArgument("the filter has an unterminated quote");
+  if (depth != 0) return InvalidArgument("the filter has an unclosed '('");
+  return Status::Ok();
+}
 
 std::vector<std::pair<std::string, float>> FuseRanks(const std::vector<std::vector<std::string>>& rankings,
                                                      double k0) {
@@ -149,12 +210,17 @@ Result<SearchResponse> Searcher::Search(const std::string& name, const SearchReq
   std::optional<std::unordered_set<std::string>> allowed;
   if (!request.filter.empty()) {
     auto filter_started = Clock::now();
+    LH_RETURN_IF_ERROR(ValidateFilter(request.filter));
     engine::QueryRequest q;
     q.sql = "SELECT DISTINCT CAST(" + id_col + " AS VARCHAR) FROM " + table + " WHERE (" + request.filter + ")";
-    q.max_rows = -1;
+    q.max_rows = static_cast<int64_t>(kMaxFilterIds);
     q.uncapped = true;
     auto ids = query_.Run(q);
     if (!ids.ok()) return ids.status().WithContext("filter");
+    if (ids->truncated) {
+      return TooLarge("the filter matches more than " + std::to_string(kMaxFilterIds) +
+                      " documents; narrow it, or search without a filter");
+    }
     allowed.emplace();
     for (size_t i = 0; i < ids->rows.size(); ++i) allowed->insert(ids->Text(i, 0));
     out.filtered = true;
@@ -211,9 +277,19 @@ Result<SearchResponse> Searcher::Search(const std::string& name, const SearchReq
   }
   if (ranked.size() > request.k) ranked.resize(request.k);
 
+  // An index built with allow_pii holds PII in doc ids and chunk text;
+  // they are shown only to callers who asked for PII and may see it.
+  bool reveal = request.include_pii;
+  auto dataset = catalog_.Get(manifest.dataset);
+  auto is_pii = [&](const std::string& column) {
+    const catalog::ColumnMeta* meta = dataset.ok() ? dataset->FindColumn(column) : nullptr;
+    return !meta || meta->is_pii;  // unknown: treated as PII, a stale catalog must not leak
+  };
+  bool hide_text = !reveal && is_pii(manifest.text_column);
+  bool hide_id = !reveal && is_pii(manifest.id_column);
   for (const auto& h : ranked) {
     const ChunkRow& chunk = index->chunks.at(h.label);
-    SearchHit hit{h.doc_id, chunk.chunk_index, chunk.text, h.score};
+    SearchHit hit{h.doc_id, chunk.chunk_index, hide_text ? std::string(kRedacted) : chunk.text, h.score};
     if (by_vector.count(h.doc_id)) hit.vector_score = by_vector[h.doc_id]->score;
     if (by_text.count(h.doc_id)) hit.text_score = by_text[h.doc_id]->score;
     out.hits.push_back(std::move(hit));
@@ -221,10 +297,9 @@ Result<SearchResponse> Searcher::Search(const std::string& name, const SearchReq
 
   if (request.include_rows && !out.hits.empty()) {
     auto join_started = Clock::now();
-    std::string ids;
-    for (const auto& h : out.hits) ids += (ids.empty() ? "" : ", ") + QuoteLiteral(h.doc_id);
+    const catalog::ColumnMeta* id_meta = dataset.ok() ? dataset->FindColumn(manifest.id_column) : nullptr;
     engine::QueryRequest q;
-    q.sql = "SELECT * FROM " + table + " WHERE CAST(" + id_col + " AS VARCHAR) IN (" + ids + ")";
+    q.sql = "SELECT * FROM " + table + " WHERE " + IdPredicate(id_col, id_meta ? id_meta->type : "", out.hits);
     LH_ASSIGN_OR_RETURN(auto rows, query_.Run(q));
     out.row_columns = rows.columns;
     size_t id_index = 0;
@@ -232,12 +307,9 @@ Result<SearchResponse> Searcher::Search(const std::string& name, const SearchReq
       if (rows.columns[c].name == manifest.id_column) id_index = c;
     }
     std::vector<bool> redact(rows.columns.size(), false);
-    if (!request.include_pii) {
-      auto dataset = catalog_.Get(manifest.dataset);
+    if (!reveal) {
       for (size_t c = 0; c < rows.columns.size(); ++c) {
-        const catalog::ColumnMeta* meta = dataset.ok() ? dataset->FindColumn(rows.columns[c].name) : nullptr;
-        // Unknown columns are treated as PII: a stale catalog must not leak.
-        if ((!meta || meta->is_pii) && c != id_index) {
+        if (is_pii(rows.columns[c].name)) {
           redact[c] = true;
           out.redacted_columns.push_back(rows.columns[c].name);
         }
@@ -250,11 +322,16 @@ Result<SearchResponse> Searcher::Search(const std::string& name, const SearchReq
       if (it == row_of.end()) continue;
       hit.row = rows.rows[it->second];
       for (size_t c = 0; c < redact.size(); ++c) {
-        if (redact[c] && !std::holds_alternative<std::monostate>(hit.row[c])) hit.row[c] = std::string("[redacted]");
+        if (redact[c] && !std::holds_alternative<std::monostate>(hit.row[c])) hit.row[c] = std::string(kRedacted);
       }
     }
     out.join_ms = MsSince(join_started);
   }
+  if (hide_id) {
+    for (auto& hit : out.hits) hit.doc_id = kRedacted;
+    out.redacted_columns.insert(out.redacted_columns.begin(), "doc_id");
+  }
+  if (hide_text) out.redacted_columns.insert(out.redacted_columns.begin(), "text");
   out.total_ms = MsSince(started);
   return out;
 }

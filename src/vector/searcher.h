@@ -57,6 +57,13 @@ struct SearchResponse {
 // Maximum chunks scored exactly for a filtered search (about 4 ms at 768
 // dimensions); larger id sets go through the graph.
 inline constexpr size_t kExactSearchMaxChunks = 16384;
+// A filter matching more documents than this is refused (413): the id set
+// is held in memory.
+inline constexpr size_t kMaxFilterIds = 1000000;
+
+// A filter is one SQL condition: balanced parentheses, closed quotes, no
+// ';' and no comments, so it cannot leave the WHERE clause it is put in.
+Status ValidateFilter(const std::string& filter);
 
 class Searcher {
  public:

@@ -85,7 +85,7 @@ Result<std::unique_ptr<TextIndex>> TextIndex::Create(const std::filesystem::path
 
 Result<std::unique_ptr<TextIndex>> TextIndex::Open(const std::filesystem::path& path, bool writable) {
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return NotFound("full-text index missing: " + path.string());
+  if (!std::filesystem::exists(path, ec)) return Internal("full-text index missing: " + path.filename().string());
   LH_ASSIGN_OR_RETURN(auto index, OpenFile(path, writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY));
   if (writable) LH_RETURN_IF_ERROR(Exec(index->impl_->db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"));
   return index;
