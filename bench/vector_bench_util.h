@@ -1,10 +1,9 @@
 // Helpers for vector_bench.cpp: deterministic synthetic documents, parallel
 // embedding, the plain-hnswlib baseline, exact k-NN with FAISS, and timing
-// summaries. Header-only; included by vector_bench.cpp alone.
+// summaries. Header-only; for vector_bench.cpp and vector_bench_plain.cpp.
 #pragma once
 
 #include <faiss/IndexFlat.h>
-#include <hnswlib/hnswlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -12,6 +11,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <set>
@@ -110,6 +111,26 @@ class Corpus {
   std::vector<double> global_cdf_, topic_cdf_;
 };
 
+inline const char* kRegions[] = {"north", "south", "east", "west", "central", "alpine", "coastal", "delta", "highland", "island"};
+
+// Rows [first, first + count) as CSV; bucket and year are functions of the id.
+inline void WriteCsv(const std::filesystem::path& path, const Corpus& corpus, int64_t first, int64_t count, std::vector<std::string>* texts) {
+  std::ofstream out(path);
+  out << "id,region,bucket,year,text\n";
+  for (int64_t id = first; id < first + count; ++id) {
+    Rng r(static_cast<uint64_t>(id) * 31 + 5);
+    std::string text = corpus.Text(static_cast<uint64_t>(id));
+    out << id << ',' << kRegions[r.Below(10)] << ',' << r.Below(100) << ',' << 2015 + r.Below(10) << ',' << text << '\n';
+    if (texts) texts->push_back(std::move(text));
+  }
+}
+
+inline int BucketOf(int64_t id) {
+  Rng r(static_cast<uint64_t>(id) * 31 + 5);
+  r.Below(10);
+  return r.Below(100);
+}
+
 inline void ParallelFor(size_t n, int threads, const std::function<void(size_t)>& fn) {
   std::atomic<size_t> next{0};
   std::vector<std::thread> pool;
@@ -135,22 +156,23 @@ inline std::vector<float> EmbedAll(lakehouse::ai::Embedder& embedder, const std:
   return out;
 }
 
-// The plain hnswlib program: one graph, addPoint from `threads` threads.
-struct PlainHnsw {
-  std::unique_ptr<hnswlib::InnerProductSpace> space;
-  std::unique_ptr<hnswlib::HierarchicalNSW<float>> graph;
-  double insert_ms = 0;
+// The plain hnswlib program (vector_bench_plain.cpp, its own copy of
+// hnswlib): one graph, addPoint from `threads` threads, searchKnn.
+class PlainHnsw {
+ public:
+  PlainHnsw(int dim, size_t capacity, int m, int ef_construction);
+  ~PlainHnsw();
+  // Inserts rows 0..n-1 with labels 0..n-1; returns the milliseconds the inserts took.
+  double Insert(const float* vectors, size_t n, int threads);
+  // ef 0: the one set by SetEf (concurrent searches must not set it).
+  std::vector<int64_t> Search(const float* query, size_t k, size_t ef);
+  void SetEf(size_t ef);
+  void Save(const std::string& path);  // saveIndex, then fsync
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
-inline PlainHnsw BuildPlain(const std::vector<float>& vectors, int dim, int m, int efc, int threads) {
-  PlainHnsw p;
-  const size_t n = vectors.size() / static_cast<size_t>(dim);
-  p.space = std::make_unique<hnswlib::InnerProductSpace>(static_cast<size_t>(dim));
-  p.graph = std::make_unique<hnswlib::HierarchicalNSW<float>>(p.space.get(), n, m, efc);
-  auto t0 = Clock::now();
-  ParallelFor(n, threads, [&](size_t i) { p.graph->addPoint(vectors.data() + i * dim, static_cast<hnswlib::labeltype>(i)); });
-  p.insert_ms = Ms(t0);
-  return p;
-}
 
 // Exact top-k ids (FAISS IndexFlatIP, batched, all threads) of `queries` over
 // `base`; ids[i] maps a base row to the id reported.

@@ -3,6 +3,9 @@
 #include <duckdb.h>
 
 #include <atomic>
+#include <map>
+#include <mutex>
+#include <bit>
 #include <cstring>
 
 #include "common/names.h"
@@ -38,12 +41,6 @@ struct LogicalType {
     if (handle) duckdb_destroy_logical_type(&handle);
   }
 };
-struct Appender {
-  duckdb_appender handle = nullptr;
-  ~Appender() {
-    if (handle) duckdb_appender_destroy(&handle);
-  }
-};
 struct DataChunk {
   duckdb_data_chunk handle = nullptr;
   ~DataChunk() {
@@ -63,20 +60,12 @@ Status Exec(duckdb_connection conn, const std::string& sql) {
   return Status::Ok();
 }
 
-std::string SqlType(const ColumnarColumn& c) {
-  switch (c.kind) {
-    case ColumnarColumn::Kind::kText: return "VARCHAR";
-    case ColumnarColumn::Kind::kInt64: return "BIGINT";
-    case ColumnarColumn::Kind::kFloatArray: return "FLOAT[" + std::to_string(c.dimension) + "]";
-  }
-  return "VARCHAR";
-}
-
 duckdb_logical_type MakeType(const ColumnarColumn& c) {
   switch (c.kind) {
     case ColumnarColumn::Kind::kText: return duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
     case ColumnarColumn::Kind::kInt64: return duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
     case ColumnarColumn::Kind::kFloatArray: {
+      if (c.as_blob) return duckdb_create_logical_type(DUCKDB_TYPE_BLOB);
       LogicalType child{duckdb_create_logical_type(DUCKDB_TYPE_FLOAT)};
       return duckdb_create_array_type(child.handle, static_cast<idx_t>(c.dimension));
     }
@@ -84,51 +73,101 @@ duckdb_logical_type MakeType(const ColumnarColumn& c) {
   return nullptr;
 }
 
-std::atomic<uint64_t> table_counter{0};
-
-Status AppendAll(duckdb_connection conn, const std::string& table, const ColumnarTable& data) {
-  Appender appender;
-  if (duckdb_appender_create(conn, nullptr, table.c_str(), &appender.handle) != DuckDBSuccess) {
-    return Internal(std::string("DuckDB appender: ") + duckdb_appender_error(appender.handle));
-  }
-  std::vector<LogicalType> types(data.columns.size());
-  std::vector<duckdb_logical_type> raw(data.columns.size());
-  for (size_t c = 0; c < data.columns.size(); ++c) raw[c] = types[c].handle = MakeType(data.columns[c]);
-  const size_t batch = duckdb_vector_size();
-  const size_t rows = data.rows();
-  for (size_t start = 0; start < rows; start += batch) {
-    size_t n = std::min(batch, rows - start);
-    DataChunk chunk{duckdb_create_data_chunk(raw.data(), raw.size())};
-    for (size_t c = 0; c < data.columns.size(); ++c) {
-      const ColumnarColumn& col = data.columns[c];
-      duckdb_vector vec = duckdb_data_chunk_get_vector(chunk.handle, c);
-      switch (col.kind) {
-        case ColumnarColumn::Kind::kText:
+// Fills rows [start, start + n) of `data` into `chunk` (n <= vector size).
+void FillChunk(duckdb_data_chunk chunk, const ColumnarTable& data, size_t start, size_t n) {
+  for (size_t c = 0; c < data.columns.size(); ++c) {
+    const ColumnarColumn& col = data.columns[c];
+    duckdb_vector vec = duckdb_data_chunk_get_vector(chunk, c);
+    switch (col.kind) {
+      case ColumnarColumn::Kind::kText:
+        for (size_t i = 0; i < n; ++i) {
+          const std::string& s = col.text[start + i];
+          duckdb_vector_assign_string_element_len(vec, i, s.data(), s.size());
+        }
+        break;
+      case ColumnarColumn::Kind::kInt64:
+        std::memcpy(duckdb_vector_get_data(vec), col.ints.data() + start, n * sizeof(int64_t));
+        break;
+      case ColumnarColumn::Kind::kFloatArray: {
+        size_t d = static_cast<size_t>(col.dimension);
+        if (col.as_blob) {
+          static_assert(std::endian::native == std::endian::little, "vectors are stored little-endian");
           for (size_t i = 0; i < n; ++i) {
-            const std::string& s = col.text[start + i];
-            duckdb_vector_assign_string_element_len(vec, i, s.data(), s.size());
+            const char* bytes = reinterpret_cast<const char*>(col.floats.data() + (start + i) * d);
+            duckdb_vector_assign_string_element_len(vec, i, bytes, d * sizeof(float));
           }
           break;
-        case ColumnarColumn::Kind::kInt64:
-          std::memcpy(duckdb_vector_get_data(vec), col.ints.data() + start, n * sizeof(int64_t));
-          break;
-        case ColumnarColumn::Kind::kFloatArray: {
-          duckdb_vector child = duckdb_array_vector_get_child(vec);
-          size_t d = static_cast<size_t>(col.dimension);
-          std::memcpy(duckdb_vector_get_data(child), col.floats.data() + start * d, n * d * sizeof(float));
-          break;
         }
+        duckdb_vector child = duckdb_array_vector_get_child(vec);
+        std::memcpy(duckdb_vector_get_data(child), col.floats.data() + start * d, n * d * sizeof(float));
+        break;
       }
     }
-    duckdb_data_chunk_set_size(chunk.handle, n);
-    if (duckdb_append_data_chunk(appender.handle, chunk.handle) != DuckDBSuccess) {
-      return Internal(std::string("DuckDB append: ") + duckdb_appender_error(appender.handle));
-    }
   }
-  if (duckdb_appender_close(appender.handle) != DuckDBSuccess) {
-    return Internal(std::string("DuckDB append: ") + duckdb_appender_error(appender.handle));
+  duckdb_data_chunk_set_size(chunk, n);
+}
+
+// WriteParquet streams a table into COPY through this table function
+// (lh_columnar_scan(handle)) rather than appending it to a temporary table
+// first, which alone cost ~3 s per 300 MB of vectors. Tables being written
+// are found by handle.
+std::mutex scan_tables_mutex;
+std::map<int64_t, const ColumnarTable*> scan_tables;  // GUARDED_BY(scan_tables_mutex)
+std::atomic<int64_t> next_scan_handle{1};
+
+struct ScanBind {
+  const ColumnarTable* table = nullptr;
+};
+struct ScanState {
+  size_t next = 0;
+};
+
+void ScanBindFn(duckdb_bind_info info) {
+  duckdb_value value = duckdb_bind_get_parameter(info, 0);
+  int64_t handle = duckdb_get_int64(value);
+  duckdb_destroy_value(&value);
+  const ColumnarTable* table = nullptr;
+  {
+    std::lock_guard lock(scan_tables_mutex);
+    auto it = scan_tables.find(handle);
+    if (it != scan_tables.end()) table = it->second;
   }
-  return Status::Ok();
+  if (!table) {
+    duckdb_bind_set_error(info, "no columnar table with this handle");
+    return;
+  }
+  for (const auto& col : table->columns) {
+    LogicalType type{MakeType(col)};
+    duckdb_bind_add_result_column(info, col.name.c_str(), type.handle);
+  }
+  duckdb_bind_set_bind_data(info, new ScanBind{table}, [](void* p) { delete static_cast<ScanBind*>(p); });
+}
+
+void ScanInitFn(duckdb_init_info info) {
+  duckdb_init_set_init_data(info, new ScanState{}, [](void* p) { delete static_cast<ScanState*>(p); });
+}
+
+void ScanFn(duckdb_function_info info, duckdb_data_chunk output) {
+  auto* bind = static_cast<ScanBind*>(duckdb_function_get_bind_data(info));
+  auto* state = static_cast<ScanState*>(duckdb_function_get_init_data(info));
+  size_t rows = bind->table->rows();
+  size_t n = std::min<size_t>(duckdb_vector_size(), rows - state->next);
+  FillChunk(output, *bind->table, state->next, n);
+  state->next += n;
+}
+
+// Registers lh_columnar_scan in the connection's database; a second
+// registration (another connection got there first) fails harmlessly.
+void RegisterScan(duckdb_connection conn) {
+  duckdb_table_function f = duckdb_create_table_function();
+  duckdb_table_function_set_name(f, "lh_columnar_scan");
+  LogicalType bigint{duckdb_create_logical_type(DUCKDB_TYPE_BIGINT)};
+  duckdb_table_function_add_parameter(f, bigint.handle);
+  duckdb_table_function_set_bind(f, ScanBindFn);
+  duckdb_table_function_set_init(f, ScanInitFn);
+  duckdb_table_function_set_function(f, ScanFn);
+  (void)duckdb_register_table_function(conn, f);
+  duckdb_destroy_table_function(&f);
 }
 
 std::string ReadString(duckdb_vector vec, idx_t row) {
@@ -166,16 +205,17 @@ Status Connection::WriteParquet(const ColumnarTable& table, const std::filesyste
       return InvalidArgument("float array column " + c.name + " needs a dimension");
     }
   }
-  std::string table_name = "lh_columnar_" + std::to_string(table_counter.fetch_add(1));
-  std::string ddl;
-  for (const auto& c : table.columns) ddl += (ddl.empty() ? "" : ", ") + QuoteIdent(c.name) + " " + SqlType(c);
-  LH_RETURN_IF_ERROR(Exec(impl_->conn, "CREATE TEMP TABLE " + table_name + " (" + ddl + ")"));
-  Status s = AppendAll(impl_->conn, table_name, table);
-  if (s.ok()) {
-    s = Exec(impl_->conn, "COPY " + table_name + " TO " + QuoteLiteral(path.string()) +
-                              " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)");
+  RegisterScan(impl_->conn);
+  int64_t handle = next_scan_handle.fetch_add(1);
+  {
+    std::lock_guard lock(scan_tables_mutex);
+    scan_tables[handle] = &table;
   }
-  (void)Exec(impl_->conn, "DROP TABLE IF EXISTS " + table_name);
+  Status s = Exec(impl_->conn, "COPY (SELECT * FROM lh_columnar_scan(" + std::to_string(handle) + ")) TO " +
+                                   QuoteLiteral(path.string()) +
+                                   " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)");
+  std::lock_guard lock(scan_tables_mutex);
+  scan_tables.erase(handle);
   return s;
 }
 
@@ -222,6 +262,8 @@ Result<ColumnarTable> Connection::QueryColumnar(const std::string& sql) {
         return InvalidArgument("column " + name + ": only FLOAT lists are supported");
       }
       out.columns.push_back(ColumnarColumn::FloatArray(name, 0));
+    } else if (id == DUCKDB_TYPE_BLOB) {
+      out.columns.push_back(ColumnarColumn::FloatArray(name, 0, true));  // float32 BLOBs; dimension from the data
     } else if (id == DUCKDB_TYPE_TINYINT || id == DUCKDB_TYPE_SMALLINT || id == DUCKDB_TYPE_INTEGER ||
                id == DUCKDB_TYPE_UINTEGER || id == DUCKDB_TYPE_BIGINT || id == DUCKDB_TYPE_UBIGINT) {
       out.columns.push_back(ColumnarColumn::Int64(name));
@@ -250,6 +292,23 @@ Result<ColumnarTable> Connection::QueryColumnar(const std::string& sql) {
           for (idx_t i = 0; i < size; ++i) col.ints.push_back(IsValid(vec, i) ? ReadInt(vec, types[c], i) : 0);
           break;
         case ColumnarColumn::Kind::kFloatArray: {
+          if (types[c] == DUCKDB_TYPE_BLOB) {
+            auto* blobs = static_cast<duckdb_string_t*>(duckdb_vector_get_data(vec));
+            for (idx_t i = 0; i < size; ++i) {
+              if (!IsValid(vec, i)) return InvalidArgument("column " + col.name + " has a NULL vector");
+              uint32_t len = duckdb_string_t_length(blobs[i]);
+              if (col.dimension == 0) col.dimension = static_cast<int>(len / sizeof(float));
+              if (len == 0 || len % sizeof(float) != 0 || len / sizeof(float) != static_cast<size_t>(col.dimension)) {
+                return InvalidArgument("column " + col.name + " holds BLOBs that are not vectors of one dimension");
+              }
+              const char* ptr = duckdb_string_is_inlined(blobs[i]) ? blobs[i].value.inlined.inlined
+                                                                    : blobs[i].value.pointer.ptr;
+              size_t at = col.floats.size();
+              col.floats.resize(at + col.dimension);
+              std::memcpy(col.floats.data() + at, ptr, len);
+            }
+            break;
+          }
           if (types[c] == DUCKDB_TYPE_LIST) {
             auto* entries = static_cast<const duckdb_list_entry*>(duckdb_vector_get_data(vec));
             auto* data = static_cast<const float*>(duckdb_vector_get_data(duckdb_list_vector_get_child(vec)));

@@ -147,7 +147,7 @@ engine::ColumnarTable ToColumnar(const Batch& batch, int dimension) {
   t.columns = {engine::ColumnarColumn::Int64("label"),       engine::ColumnarColumn::Text("doc_id"),
                engine::ColumnarColumn::Int64("chunk_index"), engine::ColumnarColumn::Int64("begin"),
                engine::ColumnarColumn::Int64("end"),         engine::ColumnarColumn::Text("text"),
-               engine::ColumnarColumn::Text("doc_hash"),     engine::ColumnarColumn::FloatArray("vector", dimension)};
+               engine::ColumnarColumn::Text("doc_hash"),     engine::ColumnarColumn::FloatArray("vector", dimension, /*as_blob=*/true)};
   t.columns[0].ints = batch.labels;
   for (const auto& r : batch.rows) {
     t.columns[1].text.push_back(r.doc_id);

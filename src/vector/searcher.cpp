@@ -56,17 +56,28 @@ std::vector<DocHit> VectorSearch(const LoadedIndex& index, const std::vector<flo
   const size_t total = index.chunks.size();
   if (total == 0) return {};
   double chunks_per_doc = static_cast<double>(total) / std::max<size_t>(index.labels_by_doc.size(), 1);
-  if (allowed) {
+  // Enough of the best chunks to hold k documents, when documents have several.
+  auto exact_depth = [&](size_t labels) {
+    return std::min(labels, static_cast<size_t>(std::ceil(k * chunks_per_doc)) * 4 + k);
+  };
+  auto gather = [&] {
     std::vector<int64_t> labels;
     for (const auto& doc : *allowed) {
       auto it = index.labels_by_doc.find(doc);
       if (it != index.labels_by_doc.end()) labels.insert(labels.end(), it->second.begin(), it->second.end());
     }
-    if (labels.size() <= kExactSearchMaxChunks) {
+    return labels;
+  };
+  if (allowed) {
+    // Estimated from the document count first: gathering the labels of a
+    // broad filter costs more than the graph search it leads to.
+    double estimated = static_cast<double>(allowed->size()) * chunks_per_doc;
+    if (estimated <= kExactSearchMaxChunks) {
+      auto labels = gather();
       *strategy = "exact";
-      return BestPerDoc(index, index.graph->Exact(query.data(), labels, labels.size()), allowed, k);
+      return BestPerDoc(index, index.graph->Exact(query.data(), labels, exact_depth(labels.size())), allowed, k);
     }
-    double selectivity = static_cast<double>(labels.size()) / total;
+    double selectivity = std::min(1.0, estimated / total);
     size_t want = static_cast<size_t>(std::ceil(k * chunks_per_doc / selectivity * 2));
     *strategy = "hnsw_widened";
     while (true) {
@@ -74,6 +85,7 @@ std::vector<DocHit> VectorSearch(const LoadedIndex& index, const std::vector<flo
       auto hits = BestPerDoc(index, index.graph->Search(query.data(), want, std::max(ef, want)), allowed, k);
       if (hits.size() >= k || want >= total) return hits;
       if (want >= total / 2) {
+        auto labels = gather();
         *strategy = "exact";
         return BestPerDoc(index, index.graph->Exact(query.data(), labels, labels.size()), allowed, k);
       }
@@ -299,7 +311,13 @@ Result<SearchResponse> Searcher::Search(const std::string& name, const SearchReq
     auto join_started = Clock::now();
     const catalog::ColumnMeta* id_meta = dataset.ok() ? dataset->FindColumn(manifest.id_column) : nullptr;
     engine::QueryRequest q;
-    q.sql = "SELECT * FROM " + table + " WHERE " + IdPredicate(id_col, id_meta ? id_meta->type : "", out.hits);
+    // The indexed text is left out of the row: the hit carries the chunk
+    // that matched, and whole documents can be large (it also halves the join).
+    std::string columns = manifest.text_column == manifest.id_column
+                              ? "*"
+                              : "* EXCLUDE (" + QuoteIdent(manifest.text_column) + ")";
+    q.sql = "SELECT " + columns + " FROM " + table + " WHERE " +
+            IdPredicate(id_col, id_meta ? id_meta->type : "", out.hits);
     LH_ASSIGN_OR_RETURN(auto rows, query_.Run(q));
     out.row_columns = rows.columns;
     size_t id_index = 0;
