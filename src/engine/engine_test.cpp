@@ -199,6 +199,19 @@ TEST(ColumnarTest, RoundTripsTextIntegersAndVectorsThroughParquet) {
   EXPECT_EQ(back->Find("vector")->dimension, dim);
   EXPECT_EQ(back->Find("vector")->floats, table.columns[2].floats);
 
+  // Vectors as float32 BLOBs (how indexes store them) come back as floats.
+  ColumnarTable blobs;
+  blobs.columns = {ColumnarColumn::Int64("label"), ColumnarColumn::FloatArray("vector", dim, true)};
+  blobs.columns[0].ints = table.columns[1].ints;
+  blobs.columns[1].floats = table.columns[2].floats;
+  ASSERT_TRUE((*conn)->WriteParquet(blobs, dir / "b.parquet").ok());
+  auto blob_back = (*conn)->QueryColumnar("SELECT label, vector FROM read_parquet(" +
+                                          QuoteLiteral((dir / "b.parquet").string()) + ") ORDER BY label");
+  ASSERT_TRUE(blob_back.ok()) << blob_back.status().message();
+  EXPECT_EQ(blob_back->Find("vector")->dimension, dim);
+  EXPECT_EQ(blob_back->Find("vector")->floats, table.columns[2].floats);
+  EXPECT_FALSE((*conn)->QueryColumnar("SELECT 'abc'::BLOB AS v").ok());  // 3 bytes: not float32s
+
   auto bad = (*conn)->QueryColumnar("SELECT 1.5::DOUBLE AS x");
   EXPECT_FALSE(bad.ok());
   fs::remove_all(dir);
