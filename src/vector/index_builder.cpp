@@ -242,6 +242,74 @@ Result<std::string> PartList(const storage::ObjectStore& store, const std::vecto
   return list;
 }
 
+// Writes a complete generation from `batch` (every live chunk with its
+// vector): one embeddings part, a new graph, a new full-text index. Labels
+// are kept as they are; `next_label` is where the next refresh continues.
+Result<std::shared_ptr<LoadedIndex>> Materialize(engine::Connection& conn, const BuildInputs& in, Batch& batch,
+                                                 int generation, int64_t next_label, BuildStats& stats) {
+  const std::string& name = in.settings.name;
+  const int dim = in.embedder.dimension();
+  WrittenFiles written(*in.index_store);
+  LH_RETURN_IF_ERROR(WritePart(conn, *in.index_store, batch, dim, EmbeddingPartKey(name, generation), written));
+
+  auto hnsw_started = Clock::now();
+  LH_ASSIGN_OR_RETURN(auto graph, HnswGraph::Create(dim, batch.rows.size(), in.settings.hnsw));
+  ProgressFn progress = in.progress;
+  size_t total = batch.rows.size();
+  LH_RETURN_IF_ERROR(graph->Add(batch.vectors.data(), batch.labels, in.threads, [&](size_t done) {
+    if (progress) progress({"indexing", done, total, 0, -1});
+  }));
+  stats.hnsw_ms = MsSince(hnsw_started);
+  if (in.progress) in.progress({"saving", 0, 0, 0, -1});
+  LH_RETURN_IF_ERROR(WriteGraph(*graph, *in.index_store, HnswKey(name, generation), written));
+  auto text_started = Clock::now();
+  LH_ASSIGN_OR_RETURN(auto text, WriteText(*in.index_store, TextIndexKey(name, generation), "", {}, batch, written));
+  stats.text_ms = MsSince(text_started);
+
+  auto index = std::make_shared<LoadedIndex>();
+  IndexGeneration& g = index->generation;
+  g.number = generation;
+  g.provider = in.embedder.provider();
+  g.model = in.embedder.model();
+  g.dimension = dim;
+  g.embedding_files = {EmbeddingPartKey(name, generation)};
+  g.hnsw_file = HnswKey(name, generation);
+  g.text_file = TextIndexKey(name, generation);
+  g.next_label = next_label;
+  g.chunk_count = static_cast<int64_t>(batch.rows.size());
+  g.source_signature = DatasetSignature(in.dataset);
+  g.built_at = Now();
+  index->graph = std::move(graph);
+  index->text = std::move(text);
+  for (size_t i = 0; i < batch.rows.size(); ++i) index->AddChunk(batch.labels[i], std::move(batch.rows[i]));
+  g.doc_count = static_cast<int64_t>(index->labels_by_doc.size());
+  written.Keep();
+  return index;
+}
+
+// The live chunks of generation `g`, vectors included, minus `removed`.
+Status ReadLiveChunks(engine::Connection& conn, const storage::ObjectStore& store, const IndexGeneration& g,
+                      const std::vector<int64_t>& removed, Batch& out) {
+  LH_ASSIGN_OR_RETURN(auto parts, PartList(store, g.embedding_files));
+  LH_ASSIGN_OR_RETURN(auto table, conn.QueryColumnar("SELECT label, doc_id, chunk_index, \"begin\", \"end\", text, "
+                                                     "doc_hash, vector FROM read_parquet([" + parts + "])"));
+  const auto* vectors = table.Find("vector");
+  if (!vectors || vectors->dimension != g.dimension) return Internal("stored vectors do not match the index");
+  std::unordered_set<int64_t> gone(g.deleted_labels.begin(), g.deleted_labels.end());
+  gone.insert(removed.begin(), removed.end());
+  const size_t d = static_cast<size_t>(g.dimension);
+  for (size_t i = 0; i < table.rows(); ++i) {
+    int64_t label = table.columns[0].ints[i];
+    if (gone.count(label)) continue;
+    out.labels.push_back(label);
+    out.rows.push_back({std::move(table.columns[1].text[i]), table.columns[2].ints[i], table.columns[3].ints[i],
+                        table.columns[4].ints[i], std::move(table.columns[5].text[i]),
+                        std::move(table.columns[6].text[i])});
+    out.vectors.insert(out.vectors.end(), vectors->floats.begin() + i * d, vectors->floats.begin() + (i + 1) * d);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string IndexDirKey(const std::string& index) { return "vectors/" + index + "/"; }
@@ -280,44 +348,8 @@ Result<BuildOutcome> IndexBuilder::Build(const BuildInputs& in, int generation) 
   out.stats.docs_added = static_cast<int64_t>(all.size());
   out.stats.chunks_embedded = static_cast<int64_t>(batch.rows.size());
 
-  const std::string& name = in.settings.name;
-  const int dim = in.embedder.dimension();
-  WrittenFiles written(*in.index_store);
-  LH_RETURN_IF_ERROR(WritePart(*conn, *in.index_store, batch, dim, EmbeddingPartKey(name, generation), written));
-
-  auto hnsw_started = Clock::now();
-  LH_ASSIGN_OR_RETURN(auto graph, HnswGraph::Create(dim, batch.rows.size(), in.settings.hnsw));
-  ProgressFn progress = in.progress;
-  size_t total = batch.rows.size();
-  LH_RETURN_IF_ERROR(graph->Add(batch.vectors.data(), batch.labels, in.threads, [&](size_t done) {
-    if (progress) progress({"indexing", done, total, 0, -1});
-  }));
-  out.stats.hnsw_ms = MsSince(hnsw_started);
-  if (in.progress) in.progress({"saving", 0, 0, 0, -1});
-  LH_RETURN_IF_ERROR(WriteGraph(*graph, *in.index_store, HnswKey(name, generation), written));
-  auto text_started = Clock::now();
-  LH_ASSIGN_OR_RETURN(auto text, WriteText(*in.index_store, TextIndexKey(name, generation), "", {}, batch, written));
-  out.stats.text_ms = MsSince(text_started);
-
-  auto index = std::make_shared<LoadedIndex>();
-  IndexGeneration& g = index->generation;
-  g.number = generation;
-  g.provider = in.embedder.provider();
-  g.model = in.embedder.model();
-  g.dimension = dim;
-  g.embedding_files = {EmbeddingPartKey(name, generation)};
-  g.hnsw_file = HnswKey(name, generation);
-  g.text_file = TextIndexKey(name, generation);
-  g.next_label = static_cast<int64_t>(batch.rows.size());
-  g.chunk_count = g.next_label;
-  g.source_signature = DatasetSignature(in.dataset);
-  g.built_at = Now();
-  index->graph = std::move(graph);
-  index->text = std::move(text);
-  for (size_t i = 0; i < batch.rows.size(); ++i) index->AddChunk(batch.labels[i], std::move(batch.rows[i]));
-  g.doc_count = static_cast<int64_t>(index->labels_by_doc.size());
-  written.Keep();
-  out.index = std::move(index);
+  LH_ASSIGN_OR_RETURN(out.index, Materialize(*conn, in, batch, generation, static_cast<int64_t>(batch.rows.size()),
+                                            out.stats));
   out.stats.total_ms = MsSince(started);
   return out;
 }
@@ -403,14 +435,26 @@ Result<BuildOutcome> IndexBuilder::Refresh(const BuildInputs& in, const IndexGen
   Batch batch = ChunkDocs(to_embed, in.settings.chunking, g.next_label);
   size_t tombstones = g.deleted_labels.size() + removed.size();
   size_t live = current->chunks.size() - removed.size() + batch.rows.size();
-  if (static_cast<double>(tombstones) > in.rebuild_tombstone_ratio * static_cast<double>(std::max<size_t>(live, 1))) {
-    out.needs_rebuild = true;
-    return out;
-  }
+  bool compact =
+      static_cast<double>(tombstones) > in.rebuild_tombstone_ratio * static_cast<double>(std::max<size_t>(live, 1));
   auto embed_started = Clock::now();
   LH_RETURN_IF_ERROR(EmbedBatch(batch, in.embedder, in.threads, in.progress));
   out.stats.embed_ms = MsSince(embed_started);
   out.stats.chunks_embedded = static_cast<int64_t>(batch.rows.size());
+  if (compact) {
+    // Too many tombstones: a fresh generation from the stored vectors of
+    // the live chunks plus the delta. Nothing but the delta is embedded.
+    Batch all;
+    LH_RETURN_IF_ERROR(ReadLiveChunks(*conn, *in.index_store, g, removed, all));
+    all.labels.insert(all.labels.end(), batch.labels.begin(), batch.labels.end());
+    all.vectors.insert(all.vectors.end(), batch.vectors.begin(), batch.vectors.end());
+    for (auto& row : batch.rows) all.rows.push_back(std::move(row));
+    int64_t next_label = g.next_label + static_cast<int64_t>(batch.labels.size());
+    LH_ASSIGN_OR_RETURN(out.index, Materialize(*conn, in, all, g.number + 1, next_label, out.stats));
+    out.compacted = true;
+    out.stats.total_ms = MsSince(started);
+    return out;
+  }
 
   const std::string& name = in.settings.name;
   const int number = g.number + 1;

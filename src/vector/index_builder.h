@@ -29,9 +29,10 @@ using ProgressFn = std::function<void(const BuildProgress&)>;
 
 struct BuildOutcome {
   BuildStats stats;
-  // Refresh only: the delta would leave more tombstones than the inputs'
-  // rebuild_tombstone_ratio allows; nothing was embedded or written.
-  bool needs_rebuild = false;
+  // Refresh only: the delta would have left more tombstones than the
+  // inputs' rebuild_tombstone_ratio allows, so the new generation was
+  // rebuilt from the stored vectors of the live chunks plus the delta.
+  bool compacted = false;
   std::shared_ptr<LoadedIndex> index;  // the new generation (null on no-op)
 };
 
@@ -43,7 +44,7 @@ struct BuildInputs {
   ai::Embedder& embedder;
   int threads = 2;
   ProgressFn progress;
-  double rebuild_tombstone_ratio = 0.5;  // tombstones per live chunk past which Refresh asks for a rebuild
+  double rebuild_tombstone_ratio = 0.5;  // tombstones per live chunk past which Refresh compacts
 };
 
 // What identifies the dataset's current data: equal signatures, nothing to refresh.

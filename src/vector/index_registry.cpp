@@ -447,16 +447,7 @@ Result<RefreshReport> IndexRegistry::Refresh(const std::string& name, const Prog
   BuildInputs in{manifest, dataset, dataset_store, index_store, *embedder, Threads(options_.threads), progress,
                  options_.rebuild_tombstone_ratio};
   LH_ASSIGN_OR_RETURN(auto outcome, builder_->Refresh(in, *manifest.active, current));
-  if (outcome.needs_rebuild) {
-    // Decided before embedding anything: too many tombstones would remain.
-    // The report keeps what changed in the documents; the work is the rebuild's.
-    BuildStats diff = outcome.stats;
-    LH_ASSIGN_OR_RETURN(outcome, builder_->Build(in, manifest.active->number + 1));
-    outcome.stats.docs_added = diff.docs_added;
-    outcome.stats.docs_changed = diff.docs_changed;
-    outcome.stats.docs_removed = diff.docs_removed;
-    report.rebuilt = true;
-  }
+  report.rebuilt = outcome.compacted;
   report.stats = outcome.stats;
   IndexGeneration next = outcome.index->generation;
   report.generation = next.number;

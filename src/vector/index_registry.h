@@ -27,8 +27,8 @@ struct VectorOptions {
   std::string ollama_url;          // default for provider "ollama"
   std::string openai_url;          // default for provider "openai"
   std::string openai_api_key;      // never stored, logged or returned
-  // A refresh that leaves more tombstones than this share of live chunks
-  // rebuilds the generation from scratch instead.
+  // A refresh that would leave more tombstones than this share of live
+  // chunks writes a compacted generation instead (from stored vectors).
   double rebuild_tombstone_ratio = 0.5;
 };
 
@@ -36,7 +36,7 @@ struct RefreshReport {
   std::string index;
   BuildStats stats;
   int generation = 0;
-  bool rebuilt = false;  // a full rebuild (tombstones past the limit, or a model change)
+  bool rebuilt = false;  // compacted: tombstones past the limit, rebuilt from the stored vectors
 };
 
 // What PATCH may change. A different embedder re-embeds everything into a

@@ -230,9 +230,28 @@ TEST_F(IndexTest, RefreshEmbedsOnlyTheDeltaAndIsANoOpWhenNothingChanged) {
   q.text = "word7 Revised edition";
   auto hit = Search("docs_idx", q).hits.at(0);
   EXPECT_NE(hit.text.find("Revised"), std::string::npos);
-  // More tombstones than live chunks: the refresh rebuilt from scratch.
+  // More tombstones than live chunks: the refresh compacted the generation.
   EXPECT_TRUE(changed->rebuilt);
   EXPECT_TRUE(m.active->deleted_labels.empty());
+
+  // Compaction reuses the stored vectors of unchanged documents: keeping
+  // 20 of the 50 (same text) embeds nothing.
+  IngestDocs(0, 20, ingest::WriteMode::kReplace, " Revised edition.");
+  auto compacted = registry_->Refresh("docs_idx");
+  ASSERT_TRUE(compacted.ok()) << compacted.status().message();
+  EXPECT_TRUE(compacted->rebuilt);
+  EXPECT_EQ(compacted->stats.docs_removed, 30);
+  EXPECT_EQ(compacted->stats.chunks_embedded, 0);
+  m = *registry_->Get("docs_idx");
+  EXPECT_EQ(m.active->doc_count, 20);
+  EXPECT_EQ(m.active->embedding_files.size(), 1u);
+  EXPECT_TRUE(m.active->deleted_labels.empty());
+  EXPECT_EQ(Search("docs_idx", q).hits.at(0).doc_id, "7");
+  // And after a restart, from the files alone.
+  registry_ = std::make_unique<IndexRegistry>(*catalog_, *buckets_, VectorOptions{2});
+  ASSERT_TRUE(registry_->Open().ok());
+  searcher_ = std::make_unique<Searcher>(*registry_, *catalog_, *engine_);
+  EXPECT_EQ(Search("docs_idx", q).hits.at(0).doc_id, "7");
 }
 
 TEST_F(IndexTest, ReloadsFromFilesAfterARestart) {
