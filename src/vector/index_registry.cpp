@@ -55,10 +55,6 @@ IndexRegistry::IndexRegistry(catalog::Catalog& catalog, storage::BucketRegistry&
 IndexRegistry::~IndexRegistry() = default;
 
 Status IndexRegistry::Open() {
-  engine::DatabaseOptions db_options;
-  db_options.threads = Threads(options_.threads);
-  LH_ASSIGN_OR_RETURN(db_, engine::Database::Open(db_options));
-  builder_ = std::make_unique<IndexBuilder>(db_);
   ReloadIfChanged();
   // Files of generations that never got published (a crash mid-build) or
   // were replaced but not yet removed. Only for indexes no process is
@@ -78,6 +74,18 @@ Status IndexRegistry::Open() {
     }
   }
   return Status::Ok();
+}
+
+Result<IndexBuilder*> IndexRegistry::Builder() {
+  // Opened on first use: every CLI command starts a registry, few need DuckDB.
+  std::lock_guard lock(builder_mutex_);
+  if (!builder_) {
+    engine::DatabaseOptions db_options;
+    db_options.threads = Threads(options_.threads);
+    LH_ASSIGN_OR_RETURN(auto db, engine::Database::Open(db_options));
+    builder_ = std::make_unique<IndexBuilder>(std::move(db));
+  }
+  return builder_.get();
 }
 
 std::filesystem::path IndexRegistry::LockPath(const std::string& name) const {
@@ -210,7 +218,8 @@ Result<BuildOutcome> IndexRegistry::RunBuild(const IndexManifest& manifest, cons
   LH_ASSIGN_OR_RETURN(auto full_spec, Complete(spec));
   LH_ASSIGN_OR_RETURN(auto embedder, ai::MakeEmbedder(full_spec));
   BuildInputs in{manifest, dataset, dataset_store, index_store, *embedder, Threads(options_.threads), progress};
-  return builder_->Build(in, generation);
+  LH_ASSIGN_OR_RETURN(auto builder, Builder());
+  return builder->Build(in, generation);
 }
 
 Result<IndexManifest> IndexRegistry::BuildPrepared(const std::string& name, const ProgressFn& progress) {
@@ -446,7 +455,8 @@ Result<RefreshReport> IndexRegistry::Refresh(const std::string& name, const Prog
   }
   BuildInputs in{manifest, dataset, dataset_store, index_store, *embedder, Threads(options_.threads), progress,
                  options_.rebuild_tombstone_ratio};
-  LH_ASSIGN_OR_RETURN(auto outcome, builder_->Refresh(in, *manifest.active, current));
+  LH_ASSIGN_OR_RETURN(auto builder, Builder());
+  LH_ASSIGN_OR_RETURN(auto outcome, builder->Refresh(in, *manifest.active, current));
   report.rebuilt = outcome.compacted;
   report.stats = outcome.stats;
   IndexGeneration next = outcome.index->generation;
@@ -487,7 +497,8 @@ Result<std::shared_ptr<const LoadedIndex>> IndexRegistry::Acquire(const std::str
     std::lock_guard load_lock(*load_mutex);
     if (auto loaded = served()) return loaded;
     LH_ASSIGN_OR_RETURN(auto store, buckets_.Get(manifest.bucket));
-    auto loaded = builder_->Load(manifest, *manifest.active, *store);
+    LH_ASSIGN_OR_RETURN(auto builder, Builder());
+    auto loaded = builder->Load(manifest, *manifest.active, *store);
     if (!loaded.ok()) {
       // A refresh may have replaced (and removed) this generation meanwhile.
       auto now = Get(name);

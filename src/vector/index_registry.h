@@ -120,8 +120,9 @@ class IndexRegistry {
   catalog::Catalog& catalog_;
   storage::BucketRegistry& buckets_;
   VectorOptions options_;
-  std::shared_ptr<engine::Database> db_;
-  std::unique_ptr<IndexBuilder> builder_;
+  Result<IndexBuilder*> Builder();
+  std::mutex builder_mutex_;
+  std::unique_ptr<IndexBuilder> builder_;  // GUARDED_BY(builder_mutex_); owns its DuckDB
   mutable std::mutex mutex_;
   mutable std::map<std::string, Entry> entries_;  // GUARDED_BY(mutex_)
   mutable int64_t seen_dir_mtime_ns_ = -1;        // GUARDED_BY(mutex_)
