@@ -115,6 +115,10 @@ json IndexJson(const vector::IndexManifest& m, vector::IndexRegistry& indexes, c
   }
   auto dataset = catalog.Get(m.dataset);
   j["stale"] = m.active && dataset.ok() && vector::DatasetSignature(*dataset) != m.active->source_signature;
+  if (auto p = indexes.Progress(m.name)) {
+    j["progress"] = {{"phase", p->phase}, {"done", p->done}, {"total", p->total}, {"per_second", p->per_second}};
+    if (p->eta_s >= 0) j["progress"]["eta_s"] = p->eta_s;
+  }
   if (m.refresh.mode == "scheduled" && m.active) {
     TimePoint last = m.last_refreshed_at.value_or(m.active->built_at);
     j["next_refresh_due"] = FormatTime(last + std::chrono::seconds(m.refresh.interval_s));

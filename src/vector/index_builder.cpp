@@ -250,6 +250,7 @@ Result<std::shared_ptr<LoadedIndex>> Materialize(engine::Connection& conn, const
   const std::string& name = in.settings.name;
   const int dim = in.embedder.dimension();
   WrittenFiles written(*in.index_store);
+  if (in.progress) in.progress({"writing", 0, batch.rows.size(), 0, -1});
   LH_RETURN_IF_ERROR(WritePart(conn, *in.index_store, batch, dim, EmbeddingPartKey(name, generation), written));
 
   auto hnsw_started = Clock::now();
@@ -257,7 +258,9 @@ Result<std::shared_ptr<LoadedIndex>> Materialize(engine::Connection& conn, const
   ProgressFn progress = in.progress;
   size_t total = batch.rows.size();
   LH_RETURN_IF_ERROR(graph->Add(batch.vectors.data(), batch.labels, in.threads, [&](size_t done) {
-    if (progress) progress({"indexing", done, total, 0, -1});
+    if (!progress) return;
+    double rate = done / std::max(MsSince(hnsw_started) / 1000.0, 1e-3);
+    progress({"indexing", done, total, rate, rate > 0 ? (total - done) / rate : -1});
   }));
   stats.hnsw_ms = MsSince(hnsw_started);
   if (in.progress) in.progress({"saving", 0, 0, 0, -1});

@@ -19,7 +19,7 @@
 namespace lakehouse::vector {
 
 struct BuildProgress {
-  std::string phase;  // reading | embedding | indexing | saving
+  std::string phase;  // reading | embedding | writing | indexing | saving
   size_t done = 0;
   size_t total = 0;
   double per_second = 0;

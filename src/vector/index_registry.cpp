@@ -217,9 +217,35 @@ Result<BuildOutcome> IndexRegistry::RunBuild(const IndexManifest& manifest, cons
   LH_ASSIGN_OR_RETURN(auto index_store, buckets_.Get(manifest.bucket));
   LH_ASSIGN_OR_RETURN(auto full_spec, Complete(spec));
   LH_ASSIGN_OR_RETURN(auto embedder, ai::MakeEmbedder(full_spec));
-  BuildInputs in{manifest, dataset, dataset_store, index_store, *embedder, Threads(options_.threads), progress};
+  ProgressTracker tracker(*this, manifest.name, progress);
+  BuildInputs in{manifest, dataset, dataset_store, index_store, *embedder, Threads(options_.threads), tracker.fn()};
   LH_ASSIGN_OR_RETURN(auto builder, Builder());
   return builder->Build(in, generation);
+}
+
+IndexRegistry::ProgressTracker::ProgressTracker(IndexRegistry& registry, std::string name, ProgressFn forward)
+    : registry_(registry), name_(std::move(name)), forward_(std::move(forward)) {}
+
+IndexRegistry::ProgressTracker::~ProgressTracker() {
+  std::lock_guard lock(registry_.mutex_);
+  if (auto it = registry_.entries_.find(name_); it != registry_.entries_.end()) it->second.progress.reset();
+}
+
+ProgressFn IndexRegistry::ProgressTracker::fn() {
+  return [this](const BuildProgress& p) {
+    {
+      std::lock_guard lock(registry_.mutex_);
+      if (auto it = registry_.entries_.find(name_); it != registry_.entries_.end()) it->second.progress = p;
+    }
+    if (forward_) forward_(p);
+  };
+}
+
+std::optional<BuildProgress> IndexRegistry::Progress(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(name);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second.progress;
 }
 
 Result<IndexManifest> IndexRegistry::BuildPrepared(const std::string& name, const ProgressFn& progress) {
@@ -453,7 +479,8 @@ Result<RefreshReport> IndexRegistry::Refresh(const std::string& name, const Prog
     if (auto it = entries_.find(name); it != entries_.end()) current = it->second.loaded;
     if (current && current->generation.number != manifest.active->number) current.reset();
   }
-  BuildInputs in{manifest, dataset, dataset_store, index_store, *embedder, Threads(options_.threads), progress,
+  ProgressTracker tracker(*this, name, progress);
+  BuildInputs in{manifest, dataset, dataset_store, index_store, *embedder, Threads(options_.threads), tracker.fn(),
                  options_.rebuild_tombstone_ratio};
   LH_ASSIGN_OR_RETURN(auto builder, Builder());
   LH_ASSIGN_OR_RETURN(auto outcome, builder->Refresh(in, *manifest.active, current));

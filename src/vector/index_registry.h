@@ -76,6 +76,10 @@ class IndexRegistry {
 
   Result<RefreshReport> Refresh(const std::string& name, const ProgressFn& progress = {});
 
+  // What a build, refresh or re-embed of the index is doing right now
+  // (nullopt when none runs in this process).
+  std::optional<BuildProgress> Progress(const std::string& name) const;
+
   // The generation searches use, loaded on first use.
   Result<std::shared_ptr<const LoadedIndex>> Acquire(const std::string& name);
   // An embedder for the active generation's model (queries must use it);
@@ -89,6 +93,20 @@ class IndexRegistry {
     std::shared_ptr<std::mutex> work_mutex = std::make_shared<std::mutex>();  // builds and refreshes
     std::shared_ptr<std::mutex> load_mutex = std::make_shared<std::mutex>();  // first search's load
     std::shared_ptr<ai::Embedder> query_embedder;  // for `manifest.embedder`
+    std::optional<BuildProgress> progress;         // of the work running now
+  };
+  // Records a job's progress in its entry (for GET while it runs), passes
+  // it on, and clears it when the job ends.
+  class ProgressTracker {
+   public:
+    ProgressTracker(IndexRegistry& registry, std::string name, ProgressFn forward);
+    ~ProgressTracker();
+    ProgressFn fn();
+
+   private:
+    IndexRegistry& registry_;
+    std::string name_;
+    ProgressFn forward_;
   };
   // Held by whatever writes an index's files (build, refresh, drop), in
   // this process (mutex) and across processes (flock on
