@@ -372,6 +372,10 @@ TEST(FilterTest, AFilterCannotLeaveItsWhereClause) {
   EXPECT_FALSE(ValidateFilter("a = 1; DROP TABLE t").ok());
   EXPECT_FALSE(ValidateFilter("a = 1 /* x */").ok());
   EXPECT_FALSE(ValidateFilter("a = 'open").ok());
+  // Strings whose quoting the scan cannot follow are refused.
+  EXPECT_FALSE(ValidateFilter("a = $$'$$) UNION ALL SELECT 1 FROM range(100) WHERE ('1' = '1").ok());
+  EXPECT_FALSE(ValidateFilter("a = E'\\'' ) UNION ALL SELECT 1 --'").ok());
+  EXPECT_TRUE(ValidateFilter("name = 'O''Brien' AND type = 'E' AND price = '$5'").ok());
 }
 
 TEST_F(IndexTest, AnIndexAllowedToHoldPiiShowsItOnlyToCallersWhoMaySeeIt) {

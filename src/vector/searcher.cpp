@@ -1,5 +1,6 @@
 #include "vector/searcher.h"
 
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <unordered_map>
@@ -162,7 +163,16 @@ Status ValidateFilter(const std::string& filter) {
       continue;
     }
     char next = i + 1 < filter.size() ? filter[i + 1] : 0;
-    if (c == '\'' || c == '"') {
+    char before = i > 0 ? filter[i - 1] : 0;
+    char before2 = i > 1 ? filter[i - 2] : 0;
+    bool identifier_before2 = std::isalnum(static_cast<unsigned char>(before2)) || before2 == '_';
+    if (c == '$') {
+      // Dollar-quoted strings ($$...$$) would hide quotes and parentheses
+      // from this scan.
+      return InvalidArgument("'$' is not allowed in a filter outside quoted strings");
+    } else if (c == '\'' && (before == 'E' || before == 'e') && !identifier_before2) {
+      return InvalidArgument("escape strings (E'...') are not allowed in a filter; use a plain '...' string");
+    } else if (c == '\'' || c == '"') {
       quote = c;
     } else if (c == '(') {
       ++depth;
