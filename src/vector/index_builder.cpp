@@ -291,24 +291,29 @@ Result<std::shared_ptr<LoadedIndex>> Materialize(engine::Connection& conn, const
 }
 
 // The live chunks of generation `g`, vectors included, minus `removed`.
+// Part by part: parts written by different versions may store the vector
+// differently (FLOAT[n] or BLOB), which one read_parquet cannot merge.
 Status ReadLiveChunks(engine::Connection& conn, const storage::ObjectStore& store, const IndexGeneration& g,
                       const std::vector<int64_t>& removed, Batch& out) {
-  LH_ASSIGN_OR_RETURN(auto parts, PartList(store, g.embedding_files));
-  LH_ASSIGN_OR_RETURN(auto table, conn.QueryColumnar("SELECT label, doc_id, chunk_index, \"begin\", \"end\", text, "
-                                                     "doc_hash, vector FROM read_parquet([" + parts + "])"));
-  const auto* vectors = table.Find("vector");
-  if (!vectors || vectors->dimension != g.dimension) return Internal("stored vectors do not match the index");
   std::unordered_set<int64_t> gone(g.deleted_labels.begin(), g.deleted_labels.end());
   gone.insert(removed.begin(), removed.end());
   const size_t d = static_cast<size_t>(g.dimension);
-  for (size_t i = 0; i < table.rows(); ++i) {
-    int64_t label = table.columns[0].ints[i];
-    if (gone.count(label)) continue;
-    out.labels.push_back(label);
-    out.rows.push_back({std::move(table.columns[1].text[i]), table.columns[2].ints[i], table.columns[3].ints[i],
-                        table.columns[4].ints[i], std::move(table.columns[5].text[i]),
-                        std::move(table.columns[6].text[i])});
-    out.vectors.insert(out.vectors.end(), vectors->floats.begin() + i * d, vectors->floats.begin() + (i + 1) * d);
+  for (const auto& key : g.embedding_files) {
+    LH_ASSIGN_OR_RETURN(auto part, PartList(store, {key}));
+    LH_ASSIGN_OR_RETURN(auto table, conn.QueryColumnar("SELECT label, doc_id, chunk_index, \"begin\", \"end\", text, "
+                                                       "doc_hash, vector FROM read_parquet([" + part + "])"));
+    const auto* vectors = table.Find("vector");
+    if (table.rows() == 0) continue;
+    if (!vectors || vectors->dimension != g.dimension) return Internal("stored vectors do not match the index");
+    for (size_t i = 0; i < table.rows(); ++i) {
+      int64_t label = table.columns[0].ints[i];
+      if (gone.count(label)) continue;
+      out.labels.push_back(label);
+      out.rows.push_back({std::move(table.columns[1].text[i]), table.columns[2].ints[i], table.columns[3].ints[i],
+                          table.columns[4].ints[i], std::move(table.columns[5].text[i]),
+                          std::move(table.columns[6].text[i])});
+      out.vectors.insert(out.vectors.end(), vectors->floats.begin() + i * d, vectors->floats.begin() + (i + 1) * d);
+    }
   }
   return Status::Ok();
 }

@@ -63,6 +63,7 @@ Status IndexRegistry::Open() {
     if (m.status != "ready" || !m.active) continue;
     ProcessLock lock(LockPath(m.name), ProcessLock::Mode::kTry);
     if (!lock.held()) continue;
+    ForceReload();
     auto fresh = Get(m.name);
     auto store = buckets_.Get(m.bucket);
     if (!fresh.ok() || !fresh->active || !store.ok()) continue;
@@ -104,9 +105,19 @@ Result<IndexRegistry::WorkLock> IndexRegistry::LockWork(const std::string& name)
   WorkLock work;
   work.local = std::unique_lock<std::mutex>(*mutex);
   work.process = std::make_unique<ProcessLock>(LockPath(name));
-  // The index may have been dropped while this waited.
-  LH_RETURN_IF_ERROR(Get(name).status());
+  // Another process may have published while this waited, within the same
+  // directory-mtime tick: re-read the manifests from disk.
+  ForceReload();
+  LH_RETURN_IF_ERROR(Get(name).status());  // dropped meanwhile?
   return work;
+}
+
+void IndexRegistry::ForceReload() const {
+  {
+    std::lock_guard lock(mutex_);
+    seen_dir_mtime_ns_ = -1;
+  }
+  ReloadIfChanged();
 }
 
 void IndexRegistry::ReloadIfChanged() const {
@@ -463,6 +474,9 @@ Result<RefreshReport> IndexRegistry::Refresh(const std::string& name, const Prog
   }
   LH_ASSIGN_OR_RETURN(auto work, LockWork(name));
   LH_ASSIGN_OR_RETURN(auto manifest, Get(name));
+  if (!manifest.active) {  // dropped and created again while this waited
+    return Conflict("index '" + name + "' has no built generation yet (status " + manifest.status + ")");
+  }
   LH_ASSIGN_OR_RETURN(dataset, catalog_.Get(manifest.dataset));
   report.generation = manifest.active->number;
   if (DatasetSignature(dataset) == manifest.active->source_signature) {  // refreshed while this waited

@@ -134,6 +134,7 @@ class IndexRegistry {
                                 const std::optional<IndexGeneration>& replaced);
   void RecordEmbedded(const std::string& dataset);
   void ReloadIfChanged() const;
+  void ForceReload() const;
 
   catalog::Catalog& catalog_;
   storage::BucketRegistry& buckets_;

@@ -107,6 +107,18 @@ TEST_F(IndexTest, BuildsSearchesAndRedactsPiiInRows) {
   }
   EXPECT_EQ(std::get<std::string>(r.hits[0].row[contact]), "[redacted]");
 
+  // A filter naming a PII column would answer questions about its values.
+  SearchRequest probe = q;
+  probe.filter = "contact LIKE 'user13%'";
+  EXPECT_EQ(searcher_->Search("docs_idx", probe).status().code(), StatusCode::kPermissionDenied);
+  probe.filter = "\"CONTACT\" = 'x'";
+  EXPECT_EQ(searcher_->Search("docs_idx", probe).status().code(), StatusCode::kPermissionDenied);
+  probe.filter = "region = 'contact'";  // the word inside a string is no column
+  EXPECT_TRUE(searcher_->Search("docs_idx", probe).ok());
+  probe.filter = "contact LIKE 'user13%'";
+  probe.may_see_pii = true;
+  EXPECT_TRUE(searcher_->Search("docs_idx", probe).ok());
+
   q.include_pii = true;
   EXPECT_EQ(searcher_->Search("docs_idx", q).status().code(), StatusCode::kPermissionDenied);
   q.may_see_pii = true;

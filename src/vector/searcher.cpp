@@ -76,7 +76,13 @@ std::vector<DocHit> VectorSearch(const LoadedIndex& index, const std::vector<flo
     if (estimated <= kExactSearchMaxChunks) {
       auto labels = gather();
       *strategy = "exact";
-      return BestPerDoc(index, index.graph->Exact(query.data(), labels, exact_depth(labels.size())), allowed, k);
+      size_t depth = exact_depth(labels.size());
+      auto hits = BestPerDoc(index, index.graph->Exact(query.data(), labels, depth), allowed, k);
+      // A few documents with many close chunks can fill the depth: score all.
+      if (hits.size() < k && depth < labels.size()) {
+        hits = BestPerDoc(index, index.graph->Exact(query.data(), labels, labels.size()), allowed, k);
+      }
+      return hits;
     }
     double selectivity = std::min(1.0, estimated / total);
     size_t want = static_cast<size_t>(std::ceil(k * chunks_per_doc / selectivity * 2));
@@ -150,6 +156,49 @@ std::string IdPredicate(const std::string& id_col, const std::string& type, cons
 constexpr const char* kRedacted = "[redacted]";
 
 }  // namespace
+
+bool EqualsIgnoreCase(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  }
+  return true;
+}
+
+std::vector<std::string> FilterIdentifiers(const std::string& filter) {
+  std::vector<std::string> words;
+  std::string word;
+  char quote = 0;
+  auto flush = [&] {
+    if (!word.empty()) words.push_back(word);
+    word.clear();
+  };
+  for (char c : filter) {
+    if (quote == '\'') {
+      if (c == '\'') quote = 0;
+      continue;
+    }
+    if (quote == '"') {
+      if (c == '"') {
+        quote = 0;
+        flush();
+      } else {
+        word += c;
+      }
+      continue;
+    }
+    if (c == '\'' || c == '"') {
+      flush();
+      quote = c;
+    } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || static_cast<unsigned char>(c) >= 0x80) {
+      word += c;
+    } else {
+      flush();
+    }
+  }
+  flush();
+  return words;
+}
 
 Status ValidateFilter(const std::string& filter) {
   // The filter goes inside "WHERE (...)": it must not be able to close that
@@ -233,6 +282,21 @@ Result<SearchResponse> Searcher::Search(const std::string& name, const SearchReq
   if (!request.filter.empty()) {
     auto filter_started = Clock::now();
     LH_RETURN_IF_ERROR(ValidateFilter(request.filter));
+    if (!request.may_see_pii) {
+      // Hits answer yes/no questions about what a filter names: without the
+      // PII token a filter may not name a PII column (of any dataset, as a
+      // filter may hold a subquery).
+      for (const auto& word : FilterIdentifiers(request.filter)) {
+        for (const auto& d : catalog_.List()) {
+          for (const auto& c : d.columns) {
+            if (c.is_pii && EqualsIgnoreCase(c.name, word)) {
+              return PermissionDenied("the filter names column '" + c.name + "', which holds PII; filtering on it "
+                                      "needs the PII access token (header X-Lakehouse-Pii-Token)");
+            }
+          }
+        }
+      }
+    }
     engine::QueryRequest q;
     q.sql = "SELECT DISTINCT CAST(" + id_col + " AS VARCHAR) FROM " + table + " WHERE (" + request.filter + ")";
     q.max_rows = static_cast<int64_t>(kMaxFilterIds);
@@ -323,7 +387,8 @@ Result<SearchResponse> Searcher::Search(const std::string& name, const SearchReq
     engine::QueryRequest q;
     // The indexed text is left out of the row: the hit carries the chunk
     // that matched, and whole documents can be large (it also halves the join).
-    std::string columns = manifest.text_column == manifest.id_column
+    bool text_in_dataset = dataset.ok() && dataset->FindColumn(manifest.text_column);
+    std::string columns = manifest.text_column == manifest.id_column || !text_in_dataset
                               ? "*"
                               : "* EXCLUDE (" + QuoteIdent(manifest.text_column) + ")";
     q.sql = "SELECT " + columns + " FROM " + table + " WHERE " +

@@ -65,6 +65,9 @@ inline constexpr size_t kMaxFilterIds = 1000000;
 // A filter is one SQL condition: balanced parentheses, closed quotes, no
 // ';' and no comments, so it cannot leave the WHERE clause it is put in.
 Status ValidateFilter(const std::string& filter);
+// The identifiers a filter names (words outside '...' strings, and "..."
+// quoted names), for the PII check.
+std::vector<std::string> FilterIdentifiers(const std::string& filter);
 
 class Searcher {
  public:
