@@ -33,4 +33,8 @@ Result<TimePoint> ParseTime(std::string_view iso) {
   return TimePoint(std::chrono::seconds(secs)) + std::chrono::milliseconds(n == 7 ? millis : 0);
 }
 
+double MillisSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
 }  // namespace lakehouse

@@ -16,4 +16,7 @@ TimePoint Now();
 std::string FormatTime(TimePoint t);
 Result<TimePoint> ParseTime(std::string_view iso);
 
+// Milliseconds elapsed on the monotonic clock since `start` (for timings).
+double MillisSince(std::chrono::steady_clock::time_point start);
+
 }  // namespace lakehouse

@@ -35,30 +35,11 @@ ColumnarColumn* ColumnarTable::Find(const std::string& name) {
 
 namespace {
 
-struct LogicalType {
-  duckdb_logical_type handle = nullptr;
-  ~LogicalType() {
-    if (handle) duckdb_destroy_logical_type(&handle);
-  }
-};
-struct DataChunk {
-  duckdb_data_chunk handle = nullptr;
-  ~DataChunk() {
-    if (handle) duckdb_destroy_data_chunk(&handle);
-  }
-};
-struct OwnedResult {
-  duckdb_result result{};
-  ~OwnedResult() { duckdb_destroy_result(&result); }
-};
-
-Status Exec(duckdb_connection conn, const std::string& sql) {
-  OwnedResult r;
-  if (duckdb_query(conn, sql.c_str(), &r.result) != DuckDBSuccess) {
-    return Internal(std::string("DuckDB: ") + duckdb_result_error(&r.result));
-  }
-  return Status::Ok();
-}
+using internal::Chunk;
+using internal::OwnedType;
+using internal::Pending;
+using internal::Prepared;
+using internal::ResultHolder;
 
 duckdb_logical_type MakeType(const ColumnarColumn& c) {
   switch (c.kind) {
@@ -66,7 +47,7 @@ duckdb_logical_type MakeType(const ColumnarColumn& c) {
     case ColumnarColumn::Kind::kInt64: return duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
     case ColumnarColumn::Kind::kFloatArray: {
       if (c.as_blob) return duckdb_create_logical_type(DUCKDB_TYPE_BLOB);
-      LogicalType child{duckdb_create_logical_type(DUCKDB_TYPE_FLOAT)};
+      OwnedType child{duckdb_create_logical_type(DUCKDB_TYPE_FLOAT)};
       return duckdb_create_array_type(child.handle, static_cast<idx_t>(c.dimension));
     }
   }
@@ -137,7 +118,7 @@ void ScanBindFn(duckdb_bind_info info) {
     return;
   }
   for (const auto& col : table->columns) {
-    LogicalType type{MakeType(col)};
+    OwnedType type{MakeType(col)};
     duckdb_bind_add_result_column(info, col.name.c_str(), type.handle);
   }
   duckdb_bind_set_bind_data(info, new ScanBind{table}, [](void* p) { delete static_cast<ScanBind*>(p); });
@@ -161,7 +142,7 @@ void ScanFn(duckdb_function_info info, duckdb_data_chunk output) {
 void RegisterScan(duckdb_connection conn) {
   duckdb_table_function f = duckdb_create_table_function();
   duckdb_table_function_set_name(f, "lh_columnar_scan");
-  LogicalType bigint{duckdb_create_logical_type(DUCKDB_TYPE_BIGINT)};
+  OwnedType bigint{duckdb_create_logical_type(DUCKDB_TYPE_BIGINT)};
   duckdb_table_function_add_parameter(f, bigint.handle);
   duckdb_table_function_set_bind(f, ScanBindFn);
   duckdb_table_function_set_init(f, ScanInitFn);
@@ -211,45 +192,39 @@ Status Connection::WriteParquet(const ColumnarTable& table, const std::filesyste
     std::lock_guard lock(scan_tables_mutex);
     scan_tables[handle] = &table;
   }
-  Status s = Exec(impl_->conn, "COPY (SELECT * FROM lh_columnar_scan(" + std::to_string(handle) + ")) TO " +
-                                   QuoteLiteral(path.string()) +
-                                   " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)");
+  Status s = Execute("COPY (SELECT * FROM lh_columnar_scan(" + std::to_string(handle) + ")) TO " +
+                     QuoteLiteral(path.string()) + " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)");
   std::lock_guard lock(scan_tables_mutex);
   scan_tables.erase(handle);
   return s;
 }
 
 Result<ColumnarTable> Connection::QueryColumnar(const std::string& sql) {
-  duckdb_prepared_statement prepared = nullptr;
-  if (duckdb_prepare(impl_->conn, sql.c_str(), &prepared) != DuckDBSuccess) {
-    std::string error = duckdb_prepare_error(prepared);
-    duckdb_destroy_prepare(&prepared);
-    return InvalidArgument("DuckDB: " + error);
+  Prepared prepared;
+  if (duckdb_prepare(impl_->conn, sql.c_str(), &prepared.handle) != DuckDBSuccess) {
+    return InvalidArgument(std::string("DuckDB: ") + duckdb_prepare_error(prepared.handle));
   }
-  duckdb_pending_result pending = nullptr;
-  bool pending_ok = duckdb_pending_prepared_streaming(prepared, &pending) == DuckDBSuccess;
-  duckdb_destroy_prepare(&prepared);
-  if (!pending_ok) {
-    std::string error = duckdb_pending_error(pending);
-    duckdb_destroy_pending(&pending);
-    return InvalidArgument("DuckDB: " + error);
+  Pending pending;
+  if (duckdb_pending_prepared_streaming(prepared.handle, &pending.handle) != DuckDBSuccess) {
+    return InvalidArgument(std::string("DuckDB: ") + duckdb_pending_error(pending.handle));
   }
-  OwnedResult r;
-  bool executed = duckdb_execute_pending(pending, &r.result) == DuckDBSuccess;
-  duckdb_destroy_pending(&pending);
-  if (!executed) return InvalidArgument(std::string("DuckDB: ") + duckdb_result_error(&r.result));
+  ResultHolder r;
+  r.valid = true;
+  if (duckdb_execute_pending(pending.handle, &r.result) != DuckDBSuccess) {
+    return InvalidArgument(std::string("DuckDB: ") + duckdb_result_error(&r.result));
+  }
 
   idx_t ncols = duckdb_column_count(&r.result);
   ColumnarTable out;
   std::vector<duckdb_type> types(ncols);
   for (idx_t c = 0; c < ncols; ++c) {
-    LogicalType t{duckdb_column_logical_type(&r.result, c)};
+    OwnedType t{duckdb_column_logical_type(&r.result, c)};
     duckdb_type id = duckdb_get_type_id(t.handle);
     std::string name = duckdb_column_name(&r.result, c);
     if (id == DUCKDB_TYPE_VARCHAR) {
       out.columns.push_back(ColumnarColumn::Text(name));
     } else if (id == DUCKDB_TYPE_ARRAY) {
-      LogicalType child{duckdb_array_type_child_type(t.handle)};
+      OwnedType child{duckdb_array_type_child_type(t.handle)};
       if (duckdb_get_type_id(child.handle) != DUCKDB_TYPE_FLOAT) {
         return InvalidArgument("column " + name + ": only FLOAT arrays are supported");
       }
@@ -257,7 +232,7 @@ Result<ColumnarTable> Connection::QueryColumnar(const std::string& sql) {
     } else if (id == DUCKDB_TYPE_LIST) {
       // Parquet has no fixed-size arrays: FLOAT[n] comes back as FLOAT[].
       // The first row fixes the dimension; every other row must match it.
-      LogicalType child{duckdb_list_type_child_type(t.handle)};
+      OwnedType child{duckdb_list_type_child_type(t.handle)};
       if (duckdb_get_type_id(child.handle) != DUCKDB_TYPE_FLOAT) {
         return InvalidArgument("column " + name + ": only FLOAT lists are supported");
       }
@@ -273,7 +248,7 @@ Result<ColumnarTable> Connection::QueryColumnar(const std::string& sql) {
     types[c] = id;
   }
   while (true) {
-    DataChunk chunk{duckdb_fetch_chunk(r.result)};
+    Chunk chunk{duckdb_fetch_chunk(r.result)};
     if (!chunk.handle) {
       const char* err = duckdb_result_error(&r.result);
       if (err && *err) return InvalidArgument(std::string("DuckDB: ") + err);

@@ -13,6 +13,11 @@
 namespace lakehouse::engine {
 
 using internal::Rendering;
+using internal::Chunk;
+using internal::OwnedType;
+using internal::Pending;
+using internal::Prepared;
+using internal::ResultHolder;
 
 struct Database::Impl {
   duckdb_database db = nullptr;
@@ -21,10 +26,10 @@ struct Database::Impl {
   }
 };
 
-
 namespace {
 
-// RAII holders for the C API's handles.
+// RAII holders for handles only this file uses (the shared ones are in
+// connection_impl.h).
 struct Config {
   duckdb_config handle = nullptr;
   ~Config() {
@@ -35,37 +40,6 @@ struct Extracted {
   duckdb_extracted_statements handle = nullptr;
   ~Extracted() {
     if (handle) duckdb_destroy_extracted(&handle);
-  }
-};
-struct Prepared {
-  duckdb_prepared_statement handle = nullptr;
-  ~Prepared() {
-    if (handle) duckdb_destroy_prepare(&handle);
-  }
-};
-struct Pending {
-  duckdb_pending_result handle = nullptr;
-  ~Pending() {
-    if (handle) duckdb_destroy_pending(&handle);
-  }
-};
-struct ResultHolder {
-  duckdb_result result{};
-  bool valid = false;
-  ~ResultHolder() {
-    if (valid) duckdb_destroy_result(&result);
-  }
-};
-struct Chunk {
-  duckdb_data_chunk handle = nullptr;
-  ~Chunk() {
-    if (handle) duckdb_destroy_data_chunk(&handle);
-  }
-};
-struct OwnedType {
-  duckdb_logical_type handle = nullptr;
-  ~OwnedType() {
-    if (handle) duckdb_destroy_logical_type(&handle);
   }
 };
 

@@ -19,9 +19,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double MsSince(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
 
 struct SourceDoc {
   std::string id;
@@ -131,14 +128,14 @@ Status EmbedBatch(Batch& batch, ai::Embedder& embedder, int threads, const Progr
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     if (Clock::now() - last < std::chrono::milliseconds(250)) continue;
     last = Clock::now();
-    double seconds = MsSince(started) / 1000.0;
+    double seconds = MillisSince(started) / 1000.0;
     size_t now = done.load();
     double rate = seconds > 0 ? now / seconds : 0;
     progress({"embedding", now, n, rate, rate > 0 ? (n - now) / rate : -1});
   }
   for (auto& t : pool) t.join();
   if (failed) return error;
-  if (progress) progress({"embedding", n, n, MsSince(started) > 0 ? n / (MsSince(started) / 1000.0) : 0, 0});
+  if (progress) progress({"embedding", n, n, MillisSince(started) > 0 ? n / (MillisSince(started) / 1000.0) : 0, 0});
   return Status::Ok();
 }
 
@@ -259,15 +256,15 @@ Result<std::shared_ptr<LoadedIndex>> Materialize(engine::Connection& conn, const
   size_t total = batch.rows.size();
   LH_RETURN_IF_ERROR(graph->Add(batch.vectors.data(), batch.labels, in.threads, [&](size_t done) {
     if (!progress) return;
-    double rate = done / std::max(MsSince(hnsw_started) / 1000.0, 1e-3);
+    double rate = done / std::max(MillisSince(hnsw_started) / 1000.0, 1e-3);
     progress({"indexing", done, total, rate, rate > 0 ? (total - done) / rate : -1});
   }));
-  stats.hnsw_ms = MsSince(hnsw_started);
+  stats.hnsw_ms = MillisSince(hnsw_started);
   if (in.progress) in.progress({"saving", 0, 0, 0, -1});
   LH_RETURN_IF_ERROR(WriteGraph(*graph, *in.index_store, HnswKey(name, generation), written));
   auto text_started = Clock::now();
   LH_ASSIGN_OR_RETURN(auto text, WriteText(*in.index_store, TextIndexKey(name, generation), "", {}, batch, written));
-  stats.text_ms = MsSince(text_started);
+  stats.text_ms = MillisSince(text_started);
 
   auto index = std::make_shared<LoadedIndex>();
   IndexGeneration& g = index->generation;
@@ -344,7 +341,7 @@ Result<BuildOutcome> IndexBuilder::Build(const BuildInputs& in, int generation) 
   LH_ASSIGN_OR_RETURN(auto conn, db_->Connect());
   if (in.progress) in.progress({"reading", 0, 0, 0, -1});
   LH_ASSIGN_OR_RETURN(auto docs, ReadDocs(*conn, in, &out.stats.duplicate_ids));
-  out.stats.read_ms = MsSince(started);
+  out.stats.read_ms = MillisSince(started);
   std::vector<const SourceDoc*> all;
   for (const auto& d : docs) all.push_back(&d);
   Batch batch = ChunkDocs(all, in.settings.chunking, 0);
@@ -352,13 +349,13 @@ Result<BuildOutcome> IndexBuilder::Build(const BuildInputs& in, int generation) 
 
   auto embed_started = Clock::now();
   LH_RETURN_IF_ERROR(EmbedBatch(batch, in.embedder, in.threads, in.progress));
-  out.stats.embed_ms = MsSince(embed_started);
+  out.stats.embed_ms = MillisSince(embed_started);
   out.stats.docs_added = static_cast<int64_t>(all.size());
   out.stats.chunks_embedded = static_cast<int64_t>(batch.rows.size());
 
   LH_ASSIGN_OR_RETURN(out.index, Materialize(*conn, in, batch, generation, static_cast<int64_t>(batch.rows.size()),
                                             out.stats));
-  out.stats.total_ms = MsSince(started);
+  out.stats.total_ms = MillisSince(started);
   return out;
 }
 
@@ -393,7 +390,7 @@ Result<BuildOutcome> IndexBuilder::Refresh(const BuildInputs& in, const IndexGen
   const std::string signature = DatasetSignature(in.dataset);
   if (signature == g.source_signature) {
     out.stats.no_op = true;
-    out.stats.total_ms = MsSince(started);
+    out.stats.total_ms = MillisSince(started);
     return out;
   }
   if (!current) {
@@ -401,7 +398,7 @@ Result<BuildOutcome> IndexBuilder::Refresh(const BuildInputs& in, const IndexGen
   }
   LH_ASSIGN_OR_RETURN(auto conn, db_->Connect());
   LH_ASSIGN_OR_RETURN(auto docs, ReadDocs(*conn, in, &out.stats.duplicate_ids));
-  out.stats.read_ms = MsSince(started);
+  out.stats.read_ms = MillisSince(started);
 
   std::vector<const SourceDoc*> to_embed;
   std::vector<int64_t> removed;
@@ -432,7 +429,7 @@ Result<BuildOutcome> IndexBuilder::Refresh(const BuildInputs& in, const IndexGen
   next.source_signature = signature;
   if (to_embed.empty() && removed.empty()) {
     // The data files changed but no document did: only the signature moves on.
-    out.stats.total_ms = MsSince(started);
+    out.stats.total_ms = MillisSince(started);
     out.index = nullptr;
     out.stats.no_op = false;
     index->generation.built_at = g.built_at;
@@ -447,7 +444,7 @@ Result<BuildOutcome> IndexBuilder::Refresh(const BuildInputs& in, const IndexGen
       static_cast<double>(tombstones) > in.rebuild_tombstone_ratio * static_cast<double>(std::max<size_t>(live, 1));
   auto embed_started = Clock::now();
   LH_RETURN_IF_ERROR(EmbedBatch(batch, in.embedder, in.threads, in.progress));
-  out.stats.embed_ms = MsSince(embed_started);
+  out.stats.embed_ms = MillisSince(embed_started);
   out.stats.chunks_embedded = static_cast<int64_t>(batch.rows.size());
   if (compact) {
     // Too many tombstones: a fresh generation from the stored vectors of
@@ -460,7 +457,7 @@ Result<BuildOutcome> IndexBuilder::Refresh(const BuildInputs& in, const IndexGen
     int64_t next_label = g.next_label + static_cast<int64_t>(batch.labels.size());
     LH_ASSIGN_OR_RETURN(out.index, Materialize(*conn, in, all, g.number + 1, next_label, out.stats));
     out.compacted = true;
-    out.stats.total_ms = MsSince(started);
+    out.stats.total_ms = MillisSince(started);
     return out;
   }
 
@@ -477,12 +474,12 @@ Result<BuildOutcome> IndexBuilder::Refresh(const BuildInputs& in, const IndexGen
   LH_ASSIGN_OR_RETURN(auto graph, HnswGraph::Load(graph_path, dim, batch.rows.size()));
   for (int64_t label : removed) LH_RETURN_IF_ERROR(graph->MarkDeleted(label));
   LH_RETURN_IF_ERROR(graph->Add(batch.vectors.data(), batch.labels, in.threads));
-  out.stats.hnsw_ms = MsSince(hnsw_started);
+  out.stats.hnsw_ms = MillisSince(hnsw_started);
   LH_RETURN_IF_ERROR(WriteGraph(*graph, *in.index_store, HnswKey(name, number), written));
   auto text_started = Clock::now();
   LH_ASSIGN_OR_RETURN(auto text,
                       WriteText(*in.index_store, TextIndexKey(name, number), g.text_file, removed, batch, written));
-  out.stats.text_ms = MsSince(text_started);
+  out.stats.text_ms = MillisSince(text_started);
 
   next.number = number;
   next.hnsw_file = HnswKey(name, number);
@@ -501,7 +498,7 @@ Result<BuildOutcome> IndexBuilder::Refresh(const BuildInputs& in, const IndexGen
   next.doc_count = static_cast<int64_t>(index->labels_by_doc.size());
   written.Keep();
   out.index = std::move(index);
-  out.stats.total_ms = MsSince(started);
+  out.stats.total_ms = MillisSince(started);
   return out;
 }
 

@@ -189,6 +189,26 @@ Result<ai::EmbedderSpec> IndexRegistry::Complete(ai::EmbedderSpec spec) const {
   return spec;
 }
 
+Result<std::unique_ptr<ai::Embedder>> IndexRegistry::MakeEmbedderFor(const ai::EmbedderSpec& spec) const {
+  LH_ASSIGN_OR_RETURN(auto full, Complete(spec));
+  return ai::MakeEmbedder(full);
+}
+
+Result<ai::EmbedderSpec> IndexRegistry::Probe(ai::EmbedderSpec spec) const {
+  LH_ASSIGN_OR_RETURN(auto embedder, MakeEmbedderFor(spec));
+  spec.model = embedder->model();
+  spec.dimension = embedder->dimension();
+  spec.api_key.clear();
+  return spec;
+}
+
+void IndexRegistry::RecordGeneration(IndexManifest& m, const BuildOutcome& outcome) {
+  m.active = outcome.index->generation;
+  m.build_ms = outcome.stats.total_ms;
+  m.last_build = outcome.stats;
+  m.last_refreshed_at = Now();
+}
+
 Result<IndexManifest> IndexRegistry::Prepare(IndexManifest request) {
   LH_RETURN_IF_ERROR(ValidateName(request.name, "index name"));
   LH_ASSIGN_OR_RETURN(auto dataset, catalog_.Get(request.dataset));
@@ -200,11 +220,7 @@ Result<IndexManifest> IndexRegistry::Prepare(IndexManifest request) {
   if (request.bucket.empty()) request.bucket = dataset.bucket;
   LH_RETURN_IF_ERROR(buckets_.Get(request.bucket).status());
   // Fail now, not minutes into a build, when the embedder cannot work.
-  LH_ASSIGN_OR_RETURN(auto spec, Complete(request.embedder));
-  LH_ASSIGN_OR_RETURN(auto embedder, ai::MakeEmbedder(spec));
-  request.embedder.model = embedder->model();
-  request.embedder.dimension = embedder->dimension();
-  request.embedder.api_key.clear();
+  LH_ASSIGN_OR_RETURN(request.embedder, Probe(request.embedder));
   request.status = "building";
   request.error.clear();
   request.active.reset();
@@ -226,8 +242,7 @@ Result<BuildOutcome> IndexRegistry::RunBuild(const IndexManifest& manifest, cons
   LH_ASSIGN_OR_RETURN(auto dataset, catalog_.Get(manifest.dataset));
   LH_ASSIGN_OR_RETURN(auto dataset_store, buckets_.Get(dataset.bucket));
   LH_ASSIGN_OR_RETURN(auto index_store, buckets_.Get(manifest.bucket));
-  LH_ASSIGN_OR_RETURN(auto full_spec, Complete(spec));
-  LH_ASSIGN_OR_RETURN(auto embedder, ai::MakeEmbedder(full_spec));
+  LH_ASSIGN_OR_RETURN(auto embedder, MakeEmbedderFor(spec));
   ProgressTracker tracker(*this, manifest.name, progress);
   BuildInputs in{manifest, dataset, dataset_store, index_store, *embedder, Threads(options_.threads), tracker.fn()};
   LH_ASSIGN_OR_RETURN(auto builder, Builder());
@@ -278,10 +293,7 @@ Result<IndexManifest> IndexRegistry::BuildPrepared(const std::string& name, cons
       [&](IndexManifest& m) {
         m.status = "ready";
         m.error.clear();
-        m.active = outcome->index->generation;
-        m.build_ms = outcome->stats.total_ms;
-        m.last_build = outcome->stats;
-        m.last_refreshed_at = Now();
+        RecordGeneration(m, *outcome);
         return Status::Ok();
       },
       outcome->index, previous);
@@ -400,12 +412,7 @@ Result<IndexManifest> IndexRegistry::Patch(const std::string& name, const IndexP
   std::optional<ai::EmbedderSpec> pending;
   if (patch.embedder) {
     // Probed before any lock: an embedding server may take its time.
-    LH_ASSIGN_OR_RETURN(auto spec, Complete(*patch.embedder));
-    LH_ASSIGN_OR_RETURN(auto embedder, ai::MakeEmbedder(spec));
-    pending = *patch.embedder;
-    pending->model = embedder->model();
-    pending->dimension = embedder->dimension();
-    pending->api_key.clear();
+    LH_ASSIGN_OR_RETURN(pending, Probe(*patch.embedder));
   }
   return Update(name, [&](IndexManifest& m) -> Status {
     if (pending) {
@@ -449,10 +456,7 @@ Result<IndexManifest> IndexRegistry::BuildShadow(const std::string& name, const 
         m.embedder = target;
         // A newer model asked for meanwhile stays pending, for the next build.
         if (same_target(m)) m.pending_embedder.reset();
-        m.active = outcome->index->generation;
-        m.build_ms = outcome->stats.total_ms;
-        m.last_build = outcome->stats;
-        m.last_refreshed_at = Now();
+        RecordGeneration(m, *outcome);
         return Status::Ok();
       },
       outcome->index, previous);
@@ -485,8 +489,7 @@ Result<RefreshReport> IndexRegistry::Refresh(const std::string& name, const Prog
   }
   LH_ASSIGN_OR_RETURN(auto dataset_store, buckets_.Get(dataset.bucket));
   LH_ASSIGN_OR_RETURN(auto index_store, buckets_.Get(manifest.bucket));
-  LH_ASSIGN_OR_RETURN(auto spec, Complete(manifest.embedder));
-  LH_ASSIGN_OR_RETURN(auto embedder, ai::MakeEmbedder(spec));
+  LH_ASSIGN_OR_RETURN(auto embedder, MakeEmbedderFor(manifest.embedder));
   std::shared_ptr<const LoadedIndex> current;
   {
     std::lock_guard lock(mutex_);
@@ -569,8 +572,7 @@ Result<std::shared_ptr<ai::Embedder>> IndexRegistry::QueryEmbedder(const std::st
       return it->second.query_embedder;
     }
   }
-  LH_ASSIGN_OR_RETURN(auto spec, Complete(manifest.embedder));
-  LH_ASSIGN_OR_RETURN(auto made, ai::MakeEmbedder(spec));
+  LH_ASSIGN_OR_RETURN(auto made, MakeEmbedderFor(manifest.embedder));
   std::shared_ptr<ai::Embedder> embedder(std::move(made));
   std::lock_guard lock(mutex_);
   // Cached only if the index still uses this model (a switch may have

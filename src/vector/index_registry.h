@@ -120,6 +120,12 @@ class IndexRegistry {
   std::filesystem::path LockPath(const std::string& name) const;
 
   Result<ai::EmbedderSpec> Complete(ai::EmbedderSpec spec) const;  // fills URL and key defaults
+  Result<std::unique_ptr<ai::Embedder>> MakeEmbedderFor(const ai::EmbedderSpec& spec) const;
+  // Makes the embedder once (the HTTP providers ask their server) and
+  // returns the spec to store: its model and dimension, no key.
+  Result<ai::EmbedderSpec> Probe(ai::EmbedderSpec spec) const;
+  // A built generation becomes the manifest's active one, with its stats.
+  static void RecordGeneration(IndexManifest& m, const BuildOutcome& outcome);
   Status Store(const IndexManifest& manifest);
   // Read-modify-write of the stored manifest, re-read from disk under a
   // cross-process lock, so fields others changed meanwhile (a PATCH during

@@ -14,9 +14,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double MsSince(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
 
 // Best chunk per document, in rank order, at most k documents.
 struct DocHit {
@@ -311,7 +308,7 @@ Result<SearchResponse> Searcher::Search(const std::string& name, const SearchReq
     for (size_t i = 0; i < ids->rows.size(); ++i) allowed->insert(ids->Text(i, 0));
     out.filtered = true;
     out.filter_matching_docs = static_cast<int64_t>(allowed->size());
-    out.filter_ms = MsSince(filter_started);
+    out.filter_ms = MillisSince(filter_started);
   }
   const std::unordered_set<std::string>* allowed_ptr = allowed ? &*allowed : nullptr;
 
@@ -330,16 +327,16 @@ Result<SearchResponse> Searcher::Search(const std::string& name, const SearchReq
                              "' (" + index->generation.model + ") has " + std::to_string(index->generation.dimension));
     }
     LH_RETURN_IF_ERROR(Normalize(query));
-    out.embed_ms = MsSince(embed_started);
+    out.embed_ms = MillisSince(embed_started);
     auto search_started = Clock::now();
     size_t ef = request.ef > 0 ? request.ef : static_cast<size_t>(manifest.hnsw.ef_search);
     vector_hits = VectorSearch(*index, query, depth, ef, allowed_ptr, &out.strategy);
-    out.search_ms += MsSince(search_started);
+    out.search_ms += MillisSince(search_started);
   }
   if (request.mode != "vector") {
     auto search_started = Clock::now();
     LH_ASSIGN_OR_RETURN(text_hits, TextSearch(*index, request.text, depth, allowed_ptr));
-    out.search_ms += MsSince(search_started);
+    out.search_ms += MillisSince(search_started);
     if (request.mode == "text") out.strategy = "text";
   }
 
@@ -418,14 +415,14 @@ Result<SearchResponse> Searcher::Search(const std::string& name, const SearchReq
         if (redact[c] && !std::holds_alternative<std::monostate>(hit.row[c])) hit.row[c] = std::string(kRedacted);
       }
     }
-    out.join_ms = MsSince(join_started);
+    out.join_ms = MillisSince(join_started);
   }
   if (hide_id) {
     for (auto& hit : out.hits) hit.doc_id = kRedacted;
     out.redacted_columns.insert(out.redacted_columns.begin(), "doc_id");
   }
   if (hide_text) out.redacted_columns.insert(out.redacted_columns.begin(), "text");
-  out.total_ms = MsSince(started);
+  out.total_ms = MillisSince(started);
   return out;
 }
 
