@@ -1,5 +1,5 @@
 // MySQL and MariaDB through MariaDB Connector/C: an unbuffered result
-// (mysql_use_result) streams rows, which are written out as CSV here.
+// (mysql_use_result) streams rows, handed to DuckDB as they arrive.
 #include <mysql.h>
 
 #include "common/redact.h"
@@ -18,6 +18,8 @@ std::string QuoteMyIdent(const std::string& name) {
   return out + "`";
 }
 
+class MysqlExport;
+
 class MysqlSource final : public Source {
  public:
   MysqlSource(MYSQL* conn, ConnectionParams params) : conn_(conn), params_(std::move(params)) {}
@@ -25,10 +27,10 @@ class MysqlSource final : public Source {
 
   Result<std::vector<TableInfo>> ListTables() override;
   Result<std::vector<SourceColumn>> Describe(const ImportSpec& spec) override;
-  Result<int64_t> ExportCsv(const ImportSpec& spec, const std::vector<SourceColumn>& columns,
-                            const CsvSink& sink) override;
+  Result<std::unique_ptr<RowExport>> Export(const ImportSpec& spec, const std::vector<SourceColumn>& columns) override;
 
  private:
+  friend class MysqlExport;
   Status Error(const std::string& what) const {
     return InvalidArgument(what + " on mysql " + params_.Endpoint() + ": " +
                            RedactSecret(mysql_error(conn_), params_.password));
@@ -91,14 +93,65 @@ Result<std::vector<SourceColumn>> MysqlSource::Describe(const ImportSpec& spec) 
   return columns;
 }
 
-Result<int64_t> MysqlSource::ExportCsv(const ImportSpec& spec, const std::vector<SourceColumn>& columns,
-                                       const CsvSink& sink) {
+// Rows of an unbuffered result, as the text protocol sends them: DuckDB
+// casts each wire VARCHAR to its column's type (MySQL's text forms are the
+// ones DuckDB reads), BLOBs arrive as their bytes.
+class MysqlExport final : public RowExport {
+ public:
+  MysqlExport(MysqlSource& source, MYSQL_RES* result, std::vector<SourceColumn> columns)
+      : source_(source), result_(result), columns_(std::move(columns)) {}
+  ~MysqlExport() override { (void)Finish(); }
+
+  Result<size_t> Fill(engine::ChunkSink& sink) override {
+    size_t n = 0;
+    while (n < sink.capacity() && !ended_) {
+      MYSQL_ROW row = mysql_fetch_row(result_);
+      if (!row) {
+        ended_ = true;
+        if (mysql_errno(source_.conn_) != 0) outcome_ = source_.Error("export failed");
+        LH_RETURN_IF_ERROR(outcome_);
+        break;
+      }
+      unsigned long* lengths = mysql_fetch_lengths(result_);
+      for (size_t c = 0; c < columns_.size(); ++c) {
+        if (!row[c]) {
+          sink.SetNull(c, n);
+          continue;
+        }
+        if (columns_[c].wire == engine::WireType::kVarchar && !engine::IsValidUtf8(row[c], lengths[c])) {
+          return InvalidArgument("column '" + columns_[c].name + "' row " + std::to_string(rows_ + 1) +
+                                 " holds text that is not valid UTF-8");
+        }
+        sink.SetString(c, n, row[c], lengths[c]);
+      }
+      ++n, ++rows_;
+    }
+    return n;
+  }
+  int64_t rows() const override { return rows_; }
+  Status Finish() override {
+    if (!result_) return outcome_;
+    if (!ended_) outcome_ = Internal("the import stopped reading the export");
+    mysql_free_result(result_);  // also drains what is left of an unbuffered result
+    result_ = nullptr;
+    return outcome_;
+  }
+
+ private:
+  MysqlSource& source_;
+  MYSQL_RES* result_;
+  std::vector<SourceColumn> columns_;
+  int64_t rows_ = 0;
+  bool ended_ = false;
+  Status outcome_;
+};
+
+Result<std::unique_ptr<RowExport>> MysqlSource::Export(const ImportSpec& spec,
+                                                       const std::vector<SourceColumn>& columns) {
   std::string select;
   for (const auto& c : columns) {
-    std::string col = QuoteMyIdent(c.name);
-    std::string expr = col;
-    if (c.duck_type == "BLOB") expr = "HEX(" + col + ")";
-    if (c.source_type == "bit") expr = "(" + col + " + 0)";
+    std::string expr = c.source_expr;
+    expr.replace(expr.find("{}"), 2, QuoteMyIdent(c.name));
     select += (select.empty() ? "" : ", ") + expr;
   }
   std::string where;
@@ -107,32 +160,9 @@ Result<int64_t> MysqlSource::ExportCsv(const ImportSpec& spec, const std::vector
   }
   std::string sql = "SELECT " + select + " FROM " + From(spec) + where;
   if (mysql_query(conn_, sql.c_str()) != 0) return Error("export failed");
-  MYSQL_RES* res = mysql_use_result(conn_);
-  if (!res) return Error("export failed");
-  unsigned n = mysql_num_fields(res);
-  int64_t rows = 0;
-  bool stopped = false;
-  std::string line;
-  while (MYSQL_ROW row = mysql_fetch_row(res)) {
-    unsigned long* lengths = mysql_fetch_lengths(res);
-    line.clear();
-    for (unsigned i = 0; i < n; ++i) {
-      if (i) line += ',';
-      if (row[i]) AppendCsvQuoted(line, row[i], lengths[i]);
-    }
-    line += '\n';
-    ++rows;
-    if (!sink(line.data(), line.size())) {
-      stopped = true;
-      break;
-    }
-  }
-  bool failed = mysql_errno(conn_) != 0;
-  Status error = failed ? Error("export failed") : Status::Ok();
-  mysql_free_result(res);  // also drains what is left of an unbuffered result
-  if (failed) return error;
-  if (stopped) return Internal("the import stopped reading the export");
-  return rows;
+  MYSQL_RES* result = mysql_use_result(conn_);
+  if (!result) return Error("export failed");
+  return std::unique_ptr<RowExport>(new MysqlExport(*this, result, columns));
 }
 
 }  // namespace
@@ -181,7 +211,11 @@ SourceColumn MapMysqlType(const MyType& t) {
       c.note = "in the session time zone of the import (UTC)";
       break;
     case MYSQL_TYPE_JSON: c.source_type = "json"; c.duck_type = "JSON"; break;
-    case MYSQL_TYPE_BIT: c.source_type = "bit"; c.duck_type = "UBIGINT"; break;
+    case MYSQL_TYPE_BIT:
+      c.source_type = "bit";
+      c.duck_type = "UBIGINT";
+      c.source_expr = "({} + 0)";  // as a number, not its raw bytes
+      break;
     case MYSQL_TYPE_ENUM: c.source_type = "enum"; c.duck_type = "VARCHAR"; break;
     case MYSQL_TYPE_SET: c.source_type = "set"; c.duck_type = "VARCHAR"; break;
     case MYSQL_TYPE_TINY_BLOB:
@@ -197,6 +231,7 @@ SourceColumn MapMysqlType(const MyType& t) {
       } else if (t.is_binary) {
         c.source_type = t.type == MYSQL_TYPE_STRING || t.type == MYSQL_TYPE_VAR_STRING ? "varbinary" : "blob";
         c.duck_type = "BLOB";
+        c.wire = engine::WireType::kBlob;
       } else {
         c.source_type = t.type == MYSQL_TYPE_BLOB || t.type >= MYSQL_TYPE_TINY_BLOB ? "text" : "varchar";
         c.duck_type = "VARCHAR";

@@ -1,7 +1,11 @@
-// Postgres through libpq: rows leave the server by COPY ... TO STDOUT (CSV),
-// a stream, so memory stays flat whatever the table size.
+// Postgres through libpq: rows leave the server by COPY ... TO STDOUT in the
+// binary format, a stream, so memory stays flat whatever the table size, and
+// values arrive as numbers, not text to parse.
 #include <libpq-fe.h>
 
+#include <cstring>
+#include <limits>
+#include <map>
 #include <memory>
 
 #include "common/names.h"
@@ -16,6 +20,8 @@ using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
 ResultPtr Wrap(PGresult* r) { return ResultPtr(r, &PQclear); }
 
+class PostgresExport;
+
 class PostgresSource final : public Source {
  public:
   PostgresSource(PGconn* conn, ConnectionParams params) : conn_(conn), params_(std::move(params)) {}
@@ -23,10 +29,10 @@ class PostgresSource final : public Source {
 
   Result<std::vector<TableInfo>> ListTables() override;
   Result<std::vector<SourceColumn>> Describe(const ImportSpec& spec) override;
-  Result<int64_t> ExportCsv(const ImportSpec& spec, const std::vector<SourceColumn>& columns,
-                            const CsvSink& sink) override;
+  Result<std::unique_ptr<RowExport>> Export(const ImportSpec& spec, const std::vector<SourceColumn>& columns) override;
 
  private:
+  friend class PostgresExport;
   Status Error(const std::string& what) const {
     std::string message = RedactSecret(PQerrorMessage(conn_), params_.password);
     while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
@@ -81,17 +87,234 @@ Result<std::vector<SourceColumn>> PostgresSource::Describe(const ImportSpec& spe
   return columns;
 }
 
-Result<int64_t> PostgresSource::ExportCsv(const ImportSpec& spec, const std::vector<SourceColumn>& columns,
-                                          const CsvSink& sink) {
+// Decodes COPY's binary format (a header, then per row a field count and
+// each field as a length and the type's binary send form, big-endian) into
+// DuckDB's vectors.
+class PostgresExport final : public RowExport {
+ public:
+  PostgresExport(PostgresSource& source, std::vector<SourceColumn> columns)
+      : source_(source), columns_(std::move(columns)) {}
+  ~PostgresExport() override { (void)Finish(); }
+
+  Result<size_t> Fill(engine::ChunkSink& sink) override;
+  int64_t rows() const override { return rows_; }
+  Status Finish() override;
+
+ private:
+  struct Reader {
+    const unsigned char* at;
+    const unsigned char* end;
+    size_t left() const { return static_cast<size_t>(end - at); }
+    uint16_t U16() { uint16_t v = static_cast<uint16_t>(at[0] << 8 | at[1]); at += 2; return v; }
+    uint32_t U32() { uint32_t v; std::memcpy(&v, at, 4); at += 4; return __builtin_bswap32(v); }
+    uint64_t U64() { uint64_t v; std::memcpy(&v, at, 8); at += 8; return __builtin_bswap64(v); }
+  };
+  // Decodes one CopyData message; false when it held no row (the trailer).
+  Result<bool> DecodeMessage(const char* data, size_t len, engine::ChunkSink& sink, size_t row);
+  Status DecodeField(size_t column, Reader value, engine::ChunkSink& sink, size_t row);
+  Status Malformed(const std::string& what) const {
+    return Internal("postgres sent a binary COPY stream lakehouse cannot read (" + what + ")");
+  }
+  Status CompleteCopy();
+
+  PostgresSource& source_;
+  std::vector<SourceColumn> columns_;
+  int64_t rows_ = 0;
+  bool header_read_ = false;
+  bool ended_ = false;     // the server ended the COPY
+  bool finished_ = false;  // Finish ran
+  Status outcome_;         // the server's verdict once ended_
+};
+
+Result<size_t> PostgresExport::Fill(engine::ChunkSink& sink) {
+  size_t n = 0;
+  while (n < sink.capacity() && !ended_) {
+    char* buffer = nullptr;
+    int len = PQgetCopyData(source_.conn_, &buffer, 0);
+    if (len == -1) {
+      ended_ = true;
+      outcome_ = CompleteCopy();
+      LH_RETURN_IF_ERROR(outcome_);
+      break;
+    }
+    if (len < 0) return source_.Error("export failed");
+    std::unique_ptr<char, decltype(&PQfreemem)> owned(buffer, &PQfreemem);
+    LH_ASSIGN_OR_RETURN(bool was_row, DecodeMessage(buffer, static_cast<size_t>(len), sink, n));
+    if (was_row) ++n, ++rows_;
+  }
+  return n;
+}
+
+Result<bool> PostgresExport::DecodeMessage(const char* data, size_t len, engine::ChunkSink& sink, size_t row) {
+  Reader in{reinterpret_cast<const unsigned char*>(data), reinterpret_cast<const unsigned char*>(data) + len};
+  if (!header_read_) {
+    static const char kSignature[] = "PGCOPY\n\377\r\n";  // and its terminating NUL: 11 bytes
+    if (in.left() < 19 || std::memcmp(in.at, kSignature, 11) != 0) return Malformed("no header");
+    in.at += 11;
+    (void)in.U32();  // flags: none that change the row format are defined
+    uint32_t extension = in.U32();
+    if (extension > in.left()) return Malformed("header extension");
+    in.at += extension;
+    header_read_ = true;
+    if (in.left() == 0) return false;
+  }
+  if (in.left() < 2) return Malformed("short row");
+  auto fields = static_cast<int16_t>(in.U16());
+  if (fields == -1) return false;  // the trailer
+  if (static_cast<size_t>(fields) != columns_.size()) {
+    return Malformed(std::to_string(fields) + " fields for " + std::to_string(columns_.size()) + " columns");
+  }
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    if (in.left() < 4) return Malformed("short row");
+    auto field_len = static_cast<int32_t>(in.U32());
+    if (field_len == -1) {
+      sink.SetNull(c, row);
+      continue;
+    }
+    if (field_len < 0 || static_cast<size_t>(field_len) > in.left()) return Malformed("field length");
+    LH_RETURN_IF_ERROR(DecodeField(c, Reader{in.at, in.at + field_len}, sink, row));
+    in.at += field_len;
+  }
+  return true;
+}
+
+// Moves a Postgres date or timestamp (counted from 2000-01-01) to DuckDB's
+// epoch (1970-01-01), keeping +/- infinity; false when DuckDB cannot hold it.
+template <typename T>
+bool ShiftEpoch(T pg_value, T shift, T duck_infinity, T* out) {
+  if (pg_value == std::numeric_limits<T>::max()) {
+    *out = duck_infinity;
+  } else if (pg_value == std::numeric_limits<T>::min()) {
+    *out = -duck_infinity;
+  } else if (__builtin_add_overflow(pg_value, shift, out) || *out >= duck_infinity) {
+    return false;
+  }
+  return true;
+}
+
+Status PostgresExport::DecodeField(size_t column, Reader value, engine::ChunkSink& sink, size_t row) {
+  using engine::WireType;
+  // Postgres counts days and microseconds from 2000-01-01, DuckDB from 1970.
+  constexpr int32_t kEpochDays = 10957;
+  constexpr int64_t kEpochMicros = 946684800000000LL;
+  WireType wire = columns_[column].wire;
+  auto expect = [&](size_t width) -> Status {
+    if (value.left() == width) return Status::Ok();
+    return Malformed(std::to_string(value.left()) + " bytes for a " + engine::WireTypeName(wire) + " in column " +
+                     columns_[column].name);
+  };
+  auto out_of_range = [&] {
+    return InvalidArgument("column '" + columns_[column].name + "' row " + std::to_string(rows_ + 1) +
+                           " holds a value outside DuckDB's range for " + engine::WireTypeName(wire));
+  };
+  switch (wire) {
+    case WireType::kBoolean:
+      LH_RETURN_IF_ERROR(expect(1));
+      sink.Values<bool>(column)[row] = value.at[0] != 0;
+      break;
+    case WireType::kSmallint:
+      LH_RETURN_IF_ERROR(expect(2));
+      sink.Values<int16_t>(column)[row] = static_cast<int16_t>(value.U16());
+      break;
+    case WireType::kInteger:
+      LH_RETURN_IF_ERROR(expect(4));
+      sink.Values<int32_t>(column)[row] = static_cast<int32_t>(value.U32());
+      break;
+    case WireType::kUInteger:
+      LH_RETURN_IF_ERROR(expect(4));
+      sink.Values<uint32_t>(column)[row] = value.U32();
+      break;
+    case WireType::kBigint:
+    case WireType::kTime:
+      LH_RETURN_IF_ERROR(expect(8));
+      sink.Values<int64_t>(column)[row] = static_cast<int64_t>(value.U64());
+      break;
+    case WireType::kFloat: {
+      LH_RETURN_IF_ERROR(expect(4));
+      uint32_t bits = value.U32();
+      std::memcpy(&sink.Values<float>(column)[row], &bits, 4);
+      break;
+    }
+    case WireType::kDouble: {
+      LH_RETURN_IF_ERROR(expect(8));
+      uint64_t bits = value.U64();
+      std::memcpy(&sink.Values<double>(column)[row], &bits, 8);
+      break;
+    }
+    case WireType::kDate:
+      LH_RETURN_IF_ERROR(expect(4));
+      if (!ShiftEpoch(static_cast<int32_t>(value.U32()), kEpochDays, engine::kDateInfinity,
+                      &sink.Values<int32_t>(column)[row])) {
+        return out_of_range();
+      }
+      break;
+    case WireType::kTimestamp:
+    case WireType::kTimestampTz:
+      LH_RETURN_IF_ERROR(expect(8));
+      if (!ShiftEpoch(static_cast<int64_t>(value.U64()), kEpochMicros, engine::kTimestampInfinity,
+                      &sink.Values<int64_t>(column)[row])) {
+        return out_of_range();
+      }
+      break;
+    case WireType::kUuid:
+      LH_RETURN_IF_ERROR(expect(16));
+      sink.Values<engine::Uuid128>(column)[row] = engine::UuidFromBytes(value.at);
+      break;
+    case WireType::kVarchar:
+      if (!engine::IsValidUtf8(reinterpret_cast<const char*>(value.at), value.left())) {
+        return InvalidArgument("column '" + columns_[column].name + "' row " + std::to_string(rows_ + 1) +
+                               " holds text that is not valid UTF-8; is the database's encoding SQL_ASCII?");
+      }
+      sink.SetString(column, row, reinterpret_cast<const char*>(value.at), value.left());
+      break;
+    case WireType::kBlob:
+      sink.SetString(column, row, reinterpret_cast<const char*>(value.at), value.left());
+      break;
+  }
+  return Status::Ok();
+}
+
+// After the end of the data: the COPY's own result, whose row count must
+// match what was decoded.
+Status PostgresExport::CompleteCopy() {
+  ResultPtr finished = Wrap(PQgetResult(source_.conn_));
+  while (PGresult* extra = PQgetResult(source_.conn_)) PQclear(extra);
+  if (PQresultStatus(finished.get()) != PGRES_COMMAND_OK) return source_.Error("export failed");
+  int64_t sent = std::strtoll(PQcmdTuples(finished.get()), nullptr, 10);
+  if (sent != rows_) {
+    return Internal("postgres reported " + std::to_string(sent) + " rows but sent " + std::to_string(rows_));
+  }
+  return Status::Ok();
+}
+
+Status PostgresExport::Finish() {
+  if (finished_) return outcome_;
+  finished_ = true;
+  if (ended_) return outcome_;
+  // Stopped early: ask the server to stop sending rather than read the rest.
+  if (PGcancel* cancel = PQgetCancel(source_.conn_)) {
+    char ignored[256];
+    PQcancel(cancel, ignored, sizeof ignored);
+    PQfreeCancel(cancel);
+  }
+  while (true) {
+    char* buffer = nullptr;
+    int len = PQgetCopyData(source_.conn_, &buffer, 0);
+    if (len < 0) break;
+    PQfreemem(buffer);
+  }
+  while (PGresult* extra = PQgetResult(source_.conn_)) PQclear(extra);
+  ended_ = true;
+  outcome_ = Internal("the import stopped reading the export");
+  return outcome_;
+}
+
+Result<std::unique_ptr<RowExport>> PostgresSource::Export(const ImportSpec& spec,
+                                                          const std::vector<SourceColumn>& columns) {
   std::string select;
   for (const auto& c : columns) {
-    std::string col = QuoteIdent(c.name);
-    std::string expr = col;
-    if (c.duck_type.size() > 2 && c.duck_type.compare(c.duck_type.size() - 2, 2, "[]") == 0) {
-      expr = "array_to_json(" + col + ")::text";
-    } else if (c.duck_type == "BLOB") {
-      expr = "encode(" + col + ", 'hex')";
-    }
+    std::string expr = c.source_expr;
+    expr.replace(expr.find("{}"), 2, QuoteIdent(c.name));
     select += (select.empty() ? "" : ", ") + expr;
   }
   std::string where;
@@ -101,31 +324,10 @@ Result<int64_t> PostgresSource::ExportCsv(const ImportSpec& spec, const std::vec
     where = " WHERE " + QuoteIdent(spec.incremental_column) + " > " + literal;
     PQfreemem(literal);
   }
-  std::string sql = "COPY (SELECT " + select + " FROM " + From(spec) + where + ") TO STDOUT WITH (FORMAT csv)";
+  std::string sql = "COPY (SELECT " + select + " FROM " + From(spec) + where + ") TO STDOUT WITH (FORMAT binary)";
   ResultPtr started = Wrap(PQexec(conn_, sql.c_str()));
   if (PQresultStatus(started.get()) != PGRES_COPY_OUT) return Error("export failed");
-  bool stopped = false;
-  while (true) {
-    char* buffer = nullptr;
-    int len = PQgetCopyData(conn_, &buffer, 0);
-    if (len == -1) break;  // done
-    if (len == -2) return Error("export failed");
-    if (!stopped && !sink(buffer, static_cast<size_t>(len))) {
-      stopped = true;
-      // Ask the server to stop sending instead of draining the whole table.
-      if (PGcancel* cancel = PQgetCancel(conn_)) {
-        char ignored[256];
-        PQcancel(cancel, ignored, sizeof ignored);
-        PQfreeCancel(cancel);
-      }
-    }
-    PQfreemem(buffer);
-  }
-  ResultPtr finished = Wrap(PQgetResult(conn_));
-  while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
-  if (stopped) return Internal("the import stopped reading the export");
-  if (PQresultStatus(finished.get()) != PGRES_COMMAND_OK) return Error("export failed");
-  return static_cast<int64_t>(std::stoll(PQcmdTuples(finished.get())));
+  return std::unique_ptr<RowExport>(new PostgresExport(*this, columns));
 }
 
 }  // namespace
@@ -171,8 +373,25 @@ SourceColumn MapPostgresType(const PgType& type) {
     // JSON and BLOB elements have no text form DuckDB can cast from a JSON array.
     if (element == "JSON" || element == "BLOB") element = "VARCHAR";
     c.duck_type = element + "[]";
+    c.source_expr = "array_to_json({})::text";
   } else {
     c.duck_type = map_scalar(type.name, type.typtype, type.typmod, &c.note);
+    // Types whose binary form is decoded here travel as themselves; the
+    // rest (numeric, json, enums, intervals...) as their text form.
+    using engine::WireType;
+    static const std::map<std::string, WireType> kBinary = {
+        {"int2", WireType::kSmallint},   {"int4", WireType::kInteger},        {"int8", WireType::kBigint},
+        {"oid", WireType::kUInteger},    {"float4", WireType::kFloat},        {"float8", WireType::kDouble},
+        {"bool", WireType::kBoolean},    {"date", WireType::kDate},           {"time", WireType::kTime},
+        {"timestamp", WireType::kTimestamp}, {"timestamptz", WireType::kTimestampTz}, {"uuid", WireType::kUuid},
+        {"bytea", WireType::kBlob},      {"text", WireType::kVarchar},        {"varchar", WireType::kVarchar},
+        {"bpchar", WireType::kVarchar},  {"name", WireType::kVarchar}};
+    auto binary = kBinary.find(type.name);
+    if (binary != kBinary.end() && type.typtype != 'e') {
+      c.wire = binary->second;
+    } else {
+      c.source_expr = "{}::text";
+    }
   }
   FinishMapping(c);
   return c;

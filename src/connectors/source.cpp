@@ -13,27 +13,13 @@ Result<std::unique_ptr<Source>> Connect(const ConnectionParams& params) {
 
 void FinishMapping(SourceColumn& c) {
   const std::string& t = c.duck_type;
-  bool is_list = t.size() > 2 && t.compare(t.size() - 2, 2, "[]") == 0;
-  c.csv_type = "VARCHAR";
-  if (is_list) {
-    c.duck_expr = "CAST(CAST({} AS JSON) AS " + t + ")";  // sources send lists as JSON arrays
-  } else if (t == "BLOB") {
-    c.duck_expr = "unhex({})";  // sources send bytes as hex
-  } else if (t == "JSON") {
-    c.duck_expr = "CAST({} AS JSON)";
-  } else {
-    c.csv_type = t;
+  if (t == engine::WireTypeName(c.wire)) {
     c.duck_expr = "{}";
+  } else if (t.size() > 2 && t.compare(t.size() - 2, 2, "[]") == 0) {
+    c.duck_expr = "CAST(CAST({} AS JSON) AS " + t + ")";  // sources send lists as JSON arrays
+  } else {
+    c.duck_expr = "CAST({} AS " + t + ")";
   }
-}
-
-void AppendCsvQuoted(std::string& out, const char* value, size_t len) {
-  out += '"';
-  for (size_t i = 0; i < len; ++i) {
-    if (value[i] == '"') out += '"';
-    out += value[i];
-  }
-  out += '"';
 }
 
 }  // namespace lakehouse::connectors

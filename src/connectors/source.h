@@ -1,13 +1,12 @@
 // A source database lakehouse imports from. Implementations (postgres,
-// mysql) register by system name; each streams rows as RFC 4180 CSV (NULL
-// as an unquoted empty field, text always quoted) so that DuckDB parses them
-// with the column types decided here, never by guessing.
+// mysql) register by system name; each streams rows straight into DuckDB's
+// vectors (engine/row_stream.h) with the column types decided here, never
+// by guessing, and never through text that DuckDB would parse again.
 //
 // A source is used by one thread at a time. Errors never contain the password.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +14,7 @@
 
 #include "common/status.h"
 #include "connectors/dsn.h"
+#include "engine/row_stream.h"
 
 namespace lakehouse::connectors {
 
@@ -29,14 +29,16 @@ struct SourceColumn {
   std::string source_type;  // as the source names it: numeric(12,2), tinyint(1), _int4...
   std::string duck_type;    // what it becomes: DECIMAL(12,2), BOOLEAN, INTEGER[]
   std::string note;         // why, when the mapping is lossy or unusual
-  // How DuckDB reads the CSV field: as csv_type (parsed by the CSV reader
-  // itself, the fast path), then through duck_expr, where `{}` stands for
-  // the field's quoted identifier ("{}" alone when no conversion is left).
-  std::string csv_type;
-  std::string duck_expr;
+  // How a value travels: the source selects source_expr (`{}` stands for
+  // the column's quoted identifier) and sends it as `wire`; DuckDB turns the
+  // wire column (`{}` again) into duck_type with duck_expr ("{}" alone when
+  // nothing is left to convert).
+  std::string source_expr = "{}";
+  engine::WireType wire = engine::WireType::kVarchar;
+  std::string duck_expr = "{}";
 };
 
-// Fills csv_type and duck_expr from duck_type (the same rules for every source).
+// Fills duck_expr from wire and duck_type (the same rules for every source).
 void FinishMapping(SourceColumn& column);
 
 // One table (optionally schema-qualified) or one SELECT.
@@ -48,24 +50,29 @@ struct ImportSpec {
   std::optional<std::string> after_value;     // as text, from the previous import
 };
 
-// Receives CSV bytes; returns false to stop (the export then fails).
-using CsvSink = std::function<bool(const char* data, size_t len)>;
+// A running export: DuckDB pulls its rows with Fill (columns in Describe
+// order, each as its wire type).
+class RowExport : public engine::RowProducer {
+ public:
+  // Rows handed over so far.
+  virtual int64_t rows() const = 0;
+  // Ends the export. After the last row, the source's verdict (its own row
+  // count must match); before it, the export is cancelled on the server.
+  virtual Status Finish() = 0;
+};
 
 class Source {
  public:
   virtual ~Source() = default;
   virtual Result<std::vector<TableInfo>> ListTables() = 0;
   virtual Result<std::vector<SourceColumn>> Describe(const ImportSpec& spec) = 0;
-  // Writes every row of `spec` as CSV, columns in Describe order, no header.
-  // Returns the number of rows.
-  virtual Result<int64_t> ExportCsv(const ImportSpec& spec, const std::vector<SourceColumn>& columns,
-                                    const CsvSink& sink) = 0;
+  // Starts sending every row of `spec`; the source is busy until the
+  // export's Finish.
+  virtual Result<std::unique_ptr<RowExport>> Export(const ImportSpec& spec,
+                                                    const std::vector<SourceColumn>& columns) = 0;
 };
 
 // Connects; a failure names the host and the reason (4xx: the caller's DSN is wrong).
 Result<std::unique_ptr<Source>> Connect(const ConnectionParams& params);
-
-// Appends `value` as a quoted CSV field ("a""b").
-void AppendCsvQuoted(std::string& out, const char* value, size_t len);
 
 }  // namespace lakehouse::connectors

@@ -2,9 +2,6 @@
 
 #include <duckdb.h>
 
-#include <atomic>
-#include <map>
-#include <mutex>
 #include <bit>
 #include <cstring>
 
@@ -92,9 +89,7 @@ void FillChunk(duckdb_data_chunk chunk, const ColumnarTable& data, size_t start,
 // (lh_columnar_scan(handle)) rather than appending it to a temporary table
 // first, which alone cost ~3 s per 300 MB of vectors. Tables being written
 // are found by handle.
-std::mutex scan_tables_mutex;
-std::map<int64_t, const ColumnarTable*> scan_tables;  // GUARDED_BY(scan_tables_mutex)
-std::atomic<int64_t> next_scan_handle{1};
+internal::HandleRegistry<const ColumnarTable> scan_tables;
 
 struct ScanBind {
   const ColumnarTable* table = nullptr;
@@ -104,15 +99,7 @@ struct ScanState {
 };
 
 void ScanBindFn(duckdb_bind_info info) {
-  duckdb_value value = duckdb_bind_get_parameter(info, 0);
-  int64_t handle = duckdb_get_int64(value);
-  duckdb_destroy_value(&value);
-  const ColumnarTable* table = nullptr;
-  {
-    std::lock_guard lock(scan_tables_mutex);
-    auto it = scan_tables.find(handle);
-    if (it != scan_tables.end()) table = it->second;
-  }
+  const ColumnarTable* table = scan_tables.Find(internal::BindHandle(info));
   if (!table) {
     duckdb_bind_set_error(info, "no columnar table with this handle");
     return;
@@ -187,15 +174,10 @@ Status Connection::WriteParquet(const ColumnarTable& table, const std::filesyste
     }
   }
   RegisterScan(impl_->conn);
-  int64_t handle = next_scan_handle.fetch_add(1);
-  {
-    std::lock_guard lock(scan_tables_mutex);
-    scan_tables[handle] = &table;
-  }
+  int64_t handle = scan_tables.Add(&table);
   Status s = Execute("COPY (SELECT * FROM lh_columnar_scan(" + std::to_string(handle) + ")) TO " +
                      QuoteLiteral(path.string()) + " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)");
-  std::lock_guard lock(scan_tables_mutex);
-  scan_tables.erase(handle);
+  scan_tables.Remove(handle);
   return s;
 }
 

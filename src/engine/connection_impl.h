@@ -5,6 +5,9 @@
 #include <duckdb.h>
 
 #include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
 
 #include "engine/database.h"
 
@@ -50,6 +53,40 @@ struct OwnedType {
   ~OwnedType() {
     if (handle) duckdb_destroy_logical_type(&handle);
   }
+};
+
+// The BIGINT handle a table function was called with.
+inline int64_t BindHandle(duckdb_bind_info info) {
+  duckdb_value value = duckdb_bind_get_parameter(info, 0);
+  int64_t handle = duckdb_get_int64(value);
+  duckdb_destroy_value(&value);
+  return handle;
+}
+
+// Objects handed to a table function by a BIGINT handle in its SQL call
+// (lh_columnar_scan(7)): the C API passes only values into a bind.
+template <typename T>
+class HandleRegistry {
+ public:
+  int64_t Add(T* object) {
+    std::lock_guard lock(mutex_);
+    objects_[next_] = object;
+    return next_++;
+  }
+  void Remove(int64_t handle) {
+    std::lock_guard lock(mutex_);
+    objects_.erase(handle);
+  }
+  T* Find(int64_t handle) {
+    std::lock_guard lock(mutex_);
+    auto it = objects_.find(handle);
+    return it == objects_.end() ? nullptr : it->second;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<int64_t, T*> objects_;  // GUARDED_BY(mutex_)
+  int64_t next_ = 1;               // GUARDED_BY(mutex_)
 };
 
 }  // namespace internal

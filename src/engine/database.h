@@ -13,6 +13,7 @@
 #include "common/status.h"
 #include "engine/columnar.h"
 #include "engine/result.h"
+#include "engine/row_stream.h"
 
 namespace lakehouse::engine {
 
@@ -72,6 +73,13 @@ class Connection {
   // SELECT whose columns are text, integers or FLOAT[n] arrays.
   Status WriteParquet(const ColumnarTable& table, const std::filesystem::path& path);
   Result<ColumnarTable> QueryColumnar(const std::string& sql);
+  // Streams the rows of `producer` (columns c0, c1... of the `wire` types)
+  // through `select_list` into one Parquet file (engine/row_stream.cpp);
+  // `parquet_options` are COPY options such as "COMPRESSION zstd". Returns
+  // the rows written; the producer's own error when it failed.
+  Result<int64_t> CopyRowsToParquet(const std::vector<WireType>& wire, RowProducer& producer,
+                                    const std::string& select_list, const std::filesystem::path& path,
+                                    const std::string& parquet_options);
 
  private:
   friend class Database;
