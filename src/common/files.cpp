@@ -200,4 +200,24 @@ ProcessLock::~ProcessLock() {
   if (fd_ >= 0) ::close(fd_);  // closing releases the lock
 }
 
+WritebackPump::WritebackPump(fs::path path, std::chrono::milliseconds interval)
+    : path_(std::move(path)), interval_(interval), thread_([this] {
+        int fd = -1;
+        std::unique_lock lock(mutex_);
+        while (!stop_.wait_for(lock, interval_, [this] { return stopping_; })) {
+          if (fd < 0) fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+          if (fd >= 0) (void)::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+        }
+        if (fd >= 0) ::close(fd);
+      }) {}
+
+WritebackPump::~WritebackPump() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  stop_.notify_all();
+  thread_.join();
+}
+
 }  // namespace lakehouse

@@ -4,10 +4,14 @@
 // sees the old file or the new one, never half of either.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "common/status.h"
 
@@ -78,6 +82,27 @@ class TempFileGuard {
 
  private:
   fs::path path_;
+};
+
+// While another writer (DuckDB) fills the file at `path`, starts the disk
+// writes of what it has written so far every `interval`, without waiting
+// for them, so that the fsync that makes the file durable afterwards has
+// little left to wait for. Best effort: errors are ignored (the fsync
+// reports them).
+class WritebackPump {
+ public:
+  WritebackPump(fs::path path, std::chrono::milliseconds interval);
+  ~WritebackPump();
+  WritebackPump(const WritebackPump&) = delete;
+  WritebackPump& operator=(const WritebackPump&) = delete;
+
+ private:
+  fs::path path_;
+  std::chrono::milliseconds interval_;
+  std::mutex mutex_;
+  std::condition_variable stop_;
+  bool stopping_ = false;  // GUARDED_BY(mutex_)
+  std::thread thread_;
 };
 
 }  // namespace lakehouse

@@ -169,6 +169,17 @@ Status Connection::Execute(const std::string& sql) {
   return Status::Ok();
 }
 
+Result<int64_t> Connection::ExecuteCount(const std::string& sql) {
+  impl_->interrupted = false;
+  ResultHolder r;
+  r.valid = true;
+  if (duckdb_query(impl_->conn, sql.c_str(), &r.result) != DuckDBSuccess) {
+    return DuckError(duckdb_result_error(&r.result), impl_->interrupted);
+  }
+  if (duckdb_column_count(&r.result) == 0 || duckdb_row_count(&r.result) == 0) return int64_t{0};
+  return duckdb_value_int64(&r.result, 0, 0);
+}
+
 Result<QueryResult> Connection::Query(const std::string& sql_in, const QueryLimits& limits) {
   auto started = std::chrono::steady_clock::now();
   impl_->interrupted = false;

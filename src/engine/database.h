@@ -60,6 +60,10 @@ class Connection {
 
   // Runs trusted SQL (one or more statements) and discards any result.
   Status Execute(const std::string& sql);
+  // Runs trusted SQL that answers one number (COPY, INSERT: the rows it
+  // wrote) without preparing it first: a prepared statement that reads a
+  // CSV file binds twice when it runs, and sniffs the file twice.
+  Result<int64_t> ExecuteCount(const std::string& sql);
   // Runs exactly one statement and streams its rows, stopping at the cap.
   Result<QueryResult> Query(const std::string& sql, const QueryLimits& limits = {});
   // Cancels the statement running now (if any); it fails with kTimeout.

@@ -93,6 +93,7 @@ Result<IngestResult> Ingestor::ImportDatabase(const DbImportRequest& request) {
   LH_ASSIGN_OR_RETURN(auto conn, db_->Connect());
   LH_ASSIGN_OR_RETURN(auto exporter, source->Export(spec, source_columns));
   ProgressReporter reporter(*exporter, request, started);
+  WritebackPump writeback(part.path(), kWritebackInterval);
   auto copied = conn->CopyRowsToParquet(wire, reporter, select, part.path(),
                                         "COMPRESSION zstd, COMPRESSION_LEVEL 1, PARQUET_VERSION v2");
   Status finished = exporter->Finish();

@@ -178,9 +178,10 @@ Result<Ingestor::Converted> Ingestor::Convert(const IngestRequest& request, Form
   out.parquet = std::make_unique<TempFileGuard>(UniqueTempPath(staging_dir, "ingest"));
   LH_ASSIGN_OR_RETURN(auto conn, db_->Connect());
   ProgressReporter reporter(*conn, request.on_progress);
-  auto copied = conn->Query("COPY (SELECT * FROM " + SourceSql(format, source_path, delimiter) + ") TO " +
-                            QuoteLiteral(out.parquet->path().string()) +
-                            " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARQUET_VERSION v2)");
+  WritebackPump writeback(out.parquet->path(), kWritebackInterval);
+  auto copied = conn->ExecuteCount("COPY (SELECT * FROM " + SourceSql(format, source_path, delimiter) + ") TO " +
+                                   QuoteLiteral(out.parquet->path().string()) +
+                                   " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARQUET_VERSION v2)");
   if (!copied.ok()) {
     // Say the user's file name, not our spool path.
     std::string message = copied.status().message();
@@ -192,7 +193,7 @@ Result<Ingestor::Converted> Ingestor::Convert(const IngestRequest& request, Form
     if (!ragged.empty()) message = ragged + ". " + message;
     return InvalidArgument("cannot read " + request.file_name + " as " + FormatName(format) + ": " + message);
   }
-  out.rows = copied->rows.empty() ? 0 : copied->Int(0, 0);
+  out.rows = *copied;
   return out;
 }
 

@@ -8,6 +8,7 @@
 // the catalog's manifest update.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -91,6 +92,9 @@ class Ingestor {
   }
 
  private:
+  // How often the disk writes of a Parquet file being converted are started
+  // (common/files.h WritebackPump), so its fsync at commit is short.
+  static constexpr std::chrono::milliseconds kWritebackInterval{200};
   // A Parquet file written to staging, ready to become part of a dataset.
   struct StagedData {
     std::string name;
