@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 namespace lakehouse {
 
 class FilesTest : public ::testing::Test {
@@ -37,6 +39,32 @@ TEST_F(FilesTest, Sha256MatchesKnownVector) {
   ASSERT_TRUE(AtomicWriteFile(dir_ / "abc", "abc").ok());
   EXPECT_EQ(*Sha256File(dir_ / "abc"), Sha256Hex("abc"));
   EXPECT_FALSE(Sha256File(dir_ / "missing").ok());
+}
+
+// The pump follows a file that appears after it starts, never changes what
+// the writer wrote, and stops at once (not after its interval) when done.
+TEST_F(FilesTest, WritebackPumpLeavesTheFileAsWrittenAndStopsPromptly) {
+  ASSERT_TRUE(EnsureDirectory(dir_).ok());
+  fs::path file = dir_ / "growing.bin";
+  std::string written;
+  auto started = std::chrono::steady_clock::now();
+  {
+    WritebackPump pump(file, std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a few rounds with no file yet
+    std::ofstream out(file, std::ios::binary);
+    for (int i = 0; i < 50; ++i) {
+      std::string block(64 * 1024, static_cast<char>('a' + i % 26));
+      out.write(block.data(), static_cast<std::streamsize>(block.size()));
+      out.flush();
+      written += block;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  auto read = ReadFile(file);
+  ASSERT_TRUE(read.ok());
+  EXPECT_TRUE(*read == written);
+  WritebackPump idle(dir_ / "never-created", std::chrono::hours(1));  // destroyed without waiting an hour
 }
 
 TEST_F(FilesTest, TempGuardRemovesUnlessReleased) {
