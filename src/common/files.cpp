@@ -3,6 +3,8 @@
 #include <sys/file.h>
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <openssl/evp.h>
 #include <unistd.h>
@@ -135,23 +137,8 @@ Result<std::string> ReadFile(const fs::path& path) {
 }
 
 Result<std::string> Sha256File(const fs::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("open", path);
-  Sha256Stream hasher;
-  std::vector<char> buffer(1 << 20);
-  while (true) {
-    ssize_t n = ::read(fd, buffer.data(), buffer.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      Status s = ErrnoStatus("read", path);
-      ::close(fd);
-      return s;
-    }
-    if (n == 0) break;
-    hasher.Update(buffer.data(), static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return hasher.HexDigest();
+  BackgroundSha256 hasher(path);
+  return hasher.Finish();
 }
 
 std::string Sha256Hex(std::string_view bytes) {
@@ -176,6 +163,67 @@ std::string Sha256Stream::HexDigest() {
   unsigned len = 0;
   EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), digest, &len);
   return ToHex(digest, len);
+}
+
+BackgroundSha256::BackgroundSha256(const fs::path& path)
+    : path_(path), fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)), buffer_(1 << 20) {
+  if (fd_ < 0) {
+    error_ = ErrnoStatus("open", path);
+    at_end_ = true;
+  }
+  worker_ = std::thread([this] {
+    sched_param idle{};
+    (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);  // best effort
+    while (true) {
+      {
+        std::lock_guard lock(mutex_);
+        if (take_over_) break;
+      }
+      if (!HashNextBlock()) break;
+    }
+    std::lock_guard lock(mutex_);
+    worker_done_ = true;
+    stopped_.notify_all();
+  });
+}
+
+BackgroundSha256::~BackgroundSha256() {
+  {
+    std::lock_guard lock(mutex_);
+    take_over_ = true;
+  }
+  if (worker_.joinable()) worker_.join();
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool BackgroundSha256::HashNextBlock() {
+  if (at_end_) return false;
+  ssize_t n = ::read(fd_, buffer_.data(), buffer_.size());
+  if (n < 0 && errno == EINTR) return true;
+  if (n < 0) {
+    error_ = ErrnoStatus("read", path_);
+    at_end_ = true;
+    return false;
+  }
+  if (n == 0) {
+    at_end_ = true;
+    return false;
+  }
+  hasher_.Update(buffer_.data(), static_cast<size_t>(n));
+  return true;
+}
+
+Result<std::string> BackgroundSha256::Finish() {
+  {
+    std::unique_lock lock(mutex_);
+    take_over_ = true;
+    stopped_.wait(lock, [this] { return worker_done_; });
+  }
+  worker_.join();
+  while (HashNextBlock()) {
+  }
+  if (!error_.ok()) return error_;
+  return hasher_.HexDigest();
 }
 
 TempFileGuard::~TempFileGuard() {

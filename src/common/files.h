@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "common/status.h"
 
@@ -51,6 +52,35 @@ class Sha256Stream {
 
  private:
   void* ctx_;
+};
+
+// SHA-256 of a file computed beside other work: a background thread hashes
+// using only CPU time no other thread of the machine wants (SCHED_IDLE), so
+// it does not slow down a conversion running at the same time; Finish takes
+// over on the calling thread at normal priority and hashes what is left.
+class BackgroundSha256 {
+ public:
+  explicit BackgroundSha256(const fs::path& path);
+  ~BackgroundSha256();
+  BackgroundSha256(const BackgroundSha256&) = delete;
+  BackgroundSha256& operator=(const BackgroundSha256&) = delete;
+  Result<std::string> Finish();  // call once
+
+ private:
+  // Hashes the next block; false at the end of the file or on an error.
+  bool HashNextBlock();
+
+  fs::path path_;
+  int fd_ = -1;
+  Sha256Stream hasher_;
+  std::vector<char> buffer_;
+  bool at_end_ = false;
+  Status error_;
+  std::mutex mutex_;
+  std::condition_variable stopped_;
+  bool take_over_ = false;  // GUARDED_BY(mutex_)
+  bool worker_done_ = false;  // GUARDED_BY(mutex_)
+  std::thread worker_;
 };
 
 // An exclusive flock on `path` (created if missing), held until destroyed:

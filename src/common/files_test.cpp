@@ -67,6 +67,23 @@ TEST_F(FilesTest, WritebackPumpLeavesTheFileAsWrittenAndStopsPromptly) {
   WritebackPump idle(dir_ / "never-created", std::chrono::hours(1));  // destroyed without waiting an hour
 }
 
+TEST_F(FilesTest, BackgroundSha256HashesTheWholeFile) {
+  ASSERT_TRUE(EnsureDirectory(dir_).ok());
+  std::string bytes;
+  for (int i = 0; bytes.size() < (5u << 20) + 123; ++i) bytes += "line " + std::to_string(i) + "\n";
+  ASSERT_TRUE(AtomicWriteFile(dir_ / "big.txt", bytes).ok());
+  BackgroundSha256 early(dir_ / "big.txt");  // taken over before the worker got far
+  auto early_hash = early.Finish();
+  ASSERT_TRUE(early_hash.ok());
+  EXPECT_EQ(*early_hash, Sha256Hex(bytes));
+  BackgroundSha256 late(dir_ / "big.txt");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the worker may have finished
+  EXPECT_EQ(*late.Finish(), Sha256Hex(bytes));
+  { BackgroundSha256 abandoned(dir_ / "big.txt"); }  // destroyed without Finish: no hang, no crash
+  BackgroundSha256 missing(dir_ / "missing.txt");
+  EXPECT_FALSE(missing.Finish().ok());
+}
+
 TEST_F(FilesTest, TempGuardRemovesUnlessReleased) {
   ASSERT_TRUE(EnsureDirectory(dir_).ok());
   fs::path p = UniqueTempPath(dir_, "x");

@@ -5,7 +5,6 @@
 #include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <future>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -426,7 +425,8 @@ Result<IngestResult> Ingestor::Ingest(const IngestRequest& request) {
   }
   // Hashing a large file costs as much as a tenth of its conversion. When no
   // stored file has this size the input cannot be a duplicate, so the hash is
-  // computed beside the conversion instead of before it.
+  // computed beside the conversion instead of before it, in CPU time the
+  // conversion leaves idle.
   bool may_be_duplicate = false;
   if (existing.ok() && !existing->versions.empty()) {
     for (const auto& f : existing->current().files) {
@@ -434,11 +434,11 @@ Result<IngestResult> Ingestor::Ingest(const IngestRequest& request) {
     }
   }
   std::string sha256 = request.sha256;
-  std::future<Result<std::string>> pending_hash;
+  std::unique_ptr<BackgroundSha256> pending_hash;
   if (sha256.empty() && may_be_duplicate) {
     LH_ASSIGN_OR_RETURN(sha256, Sha256File(request.file));
   } else if (sha256.empty()) {
-    pending_hash = std::async(std::launch::async, [path = request.file] { return Sha256File(path); });
+    pending_hash = std::make_unique<BackgroundSha256>(request.file);
   }
   auto same_bytes = [&](const Manifest& m) {
     if (m.versions.empty()) return false;
@@ -462,8 +462,8 @@ Result<IngestResult> Ingestor::Ingest(const IngestRequest& request) {
   spdlog::debug("ingest {}: converted after {:.0f} ms", request.file_name, elapsed_ms());
   LH_ASSIGN_OR_RETURN(auto columns, DescribeColumns(converted.parquet->path()));
   spdlog::debug("ingest {}: columns and PII after {:.0f} ms", request.file_name, elapsed_ms());
-  if (pending_hash.valid()) {
-    LH_ASSIGN_OR_RETURN(sha256, pending_hash.get());
+  if (pending_hash) {
+    LH_ASSIGN_OR_RETURN(sha256, pending_hash->Finish());
   }
   uint64_t bytes = fs::file_size(converted.parquet->path());
 
