@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <openssl/evp.h>
 #include <unistd.h>
@@ -137,8 +138,23 @@ Result<std::string> ReadFile(const fs::path& path) {
 }
 
 Result<std::string> Sha256File(const fs::path& path) {
-  BackgroundSha256 hasher(path);
-  return hasher.Finish();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open", path);
+  Sha256Stream hasher;
+  std::vector<char> buffer(1 << 20);
+  while (true) {
+    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      Status s = ErrnoStatus("read", path);
+      ::close(fd);
+      return s;
+    }
+    if (n == 0) break;
+    hasher.Update(buffer.data(), static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return hasher.HexDigest();
 }
 
 std::string Sha256Hex(std::string_view bytes) {
@@ -166,14 +182,20 @@ std::string Sha256Stream::HexDigest() {
 }
 
 BackgroundSha256::BackgroundSha256(const fs::path& path)
-    : path_(path), fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)), buffer_(1 << 20) {
+    : path_(path), fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)), buffer_(256 << 10) {
   if (fd_ < 0) {
     error_ = ErrnoStatus("open", path);
     at_end_ = true;
   }
   worker_ = std::thread([this] {
+    // Best effort. SCHED_IDLE would also put the thread's reads in the idle
+    // I/O class, behind every other read and write of the machine, and
+    // Finish may wait for one of them: keep its I/O at best effort.
     sched_param idle{};
-    (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);  // best effort
+    (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
+    constexpr int kIoprioClassBestEffort = 2, kIoprioClassShift = 13, kIoprioWhoProcess = 1;
+    (void)::syscall(SYS_ioprio_set, kIoprioWhoProcess, static_cast<int>(::gettid()),
+                    (kIoprioClassBestEffort << kIoprioClassShift) | 7);
     while (true) {
       {
         std::lock_guard lock(mutex_);
@@ -251,8 +273,13 @@ ProcessLock::~ProcessLock() {
 WritebackPump::WritebackPump(fs::path path, std::chrono::milliseconds interval)
     : path_(std::move(path)), interval_(interval), thread_([this] {
         int fd = -1;
-        std::unique_lock lock(mutex_);
-        while (!stop_.wait_for(lock, interval_, [this] { return stopping_; })) {
+        while (true) {
+          {
+            std::unique_lock lock(mutex_);
+            if (stop_.wait_for(lock, interval_, [this] { return stopping_; })) break;
+          }
+          // Outside the lock: starting the writes may block on the device,
+          // and the destructor must not wait for that.
           if (fd < 0) fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
           if (fd >= 0) (void)::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
         }

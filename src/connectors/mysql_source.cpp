@@ -18,6 +18,26 @@ std::string QuoteMyIdent(const std::string& name) {
   return out + "`";
 }
 
+// A new connection with the session settings every import relies on.
+Result<MYSQL*> OpenMysql(const ConnectionParams& params) {
+  MYSQL* conn = mysql_init(nullptr);
+  if (!conn) return Internal("mysql_init failed");
+  unsigned timeout = 10;
+  mysql_options(conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+  mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  mysql_options(conn, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
+  // A hostile server must not be able to ask for local files (LOAD DATA LOCAL).
+  unsigned local_infile = 0;
+  mysql_options(conn, MYSQL_OPT_LOCAL_INFILE, &local_infile);
+  if (!mysql_real_connect(conn, params.host.c_str(), params.user.c_str(), params.password.c_str(),
+                          params.database.c_str(), static_cast<unsigned>(params.EffectivePort()), nullptr, 0)) {
+    std::string message = RedactSecret(mysql_error(conn), params.password);
+    mysql_close(conn);
+    return InvalidArgument("cannot connect to mysql at " + params.Endpoint() + " as '" + params.user + "': " + message);
+  }
+  return conn;
+}
+
 class MysqlExport;
 
 class MysqlSource final : public Source {
@@ -45,6 +65,16 @@ class MysqlSource final : public Source {
     unsigned long n = mysql_real_escape_string(conn_, escaped.data(), value.data(), value.size());
     escaped.resize(n);
     return "'" + escaped + "'";
+  }
+
+  // Asks the server, over a second connection, to stop the query this
+  // one is running, so that an abandoned export is not read to its end.
+  void KillRunningQuery() {
+    auto killer = OpenMysql(params_);
+    if (!killer.ok()) return;  // the export is then drained instead
+    std::string sql = "KILL QUERY " + std::to_string(mysql_thread_id(conn_));
+    (void)mysql_query(*killer, sql.c_str());
+    mysql_close(*killer);
   }
 
   MYSQL* conn_;
@@ -131,9 +161,19 @@ class MysqlExport final : public RowExport {
   int64_t rows() const override { return rows_; }
   Status Finish() override {
     if (!result_) return outcome_;
-    if (!ended_) outcome_ = Internal("the import stopped reading the export");
-    mysql_free_result(result_);  // also drains what is left of an unbuffered result
+    if (ended_) {
+      mysql_free_result(result_);
+      result_ = nullptr;
+      return outcome_;
+    }
+    // Stopped early: stop the query, then read and drop what was already
+    // sent (freeing an unbuffered result reads it to its end).
+    source_.KillRunningQuery();
+    mysql_free_result(result_);
     result_ = nullptr;
+    bool killed = mysql_errno(source_.conn_) == 1317;  // ER_QUERY_INTERRUPTED
+    outcome_ = Internal(killed ? "the import stopped reading the export; mysql stopped the query"
+                               : "the import stopped reading the export after mysql had sent every row");
     return outcome_;
   }
 
@@ -247,21 +287,7 @@ SourceColumn MapMysqlType(const MyType& t) {
 }
 
 Result<std::unique_ptr<Source>> ConnectMysql(const ConnectionParams& params) {
-  MYSQL* conn = mysql_init(nullptr);
-  if (!conn) return Internal("mysql_init failed");
-  unsigned timeout = 10;
-  mysql_options(conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-  mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-  mysql_options(conn, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
-  // A hostile server must not be able to ask for local files (LOAD DATA LOCAL).
-  unsigned local_infile = 0;
-  mysql_options(conn, MYSQL_OPT_LOCAL_INFILE, &local_infile);
-  if (!mysql_real_connect(conn, params.host.c_str(), params.user.c_str(), params.password.c_str(),
-                          params.database.c_str(), static_cast<unsigned>(params.EffectivePort()), nullptr, 0)) {
-    std::string message = RedactSecret(mysql_error(conn), params.password);
-    mysql_close(conn);
-    return InvalidArgument("cannot connect to mysql at " + params.Endpoint() + " as '" + params.user + "': " + message);
-  }
+  LH_ASSIGN_OR_RETURN(MYSQL * conn, OpenMysql(params));
   return std::unique_ptr<Source>(new MysqlSource(conn, params));
 }
 

@@ -10,6 +10,7 @@
 
 #include "common/names.h"
 #include "common/redact.h"
+#include "connectors/pg_binary.h"
 #include "connectors/postgres_source.h"
 
 namespace lakehouse::connectors {
@@ -72,13 +73,21 @@ Result<std::vector<SourceColumn>> PostgresSource::Describe(const ImportSpec& spe
   for (int i = 0; i < PQnfields(shape.get()); ++i) {
     std::string oid = std::to_string(PQftype(shape.get(), i));
     std::string mod = std::to_string(PQfmod(shape.get(), i));
-    LH_ASSIGN_OR_RETURN(auto t, Exec("SELECT t.typname, t.typtype, format_type(t.oid, " + mod +
-                                         "), coalesce(e.typname, ''), coalesce(e.typtype, '') FROM pg_type t "
-                                         "LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A' "
+    // Built-in types have OIDs below FirstNormalObjectId (16384); a user
+    // type that happens to be called "text" or "int4" is not one of them.
+    LH_ASSIGN_OR_RETURN(auto t, Exec("SELECT t.typname, t.typtype, pg_catalog.format_type(t.oid, " + mod +
+                                         "), coalesce(e.typname, ''), coalesce(e.typtype, ''), t.oid < 16384, "
+                                         "coalesce(e.oid < 16384, true) FROM pg_catalog.pg_type t "
+                                         "LEFT JOIN pg_catalog.pg_type e ON e.oid = t.typelem AND t.typcategory = 'A' "
                                          "WHERE t.oid = " + oid,
                                      PGRES_TUPLES_OK));
     PgType type{PQgetvalue(t.get(), 0, 0), PQgetvalue(t.get(), 0, 1)[0], PQfmod(shape.get(), i),
                 PQgetvalue(t.get(), 0, 3), PQgetvalue(t.get(), 0, 4)[0]};
+    type.builtin = PQgetvalue(t.get(), 0, 5)[0] == 't';
+    type.element_builtin = PQgetvalue(t.get(), 0, 6)[0] == 't';
+    // Servers built before PostgreSQL 10 could keep times as doubles.
+    const char* integer_datetimes = PQparameterStatus(conn_, "integer_datetimes");
+    type.integer_datetimes = !integer_datetimes || std::strcmp(integer_datetimes, "on") == 0;
     SourceColumn c = MapPostgresType(type);
     c.name = PQfname(shape.get(), i);
     c.source_type = PQgetvalue(t.get(), 0, 2);
@@ -87,13 +96,11 @@ Result<std::vector<SourceColumn>> PostgresSource::Describe(const ImportSpec& spe
   return columns;
 }
 
-// Decodes COPY's binary format (a header, then per row a field count and
-// each field as a length and the type's binary send form, big-endian) into
-// DuckDB's vectors.
+// A running COPY ... TO STDOUT (FORMAT binary), decoded as DuckDB pulls.
 class PostgresExport final : public RowExport {
  public:
   PostgresExport(PostgresSource& source, std::vector<SourceColumn> columns)
-      : source_(source), columns_(std::move(columns)) {}
+      : source_(source), decoder_(std::move(columns)) {}
   ~PostgresExport() override { (void)Finish(); }
 
   Result<size_t> Fill(engine::ChunkSink& sink) override;
@@ -101,26 +108,11 @@ class PostgresExport final : public RowExport {
   Status Finish() override;
 
  private:
-  struct Reader {
-    const unsigned char* at;
-    const unsigned char* end;
-    size_t left() const { return static_cast<size_t>(end - at); }
-    uint16_t U16() { uint16_t v = static_cast<uint16_t>(at[0] << 8 | at[1]); at += 2; return v; }
-    uint32_t U32() { uint32_t v; std::memcpy(&v, at, 4); at += 4; return __builtin_bswap32(v); }
-    uint64_t U64() { uint64_t v; std::memcpy(&v, at, 8); at += 8; return __builtin_bswap64(v); }
-  };
-  // Decodes one CopyData message; false when it held no row (the trailer).
-  Result<bool> DecodeMessage(const char* data, size_t len, engine::ChunkSink& sink, size_t row);
-  Status DecodeField(size_t column, Reader value, engine::ChunkSink& sink, size_t row);
-  Status Malformed(const std::string& what) const {
-    return Internal("postgres sent a binary COPY stream lakehouse cannot read (" + what + ")");
-  }
   Status CompleteCopy();
 
   PostgresSource& source_;
-  std::vector<SourceColumn> columns_;
+  PgBinaryDecoder decoder_;
   int64_t rows_ = 0;
-  bool header_read_ = false;
   bool ended_ = false;     // the server ended the COPY
   bool finished_ = false;  // Finish ran
   Status outcome_;         // the server's verdict once ended_
@@ -139,139 +131,10 @@ Result<size_t> PostgresExport::Fill(engine::ChunkSink& sink) {
     }
     if (len < 0) return source_.Error("export failed");
     std::unique_ptr<char, decltype(&PQfreemem)> owned(buffer, &PQfreemem);
-    LH_ASSIGN_OR_RETURN(bool was_row, DecodeMessage(buffer, static_cast<size_t>(len), sink, n));
+    LH_ASSIGN_OR_RETURN(bool was_row, decoder_.Decode(buffer, static_cast<size_t>(len), sink, n, rows_ + 1));
     if (was_row) ++n, ++rows_;
   }
   return n;
-}
-
-Result<bool> PostgresExport::DecodeMessage(const char* data, size_t len, engine::ChunkSink& sink, size_t row) {
-  Reader in{reinterpret_cast<const unsigned char*>(data), reinterpret_cast<const unsigned char*>(data) + len};
-  if (!header_read_) {
-    static const char kSignature[] = "PGCOPY\n\377\r\n";  // and its terminating NUL: 11 bytes
-    if (in.left() < 19 || std::memcmp(in.at, kSignature, 11) != 0) return Malformed("no header");
-    in.at += 11;
-    (void)in.U32();  // flags: none that change the row format are defined
-    uint32_t extension = in.U32();
-    if (extension > in.left()) return Malformed("header extension");
-    in.at += extension;
-    header_read_ = true;
-    if (in.left() == 0) return false;
-  }
-  if (in.left() < 2) return Malformed("short row");
-  auto fields = static_cast<int16_t>(in.U16());
-  if (fields == -1) return false;  // the trailer
-  if (static_cast<size_t>(fields) != columns_.size()) {
-    return Malformed(std::to_string(fields) + " fields for " + std::to_string(columns_.size()) + " columns");
-  }
-  for (size_t c = 0; c < columns_.size(); ++c) {
-    if (in.left() < 4) return Malformed("short row");
-    auto field_len = static_cast<int32_t>(in.U32());
-    if (field_len == -1) {
-      sink.SetNull(c, row);
-      continue;
-    }
-    if (field_len < 0 || static_cast<size_t>(field_len) > in.left()) return Malformed("field length");
-    LH_RETURN_IF_ERROR(DecodeField(c, Reader{in.at, in.at + field_len}, sink, row));
-    in.at += field_len;
-  }
-  return true;
-}
-
-// Moves a Postgres date or timestamp (counted from 2000-01-01) to DuckDB's
-// epoch (1970-01-01), keeping +/- infinity; false when DuckDB cannot hold it.
-template <typename T>
-bool ShiftEpoch(T pg_value, T shift, T duck_infinity, T* out) {
-  if (pg_value == std::numeric_limits<T>::max()) {
-    *out = duck_infinity;
-  } else if (pg_value == std::numeric_limits<T>::min()) {
-    *out = -duck_infinity;
-  } else if (__builtin_add_overflow(pg_value, shift, out) || *out >= duck_infinity) {
-    return false;
-  }
-  return true;
-}
-
-Status PostgresExport::DecodeField(size_t column, Reader value, engine::ChunkSink& sink, size_t row) {
-  using engine::WireType;
-  // Postgres counts days and microseconds from 2000-01-01, DuckDB from 1970.
-  constexpr int32_t kEpochDays = 10957;
-  constexpr int64_t kEpochMicros = 946684800000000LL;
-  WireType wire = columns_[column].wire;
-  auto expect = [&](size_t width) -> Status {
-    if (value.left() == width) return Status::Ok();
-    return Malformed(std::to_string(value.left()) + " bytes for a " + engine::WireTypeName(wire) + " in column " +
-                     columns_[column].name);
-  };
-  auto out_of_range = [&] {
-    return InvalidArgument("column '" + columns_[column].name + "' row " + std::to_string(rows_ + 1) +
-                           " holds a value outside DuckDB's range for " + engine::WireTypeName(wire));
-  };
-  switch (wire) {
-    case WireType::kBoolean:
-      LH_RETURN_IF_ERROR(expect(1));
-      sink.Values<bool>(column)[row] = value.at[0] != 0;
-      break;
-    case WireType::kSmallint:
-      LH_RETURN_IF_ERROR(expect(2));
-      sink.Values<int16_t>(column)[row] = static_cast<int16_t>(value.U16());
-      break;
-    case WireType::kInteger:
-      LH_RETURN_IF_ERROR(expect(4));
-      sink.Values<int32_t>(column)[row] = static_cast<int32_t>(value.U32());
-      break;
-    case WireType::kUInteger:
-      LH_RETURN_IF_ERROR(expect(4));
-      sink.Values<uint32_t>(column)[row] = value.U32();
-      break;
-    case WireType::kBigint:
-    case WireType::kTime:
-      LH_RETURN_IF_ERROR(expect(8));
-      sink.Values<int64_t>(column)[row] = static_cast<int64_t>(value.U64());
-      break;
-    case WireType::kFloat: {
-      LH_RETURN_IF_ERROR(expect(4));
-      uint32_t bits = value.U32();
-      std::memcpy(&sink.Values<float>(column)[row], &bits, 4);
-      break;
-    }
-    case WireType::kDouble: {
-      LH_RETURN_IF_ERROR(expect(8));
-      uint64_t bits = value.U64();
-      std::memcpy(&sink.Values<double>(column)[row], &bits, 8);
-      break;
-    }
-    case WireType::kDate:
-      LH_RETURN_IF_ERROR(expect(4));
-      if (!ShiftEpoch(static_cast<int32_t>(value.U32()), kEpochDays, engine::kDateInfinity,
-                      &sink.Values<int32_t>(column)[row])) {
-        return out_of_range();
-      }
-      break;
-    case WireType::kTimestamp:
-    case WireType::kTimestampTz:
-      LH_RETURN_IF_ERROR(expect(8));
-      if (!ShiftEpoch(static_cast<int64_t>(value.U64()), kEpochMicros, engine::kTimestampInfinity,
-                      &sink.Values<int64_t>(column)[row])) {
-        return out_of_range();
-      }
-      break;
-    case WireType::kUuid:
-      LH_RETURN_IF_ERROR(expect(16));
-      sink.Values<engine::Uuid128>(column)[row] = engine::UuidFromBytes(value.at);
-      break;
-    case WireType::kVarchar:
-      if (!engine::IsValidUtf8(reinterpret_cast<const char*>(value.at), value.left())) {
-        return InvalidArgument("column '" + columns_[column].name + "' row " + std::to_string(rows_ + 1) +
-                               " holds text that is not valid UTF-8; is the database's encoding SQL_ASCII?");
-      }
-      sink.SetString(column, row, reinterpret_cast<const char*>(value.at), value.left());
-      break;
-    case WireType::kBlob:
-      sink.SetString(column, row, reinterpret_cast<const char*>(value.at), value.left());
-      break;
-  }
-  return Status::Ok();
 }
 
 // After the end of the data: the COPY's own result, whose row count must
@@ -291,7 +154,8 @@ Status PostgresExport::Finish() {
   if (finished_) return outcome_;
   finished_ = true;
   if (ended_) return outcome_;
-  // Stopped early: ask the server to stop sending rather than read the rest.
+  // Stopped early: ask the server to stop sending rather than read the rest;
+  // what it had already sent is read and dropped.
   if (PGcancel* cancel = PQgetCancel(source_.conn_)) {
     char ignored[256];
     PQcancel(cancel, ignored, sizeof ignored);
@@ -303,9 +167,15 @@ Status PostgresExport::Finish() {
     if (len < 0) break;
     PQfreemem(buffer);
   }
-  while (PGresult* extra = PQgetResult(source_.conn_)) PQclear(extra);
+  bool cancelled = false;
+  while (PGresult* result = PQgetResult(source_.conn_)) {
+    const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+    cancelled |= state && std::strcmp(state, "57014") == 0;  // query_canceled
+    PQclear(result);
+  }
   ended_ = true;
-  outcome_ = Internal("the import stopped reading the export");
+  outcome_ = Internal(cancelled ? "the import stopped reading the export; postgres cancelled it"
+                                : "the import stopped reading the export after postgres had sent every row");
   return outcome_;
 }
 
@@ -333,8 +203,13 @@ Result<std::unique_ptr<RowExport>> PostgresSource::Export(const ImportSpec& spec
 }  // namespace
 
 SourceColumn MapPostgresType(const PgType& type) {
-  auto map_scalar = [](const std::string& name, char typtype, int typmod, std::string* note) -> std::string {
+  auto map_scalar = [](const std::string& name, char typtype, bool builtin, int typmod,
+                       std::string* note) -> std::string {
     if (typtype == 'e') return "VARCHAR";  // enums keep their labels
+    if (!builtin) {
+      *note = name + " stored as its text form";
+      return "VARCHAR";
+    }
     if (name == "int2") return "SMALLINT";
     if (name == "int4") return "INTEGER";
     if (name == "int8") return "BIGINT";
@@ -369,15 +244,17 @@ SourceColumn MapPostgresType(const PgType& type) {
   };
   SourceColumn c;
   if (!type.element_name.empty()) {
-    std::string element = map_scalar(type.element_name, type.element_typtype, -1, &c.note);
+    std::string element = map_scalar(type.element_name, type.element_typtype, type.element_builtin, -1, &c.note);
     // JSON and BLOB elements have no text form DuckDB can cast from a JSON array.
     if (element == "JSON" || element == "BLOB") element = "VARCHAR";
     c.duck_type = element + "[]";
-    c.source_expr = "array_to_json({})::text";
+    c.source_expr = "pg_catalog.array_to_json({})::pg_catalog.text";
   } else {
-    c.duck_type = map_scalar(type.name, type.typtype, type.typmod, &c.note);
-    // Types whose binary form is decoded here travel as themselves; the
-    // rest (numeric, json, enums, intervals...) as their text form.
+    c.duck_type = map_scalar(type.name, type.typtype, type.builtin, type.typmod, &c.note);
+    // Built-in types whose binary form is decoded here travel as themselves,
+    // cast to themselves so that the server guarantees the layout even if
+    // the column changed type since it was described; the rest (numeric,
+    // json, enums, intervals...) travel as their text form.
     using engine::WireType;
     static const std::map<std::string, WireType> kBinary = {
         {"int2", WireType::kSmallint},   {"int4", WireType::kInteger},        {"int8", WireType::kBigint},
@@ -386,11 +263,14 @@ SourceColumn MapPostgresType(const PgType& type) {
         {"timestamp", WireType::kTimestamp}, {"timestamptz", WireType::kTimestampTz}, {"uuid", WireType::kUuid},
         {"bytea", WireType::kBlob},      {"text", WireType::kVarchar},        {"varchar", WireType::kVarchar},
         {"bpchar", WireType::kVarchar},  {"name", WireType::kVarchar}};
-    auto binary = kBinary.find(type.name);
-    if (binary != kBinary.end() && type.typtype != 'e') {
+    auto binary = type.builtin ? kBinary.find(type.name) : kBinary.end();
+    bool float_datetimes = !type.integer_datetimes && (type.name == "time" || type.name == "timestamp" ||
+                                                       type.name == "timestamptz");
+    if (binary != kBinary.end() && !float_datetimes) {
       c.wire = binary->second;
+      c.source_expr = "{}::pg_catalog." + type.name;
     } else {
-      c.source_expr = "{}::text";
+      c.source_expr = "{}::pg_catalog.text";
     }
   }
   FinishMapping(c);

@@ -124,9 +124,9 @@ void ScanFn(duckdb_function_info info, duckdb_data_chunk output) {
   state->next += n;
 }
 
-// Registers lh_columnar_scan in the connection's database; a second
-// registration (another connection got there first) fails harmlessly.
-void RegisterScan(duckdb_connection conn) {
+}  // namespace
+
+void internal::RegisterColumnarScan(duckdb_connection conn) {
   duckdb_table_function f = duckdb_create_table_function();
   duckdb_table_function_set_name(f, "lh_columnar_scan");
   OwnedType bigint{duckdb_create_logical_type(DUCKDB_TYPE_BIGINT)};
@@ -137,6 +137,8 @@ void RegisterScan(duckdb_connection conn) {
   (void)duckdb_register_table_function(conn, f);
   duckdb_destroy_table_function(&f);
 }
+
+namespace {
 
 std::string ReadString(duckdb_vector vec, idx_t row) {
   auto* strings = static_cast<duckdb_string_t*>(duckdb_vector_get_data(vec));
@@ -173,7 +175,6 @@ Status Connection::WriteParquet(const ColumnarTable& table, const std::filesyste
       return InvalidArgument("float array column " + c.name + " needs a dimension");
     }
   }
-  RegisterScan(impl_->conn);
   int64_t handle = scan_tables.Add(&table);
   Status s = Execute("COPY (SELECT * FROM lh_columnar_scan(" + std::to_string(handle) + ")) TO " +
                      QuoteLiteral(path.string()) + " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)");

@@ -118,6 +118,10 @@ Result<std::shared_ptr<Database>> Database::Open(const DatabaseOptions& options)
     auto conn = db->Connect();
     if (!conn.ok()) return conn.status();
     LH_RETURN_IF_ERROR((*conn)->Execute("SET parquet_metadata_cache = true"));
+    if (!options.sandboxed) {
+      internal::RegisterColumnarScan((*conn)->impl_->conn);
+      internal::RegisterRowStream((*conn)->impl_->conn);
+    }
   }
   if (options.sandboxed) {
     // allowed_directories only takes effect once external access is off; both

@@ -166,10 +166,7 @@ struct RowStreamAccess {
   }
 };
 
-Result<int64_t> Connection::CopyRowsToParquet(const std::vector<WireType>& wire, RowProducer& producer,
-                                              const std::string& select_list, const std::filesystem::path& path,
-                                              const std::string& parquet_options) {
-  if (wire.empty()) return InvalidArgument("a row stream needs at least one column");
+void internal::RegisterRowStream(duckdb_connection conn) {
   duckdb_table_function f = duckdb_create_table_function();
   duckdb_table_function_set_name(f, "lh_row_stream");
   internal::OwnedType bigint{duckdb_create_logical_type(DUCKDB_TYPE_BIGINT)};
@@ -177,9 +174,14 @@ Result<int64_t> Connection::CopyRowsToParquet(const std::vector<WireType>& wire,
   duckdb_table_function_set_bind(f, StreamBind);
   duckdb_table_function_set_init(f, StreamInit);
   duckdb_table_function_set_function(f, RowStreamAccess::Run);
-  (void)duckdb_register_table_function(impl_->conn, f);  // fails harmlessly once registered
+  (void)duckdb_register_table_function(conn, f);
   duckdb_destroy_table_function(&f);
+}
 
+Result<int64_t> Connection::CopyRowsToParquet(const std::vector<WireType>& wire, RowProducer& producer,
+                                              const std::string& select_list, const std::filesystem::path& path,
+                                              const std::string& parquet_options) {
+  if (wire.empty()) return InvalidArgument("a row stream needs at least one column");
   Stream stream{&producer, &wire, Status::Ok()};
   int64_t handle = streams.Add(&stream);
   auto copied = Query("COPY (SELECT " + select_list + " FROM lh_row_stream(" + std::to_string(handle) + ")) TO " +

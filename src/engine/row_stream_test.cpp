@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <thread>
 
 #include "common/files.h"
 #include "engine/database.h"
@@ -54,6 +55,7 @@ class RowStreamTest : public ::testing::Test {
     auto conn = db_->Connect();
     ASSERT_TRUE(conn.ok());
     conn_ = std::move(*conn);
+    ASSERT_TRUE(conn_->Execute("SET TimeZone = 'UTC'").ok());  // TIMESTAMPTZ renders in the session zone
   }
   void TearDown() override { fs::remove_all(dir_); }
 
@@ -85,6 +87,37 @@ TEST_F(RowStreamTest, RowsComeBackAsWritten) {
   // Byte i is i * 17 (+ id & 0xF); the smallest UUID is the one of id 0.
   EXPECT_EQ(r->Text(0, 6), "00112233-4455-6677-8899-aabbccddeeff");
   EXPECT_EQ(r->Text(0, 7), "011223");
+}
+
+TEST_F(RowStreamTest, StreamsOneAfterAnotherAndSideBySide) {
+  auto other = db_->Connect();
+  ASSERT_TRUE(other.ok());
+  for (int i = 0; i < 2; ++i) {
+    CountingProducer first(3000), second(5000);
+    std::thread beside([&] {
+      auto rows = (*other)->CopyRowsToParquet(wire_, second, "c0", dir_ / "b.parquet", "");
+      EXPECT_TRUE(rows.ok() && *rows == 5000) << rows.status().ToString();
+    });
+    auto rows = conn_->CopyRowsToParquet(wire_, first, "c0", dir_ / "a.parquet", "");
+    beside.join();
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    EXPECT_EQ(*rows, 3000);
+  }
+}
+
+TEST_F(RowStreamTest, SandboxedDatabasesDoNotHaveTheBulkFunctions) {
+  DatabaseOptions sandbox;
+  sandbox.sandboxed = true;
+  sandbox.allowed_directories = {dir_};
+  auto db = Database::Open(sandbox);
+  ASSERT_TRUE(db.ok());
+  auto conn = (*db)->Connect();
+  ASSERT_TRUE(conn.ok());
+  for (const char* sql : {"SELECT * FROM lh_row_stream(1)", "SELECT * FROM lh_columnar_scan(1)"}) {
+    auto r = (*conn)->Query(sql);
+    ASSERT_FALSE(r.ok()) << sql;
+    EXPECT_NE(r.status().message().find("does not exist"), std::string::npos) << r.status().message();
+  }
 }
 
 TEST_F(RowStreamTest, NoRowsStillWritesTheColumns) {

@@ -93,15 +93,23 @@ Result<IngestResult> Ingestor::ImportDatabase(const DbImportRequest& request) {
   LH_ASSIGN_OR_RETURN(auto conn, db_->Connect());
   LH_ASSIGN_OR_RETURN(auto exporter, source->Export(spec, source_columns));
   ProgressReporter reporter(*exporter, request, started);
-  WritebackPump writeback(part.path(), kWritebackInterval);
-  auto copied = conn->CopyRowsToParquet(wire, reporter, select, part.path(),
-                                        "COMPRESSION zstd, COMPRESSION_LEVEL 1, PARQUET_VERSION v2");
+  Result<int64_t> copied = Internal("the conversion did not run");
+  {
+    WritebackPump writeback(part.path(), kWritebackInterval);
+    copied = conn->CopyRowsToParquet(wire, reporter, select, part.path(),
+                                     "COMPRESSION zstd, COMPRESSION_LEVEL 1, PARQUET_VERSION v2");
+  }
   Status finished = exporter->Finish();
   spdlog::debug("import {}: export and conversion done after {:.0f} ms", SourceLabel(spec), since());
   if (!copied.ok()) {
-    if (reporter.failed()) return copied.status();
+    const Status& error = copied.status();
+    // A value DuckDB cannot convert is the source's data: a 4xx naming it.
+    // Anything else (disk full, out of memory, a timeout) keeps its code.
+    bool bad_value = error.message().find("Conversion Error") != std::string::npos ||
+                     error.message().find("Invalid Input Error") != std::string::npos;
+    if (reporter.failed() || !bad_value) return error;
     return InvalidArgument("cannot convert " + SourceLabel(spec) + " from " + request.connection.system + ": " +
-                           copied.status().message());
+                           error.message());
   }
   LH_RETURN_IF_ERROR(finished);
   int64_t rows = *copied;

@@ -66,7 +66,8 @@ struct DbImportRequest {
   connectors::ImportSpec spec;
   std::string dataset;  // empty: the table's name
   std::string bucket = "primary";
-  // Called about every 250 ms with rows exported so far.
+  // Called about every 250 ms with rows exported so far, on a DuckDB worker
+  // thread (one call at a time).
   std::function<void(int64_t rows, double seconds)> on_progress;
 };
 
