@@ -190,12 +190,13 @@ BackgroundSha256::BackgroundSha256(const fs::path& path)
   worker_ = std::thread([this] {
     // Best effort. SCHED_IDLE would also put the thread's reads in the idle
     // I/O class, behind every other read and write of the machine, and
-    // Finish may wait for one of them: keep its I/O at best effort.
+    // Finish may wait for one of them: keep its I/O at the normal level
+    // (best effort, 4).
     sched_param idle{};
     (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
     constexpr int kIoprioClassBestEffort = 2, kIoprioClassShift = 13, kIoprioWhoProcess = 1;
     (void)::syscall(SYS_ioprio_set, kIoprioWhoProcess, static_cast<int>(::gettid()),
-                    (kIoprioClassBestEffort << kIoprioClassShift) | 7);
+                    (kIoprioClassBestEffort << kIoprioClassShift) | 4);
     while (true) {
       {
         std::lock_guard lock(mutex_);
@@ -278,8 +279,8 @@ WritebackPump::WritebackPump(fs::path path, std::chrono::milliseconds interval)
             std::unique_lock lock(mutex_);
             if (stop_.wait_for(lock, interval_, [this] { return stopping_; })) break;
           }
-          // Outside the lock: starting the writes may block on the device,
-          // and the destructor must not wait for that.
+          // Outside the lock, so that asking the pump to stop never waits
+          // on the lock behind a call blocked on the device (the join does).
           if (fd < 0) fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
           if (fd >= 0) (void)::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
         }

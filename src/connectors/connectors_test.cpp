@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 
 #include "common/files.h"
 #include "common/names.h"
@@ -126,6 +127,26 @@ TEST(TypeMapTest, Postgres) {
   EXPECT_EQ(MapPostgresType({"numeric", 'b', ((12 << 16) | 2) + 4}).duck_expr, "CAST({} AS DECIMAL(12,2))");
   EXPECT_EQ(MapPostgresType({"_int4", 'b', -1, "int4", 'b'}).duck_expr, "CAST(CAST({} AS JSON) AS INTEGER[])");
   EXPECT_EQ(MapPostgresType({"mood", 'e'}).source_expr, "{}::pg_catalog.text");
+  EXPECT_EQ(MapPostgresType({"int8"}).source_expr, "{}::pg_catalog.int8");
+  EXPECT_EQ(MapPostgresType({"bpchar"}).source_expr, "{}::pg_catalog.bpchar");
+  EXPECT_EQ(MapPostgresType({"char"}).wire, engine::WireType::kVarchar);  // the one-byte "char": as text
+  EXPECT_EQ(MapPostgresType({"char"}).source_expr, "{}::pg_catalog.text");
+  // A user type that shares a built-in's name is not decoded as the built-in.
+  PgType impostor{"int4", 'c'};
+  impostor.builtin = false;
+  EXPECT_EQ(MapPostgresType(impostor).duck_type, "VARCHAR");
+  EXPECT_EQ(MapPostgresType(impostor).wire, engine::WireType::kVarchar);
+  EXPECT_EQ(MapPostgresType(impostor).source_expr, "{}::pg_catalog.text");
+  EXPECT_FALSE(MapPostgresType(impostor).note.empty());
+  PgType impostor_elements{"_int4", 'b', -1, "int4", 'c'};
+  impostor_elements.element_builtin = false;
+  EXPECT_EQ(MapPostgresType(impostor_elements).duck_type, "VARCHAR[]");
+  // Servers built with floating-point datetimes send times as text.
+  PgType float_times{"timestamp"};
+  float_times.integer_datetimes = false;
+  EXPECT_EQ(MapPostgresType(float_times).wire, engine::WireType::kVarchar);
+  EXPECT_EQ(MapPostgresType(float_times).source_expr, "{}::pg_catalog.text");
+  EXPECT_EQ(MapPostgresType(float_times).duck_expr, "CAST({} AS TIMESTAMP)");
   EXPECT_EQ(MapPostgresType({"timestamptz"}).duck_type, "TIMESTAMP WITH TIME ZONE");
 }
 
@@ -388,6 +409,53 @@ TEST(PgBinaryTest, DecodesValuesIntoDuckDbsLayout) {
   EXPECT_EQ((*lines)[0], "-2|-70000|-5000000000|4000000000|1969-12-31|1969-12-31 23:59:59.999999|"
                          "2000-01-01 00:00:00+00|h\xC3\xA9llo");
   EXPECT_EQ((*lines)[1], "NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL");
+}
+
+TEST(PgBinaryTest, DecodesTheOtherFixedWidthTypesAndInfinity) {
+  using engine::WireType;
+  std::vector<SourceColumn> columns = {Column("b", WireType::kBoolean), Column("f", WireType::kFloat),
+                                       Column("g", WireType::kDouble),  Column("u", WireType::kUuid),
+                                       Column("t", WireType::kTime),    Column("x", WireType::kBlob),
+                                       Column("d", WireType::kDate),    Column("ts", WireType::kTimestamp)};
+  auto float_bits = [](float v) {
+    uint32_t bits;
+    std::memcpy(&bits, &v, 4);
+    return static_cast<int32_t>(bits);
+  };
+  auto double_bits = [](double v) {
+    int64_t bits;
+    std::memcpy(&bits, &v, 8);
+    return bits;
+  };
+  std::string uuid("\xa0\xee\xbc\x99\x9c\x0b\x4e\xf8\xbb\x6d\x6b\xb9\xbd\x38\x0a\x11", 16);
+  auto row = [&](bool b, int32_t days, int64_t micros) {
+    return MessageBuilder()
+        .Fields(8)
+        .Bytes(std::string(1, b ? '\1' : '\0'))
+        .Int32(float_bits(-1.5f))
+        .Int64(double_bits(0.1))
+        .Bytes(uuid)
+        .Int64(45296000001LL)  // 12:34:56.000001
+        .Bytes(std::string("\0\xff", 2))
+        .Int32(days)
+        .Int64(micros)
+        .Take();
+  };
+  auto lines = DecodeThroughDuckDb(columns, {MessageBuilder().Header().Take(), row(true, 2147483647, INT64_MAX),
+                                             row(false, INT32_MIN, INT64_MIN), MessageBuilder().Fields(-1).Take()});
+  ASSERT_TRUE(lines.ok()) << lines.status().ToString();
+  ASSERT_EQ(lines->size(), 2u);
+  std::string fixed = "-1.5|0.1|a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|12:34:56.000001|\\x00\\xFF|";
+  EXPECT_EQ((*lines)[0], "true|" + fixed + "infinity|infinity");
+  EXPECT_EQ((*lines)[1], "false|" + fixed + "-infinity|-infinity");
+
+  // A header and a trailer in one message: no rows. Bytes after the trailer are refused.
+  auto empty = DecodeThroughDuckDb(columns, {MessageBuilder().Header().Fields(-1).Take()});
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_TRUE(empty->empty());
+  auto trailing = DecodeThroughDuckDb(columns, {MessageBuilder().Header().Fields(-1).Raw("x").Take()});
+  ASSERT_FALSE(trailing.ok());
+  EXPECT_NE(trailing.status().message().find("after the trailer"), std::string::npos);
 }
 
 TEST(PgBinaryTest, RefusesMalformedStreamsAndBadText) {

@@ -19,11 +19,17 @@ std::string QuoteMyIdent(const std::string& name) {
 }
 
 // A new connection with the session settings every import relies on.
-Result<MYSQL*> OpenMysql(const ConnectionParams& params) {
+// io_timeout_seconds > 0 bounds every read and write (for short helper
+// connections; an export may legitimately wait long for its first row).
+Result<MYSQL*> OpenMysql(const ConnectionParams& params, unsigned io_timeout_seconds = 0) {
   MYSQL* conn = mysql_init(nullptr);
   if (!conn) return Internal("mysql_init failed");
   unsigned timeout = 10;
   mysql_options(conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+  if (io_timeout_seconds > 0) {
+    mysql_options(conn, MYSQL_OPT_READ_TIMEOUT, &io_timeout_seconds);
+    mysql_options(conn, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout_seconds);
+  }
   mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
   mysql_options(conn, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
   // A hostile server must not be able to ask for local files (LOAD DATA LOCAL).
@@ -69,13 +75,37 @@ class MysqlSource final : public Source {
 
   // Asks the server, over a second connection, to stop the query this
   // one is running, so that an abandoned export is not read to its end.
-  void KillRunningQuery() {
-    auto killer = OpenMysql(params_);
-    if (!killer.ok()) return;  // the export is then drained instead
-    std::string sql = "KILL QUERY " + std::to_string(mysql_thread_id(conn_));
-    (void)mysql_query(*killer, sql.c_str());
+  // Only when the second connection reached the same server (behind a load
+  // balancer the same id may be another session); false when not sent.
+  bool KillRunningQuery() {
+    if (export_identity_.empty()) return false;
+    auto killer = OpenMysql(params_, /*io_timeout_seconds=*/5);
+    if (!killer.ok()) return false;
+    std::string identity = ServerIdentity(*killer);
+    bool sent = false;
+    if (!identity.empty() && identity == export_identity_) {
+      std::string sql = "KILL QUERY " + std::to_string(export_connection_id_);
+      sent = mysql_query(*killer, sql.c_str()) == 0;
+    }
     mysql_close(*killer);
+    return sent;
   }
+  // The server's id, host name and port, and this connection's id on it.
+  static std::string ServerIdentity(MYSQL* conn, unsigned long long* connection_id = nullptr) {
+    if (mysql_query(conn, "SELECT CONNECTION_ID(), @@server_id, @@hostname, @@port") != 0) return "";
+    MYSQL_RES* res = mysql_store_result(conn);
+    if (!res) return "";
+    std::string identity;
+    if (MYSQL_ROW row = mysql_fetch_row(res); row && row[0] && row[1] && row[2] && row[3]) {
+      identity = std::string(row[1]) + "/" + row[2] + ":" + row[3];
+      if (connection_id) *connection_id = std::stoull(row[0]);
+    }
+    mysql_free_result(res);
+    return identity;
+  }
+
+  std::string export_identity_;  // ServerIdentity of conn_, taken when an export starts
+  unsigned long long export_connection_id_ = 0;
 
   MYSQL* conn_;
   ConnectionParams params_;
@@ -168,12 +198,14 @@ class MysqlExport final : public RowExport {
     }
     // Stopped early: stop the query, then read and drop what was already
     // sent (freeing an unbuffered result reads it to its end).
-    source_.KillRunningQuery();
+    bool kill_sent = source_.KillRunningQuery();
     mysql_free_result(result_);
     result_ = nullptr;
     bool killed = mysql_errno(source_.conn_) == 1317;  // ER_QUERY_INTERRUPTED
-    outcome_ = Internal(killed ? "the import stopped reading the export; mysql stopped the query"
-                               : "the import stopped reading the export after mysql had sent every row");
+    outcome_ = Internal(killed       ? "the import stopped reading the export; mysql stopped the query"
+                        : kill_sent ? "the import stopped reading the export after mysql had sent every row"
+                                    : "the import stopped reading the export; the query could not be stopped, "
+                                      "so the rest of its rows were read and dropped");
     return outcome_;
   }
 
@@ -199,6 +231,7 @@ Result<std::unique_ptr<RowExport>> MysqlSource::Export(const ImportSpec& spec,
     where = " WHERE " + QuoteMyIdent(spec.incremental_column) + " > " + Literal(*spec.after_value);
   }
   std::string sql = "SELECT " + select + " FROM " + From(spec) + where;
+  export_identity_ = ServerIdentity(conn_, &export_connection_id_);
   if (mysql_query(conn_, sql.c_str()) != 0) return Error("export failed");
   MYSQL_RES* result = mysql_use_result(conn_);
   if (!result) return Error("export failed");

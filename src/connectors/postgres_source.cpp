@@ -156,9 +156,10 @@ Status PostgresExport::Finish() {
   if (ended_) return outcome_;
   // Stopped early: ask the server to stop sending rather than read the rest;
   // what it had already sent is read and dropped.
+  bool cancel_sent = false;
   if (PGcancel* cancel = PQgetCancel(source_.conn_)) {
     char ignored[256];
-    PQcancel(cancel, ignored, sizeof ignored);
+    cancel_sent = PQcancel(cancel, ignored, sizeof ignored) == 1;
     PQfreeCancel(cancel);
   }
   while (true) {
@@ -174,8 +175,10 @@ Status PostgresExport::Finish() {
     PQclear(result);
   }
   ended_ = true;
-  outcome_ = Internal(cancelled ? "the import stopped reading the export; postgres cancelled it"
-                                : "the import stopped reading the export after postgres had sent every row");
+  outcome_ = Internal(cancelled     ? "the import stopped reading the export; postgres cancelled it"
+                      : cancel_sent ? "the import stopped reading the export after postgres had sent every row"
+                                    : "the import stopped reading the export; the cancel request failed, so the "
+                                      "rest of its rows were read and dropped");
   return outcome_;
 }
 

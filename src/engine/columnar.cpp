@@ -126,7 +126,7 @@ void ScanFn(duckdb_function_info info, duckdb_data_chunk output) {
 
 }  // namespace
 
-void internal::RegisterColumnarScan(duckdb_connection conn) {
+bool internal::RegisterColumnarScan(duckdb_connection conn) {
   duckdb_table_function f = duckdb_create_table_function();
   duckdb_table_function_set_name(f, "lh_columnar_scan");
   OwnedType bigint{duckdb_create_logical_type(DUCKDB_TYPE_BIGINT)};
@@ -134,8 +134,9 @@ void internal::RegisterColumnarScan(duckdb_connection conn) {
   duckdb_table_function_set_bind(f, ScanBindFn);
   duckdb_table_function_set_init(f, ScanInitFn);
   duckdb_table_function_set_function(f, ScanFn);
-  (void)duckdb_register_table_function(conn, f);
+  bool registered = duckdb_register_table_function(conn, f) == DuckDBSuccess;
   duckdb_destroy_table_function(&f);
+  return registered;
 }
 
 namespace {

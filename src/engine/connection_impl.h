@@ -58,8 +58,9 @@ struct OwnedType {
 // The table functions of the bulk paths (columnar.cpp, row_stream.cpp).
 // They are registered once, when a trusted (not sandboxed) database opens:
 // user SQL never sees them, and concurrent first uses cannot race.
-void RegisterColumnarScan(duckdb_connection conn);
-void RegisterRowStream(duckdb_connection conn);
+// False when DuckDB refused the registration.
+bool RegisterColumnarScan(duckdb_connection conn);
+bool RegisterRowStream(duckdb_connection conn);
 
 // The BIGINT handle a table function was called with.
 inline int64_t BindHandle(duckdb_bind_info info) {

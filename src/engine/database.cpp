@@ -118,9 +118,9 @@ Result<std::shared_ptr<Database>> Database::Open(const DatabaseOptions& options)
     auto conn = db->Connect();
     if (!conn.ok()) return conn.status();
     LH_RETURN_IF_ERROR((*conn)->Execute("SET parquet_metadata_cache = true"));
-    if (!options.sandboxed) {
-      internal::RegisterColumnarScan((*conn)->impl_->conn);
-      internal::RegisterRowStream((*conn)->impl_->conn);
+    if (!options.sandboxed && (!internal::RegisterColumnarScan((*conn)->impl_->conn) ||
+                               !internal::RegisterRowStream((*conn)->impl_->conn))) {
+      return Internal("cannot register lakehouse's bulk table functions in DuckDB");
     }
   }
   if (options.sandboxed) {

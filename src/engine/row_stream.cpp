@@ -166,7 +166,7 @@ struct RowStreamAccess {
   }
 };
 
-void internal::RegisterRowStream(duckdb_connection conn) {
+bool internal::RegisterRowStream(duckdb_connection conn) {
   duckdb_table_function f = duckdb_create_table_function();
   duckdb_table_function_set_name(f, "lh_row_stream");
   internal::OwnedType bigint{duckdb_create_logical_type(DUCKDB_TYPE_BIGINT)};
@@ -174,8 +174,9 @@ void internal::RegisterRowStream(duckdb_connection conn) {
   duckdb_table_function_set_bind(f, StreamBind);
   duckdb_table_function_set_init(f, StreamInit);
   duckdb_table_function_set_function(f, RowStreamAccess::Run);
-  (void)duckdb_register_table_function(conn, f);
+  bool registered = duckdb_register_table_function(conn, f) == DuckDBSuccess;
   duckdb_destroy_table_function(&f);
+  return registered;
 }
 
 Result<int64_t> Connection::CopyRowsToParquet(const std::vector<WireType>& wire, RowProducer& producer,

@@ -105,7 +105,13 @@ TEST_F(RowStreamTest, StreamsOneAfterAnotherAndSideBySide) {
   }
 }
 
-TEST_F(RowStreamTest, SandboxedDatabasesDoNotHaveTheBulkFunctions) {
+TEST_F(RowStreamTest, TrustedDatabasesHaveTheBulkFunctionsSandboxedOnesNot) {
+  auto count = "SELECT count(DISTINCT function_name) FROM duckdb_functions() "
+               "WHERE function_name IN ('lh_row_stream', 'lh_columnar_scan')";
+  auto trusted = conn_->Query(count);  // before any bulk call
+  ASSERT_TRUE(trusted.ok()) << trusted.status().ToString();
+  EXPECT_EQ(trusted->Int(0, 0), 2);
+
   DatabaseOptions sandbox;
   sandbox.sandboxed = true;
   sandbox.allowed_directories = {dir_};
@@ -113,6 +119,11 @@ TEST_F(RowStreamTest, SandboxedDatabasesDoNotHaveTheBulkFunctions) {
   ASSERT_TRUE(db.ok());
   auto conn = (*db)->Connect();
   ASSERT_TRUE(conn.ok());
+  auto sandboxed = (*conn)->Query(count);
+  ASSERT_TRUE(sandboxed.ok());
+  EXPECT_EQ(sandboxed->Int(0, 0), 0);
+  CountingProducer producer(10);
+  EXPECT_FALSE((*conn)->CopyRowsToParquet(wire_, producer, "*", dir_ / "no.parquet", "").ok());
   for (const char* sql : {"SELECT * FROM lh_row_stream(1)", "SELECT * FROM lh_columnar_scan(1)"}) {
     auto r = (*conn)->Query(sql);
     ASSERT_FALSE(r.ok()) << sql;

@@ -107,7 +107,9 @@ Result<IngestResult> Ingestor::ImportDatabase(const DbImportRequest& request) {
     // Anything else (disk full, out of memory, a timeout) keeps its code.
     bool bad_value = error.message().find("Conversion Error") != std::string::npos ||
                      error.message().find("Invalid Input Error") != std::string::npos;
-    if (reporter.failed() || !bad_value) return error;
+    if (reporter.failed()) return error;
+    if (error.code() == StatusCode::kTimeout) return error;
+    if (!bad_value) return Internal("cannot write the import of " + SourceLabel(spec) + ": " + error.message());
     return InvalidArgument("cannot convert " + SourceLabel(spec) + " from " + request.connection.system + ": " +
                            error.message());
   }

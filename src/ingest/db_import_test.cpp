@@ -219,6 +219,26 @@ TEST_F(DbImportTest, PostgresEmptyWideAndIncremental) {
   EXPECT_EQ(Import(*pg, "no_such_table").status().code(), StatusCode::kInvalidArgument);
 }
 
+// A type created in the database under a built-in's name is read as its
+// text form, never decoded as the built-in's binary layout.
+TEST_F(DbImportTest, PostgresUserTypeNamedLikeABuiltInIsText) {
+  REQUIRE_SERVER(pg, "LAKEHOUSE_TEST_PG_DSN");
+  auto run = [&](const std::string& sql) { return PgRun(*pg, sql); };
+  run("DROP TABLE IF EXISTS it_impostor; DROP TYPE IF EXISTS public.int4");
+  run("CREATE TYPE public.int4 AS (x text)");
+  run("CREATE TABLE it_impostor (id int, v public.int4)");
+  run("INSERT INTO it_impostor VALUES (1, ROW('abcd')), (2, NULL)");
+  auto r = Import(*pg, "it_impostor");
+  run("DROP TABLE IF EXISTS it_impostor; DROP TYPE IF EXISTS public.int4");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::map<std::string, std::string> types;
+  for (const auto& c : r->manifest.columns) types[c.name] = c.type;
+  EXPECT_EQ(types["id"], "INTEGER");
+  EXPECT_EQ(types["v"], "VARCHAR");
+  EXPECT_EQ(Duck("SELECT v FROM it_impostor WHERE id = 1")[0], "(abcd)");
+  EXPECT_EQ(Duck("SELECT count(v) FROM it_impostor")[0], "1");
+}
+
 TEST_F(DbImportTest, UnconvertibleValueFailsWholeAndStoresNothing) {
   REQUIRE_SERVER(pg, "LAKEHOUSE_TEST_PG_DSN");
   auto run = [&](const std::string& sql) { return PgRun(*pg, sql); };
