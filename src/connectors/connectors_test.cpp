@@ -2,6 +2,10 @@
 
 #include <mysql.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -260,6 +264,38 @@ TEST(SourceTest, MysqlEarlyStopKillsTheQuery) {
   EXPECT_NE(run.copied.message().find("838:00:00"), std::string::npos) << run.copied.message();
   EXPECT_NE(run.finished.message().find("mysql stopped the query"), std::string::npos) << run.finished.message();
   EXPECT_TRUE((*src)->Describe(spec).ok());
+}
+
+// The TCP keepalive settings (enabled, idle seconds) of this process's
+// socket connected to `port` on the loopback; {-1, -1} when there is none.
+std::pair<int, int> KeepaliveToPort(int port) {
+  for (const auto& entry : fs::directory_iterator("/proc/self/fd")) {
+    int fd = std::atoi(entry.path().filename().c_str());
+    sockaddr_in peer{};
+    socklen_t len = sizeof peer;
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0 || peer.sin_family != AF_INET ||
+        ntohs(peer.sin_port) != port) {
+      continue;
+    }
+    int on = 0, idle = 0;
+    socklen_t size = sizeof on;
+    getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, &size);
+    size = sizeof idle;
+    getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, &size);
+    return {on, idle};
+  }
+  return {-1, -1};
+}
+
+TEST(SourceTest, ConnectionsProbeAVanishedServer) {
+  REQUIRE_SERVER(pg, "LAKEHOUSE_TEST_PG_DSN");
+  REQUIRE_SERVER(my, "LAKEHOUSE_TEST_MYSQL_DSN");
+  for (const auto& params : {*pg, *my}) {
+    if (params.host != "127.0.0.1") GTEST_SKIP() << "needs the test servers on 127.0.0.1";
+    auto src = Connect(params);
+    ASSERT_TRUE(src.ok()) << src.status().ToString();
+    EXPECT_EQ(KeepaliveToPort(params.EffectivePort()), std::make_pair(1, 30)) << params.system;
+  }
 }
 
 TEST(SourceTest, MysqlDescribeAndExport) {

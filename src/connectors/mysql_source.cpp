@@ -1,6 +1,9 @@
 // MySQL and MariaDB through MariaDB Connector/C: an unbuffered result
 // (mysql_use_result) streams rows, handed to DuckDB as they arrive.
 #include <mysql.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include "common/redact.h"
 #include "connectors/mysql_source.h"
@@ -41,6 +44,14 @@ Result<MYSQL*> OpenMysql(const ConnectionParams& params, unsigned io_timeout_sec
     mysql_close(conn);
     return InvalidArgument("cannot connect to mysql at " + params.Endpoint() + " as '" + params.user + "': " + message);
   }
+  // As for Postgres: a server that vanishes mid-export is noticed after
+  // about a minute (TCP keepalives; a Unix socket ignores them).
+  int fd = static_cast<int>(mysql_get_socket(conn));
+  int on = 1, idle = 30, interval = 10, count = 3;
+  (void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+  (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+  (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
   return conn;
 }
 
