@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <libpq-fe.h>
 #include <mysql.h>
 
 #include <arpa/inet.h>
@@ -296,6 +297,71 @@ TEST(SourceTest, ConnectionsProbeAVanishedServer) {
     ASSERT_TRUE(src.ok()) << src.status().ToString();
     EXPECT_EQ(KeepaliveToPort(params.EffectivePort()), std::make_pair(1, 30)) << params.system;
   }
+}
+
+// Runs SQL on its own Postgres connection; the error message, or "" on success.
+std::string PgExec(const ConnectionParams& p, const std::string& sql) {
+  std::string conninfo = "host=" + p.host + " port=" + std::to_string(p.EffectivePort()) + " user=" + p.user +
+                         " password=" + p.password + " dbname=" + p.database;
+  PGconn* conn = PQconnectdb(conninfo.c_str());
+  PGresult* r = PQexec(conn, sql.c_str());
+  ExecStatusType status = PQresultStatus(r);
+  std::string error = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK ? "" : PQerrorMessage(conn);
+  PQclear(r);
+  PQfinish(conn);
+  return error;
+}
+
+// The export reads the snapshot Describe saw, and the table's column types
+// cannot change in between.
+TEST(SourceTest, PostgresDescribeAndExportShareOneSnapshot) {
+  REQUIRE_SERVER(pg, "LAKEHOUSE_TEST_PG_DSN");
+  ASSERT_EQ(PgExec(*pg, "DROP TABLE IF EXISTS snap_t; CREATE TABLE snap_t (id int, v int); "
+                        "INSERT INTO snap_t SELECT g, g FROM generate_series(1, 3) g"), "");
+  auto src = Connect(*pg);
+  ASSERT_TRUE(src.ok()) << src.status().ToString();
+  ImportSpec spec;
+  spec.table = "snap_t";
+  auto columns = (*src)->Describe(spec);
+  ASSERT_TRUE(columns.ok()) << columns.status().ToString();
+  EXPECT_EQ(PgExec(*pg, "INSERT INTO snap_t VALUES (4, 4)"), "");
+  std::string altered = PgExec(*pg, "SET lock_timeout = '200ms'; ALTER TABLE snap_t ALTER COLUMN v TYPE text");
+  EXPECT_NE(altered.find("lock timeout"), std::string::npos) << altered;
+  auto rows = ExportThroughDuckDb(**src, spec, *columns);
+  EXPECT_EQ(rows.size(), 3u);  // the row inserted after Describe is not in its snapshot
+  src->reset();
+  EXPECT_EQ(PgExec(*pg, "DROP TABLE snap_t"), "");
+}
+
+TEST(SourceTest, MysqlDescribeAndExportShareOneSnapshot) {
+  REQUIRE_SERVER(my, "LAKEHOUSE_TEST_MYSQL_DSN");
+  auto exec = [&](const std::string& sql) {
+    MYSQL* conn = mysql_init(nullptr);
+    EXPECT_TRUE(mysql_real_connect(conn, my->host.c_str(), my->user.c_str(), my->password.c_str(),
+                                   my->database.c_str(), my->EffectivePort(), nullptr, CLIENT_MULTI_STATEMENTS));
+    std::string error = mysql_query(conn, sql.c_str()) == 0 ? "" : mysql_error(conn);
+    do {
+      if (MYSQL_RES* res = mysql_store_result(conn)) mysql_free_result(res);
+    } while (mysql_next_result(conn) == 0);
+    if (error.empty() && mysql_errno(conn) != 0) error = mysql_error(conn);
+    mysql_close(conn);
+    return error;
+  };
+  ASSERT_EQ(exec("DROP TABLE IF EXISTS snap_t; CREATE TABLE snap_t (id int, v int) ENGINE=InnoDB; "
+                 "INSERT INTO snap_t VALUES (1, 1), (2, 2), (3, 3)"), "");
+  auto src = Connect(*my);
+  ASSERT_TRUE(src.ok()) << src.status().ToString();
+  ImportSpec spec;
+  spec.table = "snap_t";
+  auto columns = (*src)->Describe(spec);
+  ASSERT_TRUE(columns.ok()) << columns.status().ToString();
+  EXPECT_EQ(exec("INSERT INTO snap_t VALUES (4, 4)"), "");
+  std::string altered = exec("SET SESSION lock_wait_timeout = 1; ALTER TABLE snap_t MODIFY v text");
+  EXPECT_NE(altered.find("Lock wait timeout"), std::string::npos) << altered;
+  auto rows = ExportThroughDuckDb(**src, spec, *columns);
+  EXPECT_EQ(rows.size(), 3u);
+  src->reset();
+  EXPECT_EQ(exec("DROP TABLE snap_t"), "");
 }
 
 TEST(SourceTest, MysqlDescribeAndExport) {

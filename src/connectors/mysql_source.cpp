@@ -66,12 +66,13 @@ class MysqlSource final : public Source {
   Result<std::vector<SourceColumn>> Describe(const ImportSpec& spec) override;
   Result<std::unique_ptr<RowExport>> Export(const ImportSpec& spec, const std::vector<SourceColumn>& columns) override;
 
- private:
-  friend class MysqlExport;
   Status Error(const std::string& what) const {
     return InvalidArgument(what + " on mysql " + params_.Endpoint() + ": " +
                            RedactSecret(mysql_error(conn_), params_.password));
   }
+
+ private:
+  friend class MysqlExport;
   std::string From(const ImportSpec& spec) const {
     if (!spec.query.empty()) return "(" + spec.query + "\n) AS lh_src";
     std::string schema = spec.schema.empty() ? params_.database : spec.schema;
@@ -332,7 +333,14 @@ SourceColumn MapMysqlType(const MyType& t) {
 
 Result<std::unique_ptr<Source>> ConnectMysql(const ConnectionParams& params) {
   LH_ASSIGN_OR_RETURN(MYSQL * conn, OpenMysql(params));
-  return std::unique_ptr<Source>(new MysqlSource(conn, params));
+  auto source = std::make_unique<MysqlSource>(conn, params);
+  // As for Postgres: the export reads the snapshot Describe saw (InnoDB),
+  // and the metadata lock Describe takes keeps the table's columns as
+  // described until the source is closed.
+  if (mysql_query(conn, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY") != 0) {
+    return source->Error("cannot start a read-only transaction");
+  }
+  return std::unique_ptr<Source>(std::move(source));
 }
 
 }  // namespace lakehouse::connectors

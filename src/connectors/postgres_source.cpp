@@ -28,6 +28,20 @@ class PostgresSource final : public Source {
   PostgresSource(PGconn* conn, ConnectionParams params) : conn_(conn), params_(std::move(params)) {}
   ~PostgresSource() override { PQfinish(conn_); }
 
+  // Everything a source does runs in one repeatable-read transaction: the
+  // export reads the snapshot Describe saw, and the lock Describe took on
+  // the table keeps its columns' types from changing in between. A failed
+  // statement aborts the transaction, so a new one replaces it.
+  Status BeginSnapshot() {
+    ResultPtr r = Wrap(PQexec(conn_, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return Error("cannot start a read-only transaction");
+    return Status::Ok();
+  }
+  void RestartSnapshot() {
+    PQclear(PQexec(conn_, "ROLLBACK"));
+    (void)BeginSnapshot();
+  }
+
   Result<std::vector<TableInfo>> ListTables() override;
   Result<std::vector<SourceColumn>> Describe(const ImportSpec& spec) override;
   Result<std::unique_ptr<RowExport>> Export(const ImportSpec& spec, const std::vector<SourceColumn>& columns) override;
@@ -41,7 +55,11 @@ class PostgresSource final : public Source {
   }
   Result<ResultPtr> Exec(const std::string& sql, ExecStatusType expected) {
     ResultPtr r = Wrap(PQexec(conn_, sql.c_str()));
-    if (PQresultStatus(r.get()) != expected) return Error("query failed");
+    if (PQresultStatus(r.get()) != expected) {
+      Status error = Error("query failed");
+      RestartSnapshot();
+      return error;
+    }
     return r;
   }
   std::string From(const ImportSpec& spec) const {
@@ -142,7 +160,11 @@ Result<size_t> PostgresExport::Fill(engine::ChunkSink& sink) {
 Status PostgresExport::CompleteCopy() {
   ResultPtr finished = Wrap(PQgetResult(source_.conn_));
   while (PGresult* extra = PQgetResult(source_.conn_)) PQclear(extra);
-  if (PQresultStatus(finished.get()) != PGRES_COMMAND_OK) return source_.Error("export failed");
+  if (PQresultStatus(finished.get()) != PGRES_COMMAND_OK) {
+    Status error = source_.Error("export failed");
+    source_.RestartSnapshot();
+    return error;
+  }
   int64_t sent = std::strtoll(PQcmdTuples(finished.get()), nullptr, 10);
   if (sent != rows_) {
     return Internal("postgres reported " + std::to_string(sent) + " rows but sent " + std::to_string(rows_));
@@ -174,6 +196,7 @@ Status PostgresExport::Finish() {
     cancelled |= state && std::strcmp(state, "57014") == 0;  // query_canceled
     PQclear(result);
   }
+  source_.RestartSnapshot();
   ended_ = true;
   outcome_ = Internal(cancelled     ? "the import stopped reading the export; postgres cancelled it"
                       : cancel_sent ? "the import stopped reading the export after postgres had sent every row"
@@ -301,7 +324,9 @@ Result<std::unique_ptr<Source>> ConnectPostgres(const ConnectionParams& params) 
     return InvalidArgument("cannot connect to postgres at " + params.Endpoint() + " as '" + params.user +
                            "': " + message);
   }
-  return std::unique_ptr<Source>(new PostgresSource(conn, params));
+  auto source = std::make_unique<PostgresSource>(conn, params);
+  LH_RETURN_IF_ERROR(source->BeginSnapshot());
+  return std::unique_ptr<Source>(std::move(source));
 }
 
 }  // namespace lakehouse::connectors
