@@ -239,6 +239,27 @@ TEST_F(DbImportTest, PostgresUserTypeNamedLikeABuiltInIsText) {
   EXPECT_EQ(Duck("SELECT count(v) FROM it_impostor")[0], "1");
 }
 
+// When the Parquet file cannot be written, the failure is ours (500), not
+// the source's data (4xx), and nothing is stored.
+TEST_F(DbImportTest, AFailureToWriteIsNotBlamedOnTheSource) {
+  REQUIRE_SERVER(pg, "LAKEHOUSE_TEST_PG_DSN");
+  auto run = [&](const std::string& sql) { return PgRun(*pg, sql); };
+  run("DROP TABLE IF EXISTS it_small; CREATE TABLE it_small AS SELECT g AS id FROM generate_series(1, 10) g");
+  fs::path staging = config_.data_dir / "_staging";
+  fs::remove_all(staging);
+  ASSERT_TRUE(AtomicWriteFile(staging, "not a directory").ok());  // every staged write now fails
+  auto r = Import(*pg, "it_small");
+  fs::remove(staging);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInternal) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("cannot write the import of it_small"), std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(catalog_->Get("it_small").status().code(), StatusCode::kNotFound);
+  auto retried = Import(*pg, "it_small");  // the staging folder comes back on its own
+  ASSERT_TRUE(retried.ok()) << retried.status().ToString();
+  EXPECT_EQ(retried->rows_written, 10);
+}
+
 TEST_F(DbImportTest, UnconvertibleValueFailsWholeAndStoresNothing) {
   REQUIRE_SERVER(pg, "LAKEHOUSE_TEST_PG_DSN");
   auto run = [&](const std::string& sql) { return PgRun(*pg, sql); };
