@@ -337,8 +337,10 @@ Result<std::unique_ptr<Source>> ConnectMysql(const ConnectionParams& params) {
   // As for Postgres: the export reads the snapshot Describe saw (InnoDB),
   // and the metadata lock Describe takes keeps the table's columns as
   // described until the source is closed.
-  if (mysql_query(conn, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY") != 0) {
-    return source->Error("cannot start a read-only transaction");
+  // (READ ONLY needs MySQL 5.6 or MariaDB 10.0; older servers get the snapshot without it.)
+  if (mysql_query(conn, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY") != 0 &&
+      mysql_query(conn, "START TRANSACTION WITH CONSISTENT SNAPSHOT") != 0) {
+    return source->Error("cannot start a transaction");
   }
   return std::unique_ptr<Source>(std::move(source));
 }
