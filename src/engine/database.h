@@ -50,6 +50,7 @@ enum class StatementPolicy { kAny, kReadOnly };
 struct QueryLimits {
   int64_t max_rows = -1;  // -1: all rows
   StatementPolicy policy = StatementPolicy::kAny;
+  bool first_column_strings = false;  // fill QueryResult::strings, not rows
 };
 
 class Connection {

@@ -218,3 +218,31 @@ TEST(ColumnarTest, RoundTripsTextIntegersAndVectorsThroughParquet) {
 }
 
 }  // namespace lakehouse::engine
+
+namespace lakehouse::engine {
+
+TEST(QueryStringsTest, FirstColumnValuesWithoutNullsUpToTheCap) {
+  auto db = Database::Open({});
+  ASSERT_TRUE(db.ok());
+  auto conn = (*db)->Connect();
+  ASSERT_TRUE(conn.ok());
+  QueryLimits limits{-1, StatementPolicy::kReadOnly, true};
+  auto all = (*conn)->Query("SELECT CASE WHEN range % 10 = 0 THEN NULL ELSE 'id-' || range END, range "
+                            "FROM range(5000) ORDER BY range",
+                            limits);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_TRUE(all->rows.empty());
+  ASSERT_EQ(all->strings.size(), 4500u);
+  EXPECT_EQ(all->strings.front(), "id-1");
+  EXPECT_EQ(all->strings.back(), "id-4999");
+  EXPECT_FALSE(all->truncated);
+  limits.max_rows = 3000;
+  auto capped = (*conn)->Query("SELECT 'id-' || range FROM range(5000)", limits);
+  ASSERT_TRUE(capped.ok());
+  EXPECT_EQ(capped->strings.size(), 3000u);
+  EXPECT_TRUE(capped->truncated);
+  EXPECT_FALSE((*conn)->Query("SELECT range FROM range(3)", limits).ok());  // not VARCHAR
+  EXPECT_FALSE((*conn)->Query("CREATE TABLE t (x VARCHAR)", limits).ok());  // still read-only
+}
+
+}  // namespace lakehouse::engine

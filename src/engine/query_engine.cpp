@@ -188,7 +188,7 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
     return synced;
   }
   watchdog_->Watch(conn.get(), std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms));
-  auto result = conn->Query(request.sql, {max_rows, StatementPolicy::kReadOnly});
+  auto result = conn->Query(request.sql, {max_rows, StatementPolicy::kReadOnly, request.first_column_strings});
   watchdog_->Forget(conn.get());
   give_back();
   return result;

@@ -42,6 +42,8 @@ struct QueryRequest {
   // For internal callers (vector search's filter id sets), never for a
   // user's request: max_rows as given, not capped by the engine's limit.
   bool uncapped = false;
+  // Return the first (VARCHAR) column's values in QueryResult::strings.
+  bool first_column_strings = false;
 };
 
 class QueryEngine {

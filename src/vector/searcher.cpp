@@ -298,6 +298,7 @@ Result<SearchResponse> Searcher::Search(const std::string& name, const SearchReq
     q.sql = "SELECT DISTINCT CAST(" + id_col + " AS VARCHAR) FROM " + table + " WHERE (" + request.filter + ")";
     q.max_rows = static_cast<int64_t>(kMaxFilterIds);
     q.uncapped = true;
+    q.first_column_strings = true;
     auto ids = query_.Run(q);
     if (!ids.ok()) return ids.status().WithContext("filter");
     if (ids->truncated) {
@@ -305,7 +306,8 @@ Result<SearchResponse> Searcher::Search(const std::string& name, const SearchReq
                       " documents; narrow it, or search without a filter");
     }
     allowed.emplace();
-    for (size_t i = 0; i < ids->rows.size(); ++i) allowed->insert(ids->Text(i, 0));
+    allowed->reserve(ids->strings.size());
+    for (auto& id : ids->strings) allowed->insert(std::move(id));
     out.filtered = true;
     out.filter_matching_docs = static_cast<int64_t>(allowed->size());
     out.filter_ms = MillisSince(filter_started);
