@@ -11,6 +11,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 #include "common/files.h"
 #include "common/names.h"
@@ -331,6 +332,37 @@ TEST(SourceTest, PostgresDescribeAndExportShareOneSnapshot) {
   EXPECT_EQ(rows.size(), 3u);  // the row inserted after Describe is not in its snapshot
   src->reset();
   EXPECT_EQ(PgExec(*pg, "DROP TABLE snap_t"), "");
+}
+
+// A table import that waits behind a TRUNCATE and reload (one transaction
+// on the source) must export the reloaded rows, not an empty table: its
+// snapshot is taken after the lock, not before.
+TEST(SourceTest, PostgresImportBehindATruncateAndReloadSeesTheNewRows) {
+  REQUIRE_SERVER(pg, "LAKEHOUSE_TEST_PG_DSN");
+  ASSERT_EQ(PgExec(*pg, "DROP TABLE IF EXISTS reload_t; CREATE TABLE reload_t AS SELECT g AS id FROM "
+                        "generate_series(1, 3) g"), "");
+  std::string conninfo = "host=" + pg->host + " port=" + std::to_string(pg->EffectivePort()) + " user=" + pg->user +
+                         " password=" + pg->password + " dbname=" + pg->database;
+  PGconn* loader = PQconnectdb(conninfo.c_str());
+  ASSERT_EQ(PQstatus(loader), CONNECTION_OK);
+  PQclear(PQexec(loader, "BEGIN; TRUNCATE reload_t; INSERT INTO reload_t SELECT g FROM generate_series(1, 5) g"));
+  auto src = Connect(*pg);
+  ASSERT_TRUE(src.ok()) << src.status().ToString();
+  ImportSpec spec;
+  spec.table = "reload_t";
+  std::vector<std::vector<std::string>> rows;
+  std::thread import([&] {
+    auto columns = (*src)->Describe(spec);  // waits for the loader's lock
+    ASSERT_TRUE(columns.ok()) << columns.status().ToString();
+    rows = ExportThroughDuckDb(**src, spec, *columns);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  PQclear(PQexec(loader, "COMMIT"));
+  import.join();
+  PQfinish(loader);
+  EXPECT_EQ(rows.size(), 5u);
+  src->reset();
+  EXPECT_EQ(PgExec(*pg, "DROP TABLE reload_t"), "");
 }
 
 TEST(SourceTest, MysqlDescribeAndExportShareOneSnapshot) {

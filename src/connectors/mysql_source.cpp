@@ -338,6 +338,10 @@ Result<std::unique_ptr<Source>> ConnectMysql(const ConnectionParams& params) {
   // and the metadata lock Describe takes keeps the table's columns as
   // described until the source is closed.
   // (READ ONLY needs MySQL 5.6 or MariaDB 10.0; older servers get the snapshot without it.)
+  // The snapshot exists only under REPEATABLE READ, which a server may not default to.
+  if (mysql_query(conn, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ") != 0) {
+    return source->Error("cannot choose the isolation level");
+  }
   if (mysql_query(conn, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY") != 0 &&
       mysql_query(conn, "START TRANSACTION WITH CONSISTENT SNAPSHOT") != 0) {
     return source->Error("cannot start a transaction");

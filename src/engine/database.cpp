@@ -245,6 +245,9 @@ Result<QueryResult> Connection::Query(const std::string& sql_in, const QueryLimi
   out.columns = std::move(columns);
   std::vector<OwnedType> types(ncols);
   for (idx_t i = 0; i < ncols; ++i) types[i].handle = duckdb_column_logical_type(&r.result, i);
+  if (limits.first_column_strings && (ncols == 0 || duckdb_get_type_id(types[0].handle) != DUCKDB_TYPE_VARCHAR)) {
+    return InvalidArgument("the query's first column must be VARCHAR");
+  }
   while (true) {
     Chunk chunk{duckdb_fetch_chunk(r.result)};
     if (!chunk.handle) {
@@ -257,19 +260,17 @@ Result<QueryResult> Connection::Query(const std::string& sql_in, const QueryLimi
     std::vector<duckdb_vector> vectors(ncols);
     for (idx_t c = 0; c < ncols; ++c) vectors[c] = duckdb_data_chunk_get_vector(chunk.handle, c);
     if (limits.first_column_strings) {
-      if (ncols == 0 || duckdb_get_type_id(types[0].handle) != DUCKDB_TYPE_VARCHAR) {
-        return InvalidArgument("the query's first column must be VARCHAR");
-      }
       auto* values = static_cast<duckdb_string_t*>(duckdb_vector_get_data(vectors[0]));
       uint64_t* validity = duckdb_vector_get_validity(vectors[0]);
       for (idx_t row = 0; row < size && !out.truncated; ++row) {
+        if (validity && !duckdb_validity_row_is_valid(validity, row)) continue;
         if (limits.max_rows >= 0 && static_cast<int64_t>(out.strings.size()) >= limits.max_rows) {
           out.truncated = true;
-        } else if (!validity || duckdb_validity_row_is_valid(validity, row)) {
-          duckdb_string_t& v = values[row];
-          out.strings.emplace_back(duckdb_string_is_inlined(v) ? v.value.inlined.inlined : v.value.pointer.ptr,
-                                   duckdb_string_t_length(v));
+          break;
         }
+        duckdb_string_t& v = values[row];
+        out.strings.emplace_back(duckdb_string_is_inlined(v) ? v.value.inlined.inlined : v.value.pointer.ptr,
+                                 duckdb_string_t_length(v));
       }
       if (out.truncated) break;
       continue;

@@ -241,7 +241,14 @@ TEST(QueryStringsTest, FirstColumnValuesWithoutNullsUpToTheCap) {
   ASSERT_TRUE(capped.ok());
   EXPECT_EQ(capped->strings.size(), 3000u);
   EXPECT_TRUE(capped->truncated);
+  // Exactly the cap in values followed by NULLs is not "more than the cap".
+  auto at_cap = (*conn)->Query("SELECT CASE WHEN range < 3000 THEN 'id-' || range END FROM range(5000) ORDER BY range",
+                               limits);
+  ASSERT_TRUE(at_cap.ok());
+  EXPECT_EQ(at_cap->strings.size(), 3000u);
+  EXPECT_FALSE(at_cap->truncated);
   EXPECT_FALSE((*conn)->Query("SELECT range FROM range(3)", limits).ok());  // not VARCHAR
+  EXPECT_FALSE((*conn)->Query("SELECT range FROM range(0)", limits).ok());  // not VARCHAR, even with no rows
   EXPECT_FALSE((*conn)->Query("CREATE TABLE t (x VARCHAR)", limits).ok());  // still read-only
 }
 

@@ -100,6 +100,12 @@ Result<IngestResult> Ingestor::ImportDatabase(const DbImportRequest& request) {
                                      "COMPRESSION zstd, COMPRESSION_LEVEL 1, PARQUET_VERSION v2");
   }
   Status finished = exporter->Finish();
+  // Close the source now: its transaction holds a lock and a snapshot on the
+  // source database, which must not wait for our commit.
+  const bool source_failed = reporter.failed();
+  const int64_t exported_rows = exporter->rows();
+  exporter.reset();
+  source.reset();
   spdlog::debug("import {}: export and conversion done after {:.0f} ms", SourceLabel(spec), since());
   if (!copied.ok()) {
     const Status& error = copied.status();
@@ -107,7 +113,7 @@ Result<IngestResult> Ingestor::ImportDatabase(const DbImportRequest& request) {
     // Anything else (disk full, out of memory, a timeout) keeps its code.
     bool bad_value = error.message().find("Conversion Error") != std::string::npos ||
                      error.message().find("Invalid Input Error") != std::string::npos;
-    if (reporter.failed()) return error;
+    if (source_failed) return error;
     if (error.code() == StatusCode::kTimeout) return error;
     if (!bad_value) return Internal("cannot write the import of " + SourceLabel(spec) + ": " + error.message());
     return InvalidArgument("cannot convert " + SourceLabel(spec) + " from " + request.connection.system + ": " +
@@ -115,8 +121,8 @@ Result<IngestResult> Ingestor::ImportDatabase(const DbImportRequest& request) {
   }
   LH_RETURN_IF_ERROR(finished);
   int64_t rows = *copied;
-  if (rows != exporter->rows()) {
-    return Internal("row count mismatch: the source sent " + std::to_string(exporter->rows()) + " rows, " +
+  if (rows != exported_rows) {
+    return Internal("row count mismatch: the source sent " + std::to_string(exported_rows) + " rows, " +
                     std::to_string(rows) + " arrived; nothing was stored");
   }
   if (rows == 0 && spec.after_value && existing.ok()) {
