@@ -137,25 +137,7 @@ Result<std::string> ReadFile(const fs::path& path) {
   return data;
 }
 
-Result<std::string> Sha256File(const fs::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("open", path);
-  Sha256Stream hasher;
-  std::vector<char> buffer(1 << 20);
-  while (true) {
-    ssize_t n = ::read(fd, buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      Status s = ErrnoStatus("read", path);
-      ::close(fd);
-      return s;
-    }
-    if (n == 0) break;
-    hasher.Update(buffer.data(), static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return hasher.HexDigest();
-}
+Result<std::string> Sha256File(const fs::path& path) { return Sha256FileReader(path, 1 << 20).Finish(); }
 
 std::string Sha256Hex(std::string_view bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -181,45 +163,19 @@ std::string Sha256Stream::HexDigest() {
   return ToHex(digest, len);
 }
 
-BackgroundSha256::BackgroundSha256(const fs::path& path)
-    : path_(path), fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)), buffer_(256 << 10) {
+Sha256FileReader::Sha256FileReader(const fs::path& path, size_t block_bytes)
+    : path_(path), fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)), buffer_(block_bytes) {
   if (fd_ < 0) {
     error_ = ErrnoStatus("open", path);
     at_end_ = true;
   }
-  worker_ = std::thread([this] {
-    // Best effort. SCHED_IDLE would also put the thread's reads in the idle
-    // I/O class, behind every other read and write of the machine, and
-    // Finish may wait for one of them: keep its I/O at the normal level
-    // (best effort, 4).
-    sched_param idle{};
-    (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
-    constexpr int kIoprioClassBestEffort = 2, kIoprioClassShift = 13, kIoprioWhoProcess = 1;
-    (void)::syscall(SYS_ioprio_set, kIoprioWhoProcess, static_cast<int>(::gettid()),
-                    (kIoprioClassBestEffort << kIoprioClassShift) | 4);
-    while (true) {
-      {
-        std::lock_guard lock(mutex_);
-        if (take_over_) break;
-      }
-      if (!HashNextBlock()) break;
-    }
-    std::lock_guard lock(mutex_);
-    worker_done_ = true;
-    stopped_.notify_all();
-  });
 }
 
-BackgroundSha256::~BackgroundSha256() {
-  {
-    std::lock_guard lock(mutex_);
-    take_over_ = true;
-  }
-  if (worker_.joinable()) worker_.join();
+Sha256FileReader::~Sha256FileReader() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-bool BackgroundSha256::HashNextBlock() {
+bool Sha256FileReader::HashNextBlock() {
   if (at_end_) return false;
   ssize_t n = ::read(fd_, buffer_.data(), buffer_.size());
   if (n < 0 && errno == EINTR) return true;
@@ -236,6 +192,46 @@ bool BackgroundSha256::HashNextBlock() {
   return true;
 }
 
+Result<std::string> Sha256FileReader::Finish() {
+  while (HashNextBlock()) {
+  }
+  if (!error_.ok()) return error_;
+  return hasher_.HexDigest();
+}
+
+BackgroundSha256::BackgroundSha256(const fs::path& path)
+    : reader_(std::make_unique<Sha256FileReader>(path, 256 << 10)) {
+  worker_ = std::thread([this] {
+    // Best effort. SCHED_IDLE would also put the thread's reads in the idle
+    // I/O class, behind every other read and write of the machine, and
+    // Finish may wait for one of them: keep its I/O at the normal level
+    // (best effort, 4).
+    sched_param idle{};
+    (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
+    constexpr int kIoprioClassBestEffort = 2, kIoprioClassShift = 13, kIoprioWhoProcess = 1;
+    (void)::syscall(SYS_ioprio_set, kIoprioWhoProcess, static_cast<int>(::gettid()),
+                    (kIoprioClassBestEffort << kIoprioClassShift) | 4);
+    while (true) {
+      {
+        std::lock_guard lock(mutex_);
+        if (take_over_) break;
+      }
+      if (!reader_->HashNextBlock()) break;
+    }
+    std::lock_guard lock(mutex_);
+    worker_done_ = true;
+    stopped_.notify_all();
+  });
+}
+
+BackgroundSha256::~BackgroundSha256() {
+  {
+    std::lock_guard lock(mutex_);
+    take_over_ = true;
+  }
+  if (worker_.joinable()) worker_.join();
+}
+
 Result<std::string> BackgroundSha256::Finish() {
   {
     std::unique_lock lock(mutex_);
@@ -243,10 +239,7 @@ Result<std::string> BackgroundSha256::Finish() {
     stopped_.wait(lock, [this] { return worker_done_; });
   }
   worker_.join();
-  while (HashNextBlock()) {
-  }
-  if (!error_.ok()) return error_;
-  return hasher_.HexDigest();
+  return reader_->Finish();
 }
 
 TempFileGuard::~TempFileGuard() {
@@ -271,29 +264,18 @@ ProcessLock::~ProcessLock() {
   if (fd_ >= 0) ::close(fd_);  // closing releases the lock
 }
 
-WritebackPump::WritebackPump(fs::path path, std::chrono::milliseconds interval)
-    : path_(std::move(path)), interval_(interval), thread_([this] {
-        int fd = -1;
-        while (true) {
-          {
-            std::unique_lock lock(mutex_);
-            if (stop_.wait_for(lock, interval_, [this] { return stopping_; })) break;
-          }
-          // Outside the lock, so that asking the pump to stop never waits
-          // on the lock behind a call blocked on the device (the join does).
-          if (fd < 0) fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-          if (fd >= 0) (void)::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-        }
-        if (fd >= 0) ::close(fd);
-      }) {}
+WritebackPump::WritebackPump(fs::path path, std::chrono::milliseconds interval) : path_(std::move(path)) {
+  ticker_.emplace(interval, [this] { StartWrites(); });
+}
 
 WritebackPump::~WritebackPump() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  stop_.notify_all();
-  thread_.join();
+  ticker_.reset();
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void WritebackPump::StartWrites() {
+  if (fd_ < 0) fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ >= 0) (void)::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
 }
 
 }  // namespace lakehouse

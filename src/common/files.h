@@ -8,13 +8,16 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include "common/status.h"
+#include "common/ticker.h"
 
 namespace lakehouse {
 
@@ -54,6 +57,29 @@ class Sha256Stream {
   void* ctx_;
 };
 
+// Reads a file block by block into a SHA-256, as fast or as slowly as its
+// caller asks (Sha256File reads it in one go; BackgroundSha256 from two
+// threads, one after the other).
+class Sha256FileReader {
+ public:
+  Sha256FileReader(const fs::path& path, size_t block_bytes);
+  ~Sha256FileReader();
+  Sha256FileReader(const Sha256FileReader&) = delete;
+  Sha256FileReader& operator=(const Sha256FileReader&) = delete;
+  // Hashes the next block; false at the end of the file or on an error.
+  bool HashNextBlock();
+  // Hashes what is left; the hex digest, or why the file could not be read.
+  Result<std::string> Finish();
+
+ private:
+  fs::path path_;
+  int fd_ = -1;
+  Sha256Stream hasher_;
+  std::vector<char> buffer_;
+  bool at_end_ = false;
+  Status error_;
+};
+
 // SHA-256 of a file computed beside other work: a background thread hashes
 // using only CPU time no other thread of the machine wants (SCHED_IDLE), so
 // it does not slow down a conversion running at the same time; Finish takes
@@ -67,18 +93,10 @@ class BackgroundSha256 {
   Result<std::string> Finish();  // call once
 
  private:
-  // Hashes the next block; false at the end of the file or on an error.
-  bool HashNextBlock();
-
-  fs::path path_;
-  int fd_ = -1;
-  Sha256Stream hasher_;
-  std::vector<char> buffer_;
-  bool at_end_ = false;
-  Status error_;
+  std::unique_ptr<Sha256FileReader> reader_;
   std::mutex mutex_;
   std::condition_variable stopped_;
-  bool take_over_ = false;  // GUARDED_BY(mutex_)
+  bool take_over_ = false;    // GUARDED_BY(mutex_)
   bool worker_done_ = false;  // GUARDED_BY(mutex_)
   std::thread worker_;
 };
@@ -127,12 +145,11 @@ class WritebackPump {
   WritebackPump& operator=(const WritebackPump&) = delete;
 
  private:
+  void StartWrites();
+
   fs::path path_;
-  std::chrono::milliseconds interval_;
-  std::mutex mutex_;
-  std::condition_variable stop_;
-  bool stopping_ = false;  // GUARDED_BY(mutex_)
-  std::thread thread_;
+  int fd_ = -1;  // used by the ticker's thread only; closed once it stopped
+  std::optional<Ticker> ticker_;
 };
 
 }  // namespace lakehouse

@@ -49,20 +49,15 @@ ExportRun RunExport(Source& source, const ImportSpec& spec, const std::vector<So
   EXPECT_TRUE(db.ok());
   auto conn = (*db)->Connect();
   EXPECT_TRUE(conn.ok());
-  std::vector<engine::WireType> wire;
-  std::string select, as_text;
+  std::string as_text;
   for (size_t i = 0; i < columns.size(); ++i) {
-    std::string expr = columns[i].duck_expr;
-    expr.replace(expr.find("{}"), 2, "c" + std::to_string(i));
-    select += (i ? ", " : "") + expr + " AS v" + std::to_string(i);
-    as_text += std::string(i ? ", " : "") + "coalesce(CAST(v" + std::to_string(i) + " AS VARCHAR), 'NULL')";
-    wire.push_back(columns[i].wire);
+    as_text += std::string(i ? ", " : "") + "coalesce(CAST(" + QuoteIdent(columns[i].name) + " AS VARCHAR), 'NULL')";
   }
   fs::path file = fs::temp_directory_path() / ("lh_export_" + std::to_string(::getpid()) + ".parquet");
   auto exporter = source.Export(spec, columns);
   EXPECT_TRUE(exporter.ok()) << exporter.status().ToString();
   if (!exporter.ok()) return run;
-  auto copied = (*conn)->CopyRowsToParquet(wire, **exporter, select, file, "");
+  auto copied = (*conn)->CopyRowsToParquet(WireTypes(columns), **exporter, DuckSelectList(columns), file, "");
   run.copied = copied.status();
   run.finished = (*exporter)->Finish();
   if (copied.ok()) {

@@ -232,12 +232,7 @@ class MysqlExport final : public RowExport {
 
 Result<std::unique_ptr<RowExport>> MysqlSource::Export(const ImportSpec& spec,
                                                        const std::vector<SourceColumn>& columns) {
-  std::string select;
-  for (const auto& c : columns) {
-    std::string expr = c.source_expr;
-    expr.replace(expr.find("{}"), 2, QuoteMyIdent(c.name));
-    select += (select.empty() ? "" : ", ") + expr;
-  }
+  std::string select = SourceSelectList(columns, [](const std::string& name) { return QuoteMyIdent(name); });
   std::string where;
   if (!spec.incremental_column.empty() && spec.after_value) {
     where = " WHERE " + QuoteMyIdent(spec.incremental_column) + " > " + Literal(*spec.after_value);

@@ -103,6 +103,9 @@ Result<std::vector<SourceColumn>> PostgresSource::Describe(const ImportSpec& spe
   }
   LH_ASSIGN_OR_RETURN(auto shape, Exec("SELECT * FROM " + From(spec) + " LIMIT 0", PGRES_TUPLES_OK));
   snapshot_taken_ = true;
+  // Servers built before PostgreSQL 10 could keep times as doubles.
+  const char* datetimes = PQparameterStatus(conn_, "integer_datetimes");
+  const bool integer_datetimes = !datetimes || std::strcmp(datetimes, "on") == 0;
   std::vector<SourceColumn> columns;
   for (int i = 0; i < PQnfields(shape.get()); ++i) {
     std::string oid = std::to_string(PQftype(shape.get(), i));
@@ -119,9 +122,7 @@ Result<std::vector<SourceColumn>> PostgresSource::Describe(const ImportSpec& spe
                 PQgetvalue(t.get(), 0, 3), PQgetvalue(t.get(), 0, 4)[0]};
     type.builtin = PQgetvalue(t.get(), 0, 5)[0] == 't';
     type.element_builtin = PQgetvalue(t.get(), 0, 6)[0] == 't';
-    // Servers built before PostgreSQL 10 could keep times as doubles.
-    const char* integer_datetimes = PQparameterStatus(conn_, "integer_datetimes");
-    type.integer_datetimes = !integer_datetimes || std::strcmp(integer_datetimes, "on") == 0;
+    type.integer_datetimes = integer_datetimes;
     SourceColumn c = MapPostgresType(type);
     c.name = PQfname(shape.get(), i);
     c.source_type = PQgetvalue(t.get(), 0, 2);
@@ -223,12 +224,7 @@ Status PostgresExport::Finish() {
 
 Result<std::unique_ptr<RowExport>> PostgresSource::Export(const ImportSpec& spec,
                                                           const std::vector<SourceColumn>& columns) {
-  std::string select;
-  for (const auto& c : columns) {
-    std::string expr = c.source_expr;
-    expr.replace(expr.find("{}"), 2, QuoteIdent(c.name));
-    select += (select.empty() ? "" : ", ") + expr;
-  }
+  std::string select = SourceSelectList(columns, [](const std::string& name) { return QuoteIdent(name); });
   std::string where;
   if (!spec.incremental_column.empty() && spec.after_value) {
     char* literal = PQescapeLiteral(conn_, spec.after_value->c_str(), spec.after_value->size());

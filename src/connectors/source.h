@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,15 @@ struct SourceColumn {
 
 // Fills duck_expr from wire and duck_type (the same rules for every source).
 void FinishMapping(SourceColumn& column);
+
+// The source's SELECT list: each column's source_expr over its name as
+// `quote` writes an identifier in the source's SQL.
+std::string SourceSelectList(const std::vector<SourceColumn>& columns,
+                             const std::function<std::string(const std::string&)>& quote);
+// DuckDB's SELECT list over a row stream's columns c0, c1...: each through
+// its duck_expr, named as the source names it. And the stream's wire types.
+std::string DuckSelectList(const std::vector<SourceColumn>& columns);
+std::vector<engine::WireType> WireTypes(const std::vector<SourceColumn>& columns);
 
 // One table (optionally schema-qualified) or one SELECT.
 struct ImportSpec {

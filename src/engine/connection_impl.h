@@ -23,35 +23,25 @@ struct Connection::Impl {
 
 namespace internal {
 
-struct Prepared {
-  duckdb_prepared_statement handle = nullptr;
-  ~Prepared() {
-    if (handle) duckdb_destroy_prepare(&handle);
+// Owns one C API handle and destroys it with `Destroy` (duckdb_destroy_*
+// take the handle's address). An aggregate: Owned<...> x{duckdb_create_...()}.
+template <typename Handle, void (*Destroy)(Handle*)>
+struct Owned {
+  Handle handle = nullptr;
+  ~Owned() {
+    if (handle) Destroy(&handle);
   }
 };
-struct Pending {
-  duckdb_pending_result handle = nullptr;
-  ~Pending() {
-    if (handle) duckdb_destroy_pending(&handle);
-  }
-};
+using Prepared = Owned<duckdb_prepared_statement, duckdb_destroy_prepare>;
+using Pending = Owned<duckdb_pending_result, duckdb_destroy_pending>;
+using Chunk = Owned<duckdb_data_chunk, duckdb_destroy_data_chunk>;
+using OwnedType = Owned<duckdb_logical_type, duckdb_destroy_logical_type>;
+
 struct ResultHolder {
   duckdb_result result{};
   bool valid = false;  // set once duckdb_query/execute has filled `result`
   ~ResultHolder() {
     if (valid) duckdb_destroy_result(&result);
-  }
-};
-struct Chunk {
-  duckdb_data_chunk handle = nullptr;
-  ~Chunk() {
-    if (handle) duckdb_destroy_data_chunk(&handle);
-  }
-};
-struct OwnedType {
-  duckdb_logical_type handle = nullptr;
-  ~OwnedType() {
-    if (handle) duckdb_destroy_logical_type(&handle);
   }
 };
 

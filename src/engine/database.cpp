@@ -28,20 +28,9 @@ struct Database::Impl {
 
 namespace {
 
-// RAII holders for handles only this file uses (the shared ones are in
-// connection_impl.h).
-struct Config {
-  duckdb_config handle = nullptr;
-  ~Config() {
-    if (handle) duckdb_destroy_config(&handle);
-  }
-};
-struct Extracted {
-  duckdb_extracted_statements handle = nullptr;
-  ~Extracted() {
-    if (handle) duckdb_destroy_extracted(&handle);
-  }
-};
+// Handles only this file uses (the shared ones are in connection_impl.h).
+using Config = internal::Owned<duckdb_config, duckdb_destroy_config>;
+using Extracted = internal::Owned<duckdb_extracted_statements, duckdb_destroy_extracted>;
 
 // Only SELECT: EXPLAIN ANALYZE runs the statement it explains, whatever it is.
 bool IsReadOnlyStatement(duckdb_statement_type type) { return type == DUCKDB_STATEMENT_TYPE_SELECT; }

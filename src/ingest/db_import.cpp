@@ -80,14 +80,6 @@ Result<IngestResult> Ingestor::ImportDatabase(const DbImportRequest& request) {
     spec.after_value = existing->incremental_last_value;
   }
 
-  std::string select;
-  std::vector<engine::WireType> wire;
-  for (size_t i = 0; i < source_columns.size(); ++i) {
-    std::string expr = source_columns[i].duck_expr;
-    expr.replace(expr.find("{}"), 2, "c" + std::to_string(i));
-    select += (i ? ", " : "") + expr + " AS " + QuoteIdent(source_columns[i].name);
-    wire.push_back(source_columns[i].wire);
-  }
   auto since = [&] { return std::chrono::duration<double, std::milli>(Clock::now() - started).count(); };
   TempFileGuard part(UniqueTempPath(store->StagingDir(), "import"));
   LH_ASSIGN_OR_RETURN(auto conn, db_->Connect());
@@ -96,7 +88,8 @@ Result<IngestResult> Ingestor::ImportDatabase(const DbImportRequest& request) {
   Result<int64_t> copied = Internal("the conversion did not run");
   {
     WritebackPump writeback(part.path(), kWritebackInterval);
-    copied = conn->CopyRowsToParquet(wire, reporter, select, part.path(),
+    copied = conn->CopyRowsToParquet(connectors::WireTypes(source_columns), reporter,
+                                     connectors::DuckSelectList(source_columns), part.path(),
                                      "COMPRESSION zstd, COMPRESSION_LEVEL 1, PARQUET_VERSION v2");
   }
   Status finished = exporter->Finish();

@@ -5,14 +5,13 @@
 #include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
+#include <optional>
 
 #include "catalog/pii.h"
 #include "common/files.h"
 #include "common/names.h"
 #include "common/redact.h"
+#include "common/ticker.h"
 #include "ingest/documents.h"
 
 namespace lakehouse::ingest {
@@ -110,39 +109,6 @@ std::vector<ColumnMeta> MergeColumns(const std::vector<ColumnMeta>& previous,
   return out;
 }
 
-// Polls DuckDB's progress of the running COPY on a side thread.
-class ProgressReporter {
- public:
-  ProgressReporter(engine::Connection& conn, std::function<void(double)> callback)
-      : conn_(conn), callback_(std::move(callback)) {
-    if (callback_) thread_ = std::thread([this] { Loop(); });
-  }
-  ~ProgressReporter() {
-    if (!thread_.joinable()) return;
-    {
-      std::lock_guard lock(mutex_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-
- private:
-  void Loop() {
-    std::unique_lock lock(mutex_);
-    while (!cv_.wait_for(lock, std::chrono::milliseconds(250), [this] { return done_; })) {
-      double p = conn_.Progress();
-      if (p >= 0) callback_(p);
-    }
-  }
-  engine::Connection& conn_;
-  std::function<void(double)> callback_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;
-};
-
 }  // namespace
 
 Result<WriteMode> ParseWriteMode(std::string_view name) {
@@ -176,7 +142,13 @@ Result<Ingestor::Converted> Ingestor::Convert(const IngestRequest& request, Form
   char delimiter = format == Format::kCsv ? DetectDelimiter(request.file) : 0;
   out.parquet = std::make_unique<TempFileGuard>(UniqueTempPath(staging_dir, "ingest"));
   LH_ASSIGN_OR_RETURN(auto conn, db_->Connect());
-  ProgressReporter reporter(*conn, request.on_progress);
+  std::optional<Ticker> progress;  // polls DuckDB's progress of the running COPY
+  if (request.on_progress) {
+    progress.emplace(std::chrono::milliseconds(250), [&] {
+      double p = conn->Progress();
+      if (p >= 0) request.on_progress(p);
+    });
+  }
   WritebackPump writeback(out.parquet->path(), kWritebackInterval);
   auto copied = conn->ExecuteCount("COPY (SELECT * FROM " + SourceSql(format, source_path, delimiter) + ") TO " +
                                    QuoteLiteral(out.parquet->path().string()) +
