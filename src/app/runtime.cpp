@@ -28,7 +28,8 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const Config& config) {
   rt->ingestor_ = std::make_unique<ingest::Ingestor>(
       *rt->catalog_, *rt->buckets_,
       ingest::IngestOptions{config.pii_sample_rows, config.duckdb_threads,
-                            {config.llm_ollama_url, config.llm_model, static_cast<int>(config.llm_timeout_ms)}});
+                            {config.llm_ollama_url, config.llm_model, static_cast<int>(config.llm_timeout_ms)},
+                            config.max_json_depth, config.ingest_timeout_ms});
   LH_RETURN_IF_ERROR(rt->ingestor_->Open().WithContext("ingest engine"));
   rt->indexes_ = std::make_unique<vector::IndexRegistry>(
       *rt->catalog_, *rt->buckets_,

@@ -100,6 +100,12 @@ Result<Config> LoadConfig(const fs::path& path) {
   if (max_upload <= 0) return InvalidArgument("ingest.max_upload_bytes must be positive");
   config.max_upload_bytes = static_cast<uint64_t>(max_upload);
   config.pii_sample_rows = static_cast<int>(sample_rows);
+  int64_t json_depth = config.max_json_depth;
+  Read(t, "ingest", "max_json_depth", json_depth);
+  if (json_depth < 1 || json_depth > 1000) return InvalidArgument("ingest.max_json_depth must be between 1 and 1000");
+  config.max_json_depth = static_cast<int>(json_depth);
+  Read(t, "ingest", "timeout_ms", config.ingest_timeout_ms);
+  if (config.ingest_timeout_ms <= 0) return InvalidArgument("ingest.timeout_ms must be positive");
   Read(t, "inbox", "enabled", config.inbox_enabled);
   std::string inbox_dir = config.inbox_dir.string();
   Read(t, "inbox", "dir", inbox_dir);

@@ -30,6 +30,8 @@ struct Config {
   // [ingest]
   uint64_t max_upload_bytes = 2ull << 30;  // larger uploads get 413
   int pii_sample_rows = 1000;
+  int max_json_depth = 64;          // JSON nested deeper is refused with 400
+  int64_t ingest_timeout_ms = 3600000;  // one file's conversion or one import, at most
   // [inbox]
   bool inbox_enabled = true;
   std::filesystem::path inbox_dir = "./inbox";

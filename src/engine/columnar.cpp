@@ -186,16 +186,16 @@ Status Connection::WriteParquet(const ColumnarTable& table, const std::filesyste
 Result<ColumnarTable> Connection::QueryColumnar(const std::string& sql) {
   Prepared prepared;
   if (duckdb_prepare(impl_->conn, sql.c_str(), &prepared.handle) != DuckDBSuccess) {
-    return InvalidArgument(std::string("DuckDB: ") + duckdb_prepare_error(prepared.handle));
+    return internal::DuckError(*impl_, duckdb_prepare_error(prepared.handle));
   }
   Pending pending;
   if (duckdb_pending_prepared_streaming(prepared.handle, &pending.handle) != DuckDBSuccess) {
-    return InvalidArgument(std::string("DuckDB: ") + duckdb_pending_error(pending.handle));
+    return internal::DuckError(*impl_, duckdb_pending_error(pending.handle));
   }
   ResultHolder r;
   r.valid = true;
   if (duckdb_execute_pending(pending.handle, &r.result) != DuckDBSuccess) {
-    return InvalidArgument(std::string("DuckDB: ") + duckdb_result_error(&r.result));
+    return internal::DuckError(*impl_, duckdb_result_error(&r.result));
   }
 
   idx_t ncols = duckdb_column_count(&r.result);
@@ -235,7 +235,7 @@ Result<ColumnarTable> Connection::QueryColumnar(const std::string& sql) {
     Chunk chunk{duckdb_fetch_chunk(r.result)};
     if (!chunk.handle) {
       const char* err = duckdb_result_error(&r.result);
-      if (err && *err) return InvalidArgument(std::string("DuckDB: ") + err);
+      if (err && *err) return internal::DuckError(*impl_, err);
       break;
     }
     idx_t size = duckdb_data_chunk_get_size(chunk.handle);

@@ -13,8 +13,17 @@
 
 namespace lakehouse::engine {
 
+struct Database::Impl {
+  duckdb_database db = nullptr;
+  std::atomic<bool> invalidated{false};  // set by the first fatal or internal error
+  ~Impl() {
+    if (db) duckdb_close(&db);
+  }
+};
+
 struct Connection::Impl {
   duckdb_connection conn = nullptr;
+  std::shared_ptr<Database::Impl> db;  // the database outlives its connections
   std::atomic<bool> interrupted{false};
   ~Impl() {
     if (conn) duckdb_disconnect(&conn);
@@ -22,6 +31,12 @@ struct Connection::Impl {
 };
 
 namespace internal {
+
+// The Status for a failed DuckDB call: interrupts become kTimeout, sandbox
+// refusals kPermissionDenied, fatal and internal errors kInternal (and they
+// mark the database invalidated; the details go to the log, not the user),
+// everything else kInvalidArgument with DuckDB's message minus its noise.
+Status DuckError(Connection::Impl& conn, const char* message);
 
 // Owns one C API handle and destroys it with `Destroy` (duckdb_destroy_*
 // take the handle's address). An aggregate: Owned<...> x{duckdb_create_...()}.

@@ -1,6 +1,7 @@
 #include "engine/database.h"
 
 #include <duckdb.h>
+#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <chrono>
@@ -18,13 +19,6 @@ using internal::OwnedType;
 using internal::Pending;
 using internal::Prepared;
 using internal::ResultHolder;
-
-struct Database::Impl {
-  duckdb_database db = nullptr;
-  ~Impl() {
-    if (db) duckdb_close(&db);
-  }
-};
 
 namespace {
 
@@ -57,11 +51,39 @@ const char* StatementWord(duckdb_statement_type type) {
   }
 }
 
-// Errors from DuckDB name the problem well; keep them, minus noise.
-Status DuckError(const char* message, bool interrupted) {
+std::string StripTrailingSemicolons(std::string sql) {
+  while (!sql.empty() && (sql.back() == ';' || std::isspace(static_cast<unsigned char>(sql.back())))) {
+    sql.pop_back();
+  }
+  return sql;
+}
+
+// DuckDB appends a stack trace and a link to internal errors.
+std::string FirstLine(std::string_view text) {
+  size_t end = text.find('\n');
+  return std::string(text.substr(0, end));
+}
+
+}  // namespace
+
+namespace internal {
+
+Status DuckError(Connection::Impl& conn, const char* message) {
   std::string text = message ? message : "unknown DuckDB error";
-  if (interrupted || text.find("INTERRUPT") != std::string::npos) {
+  if (conn.interrupted || text.find("INTERRUPT") != std::string::npos) {
     return Timeout("query cancelled: it ran past the time limit");
+  }
+  if (text.rfind("FATAL Error", 0) == 0 || text.rfind("INTERNAL Error", 0) == 0 ||
+      text.find("database has been invalidated") != std::string::npos) {
+    if (!conn.db->invalidated.exchange(true)) {
+      spdlog::error("DuckDB failed internally and its database is replaced: {}", FirstLine(text));
+    }
+    return Internal("the query engine failed internally on this request and was restarted; "
+                    "other requests are not affected (details in the server log)");
+  }
+  if (text.rfind("Out of Memory Error", 0) == 0) {
+    return TooLarge("the query needs more memory than the engine may use ([query] duckdb_memory_limit); "
+                    "narrow it with WHERE, LIMIT or fewer columns");
   }
   if (text.find("Permission Error") != std::string::npos ||
       text.find("disabled by configuration") != std::string::npos ||
@@ -71,16 +93,16 @@ Status DuckError(const char* message, bool interrupted) {
   return InvalidArgument(text);
 }
 
-std::string StripTrailingSemicolons(std::string sql) {
-  while (!sql.empty() && (sql.back() == ';' || std::isspace(static_cast<unsigned char>(sql.back())))) {
-    sql.pop_back();
-  }
-  return sql;
-}
-
-}  // namespace
+}  // namespace internal
 
 Result<std::shared_ptr<Database>> Database::Open(const DatabaseOptions& options) {
+  auto db = std::shared_ptr<Database>(new Database());
+  db->options_ = options;
+  LH_ASSIGN_OR_RETURN(db->impl_, OpenImpl(options));
+  return db;
+}
+
+Result<std::shared_ptr<Database::Impl>> Database::OpenImpl(const DatabaseOptions& options) {
   Config config;
   if (duckdb_create_config(&config.handle) != DuckDBSuccess) return Internal("duckdb_create_config failed");
   auto set = [&](const char* key, const std::string& value) {
@@ -93,10 +115,9 @@ Result<std::shared_ptr<Database>> Database::Open(const DatabaseOptions& options)
   set("autoinstall_known_extensions", "false");
   set("autoload_known_extensions", "false");
   if (!options.temp_directory.empty()) set("temp_directory", options.temp_directory.string());
-  auto db = std::shared_ptr<Database>(new Database());
-  db->impl_ = std::make_unique<Impl>();
+  auto impl = std::make_shared<Database::Impl>();
   char* error = nullptr;
-  if (duckdb_open_ext(nullptr, &db->impl_->db, config.handle, &error) != DuckDBSuccess) {
+  if (duckdb_open_ext(nullptr, &impl->db, config.handle, &error) != DuckDBSuccess) {
     std::string message = error ? error : "unknown error";
     if (error) duckdb_free(error);
     return Internal("cannot open DuckDB: " + message);
@@ -104,11 +125,10 @@ Result<std::shared_ptr<Database>> Database::Open(const DatabaseOptions& options)
   {
     // Views re-read Parquet footers on every query unless DuckDB caches them.
     // (An extension setting: it can only be set once the database is open.)
-    auto conn = db->Connect();
-    if (!conn.ok()) return conn.status();
-    LH_RETURN_IF_ERROR((*conn)->Execute("SET parquet_metadata_cache = true"));
-    if (!options.sandboxed && (!internal::RegisterColumnarScan((*conn)->impl_->conn) ||
-                               !internal::RegisterRowStream((*conn)->impl_->conn))) {
+    LH_ASSIGN_OR_RETURN(auto conn, SetupConnection(impl));
+    LH_RETURN_IF_ERROR(conn->Execute("SET parquet_metadata_cache = true"));
+    if (!options.sandboxed && (!internal::RegisterColumnarScan(conn->impl_->conn) ||
+                               !internal::RegisterRowStream(conn->impl_->conn))) {
       return Internal("cannot register lakehouse's bulk table functions in DuckDB");
     }
   }
@@ -119,25 +139,53 @@ Result<std::shared_ptr<Database>> Database::Open(const DatabaseOptions& options)
     for (const auto& d : options.allowed_directories) {
       dirs += (dirs.empty() ? "" : ", ") + QuoteLiteral(d.string() + "/");
     }
-    auto conn = db->Connect();
-    if (!conn.ok()) return conn.status();
-    LH_RETURN_IF_ERROR((*conn)->Execute("SET allowed_directories = [" + dirs + "]"));
-    LH_RETURN_IF_ERROR((*conn)->Execute("SET enable_external_access = false"));
-    LH_RETURN_IF_ERROR((*conn)->Execute("SET lock_configuration = true"));
+    LH_ASSIGN_OR_RETURN(auto conn, SetupConnection(impl));
+    LH_RETURN_IF_ERROR(conn->Execute("SET allowed_directories = [" + dirs + "]"));
+    LH_RETURN_IF_ERROR(conn->Execute("SET enable_external_access = false"));
+    LH_RETURN_IF_ERROR(conn->Execute("SET lock_configuration = true"));
   }
-  return db;
+  return impl;
 }
 
 Database::~Database() = default;
 
 Result<std::unique_ptr<Connection>> Database::Connect() {
+  std::shared_ptr<Impl> impl;
+  {
+    std::lock_guard lock(mutex_);
+    if (impl_->invalidated) {
+      if (!options_.reopen_when_invalidated) {
+        return Unavailable("the query engine is restarting after an internal error; try again");
+      }
+      LH_ASSIGN_OR_RETURN(impl_, OpenImpl(options_));
+      ++reopens_;
+    }
+    impl = impl_;
+  }
   duckdb_connection conn = nullptr;
-  if (duckdb_connect(impl_->db, &conn) != DuckDBSuccess) return Internal("cannot connect to DuckDB");
-  return std::unique_ptr<Connection>(new Connection(conn));
+  if (duckdb_connect(impl->db, &conn) != DuckDBSuccess) return Internal("cannot connect to DuckDB");
+  return std::unique_ptr<Connection>(new Connection(conn, std::move(impl)));
 }
 
-Connection::Connection(void* handle) : impl_(std::make_unique<Impl>()) {
+bool Database::Invalidated() const {
+  std::lock_guard lock(mutex_);
+  return impl_->invalidated;
+}
+
+uint64_t Database::Reopens() const {
+  std::lock_guard lock(mutex_);
+  return reopens_;
+}
+
+Result<std::unique_ptr<Connection>> Database::SetupConnection(const std::shared_ptr<Impl>& impl) {
+  duckdb_connection conn = nullptr;
+  if (duckdb_connect(impl->db, &conn) != DuckDBSuccess) return Internal("cannot connect to DuckDB");
+  return std::unique_ptr<Connection>(new Connection(conn, impl));
+}
+
+Connection::Connection(void* handle, std::shared_ptr<Database::Impl> db) : impl_(std::make_unique<Impl>()) {
   impl_->conn = static_cast<duckdb_connection>(handle);
+  impl_->db = std::move(db);
 }
 
 Connection::~Connection() = default;
@@ -157,7 +205,7 @@ Status Connection::Execute(const std::string& sql) {
   ResultHolder r;
   r.valid = true;
   if (duckdb_query(impl_->conn, sql.c_str(), &r.result) != DuckDBSuccess) {
-    return DuckError(duckdb_result_error(&r.result), impl_->interrupted);
+    return internal::DuckError(*impl_, duckdb_result_error(&r.result));
   }
   return Status::Ok();
 }
@@ -167,7 +215,7 @@ Result<int64_t> Connection::ExecuteCount(const std::string& sql) {
   ResultHolder r;
   r.valid = true;
   if (duckdb_query(impl_->conn, sql.c_str(), &r.result) != DuckDBSuccess) {
-    return DuckError(duckdb_result_error(&r.result), impl_->interrupted);
+    return internal::DuckError(*impl_, duckdb_result_error(&r.result));
   }
   if (duckdb_column_count(&r.result) == 0 || duckdb_row_count(&r.result) == 0) return int64_t{0};
   return duckdb_value_int64(&r.result, 0, 0);
@@ -185,7 +233,7 @@ Result<QueryResult> Connection::Query(const std::string& sql_in, const QueryLimi
   if (count > 1) return InvalidArgument("send one SQL statement per request (found " + std::to_string(count) + ")");
   Prepared prepared;
   if (duckdb_prepare_extracted_statement(impl_->conn, extracted.handle, 0, &prepared.handle) != DuckDBSuccess) {
-    return DuckError(duckdb_prepare_error(prepared.handle), false);
+    return internal::DuckError(*impl_, duckdb_prepare_error(prepared.handle));
   }
   duckdb_statement_type type = duckdb_prepared_statement_type(prepared.handle);
   if (limits.policy == StatementPolicy::kReadOnly && !IsReadOnlyStatement(type)) {
@@ -222,12 +270,12 @@ Result<QueryResult> Connection::Query(const std::string& sql_in, const QueryLimi
 
   Pending pending;
   if (duckdb_pending_prepared_streaming(prepared.handle, &pending.handle) != DuckDBSuccess) {
-    return DuckError(duckdb_pending_error(pending.handle), impl_->interrupted);
+    return internal::DuckError(*impl_, duckdb_pending_error(pending.handle));
   }
   ResultHolder r;
   r.valid = true;
   if (duckdb_execute_pending(pending.handle, &r.result) != DuckDBSuccess) {
-    return DuckError(duckdb_result_error(&r.result), impl_->interrupted);
+    return internal::DuckError(*impl_, duckdb_result_error(&r.result));
   }
 
   QueryResult out;
@@ -241,7 +289,7 @@ Result<QueryResult> Connection::Query(const std::string& sql_in, const QueryLimi
     Chunk chunk{duckdb_fetch_chunk(r.result)};
     if (!chunk.handle) {
       const char* err = duckdb_result_error(&r.result);
-      if (err && *err) return DuckError(err, impl_->interrupted);
+      if (err && *err) return internal::DuckError(*impl_, err);
       break;
     }
     idx_t size = duckdb_data_chunk_get_size(chunk.handle);

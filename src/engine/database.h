@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -25,10 +26,17 @@ struct DatabaseOptions {
   bool sandboxed = false;
   std::vector<std::filesystem::path> allowed_directories;
   std::filesystem::path temp_directory;  // where DuckDB spills; empty: none
+  // After a fatal error, Connect() opens a fresh database (true) or fails
+  // with kUnavailable (false: for owners that rebuild what they created in it).
+  bool reopen_when_invalidated = true;
 };
 
 class Connection;
 
+// A fatal or internal DuckDB error invalidates a database for good (every
+// later statement fails, whatever dataset it reads). The Database notices:
+// Invalidated() turns true, and the next Connect() opens a fresh one with
+// the same options; connections to the old one keep it alive until they go.
 class Database {
  public:
   static Result<std::shared_ptr<Database>> Open(const DatabaseOptions& options);
@@ -37,11 +45,21 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   Result<std::unique_ptr<Connection>> Connect();
+  bool Invalidated() const;
+  // How many times the database was opened afresh after being invalidated.
+  uint64_t Reopens() const;
+
+  struct Impl;  // internal to engine/ (connection_impl.h)
 
  private:
   Database() = default;
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  static Result<std::shared_ptr<Impl>> OpenImpl(const DatabaseOptions& options);
+  // A connection for setting a database up, before a Database owns it.
+  static Result<std::unique_ptr<Connection>> SetupConnection(const std::shared_ptr<Impl>& impl);
+  DatabaseOptions options_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<Impl> impl_;  // GUARDED_BY(mutex_)
+  uint64_t reopens_ = 0;        // GUARDED_BY(mutex_)
 };
 
 // Which statements a caller may run through Query.
@@ -68,6 +86,8 @@ class Connection {
   // Runs exactly one statement and streams its rows, stopping at the cap.
   Result<QueryResult> Query(const std::string& sql, const QueryLimits& limits = {});
   // Cancels the statement running now (if any); it fails with kTimeout.
+  // DuckDB checks for it between vectors: a single row that takes long to
+  // decode is not cut short.
   void Interrupt();
   // Share of the running statement done, 0..1, or -1 when DuckDB cannot tell.
   // Safe to call from another thread while Query/Execute runs.
@@ -86,10 +106,11 @@ class Connection {
                                     const std::string& select_list, const std::filesystem::path& path,
                                     const std::string& parquet_options);
 
+  struct Impl;  // internal to engine/ (connection_impl.h)
+
  private:
   friend class Database;
-  explicit Connection(void* handle);
-  struct Impl;
+  Connection(void* handle, std::shared_ptr<Database::Impl> db);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -253,3 +253,79 @@ TEST(QueryStringsTest, FirstColumnValuesWithoutNullsUpToTheCap) {
 }
 
 }  // namespace lakehouse::engine
+
+namespace lakehouse::engine {
+
+// A Parquet file that DuckDB writes but cannot read back: a list nested 1,000
+// deep has definition levels past the byte DuckDB keeps them in, and reading
+// it fails with an INTERNAL error that invalidates the database.
+void WritePoisonedParquet(const fs::path& file) {
+  auto db = Database::Open({});
+  ASSERT_TRUE(db.ok());
+  auto conn = (*db)->Connect();
+  ASSERT_TRUE(conn.ok());
+  fs::path json = file.parent_path() / "deep.json";
+  ASSERT_TRUE(AtomicWriteFile(json, std::string(1000, '[') + std::string(1000, ']')).ok());
+  ASSERT_TRUE((*conn)->Execute("COPY (SELECT * FROM read_json(" + QuoteLiteral(json.string()) + ")) TO " +
+                               QuoteLiteral(file.string()) + " (FORMAT parquet)").ok());
+  fs::remove(json);
+}
+
+TEST(DatabaseTest, AnInternalErrorReplacesTheDatabase) {
+  fs::path dir = fs::temp_directory_path() / ("lh_db_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  WritePoisonedParquet(dir / "bad.parquet");
+  auto db = Database::Open({});
+  ASSERT_TRUE(db.ok());
+  auto conn = (*db)->Connect();
+  ASSERT_TRUE(conn.ok());
+  auto read = (*conn)->Query("SELECT * FROM read_parquet(" + QuoteLiteral((dir / "bad.parquet").string()) + ")");
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), StatusCode::kInternal);
+  // Our words, not DuckDB's assertion and stack trace.
+  EXPECT_EQ(read.status().message().find("Stack Trace"), std::string::npos) << read.status().message();
+  EXPECT_NE(read.status().message().find("failed internally"), std::string::npos);
+  EXPECT_TRUE((*db)->Invalidated());
+  EXPECT_FALSE((*conn)->Query("SELECT 1").ok());  // the old database is lost for good
+  auto fresh = (*db)->Connect();
+  ASSERT_TRUE(fresh.ok());
+  auto one = (*fresh)->Query("SELECT 41 + 1");
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(one->Int(0, 0), 42);
+  EXPECT_FALSE((*db)->Invalidated());
+  EXPECT_EQ((*db)->Reopens(), 1u);
+  fs::remove_all(dir);
+}
+
+TEST_F(EngineTest, ADatasetThatBreaksTheEngineIsQuarantinedAndTheOthersStayQueryable) {
+  fs::path file = config_.data_dir / "datasets" / "bad" / "1-1.parquet";
+  ASSERT_TRUE(EnsureDirectory(file.parent_path()).ok());
+  WritePoisonedParquet(file);
+  auto stored = catalog_->Mutate("bad", [&](std::optional<catalog::Manifest>) -> Result<catalog::Manifest> {
+    catalog::Manifest m;
+    catalog::DatasetVersion v;
+    v.files.push_back({"datasets/bad/1-1.parquet", 1, 0, "", Now()});
+    m.versions.push_back(v);
+    return m;
+  });
+  ASSERT_TRUE(stored.ok());
+  // Whatever the first query meets, every later one on other datasets works,
+  // here and in a fresh engine over the same files (a restart).
+  (void)Run("SELECT count(*) FROM people");
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 3; ++i) {
+      auto r = Run("SELECT count(*) FROM people");
+      ASSERT_TRUE(r.ok()) << round << ": " << r.status().ToString();
+      EXPECT_EQ(r->Int(0, 0), 100);
+    }
+    auto bad = Run("SELECT * FROM bad");
+    EXPECT_FALSE(bad.ok());
+    auto quarantined = engine_->Quarantined();
+    ASSERT_EQ(quarantined.count("bad"), 1u) << round;
+    EXPECT_NE(quarantined["bad"].find("fail"), std::string::npos) << quarantined["bad"];
+    engine_ = std::make_unique<QueryEngine>(*catalog_, *buckets_, QueryEngineOptions{50, 2000, 2, ""});
+    (void)Run("SELECT 1");
+  }
+}
+
+}  // namespace lakehouse::engine

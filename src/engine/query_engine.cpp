@@ -5,59 +5,9 @@
 #include <chrono>
 
 #include "common/names.h"
+#include "engine/watchdog.h"
 
 namespace lakehouse::engine {
-
-// Interrupts connections whose deadline passed. One thread for all queries.
-class QueryEngine::Watchdog {
- public:
-  Watchdog() : thread_([this] { Loop(); }) {}
-  ~Watchdog() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-
-  void Watch(Connection* conn, std::chrono::steady_clock::time_point deadline) {
-    {
-      std::lock_guard lock(mutex_);
-      deadlines_[conn] = deadline;
-    }
-    cv_.notify_all();
-  }
-  void Forget(Connection* conn) {
-    std::lock_guard lock(mutex_);
-    deadlines_.erase(conn);
-  }
-
- private:
-  void Loop() {
-    std::unique_lock lock(mutex_);
-    while (!stop_) {
-      auto now = std::chrono::steady_clock::now();
-      auto next = now + std::chrono::seconds(1);
-      for (auto it = deadlines_.begin(); it != deadlines_.end();) {
-        if (it->second <= now) {
-          it->first->Interrupt();
-          it = deadlines_.erase(it);
-        } else {
-          next = std::min(next, it->second);
-          ++it;
-        }
-      }
-      cv_.wait_until(lock, next);
-    }
-  }
-
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::map<Connection*, std::chrono::steady_clock::time_point> deadlines_;  // GUARDED_BY(mutex_)
-  bool stop_ = false;
-  std::thread thread_;
-};
 
 QueryEngine::QueryEngine(const catalog::Catalog& catalog, const storage::BucketRegistry& buckets,
                          QueryEngineOptions options)
@@ -73,10 +23,15 @@ Status QueryEngine::Open() { return Current().status(); }
 Result<std::shared_ptr<QueryEngine::State>> QueryEngine::Current() {
   uint64_t bucket_generation = buckets_.Generation();
   auto state = std::atomic_load(&state_);
-  if (state && state->bucket_generation == bucket_generation) return state;
+  auto usable = [&] {
+    return state && state->bucket_generation == bucket_generation && !state->db->Invalidated();
+  };
+  if (usable()) return state;
   std::lock_guard lock(open_mutex_);
   state = std::atomic_load(&state_);
-  if (state && state->bucket_generation == bucket_generation) return state;
+  if (usable()) return state;
+  // A fatal DuckDB error invalidated the database: its views and cached
+  // tables go with it, and a fresh one is built like after a bucket change.
   // The sandbox's allowed directories are fixed when DuckDB opens, so a
   // bucket added or removed at runtime means a fresh sandboxed database.
   DatabaseOptions db_options;
@@ -84,6 +39,7 @@ Result<std::shared_ptr<QueryEngine::State>> QueryEngine::Current() {
   db_options.memory_limit = options_.memory_limit;
   db_options.sandboxed = true;
   db_options.allowed_directories = buckets_.Roots();
+  db_options.reopen_when_invalidated = false;
   auto fresh = std::make_shared<State>();
   fresh->bucket_generation = bucket_generation;
   LH_ASSIGN_OR_RETURN(fresh->db, Database::Open(db_options));
@@ -132,33 +88,67 @@ Status QueryEngine::SyncViews(State& state, Connection& conn) {
     (void)conn.Execute("DROP TABLE IF EXISTS lh_cache." + QuoteIdent(view));
   }
   std::map<std::string, std::string> created;
+  std::map<std::string, std::string> quarantined;
   for (const auto& [view, signature] : wanted) {
     auto old = state.views.find(view);
     if (old != state.views.end() && old->second == signature) {
       created[view] = signature;
+      if (auto q = state.quarantined.find(view); q != state.quarantined.end()) quarantined[view] = q->second;
       continue;
     }
-    bool cache = signature.rfind("cached:", 0) == 0;
-    std::string scan = "read_parquet([" + signature.substr(signature.find(':') + 1) + "], union_by_name = true)";
+    created[view] = signature;  // a failed view is not retried until its files change
     Status s;
-    if (cache) {
-      s = conn.Execute("CREATE OR REPLACE TABLE lh_cache." + QuoteIdent(view) + " AS SELECT * FROM " + scan);
-      if (s.ok()) {
-        s = conn.Execute("CREATE OR REPLACE VIEW " + QuoteIdent(view) + " AS SELECT * FROM lh_cache." + QuoteIdent(view));
-      }
-    } else {
-      (void)conn.Execute("DROP TABLE IF EXISTS lh_cache." + QuoteIdent(view));
-      s = conn.Execute("CREATE OR REPLACE VIEW " + QuoteIdent(view) + " AS SELECT * FROM " + scan);
+    {
+      std::lock_guard lock(poisoned_mutex_);
+      if (auto p = poisoned_.find(signature); p != poisoned_.end()) s = Internal(p->second);
     }
+    if (s.ok()) s = BuildView(conn, view, signature);
     if (!s.ok()) {
-      spdlog::warn("view {}: {}", view, s.message());
-      continue;
+      spdlog::warn("dataset view {} is quarantined: {}", view, s.message());
+      quarantined[view] = s.message();
+      if (state.db->Invalidated()) {
+        // The database is lost; the next one must not read these files again.
+        std::lock_guard lock(poisoned_mutex_);
+        poisoned_[signature] = "reading its files makes the query engine fail internally";
+        return s;
+      }
+      (void)conn.Execute("DROP VIEW IF EXISTS " + QuoteIdent(view));
+      (void)conn.Execute("DROP TABLE IF EXISTS lh_cache." + QuoteIdent(view));
     }
-    created[view] = signature;
   }
   state.views = std::move(created);
+  state.quarantined = std::move(quarantined);
   state.views_generation = generation;
   return Status::Ok();
+}
+
+Status QueryEngine::BuildView(Connection& conn, const std::string& view, const std::string& signature) {
+  bool cache = signature.rfind("cached:", 0) == 0;
+  std::string scan = "read_parquet([" + signature.substr(signature.find(':') + 1) + "], union_by_name = true)";
+  auto run = [&](const std::string& sql) {
+    Watchdog::Scope deadline(*watchdog_, conn, std::chrono::milliseconds(options_.view_timeout_ms));
+    Status s = conn.Execute(sql);
+    if (s.code() == StatusCode::kTimeout) {
+      return Timeout("reading its files took longer than " + std::to_string(options_.view_timeout_ms) + " ms");
+    }
+    return s;
+  };
+  if (cache) {
+    Status s = run("CREATE OR REPLACE TABLE lh_cache." + QuoteIdent(view) + " AS SELECT * FROM " + scan);
+    if (s.ok()) return run("CREATE OR REPLACE VIEW " + QuoteIdent(view) + " AS SELECT * FROM lh_cache." + QuoteIdent(view));
+    if (s.code() == StatusCode::kInternal) return s;
+    // Too slow or too big to hold: still queryable as a scan of its files.
+    spdlog::info("dataset view {}: not cached ({})", view, s.message());
+    (void)conn.Execute("DROP TABLE IF EXISTS lh_cache." + QuoteIdent(view));
+  }
+  return run("CREATE OR REPLACE VIEW " + QuoteIdent(view) + " AS SELECT * FROM " + scan);
+}
+
+std::map<std::string, std::string> QueryEngine::Quarantined() const {
+  auto state = std::atomic_load(&state_);
+  if (!state) return {};
+  std::lock_guard lock(state->views_mutex);
+  return state->quarantined;
 }
 
 Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
@@ -187,10 +177,11 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
     give_back();
     return synced;
   }
-  watchdog_->Watch(conn.get(), std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms));
-  auto result = conn->Query(request.sql, {max_rows, StatementPolicy::kReadOnly, request.first_column_strings});
-  watchdog_->Forget(conn.get());
-  give_back();
+  auto result = [&] {
+    Watchdog::Scope deadline(*watchdog_, *conn, std::chrono::milliseconds(timeout_ms));
+    return conn->Query(request.sql, {max_rows, StatementPolicy::kReadOnly, request.first_column_strings});
+  }();
+  if (!state->db->Invalidated()) give_back();
   return result;
 }
 

@@ -20,6 +20,7 @@
 
 #include "catalog/catalog.h"
 #include "engine/database.h"
+#include "engine/watchdog.h"
 #include "storage/bucket_registry.h"
 
 namespace lakehouse::engine {
@@ -33,6 +34,9 @@ struct QueryEngineOptions {
   // memory as tables (within the total budget); larger ones are scanned.
   uint64_t cache_dataset_max_bytes = 64ull << 20;
   uint64_t cache_max_bytes = 256ull << 20;
+  // Building one dataset's view (and loading its cache) may take this long;
+  // past it the dataset is queried from its files, or quarantined.
+  int64_t view_timeout_ms = 10000;
 };
 
 struct QueryRequest {
@@ -57,8 +61,11 @@ class QueryEngine {
   Status Open();
   Result<QueryResult> Run(const QueryRequest& request);
 
+  // Views that could not be built (dataset or "name@vN" -> why). Their
+  // datasets cannot be queried until their files change; the others can.
+  std::map<std::string, std::string> Quarantined() const;
+
  private:
-  class Watchdog;
   // One sandboxed database and everything built in it: its connections and
   // its views. Replaced whole when the buckets change, so a connection never
   // meets views or a pool of another database.
@@ -70,9 +77,11 @@ class QueryEngine {
     std::mutex views_mutex;
     uint64_t views_generation = UINT64_MAX;      // GUARDED_BY(views_mutex)
     std::map<std::string, std::string> views;    // view -> source signature; GUARDED_BY(views_mutex)
+    std::map<std::string, std::string> quarantined;  // view -> why; GUARDED_BY(views_mutex)
   };
   Result<std::shared_ptr<State>> Current();
   Status SyncViews(State& state, Connection& conn);
+  Status BuildView(Connection& conn, const std::string& view, const std::string& signature);
 
   const catalog::Catalog& catalog_;
   const storage::BucketRegistry& buckets_;
@@ -80,6 +89,10 @@ class QueryEngine {
   std::mutex open_mutex_;
   std::shared_ptr<State> state_;  // replaced under open_mutex_; read with atomic_load
   std::unique_ptr<Watchdog> watchdog_;
+  // Views whose files invalidated a database when read (source signature ->
+  // why): never built again, in this database or the ones after it.
+  std::mutex poisoned_mutex_;
+  std::map<std::string, std::string> poisoned_;  // GUARDED_BY(poisoned_mutex_)
 };
 
 }  // namespace lakehouse::engine

@@ -88,6 +88,7 @@ Result<IngestResult> Ingestor::ImportDatabase(const DbImportRequest& request) {
   Result<int64_t> copied = Internal("the conversion did not run");
   {
     WritebackPump writeback(part.path(), kWritebackInterval);
+    engine::Watchdog::Scope deadline(*watchdog_, *conn, std::chrono::milliseconds(options_.timeout_ms));
     copied = conn->CopyRowsToParquet(connectors::WireTypes(source_columns), reporter,
                                      connectors::DuckSelectList(source_columns), part.path(),
                                      "COMPRESSION zstd, COMPRESSION_LEVEL 1, PARQUET_VERSION v2");
@@ -107,7 +108,10 @@ Result<IngestResult> Ingestor::ImportDatabase(const DbImportRequest& request) {
     bool bad_value = error.message().find("Conversion Error") != std::string::npos ||
                      error.message().find("Invalid Input Error") != std::string::npos;
     if (source_failed) return error;
-    if (error.code() == StatusCode::kTimeout) return error;
+    if (error.code() == StatusCode::kTimeout) {
+      return Timeout("the import of " + SourceLabel(spec) + " took longer than " +
+                     std::to_string(options_.timeout_ms / 1000) + " s ([ingest] timeout_ms); nothing was stored");
+    }
     if (!bad_value) return Internal("cannot write the import of " + SourceLabel(spec) + ": " + error.message());
     return InvalidArgument("cannot convert " + SourceLabel(spec) + " from " + request.connection.system + ": " +
                            error.message());

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "common/files.h"
+#include "common/names.h"
 #include "engine/query_engine.h"
 #include "fixtures.h"
 #include "ingest/ingest_fixture.h"
@@ -176,6 +177,70 @@ TEST_F(IngestTest, BadInputChangesNothing) {
   EXPECT_EQ(Files(), before_files);
   EXPECT_EQ(*ReadFile(config_.data_dir / "_catalog/datasets/good.json"), *before_manifest);
   EXPECT_TRUE(fs::is_empty(config_.data_dir / "_staging"));
+}
+
+TEST_F(IngestTest, HostileNestingIsRefusedOrReadSafely) {
+  ASSERT_TRUE(IngestText("good.csv", "id,v\n1,10\n").ok());
+  auto before_files = Files();
+  auto before_manifest = ReadFile(config_.data_dir / "_catalog/datasets/good.json");
+  auto refusal = [](const std::string& name) {
+    return "cannot read " + name + ": its JSON nests deeper than 64 levels (line " +
+           (name == "deep.ndjson" ? "2" : "1") + "); lakehouse reads JSON nested up to 64 levels ([ingest] max_json_depth)";
+  };
+  // 20 KB nested 10,000 deep exhausted the stack; 2 KB of [ x1000 ] x1000
+  // was stored and then broke every query.
+  for (const auto& [name, bytes] : std::vector<std::pair<std::string, std::string>>{
+           {"deep.json", std::string(10000, '[') + std::string(10000, ']')},
+           {"brackets.json", std::string(1000, '[') + std::string(1000, ']')},
+           {"deep.ndjson", "{\"a\": 1}\n{\"a\": " + std::string(5000, '[') + std::string(5000, ']') + "}\n"},
+           {"objects.json", [] {
+              std::string s;
+              for (int i = 0; i < 3000; ++i) s += "{\"a\":";
+              return s + "1" + std::string(3000, '}');
+            }()}}) {
+    auto r = IngestText(name, bytes);
+    ASSERT_FALSE(r.ok()) << name;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << name;
+    EXPECT_EQ(r.status().message(), refusal(name));
+  }
+  EXPECT_EQ(Files(), before_files);
+  EXPECT_EQ(*ReadFile(config_.data_dir / "_catalog/datasets/good.json"), *before_manifest);
+  EXPECT_TRUE(fs::is_empty(config_.data_dir / "_staging"));
+
+  // 102 bytes nested 50 deep made every later query spin for minutes: its
+  // deep part is now kept as JSON text, and queries stay fast.
+  auto deep = IngestText("fifty.json", std::string(50, '[') + "1" + std::string(50, ']'));
+  ASSERT_TRUE(deep.ok()) << deep.status().ToString();
+  EXPECT_LE(TypeNestingDepth(deep->manifest.columns.at(0).type), kTypedJsonDepth) << deep->manifest.columns.at(0).type;
+  EXPECT_EQ(Count("fifty"), 1);
+  auto text = engine_->Run({"SELECT CAST(json AS VARCHAR) FROM fifty", -1, -1});
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  EXPECT_EQ(text->Text(0, 0), std::string(49, '[') + "1" + std::string(49, ']'));
+  EXPECT_EQ(Count("good"), 1);
+}
+
+TEST_F(IngestTest, DeepParquetIsRefusedBeforeARowIsRead) {
+  auto db = engine::Database::Open({});
+  ASSERT_TRUE(db.ok());
+  auto conn = (*db)->Connect();
+  ASSERT_TRUE(conn.ok());
+  for (int depth : {30, 1000}) {
+    fs::path json = dir_ / "in" / "deep.json", parquet = dir_ / "in" / ("deep" + std::to_string(depth) + ".parquet");
+    testing::WriteFile(json, std::string(depth, '[') + std::string(depth, ']'));
+    ASSERT_TRUE((*conn)->Execute("COPY (SELECT * FROM read_json(" + QuoteLiteral(json.string()) + ")) TO " +
+                                 QuoteLiteral(parquet.string()) + " (FORMAT parquet)").ok());
+    IngestRequest req;
+    req.file = parquet;
+    req.file_name = parquet.filename().string();
+    auto r = ingestor_->Ingest(req);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(r.status().message(), "cannot read " + req.file_name + ": its columns nest deeper than 16 levels, "
+                                    "the most lakehouse stores");
+  }
+  EXPECT_TRUE(catalog_->List().empty());
+  // The ingest engine is still whole.
+  EXPECT_TRUE(IngestText("after.csv", "id\n1\n").ok());
 }
 
 }  // namespace lakehouse::ingest

@@ -13,6 +13,7 @@
 #include "common/redact.h"
 #include "common/ticker.h"
 #include "ingest/documents.h"
+#include "ingest/nesting.h"
 
 namespace lakehouse::ingest {
 
@@ -51,6 +52,8 @@ catalog::PiiKind Stronger(catalog::PiiKind a, catalog::PiiKind b) {
 }
 
 std::string SourceSql(Format format, const std::string& path, char delimiter) {
+  // maximum_depth: deeper values stay whole, as JSON text (ingest/nesting.h).
+  const std::string json_options = ", maximum_object_size = 67108864, maximum_depth = " + std::to_string(kTypedJsonDepth) + ")";
   std::string p = QuoteLiteral(path);
   switch (format) {
     case Format::kCsv:
@@ -58,11 +61,11 @@ std::string SourceSql(Format format, const std::string& path, char delimiter) {
       return "read_csv(" + p + ", auto_detect = true, skip = 0" +
              (delimiter ? ", delim = " + QuoteLiteral(std::string(1, delimiter)) : "") + ")";
     case Format::kJsonArray:
-      return "read_json(" + p + ", format = 'array', maximum_object_size = 67108864)";
+      return "read_json(" + p + ", format = 'array'" + json_options;
     case Format::kNdjson:
     case Format::kText:
     case Format::kPdf:
-      return "read_json(" + p + ", format = 'newline_delimited', maximum_object_size = 67108864)";
+      return "read_json(" + p + ", format = 'newline_delimited'" + json_options;
     case Format::kParquet: return "read_parquet(" + p + ")";
   }
   return "";
@@ -124,6 +127,7 @@ Status Ingestor::Open() {
   engine::DatabaseOptions db_options;
   db_options.threads = options_.threads;
   LH_ASSIGN_OR_RETURN(db_, engine::Database::Open(db_options));
+  watchdog_ = std::make_unique<engine::Watchdog>();
   return Status::Ok();
 }
 
@@ -139,9 +143,13 @@ Result<Ingestor::Converted> Ingestor::Convert(const IngestRequest& request, Form
     if (!rows.ok()) return rows.status();
     source_path = rows_file->path().string();
   }
+  if (format == Format::kJsonArray || format == Format::kNdjson) {
+    LH_RETURN_IF_ERROR(CheckJsonDepth(request.file, request.file_name, options_.max_json_depth));
+  }
   char delimiter = format == Format::kCsv ? DetectDelimiter(request.file) : 0;
   out.parquet = std::make_unique<TempFileGuard>(UniqueTempPath(staging_dir, "ingest"));
   LH_ASSIGN_OR_RETURN(auto conn, db_->Connect());
+  if (format == Format::kParquet) LH_RETURN_IF_ERROR(CheckParquetInput(*conn, request));
   std::optional<Ticker> progress;  // polls DuckDB's progress of the running COPY
   if (request.on_progress) {
     progress.emplace(std::chrono::milliseconds(250), [&] {
@@ -150,9 +158,15 @@ Result<Ingestor::Converted> Ingestor::Convert(const IngestRequest& request, Form
     });
   }
   WritebackPump writeback(out.parquet->path(), kWritebackInterval);
+  engine::Watchdog::Scope deadline(*watchdog_, *conn, std::chrono::milliseconds(options_.timeout_ms));
   auto copied = conn->ExecuteCount("COPY (SELECT * FROM " + SourceSql(format, source_path, delimiter) + ") TO " +
                                    QuoteLiteral(out.parquet->path().string()) +
                                    " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARQUET_VERSION v2)");
+  if (copied.status().code() == StatusCode::kTimeout) {
+    return Timeout("cannot ingest " + request.file_name + ": converting it took longer than " +
+                   std::to_string(options_.timeout_ms / 1000) + " s ([ingest] timeout_ms)");
+  }
+  if (!copied.ok() && copied.status().code() != StatusCode::kInvalidArgument) return copied.status();
   if (!copied.ok()) {
     // Say the user's file name, not our spool path.
     std::string message = copied.status().message();
@@ -168,6 +182,27 @@ Result<Ingestor::Converted> Ingestor::Convert(const IngestRequest& request, Form
   return out;
 }
 
+Status Ingestor::CheckParquetInput(engine::Connection& conn, const IngestRequest& request) {
+  auto schema = conn.Query("SELECT num_children FROM parquet_schema(" + QuoteLiteral(request.file.string()) + ")");
+  if (!schema.ok()) {
+    return InvalidArgument("cannot read " + request.file_name + " as parquet: it is damaged or not a Parquet file");
+  }
+  std::vector<int64_t> children;
+  for (size_t i = 0; i < schema->rows.size(); ++i) children.push_back(schema->Int(i, 0));
+  if (ParquetSchemaDepth(children) > kMaxParquetSchemaDepth) {
+    return InvalidArgument("cannot read " + request.file_name + ": its columns nest deeper than " +
+                           std::to_string(kMaxTypeDepth) + " levels, the most lakehouse stores");
+  }
+  // The precise check, now that building the types is safe: the input's own
+  // types, before a single row is read.
+  auto described = conn.Query("DESCRIBE SELECT * FROM read_parquet(" + QuoteLiteral(request.file.string()) + ")");
+  if (!described.ok()) return InvalidArgument("cannot read " + request.file_name + " as parquet: " + described.status().message());
+  for (size_t i = 0; i < described->rows.size(); ++i) {
+    LH_RETURN_IF_ERROR(CheckTypeDepth(described->Text(i, 0), described->Text(i, 1)));
+  }
+  return Status::Ok();
+}
+
 Result<std::vector<ColumnMeta>> Ingestor::DescribeColumns(const fs::path& parquet) {
   LH_ASSIGN_OR_RETURN(auto conn, db_->Connect());
   std::string source = "read_parquet(" + QuoteLiteral(parquet.string()) + ")";
@@ -179,6 +214,7 @@ Result<std::vector<ColumnMeta>> Ingestor::DescribeColumns(const fs::path& parque
     ColumnMeta c;
     c.name = described.Text(i, 0);
     c.type = described.Text(i, 1);
+    LH_RETURN_IF_ERROR(CheckTypeDepth(c.name, c.type));
     catalog::PiiHit hit = catalog::ClassifyColumnName(c.name);
     if (hit.found()) {
       c.is_pii = true;
@@ -290,7 +326,27 @@ Status Ingestor::ApplySchemaPolicy(StagedData& staged) {
   return Status::Ok();
 }
 
+Status Ingestor::ProbeReadBack(const fs::path& parquet, const std::string& what) {
+  LH_ASSIGN_OR_RETURN(auto conn, db_->Connect());
+  auto started = std::chrono::steady_clock::now();
+  auto read = [&] {
+    engine::Watchdog::Scope deadline(*watchdog_, *conn, kProbeTimeout);
+    return conn->Query("SELECT * FROM read_parquet([" + QuoteLiteral(parquet.string()) +
+                       "], union_by_name = true) LIMIT " + std::to_string(kProbeRows));
+  }();
+  bool too_slow = read.status().code() == StatusCode::kTimeout || std::chrono::steady_clock::now() - started > kProbeTimeout;
+  if (read.ok() && !too_slow) return Status::Ok();
+  std::string why = too_slow ? "reading its first rows back took longer than " +
+                                   std::to_string(kProbeTimeout.count() / 1000) + " s"
+                             : "the query engine cannot read it back (" + read.status().message() + ")";
+  spdlog::warn("ingest {}: read-back probe failed: {}", what, read.ok() ? "too slow" : read.status().message());
+  return InvalidArgument("cannot store " + what + ": " + why + "; nothing was stored");
+}
+
 Result<Manifest> Ingestor::Commit(const StagedData& staged, std::string* file_key, bool* duplicate) {
+  for (const auto& part : staged.parts) {
+    LH_RETURN_IF_ERROR(ProbeReadBack(part.file->path(), staged.lineage.source.empty() ? staged.name : staged.lineage.source));
+  }
   auto stored = CommitToCatalog(staged, file_key, duplicate);
   if (stored.ok() && !*duplicate && on_committed_) on_committed_(stored->name);
   return stored;

@@ -21,7 +21,9 @@
 #include "common/files.h"
 #include "connectors/source.h"
 #include "engine/database.h"
+#include "engine/watchdog.h"
 #include "ingest/format.h"
+#include "ingest/nesting.h"
 #include "storage/bucket_registry.h"
 
 namespace lakehouse::ingest {
@@ -58,6 +60,8 @@ struct IngestOptions {
   int pii_sample_rows = 1000;
   int threads = 0;  // DuckDB threads for conversion; 0: all cores
   ai::LlmOptions llm;  // asked for migration rules when configured
+  int max_json_depth = kDefaultMaxJsonDepth;  // deeper JSON input is refused (ingest/nesting.h)
+  int64_t timeout_ms = 3600000;  // one file's conversion, or one database import, at most
 };
 
 // A database table or query to import (see connectors/source.h).
@@ -96,6 +100,10 @@ class Ingestor {
   // How often the disk writes of a Parquet file being converted are started
   // (common/files.h WritebackPump), so its fsync at commit is short.
   static constexpr std::chrono::milliseconds kWritebackInterval{200};
+  // Reading a staged file's first rows back takes milliseconds; far longer
+  // means its types are too costly to read (ingest/nesting.h).
+  static constexpr int64_t kProbeRows = 2048;
+  static constexpr std::chrono::milliseconds kProbeTimeout{10000};
   // A Parquet file written to staging, ready to become part of a dataset.
   struct StagedData {
     std::string name;
@@ -135,11 +143,18 @@ class Ingestor {
   Result<Converted> Convert(const IngestRequest& request, Format format, const std::string& doc_id,
                             const std::filesystem::path& staging_dir);
   Result<std::vector<catalog::ColumnMeta>> DescribeColumns(const std::filesystem::path& parquet);
+  // A Parquet input whose columns nest too deeply is refused before DuckDB reads a row of it.
+  Status CheckParquetInput(engine::Connection& conn, const IngestRequest& request);
+  // Reads the first rows of a staged file back the way the query engine
+  // will (union_by_name scan, nested values rendered as JSON), so a file
+  // DuckDB writes but cannot read never becomes part of a dataset.
+  Status ProbeReadBack(const std::filesystem::path& parquet, const std::string& what);
 
   catalog::Catalog& catalog_;
   storage::BucketRegistry& buckets_;
   IngestOptions options_;
   std::shared_ptr<engine::Database> db_;
+  std::unique_ptr<engine::Watchdog> watchdog_;
   std::function<void(const std::string&)> on_committed_;
 };
 
