@@ -12,7 +12,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const Config& config) {
     LH_RETURN_IF_ERROR(EnsureDirectory(bucket.root).WithContext("bucket '" + bucket.name + "'"));
   }
   rt->buckets_ = std::make_unique<storage::BucketRegistry>(rt->config_.buckets, rt->config_.runtime_bucket_parents);
-  LH_RETURN_IF_ERROR(rt->buckets_->LoadRuntimeBuckets().WithContext("runtime buckets"));
+  rt->buckets_->LoadRuntimeBuckets();
   // Staging leftovers of crashed processes would only take space (and could
   // collide with our names after a restart with the same pid).
   for (const auto& bucket : rt->buckets_->List()) {
@@ -79,6 +79,14 @@ Status Runtime::RemoveBucket(const std::string& name) {
     return Conflict("bucket '" + name + "' still holds vector indexes: " + JoinNames(indexes) + "; drop them first");
   }
   return buckets_->Remove(name);
+}
+
+std::map<std::string, std::string> Runtime::Problems() const {
+  std::map<std::string, std::string> all = buckets_->Problems();
+  all.merge(catalog_->Problems());
+  all.merge(indexes_->Problems());
+  for (const auto& [view, why] : query_->Quarantined()) all["view " + view] = "not queryable: " + why;
+  return all;
 }
 
 Runtime::~Runtime() {

@@ -42,6 +42,9 @@ class Runtime {
   Result<int> DeleteDataset(const std::string& name);
   // A bucket holding datasets or index files is not removed (Conflict).
   Status RemoveBucket(const std::string& name);
+  // What was skipped or quarantined, from every subsystem: stored files that
+  // could not be read (key -> why) and datasets SQL cannot read ("view NAME").
+  std::map<std::string, std::string> Problems() const;
 
  private:
   explicit Runtime(Config config) : config_(std::move(config)) {}

@@ -46,6 +46,7 @@ std::string Catalog::ManifestKey(const std::string& name) const {
 
 void Catalog::ReloadLocked() const {
   std::map<std::string, Manifest> fresh;
+  std::map<std::string, std::string> problems;
   size_t fingerprint = 0;
   auto listed = primary_->List(std::string(kManifestDir) + "/");
   if (!listed.ok()) {
@@ -58,14 +59,17 @@ void Catalog::ReloadLocked() const {
     if (!bytes.ok()) continue;  // removed between list and read
     fingerprint = fingerprint * 31 + std::hash<std::string>{}(*bytes);
     auto parsed = nlohmann::json::parse(*bytes, nullptr, false);
-    auto manifest = ManifestFromJson(parsed);
+    auto manifest = parsed.is_discarded() ? Result<Manifest>(InvalidArgument("not valid JSON")) : ManifestFromJson(parsed);
+    if (manifest.ok() && obj.key != ManifestKey(manifest->name)) {
+      manifest = InvalidArgument("it names dataset '" + manifest->name + "', not the one of its file name");
+    }
     if (!manifest.ok()) {
-      spdlog::warn("catalog: skipping unreadable manifest {}: {}", obj.key,
-                   manifest.status().message());
+      problems[obj.key] = "unreadable manifest: " + manifest.status().message();
       continue;
     }
     fresh[manifest->name] = std::move(*manifest);
   }
+  problems_.ReplaceAll(std::string(kManifestDir) + "/", problems);
   cache_ = std::move(fresh);
   if (fingerprint != fingerprint_) ++generation_;
   fingerprint_ = fingerprint;
@@ -103,6 +107,11 @@ std::vector<Manifest> Catalog::List() const {
   out.reserve(cache_.size());
   for (const auto& [name, m] : cache_) out.push_back(m);
   return out;
+}
+
+std::map<std::string, std::string> Catalog::Problems() const {
+  ReloadIfChanged();
+  return problems_.Snapshot();
 }
 
 uint64_t Catalog::Generation() const {

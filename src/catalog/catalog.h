@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "catalog/manifest.h"
+#include "common/problems.h"
 #include "storage/bucket_registry.h"
 
 namespace lakehouse::catalog {
@@ -73,6 +74,10 @@ class Catalog {
 
   std::vector<std::string> DatasetsInBucket(const std::string& bucket) const;
 
+  // Manifests skipped because they cannot be read (file key -> why). The
+  // catalog works without them; fixing or removing the file brings it back.
+  std::map<std::string, std::string> Problems() const;
+
  private:
   std::string ManifestKey(const std::string& name) const;
   void ReloadIfChanged() const;
@@ -86,6 +91,7 @@ class Catalog {
   mutable std::map<std::string, Manifest> cache_;      // GUARDED_BY(cache_mutex_)
   mutable int64_t seen_dir_mtime_ns_ = -1;             // GUARDED_BY(cache_mutex_)
   mutable uint64_t generation_ = 0;                    // GUARDED_BY(cache_mutex_)
+  mutable ProblemLog problems_;
   mutable size_t fingerprint_ = 0;  // of the manifest bytes last loaded; GUARDED_BY(cache_mutex_)
 };
 

@@ -1,5 +1,8 @@
 #include "catalog/manifest.h"
 
+#include "common/names.h"
+#include "storage/object_store.h"
+
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -173,6 +176,7 @@ Result<Manifest> ManifestFromJson(const json& j) {
     m.id = j.value("id", "");
     m.name = j.value("name", "");
     if (m.name.empty()) return InvalidArgument("manifest has no name");
+    LH_RETURN_IF_ERROR(ValidateName(m.name, "dataset name"));
     m.description = j.value("description", "");
     m.owner = j.value("owner", "");
     m.sensitivity = SensitivityField(j, "sensitivity", Sensitivity::kInternal);
@@ -180,6 +184,8 @@ Result<Manifest> ManifestFromJson(const json& j) {
     if (j.contains("tags") && j["tags"].is_array()) m.tags = j["tags"].get<std::vector<std::string>>();
     m.bucket = j.value("bucket", "primary");
     if (m.bucket.empty()) m.bucket = "primary";
+    // Legacy bucket names are migrated (Catalog::MigrateBuckets); anything else must be a name.
+    if (m.bucket != "data" && m.bucket != "local") LH_RETURN_IF_ERROR(ValidateName(m.bucket, "bucket name"));
     if (j.contains("versions") && j["versions"].is_array()) {
       for (const auto& vj : j["versions"]) {
         DatasetVersion v;
@@ -187,7 +193,11 @@ Result<Manifest> ManifestFromJson(const json& j) {
         v.row_count = vj.value("row_count", int64_t{0});
         v.created_at = TimeField(vj, "created_at");
         if (vj.contains("files") && vj["files"].is_array()) {
-          for (const auto& fj : vj["files"]) v.files.push_back(FileFromJson(fj));
+          for (const auto& fj : vj["files"]) {
+            if (!fj.is_object()) return InvalidArgument("manifest lists a data file that is not an object");
+            v.files.push_back(FileFromJson(fj));
+            LH_RETURN_IF_ERROR(storage::ValidateKey(v.files.back().key));
+          }
         }
         v.columns = ColumnsFromJson(vj, "columns");
         if (vj.contains("schema_diff") && vj["schema_diff"].is_object()) {

@@ -26,6 +26,20 @@ Status ValidateName(std::string_view name, std::string_view what) {
   return Status::Ok();
 }
 
+Status ValidatePathText(std::string_view text, std::string_view what) {
+  std::string label(what);
+  if (text.empty()) return InvalidArgument(label + " must not be empty");
+  if (text.size() > 4096) return InvalidArgument(label + " is longer than 4096 bytes");
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) {
+      return InvalidArgument(label + " contains a control character (byte " + std::to_string(c) + " at offset " +
+                             std::to_string(i) + "); use a plain path");
+    }
+  }
+  return Status::Ok();
+}
+
 std::string NameFromFileName(std::string_view file_name) {
   auto slash = file_name.find_last_of("/\\");
   if (slash != std::string_view::npos) file_name.remove_prefix(slash + 1);

@@ -15,6 +15,11 @@ namespace lakehouse {
 // ("dataset name", "bucket name").
 Status ValidateName(std::string_view name, std::string_view what);
 
+// Paths and other free text from users that reach the file system or SQL:
+// no NUL (C APIs would cut the path there), no control characters, at most
+// 4,096 bytes. `what` names it in the error ("bucket path").
+Status ValidatePathText(std::string_view text, std::string_view what);
+
 // Turns a file name like "Sales Report 2024.csv" into a valid name
 // ("sales_report_2024"). Never empty: falls back to "dataset".
 std::string NameFromFileName(std::string_view file_name);

@@ -27,6 +27,17 @@ TEST(NamesTest, DerivesNamesFromFiles) {
   EXPECT_TRUE(ValidateName(NameFromFileName("ünïcode näme.txt"), "n").ok());
 }
 
+TEST(NamesTest, PathTextRefusesNulAndControlCharacters) {
+  EXPECT_TRUE(ValidatePathText("/mnt/cold/läkehouse data", "bucket path").ok());
+  Status nul = ValidatePathText(std::string("/tmp/a\0b", 8), "bucket path");
+  EXPECT_EQ(nul.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(nul.message(), "bucket path contains a control character (byte 0 at offset 6); use a plain path");
+  EXPECT_FALSE(ValidatePathText("/tmp/a\nb", "p").ok());
+  EXPECT_FALSE(ValidatePathText("/tmp/a\x7f", "p").ok());
+  EXPECT_FALSE(ValidatePathText("", "p").ok());
+  EXPECT_FALSE(ValidatePathText(std::string(5000, 'a'), "p").ok());
+}
+
 TEST(NamesTest, QuotesIdentifiersAndLiterals) {
   EXPECT_EQ(QuoteIdent("a\"b"), "\"a\"\"b\"");
   EXPECT_EQ(QuoteLiteral("it's"), "'it''s'");

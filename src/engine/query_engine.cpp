@@ -119,6 +119,10 @@ Status QueryEngine::SyncViews(State& state, Connection& conn) {
   state.views = std::move(created);
   state.quarantined = std::move(quarantined);
   state.views_generation = generation;
+  {
+    std::lock_guard report_lock(report_mutex_);
+    quarantined_report_ = state.quarantined;
+  }
   return Status::Ok();
 }
 
@@ -145,10 +149,8 @@ Status QueryEngine::BuildView(Connection& conn, const std::string& view, const s
 }
 
 std::map<std::string, std::string> QueryEngine::Quarantined() const {
-  auto state = std::atomic_load(&state_);
-  if (!state) return {};
-  std::lock_guard lock(state->views_mutex);
-  return state->quarantined;
+  std::lock_guard lock(report_mutex_);
+  return quarantined_report_;
 }
 
 Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {

@@ -61,8 +61,9 @@ class QueryEngine {
   Status Open();
   Result<QueryResult> Run(const QueryRequest& request);
 
-  // Views that could not be built (dataset or "name@vN" -> why). Their
-  // datasets cannot be queried until their files change; the others can.
+  // Views that could not be built (dataset or "name@vN" -> why), as of the
+  // last query. Their datasets cannot be queried until their files change;
+  // the others can. Never waits for a view build.
   std::map<std::string, std::string> Quarantined() const;
 
  private:
@@ -93,6 +94,9 @@ class QueryEngine {
   // why): never built again, in this database or the ones after it.
   std::mutex poisoned_mutex_;
   std::map<std::string, std::string> poisoned_;  // GUARDED_BY(poisoned_mutex_)
+  // The quarantined views of the last sync, readable while a slow sync holds views_mutex.
+  mutable std::mutex report_mutex_;
+  std::map<std::string, std::string> quarantined_report_;  // GUARDED_BY(report_mutex_)
 };
 
 }  // namespace lakehouse::engine

@@ -48,28 +48,41 @@ Result<catalog::MetadataPatch> ParsePatch(const json& body) {
   return patch;
 }
 
+// Whether SQL can read the dataset now: a dataset whose files the engine
+// could not read is quarantined (the others stay queryable) and says why.
+void AddQueryState(json& dataset, const std::map<std::string, std::string>& quarantined) {
+  auto it = quarantined.find(dataset.value("name", ""));
+  dataset["queryable"] = it == quarantined.end();
+  if (it != quarantined.end()) dataset["query_error"] = it->second;
+}
+
 }  // namespace
 
 void RegisterCatalogRoutes(httplib::Server& http, app::Runtime& runtime) {
   auto& catalog = runtime.catalog();
-  http.Get("/catalog/datasets", Guarded([&catalog](const httplib::Request& req, httplib::Response& res) {
+  auto& query = runtime.query();
+  http.Get("/catalog/datasets", Guarded([&catalog, &query](const httplib::Request& req, httplib::Response& res) {
     bool only_overdue = req.get_param_value("overdue") == "true";
     std::string tag = req.get_param_value("tag");
     TimePoint now = Now();
     json list = json::array();
+    auto quarantined = query.Quarantined();
     for (const auto& m : catalog.List()) {
       if (only_overdue && !m.IsOverdue(now)) continue;
       if (!tag.empty() && std::find(m.tags.begin(), m.tags.end(), tag) == m.tags.end()) continue;
       list.push_back(DatasetJson(m, now));
+      AddQueryState(list.back(), quarantined);
     }
     SendJson(res, {{"datasets", list}, {"count", list.size()}});
     return Status::Ok();
   }));
 
   http.Get(R"(/catalog/datasets/by-name/([^/]+))",
-           Guarded([&catalog](const httplib::Request& req, httplib::Response& res) {
+           Guarded([&catalog, &query](const httplib::Request& req, httplib::Response& res) {
              LH_ASSIGN_OR_RETURN(auto m, catalog.Get(req.matches[1]));
-             SendJson(res, DatasetJson(m, Now()));
+             json dataset = DatasetJson(m, Now());
+             AddQueryState(dataset, query.Quarantined());
+             SendJson(res, dataset);
              return Status::Ok();
            }));
 

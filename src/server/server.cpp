@@ -20,8 +20,11 @@ Server::Server(app::Runtime& runtime) : runtime_(runtime), http_(std::make_uniqu
   http_->set_read_timeout(std::chrono::seconds(300));
   http_->set_write_timeout(std::chrono::seconds(300));
 
-  http_->Get("/health", [](const httplib::Request&, httplib::Response& res) {
-    SendJson(res, {{"status", "ok"}, {"version", "0.1.0"}});
+  // Never waits on a query or a lock held by one: answers while slow queries run.
+  http_->Get("/health", [&runtime](const httplib::Request&, httplib::Response& res) {
+    nlohmann::json problems = nlohmann::json::array();
+    for (const auto& [what, why] : runtime.Problems()) problems.push_back({{"what", what}, {"message", why}});
+    SendJson(res, {{"status", problems.empty() ? "ok" : "degraded"}, {"version", "0.1.0"}, {"problems", problems}});
   });
   RegisterCatalogRoutes(*http_, runtime);
   RegisterIngestRoutes(*http_, runtime.ingestor(), runtime.buckets(), config.max_upload_bytes);

@@ -28,25 +28,41 @@ BucketRegistry::BucketRegistry(const std::vector<BucketConfig>& buckets,
   }
 }
 
-Status BucketRegistry::LoadRuntimeBuckets() {
+void BucketRegistry::LoadRuntimeBuckets() {
   auto bytes = Primary()->Get(kRuntimeBucketsKey);
-  if (!bytes.ok()) return Status::Ok();  // none added yet
+  if (!bytes.ok()) return;  // none added yet
   auto parsed = nlohmann::json::parse(*bytes, nullptr, false);
-  if (!parsed.is_array()) return Internal(std::string(kRuntimeBucketsKey) + " is not a JSON array");
+  std::map<std::string, std::string> problems;
+  if (!parsed.is_array()) {
+    problems[kRuntimeBucketsKey] = "not a JSON array of {name, root}; no runtime bucket was loaded";
+    problems_.ReplaceAll(kRuntimeBucketsKey, problems);
+    return;
+  }
   std::unique_lock lock(mutex_);
+  size_t index = 0;
   for (const auto& entry : parsed) {
-    std::string name = entry.value("name", "");
-    std::string root = entry.value("root", "");
-    if (!ValidateName(name, "bucket name").ok() || root.empty() || stores_.count(name)) continue;
-    if (Status s = EnsureDirectory(root); !s.ok()) {
-      spdlog::warn("runtime bucket {}: {}", name, s.message());
+    std::string what = std::string(kRuntimeBucketsKey) + " entry " + std::to_string(index++);
+    if (!entry.is_object() || !entry.contains("name") || !entry["name"].is_string() || !entry.contains("root") ||
+        !entry["root"].is_string()) {
+      problems[what] = "needs a string name and root";
+      continue;
+    }
+    std::string name = entry["name"].get<std::string>();
+    std::string root = entry["root"].get<std::string>();
+    Status s = ValidateName(name, "bucket name");
+    if (s.ok()) s = ValidatePathText(root, "bucket path");
+    if (s.ok() && stores_.count(name)) s = Conflict("bucket '" + name + "' is defined twice");
+    if (s.ok()) s = CheckRuntimeRoot(root);
+    if (s.ok()) s = EnsureDirectory(root);
+    if (!s.ok()) {
+      problems[what] = s.message();
       continue;
     }
     stores_[name] = std::make_shared<LocalStore>(root);
     runtime_[name] = true;
   }
   ++generation_;
-  return Status::Ok();
+  problems_.ReplaceAll(kRuntimeBucketsKey, problems);
 }
 
 Result<std::shared_ptr<ObjectStore>> BucketRegistry::Get(const std::string& name) const {
@@ -88,18 +104,35 @@ Result<BucketInfo> BucketRegistry::Add(const std::string& name, std::optional<st
   LH_RETURN_IF_ERROR(ValidateName(name, "bucket name"));
   std::unique_lock lock(mutex_);
   if (stores_.count(name)) return Conflict("bucket '" + name + "' already exists");
-  std::filesystem::path primary_root = stores_.at("primary")->Root();
-  std::filesystem::path dir = root ? *root : primary_root / "_buckets" / name;
+  std::filesystem::path dir = root ? *root : stores_.at("primary")->Root() / "_buckets" / name;
+  LH_RETURN_IF_ERROR(ValidatePathText(dir.string(), "bucket path"));
   if (dir.is_relative()) return InvalidArgument("a bucket path must be absolute");
   // Resolve symlinks and "..", then require an allowed parent.
   std::error_code ec;
   std::filesystem::path requested = dir;
   dir = std::filesystem::weakly_canonical(dir, ec);
   if (ec) return InvalidArgument("bucket path " + requested.string() + " cannot be resolved: " + ec.message());
+  LH_RETURN_IF_ERROR(CheckRuntimeRoot(dir));
+  LH_RETURN_IF_ERROR(EnsureDirectory(dir));
+  stores_[name] = std::make_shared<LocalStore>(dir);
+  runtime_[name] = true;
+  if (Status s = PersistLocked(); !s.ok()) {
+    stores_.erase(name);
+    runtime_.erase(name);
+    return s;
+  }
+  ++generation_;
+  return BucketInfo{name, "local", dir, true};
+}
+
+Status BucketRegistry::CheckRuntimeRoot(const std::filesystem::path& dir) const {
+  if (dir.is_relative()) return InvalidArgument("a bucket path must be absolute");
+  std::filesystem::path primary_root = stores_.at("primary")->Root();
   std::vector<std::filesystem::path> parents = runtime_parents_;
   parents.push_back(primary_root / "_buckets");
   bool allowed = false;
   std::string allowed_list;
+  std::error_code ec;
   for (const auto& parent : parents) {
     auto canonical_parent = std::filesystem::weakly_canonical(parent, ec);
     if (ec) continue;
@@ -124,16 +157,7 @@ Result<BucketInfo> BucketRegistry::Add(const std::string& name, std::optional<st
       return InvalidArgument("path " + dir.string() + " contains bucket '" + other + "'");
     }
   }
-  LH_RETURN_IF_ERROR(EnsureDirectory(dir));
-  stores_[name] = std::make_shared<LocalStore>(dir);
-  runtime_[name] = true;
-  if (Status s = PersistLocked(); !s.ok()) {
-    stores_.erase(name);
-    runtime_.erase(name);
-    return s;
-  }
-  ++generation_;
-  return BucketInfo{name, "local", dir, true};
+  return Status::Ok();
 }
 
 Status BucketRegistry::Remove(const std::string& name) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/config.h"
+#include "common/problems.h"
 #include "storage/object_store.h"
 
 namespace lakehouse::storage {
@@ -37,9 +38,11 @@ class BucketRegistry {
   explicit BucketRegistry(const std::vector<BucketConfig>& buckets,
                           std::vector<std::filesystem::path> runtime_parents = {});
 
-  // Reads the runtime buckets stored in the primary bucket. A bucket whose
-  // folder cannot be created is reported and skipped, never fatal.
-  Status LoadRuntimeBuckets();
+  // Reads the runtime buckets stored in the primary bucket. An entry that
+  // cannot be used (bad name or path, a folder that cannot be created, an
+  // unreadable file) is skipped and reported in Problems(), never fatal.
+  void LoadRuntimeBuckets();
+  std::map<std::string, std::string> Problems() const { return problems_.Snapshot(); }
 
   // NotFound names the valid buckets, so the caller can say what to use.
   Result<std::shared_ptr<ObjectStore>> Get(const std::string& name) const;
@@ -59,12 +62,15 @@ class BucketRegistry {
 
  private:
   Status PersistLocked() const;  // requires mutex_ held
+  // Where a runtime bucket may live: Ok, or why `dir` (resolved) may not be one.
+  Status CheckRuntimeRoot(const std::filesystem::path& dir) const;  // requires mutex_ held
 
   mutable std::shared_mutex mutex_;
   std::map<std::string, std::shared_ptr<ObjectStore>> stores_;  // GUARDED_BY(mutex_)
   std::map<std::string, bool> runtime_;                         // GUARDED_BY(mutex_)
   std::atomic<uint64_t> generation_{0};
   std::vector<std::filesystem::path> runtime_parents_;
+  ProblemLog problems_;
 };
 
 }  // namespace lakehouse::storage

@@ -1,4 +1,6 @@
 #include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include "common/files.h"
@@ -104,18 +106,61 @@ TEST(BucketRegistryTest, RuntimeBucketsPersistAndProtectedOnesStay) {
   }
   {
     BucketRegistry again(config.buckets, {outside_parent});  // as after a restart
-    ASSERT_TRUE(again.LoadRuntimeBuckets().ok());
+    again.LoadRuntimeBuckets();
     EXPECT_TRUE(again.Get("cold").ok());
     EXPECT_TRUE(again.Get("archive").ok());
     ASSERT_TRUE(again.Remove("cold").ok());
     EXPECT_FALSE(again.Get("cold").ok());
   }
   BucketRegistry third(config.buckets, {outside_parent});
-  ASSERT_TRUE(third.LoadRuntimeBuckets().ok());
+  third.LoadRuntimeBuckets();
   EXPECT_FALSE(third.Get("cold").ok());
   EXPECT_TRUE(third.Get("archive").ok());
+  EXPECT_TRUE(third.Problems().empty());
   fs::remove_all(config.data_dir);
   fs::remove_all(outside_parent);
+}
+
+TEST(BucketRegistryTest, NulInAPathIsRefusedAndBadStoredEntriesAreSkipped) {
+  Config config;
+  config.data_dir = fs::temp_directory_path() / ("lh_nul_" + std::to_string(::getpid()));
+  fs::remove_all(config.data_dir);
+  FinishBuckets(config);
+  {
+    BucketRegistry registry(config.buckets);
+    fs::path nul(config.data_dir.string() + "/_buckets/a" + std::string(1, '\0') + "b");
+    auto added = registry.Add("nul", nul);
+    EXPECT_EQ(added.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(added.status().message().find("control character"), std::string::npos) << added.status().message();
+    EXPECT_FALSE(fs::exists(config.data_dir / "_buckets" / "a"));
+    ASSERT_TRUE(registry.Add("good", std::nullopt).ok());
+  }
+  // What an older version (or a hand edit) may have left behind: the good
+  // bucket loads, each bad entry is skipped and reported.
+  std::string good_root = (config.data_dir / "_buckets" / "good").string();
+  nlohmann::json stored = nlohmann::json::array({
+      {{"name", "good"}, {"root", good_root}},
+      {{"name", "nul"}, {"root", config.data_dir.string() + "/_buckets/a" + std::string(1, '\0') + "b"}},
+      {{"name", "etc"}, {"root", "/etc"}},
+      {{"name", "bad name"}, {"root", good_root + "2"}},
+      {{"name", 7}},
+      "junk"});
+  ASSERT_TRUE(AtomicWriteFile(config.data_dir / "_catalog" / "buckets.json", stored.dump()).ok());
+  BucketRegistry reloaded(config.buckets);
+  reloaded.LoadRuntimeBuckets();
+  EXPECT_TRUE(reloaded.Get("good").ok());
+  EXPECT_FALSE(reloaded.Get("nul").ok());
+  EXPECT_FALSE(reloaded.Get("etc").ok());
+  auto problems = reloaded.Problems();
+  EXPECT_EQ(problems.size(), 5u);
+  for (const auto& root : reloaded.Roots()) EXPECT_EQ(root.string().find('\0'), std::string::npos);
+  // Not even an array: started without runtime buckets, and said so.
+  ASSERT_TRUE(AtomicWriteFile(config.data_dir / "_catalog" / "buckets.json", "{\"oops\"").ok());
+  BucketRegistry broken(config.buckets);
+  broken.LoadRuntimeBuckets();
+  EXPECT_FALSE(broken.Get("good").ok());
+  EXPECT_EQ(broken.Problems().count("_catalog/buckets.json"), 1u);
+  fs::remove_all(config.data_dir);
 }
 
 }  // namespace lakehouse::storage

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/names.h"
 #include "common/redact.h"
 
 namespace lakehouse::vector {
@@ -145,14 +146,19 @@ json IndexManifestToJson(const IndexManifest& m) {
   return j;
 }
 
-Result<IndexManifest> IndexManifestFromJson(const json& j) {
-  if (!j.is_object() || !j.contains("name")) return InvalidArgument("an index manifest needs a name");
+namespace {
+
+// Throws json::exception for a field of the wrong type.
+Result<IndexManifest> IndexManifestFromJsonOrThrow(const json& j) {
   IndexManifest m;
   m.name = j.value("name", "");
+  LH_RETURN_IF_ERROR(ValidateName(m.name, "index name"));
   m.dataset = j.value("dataset", "");
+  LH_RETURN_IF_ERROR(ValidateName(m.dataset, "dataset name"));
   m.id_column = j.value("id_column", "");
   m.text_column = j.value("text_column", "");
   m.bucket = j.value("bucket", "primary");
+  LH_RETURN_IF_ERROR(ValidateName(m.bucket, "bucket name"));
   m.chunking.size = j.value("chunk_size", m.chunking.size);
   m.chunking.overlap = j.value("chunk_overlap", m.chunking.overlap);
   if (j.contains("embedder") && j["embedder"].is_object()) m.embedder = EmbedderSpecFromJson(j["embedder"]);
@@ -178,6 +184,17 @@ Result<IndexManifest> IndexManifestFromJson(const json& j) {
   m.updated_at = TimeField(j, "updated_at").value_or(TimePoint{});
   m.last_refreshed_at = TimeField(j, "last_refreshed_at");
   return m;
+}
+
+}  // namespace
+
+Result<IndexManifest> IndexManifestFromJson(const json& j) {
+  if (!j.is_object() || !j.contains("name")) return InvalidArgument("an index manifest needs a name");
+  try {
+    return IndexManifestFromJsonOrThrow(j);
+  } catch (const json::exception& e) {
+    return InvalidArgument(std::string("index manifest has a field of the wrong type: ") + e.what());
+  }
 }
 
 }  // namespace lakehouse::vector

@@ -130,13 +130,17 @@ void IndexRegistry::ReloadIfChanged() const {
   auto listed = buckets_.Primary()->List(kManifestDir);
   if (!listed.ok()) return;
   std::set<std::string> present;
+  std::map<std::string, std::string> problems;
   for (const auto& object : *listed) {
     if (object.key.size() < 5 || object.key.substr(object.key.size() - 5) != ".json") continue;
     auto bytes = buckets_.Primary()->Get(object.key);
     if (!bytes.ok()) continue;
     auto parsed = IndexManifestFromJson(nlohmann::json::parse(*bytes, nullptr, false));
+    if (parsed.ok() && object.key != ManifestKey(parsed->name)) {
+      parsed = InvalidArgument("it names index '" + parsed->name + "', not the one of its file name");
+    }
     if (!parsed.ok()) {
-      spdlog::warn("index manifest {}: {}", object.key, parsed.status().message());
+      problems[object.key] = "unreadable index manifest: " + parsed.status().message();
       continue;
     }
     present.insert(parsed->name);
@@ -147,6 +151,7 @@ void IndexRegistry::ReloadIfChanged() const {
   for (auto it = entries_.begin(); it != entries_.end();) {
     it = present.count(it->first) ? std::next(it) : entries_.erase(it);
   }
+  problems_.ReplaceAll(kManifestDir, problems);
 }
 
 Status IndexRegistry::Store(const IndexManifest& manifest) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "common/problems.h"
 #include "common/files.h"
 #include "storage/bucket_registry.h"
 #include "vector/index_builder.h"
@@ -62,6 +63,11 @@ class IndexRegistry {
   Result<IndexManifest> BuildPrepared(const std::string& name, const ProgressFn& progress = {});
 
   std::vector<IndexManifest> List() const;
+  // Index manifests skipped because they cannot be read (file key -> why).
+  std::map<std::string, std::string> Problems() const {
+    ReloadIfChanged();
+    return problems_.Snapshot();
+  }
   Result<IndexManifest> Get(const std::string& name) const;
   // Whether the dataset has data the index has not seen.
   bool SourceChanged(const IndexManifest& manifest) const;
@@ -151,6 +157,7 @@ class IndexRegistry {
   mutable std::mutex mutex_;
   mutable std::map<std::string, Entry> entries_;  // GUARDED_BY(mutex_)
   mutable int64_t seen_dir_mtime_ns_ = -1;        // GUARDED_BY(mutex_)
+  mutable ProblemLog problems_;
 };
 
 }  // namespace lakehouse::vector
