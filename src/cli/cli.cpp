@@ -24,6 +24,9 @@ int Main(int argc, char** argv) {
   // A reader that goes away (a failed conversion, a closed client) must be an
   // error value, not a signal that kills the process.
   std::signal(SIGPIPE, SIG_IGN);
+  // Past a file size limit (ulimit -f) the write fails with EFBIG and the
+  // request with a clear error, instead of the signal killing the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{kDescription, "lakehouse"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "lakehouse 0.1.0");

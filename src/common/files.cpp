@@ -19,10 +19,20 @@
 
 namespace lakehouse {
 
+Status StorageFullError(int error) {
+  if (error == EFBIG) {
+    return StorageFull("a file size limit (ulimit -f) stopped the write; nothing was stored. "
+                       "Raise the limit for the lakehouse process and try again");
+  }
+  return StorageFull("the disk holding the data folder is full; nothing was stored. Free space and try again");
+}
+
 namespace {
 
 Status ErrnoStatus(const std::string& what, const fs::path& path) {
-  return Internal(what + " " + path.string() + ": " + std::strerror(errno));
+  int error = errno;
+  if (error == ENOSPC || error == EDQUOT || error == EFBIG) return StorageFullError(error);
+  return Internal(what + " " + path.string() + ": " + std::strerror(error));
 }
 
 Status FsyncFd(int fd, const fs::path& path) {

@@ -23,6 +23,9 @@ namespace lakehouse {
 
 namespace fs = std::filesystem;
 
+// kStorageFull for ENOSPC/EDQUOT (disk or quota full) and EFBIG (file size limit), in our words.
+Status StorageFullError(int error);
+
 Status AtomicWriteFile(const fs::path& path, std::string_view bytes);
 // Moves an already written file into place atomically (same file system),
 // fsyncing the file first and the directory after.

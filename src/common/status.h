@@ -23,6 +23,7 @@ enum class StatusCode {
   kTooLarge,          // 413: over a configured size limit
   kTimeout,           // 408: a configured time limit ran out
   kUnavailable,       // 503: a dependency (database, embedder) cannot be reached
+  kStorageFull,       // 507: the disk (or a file size limit) stopped a write
   kInternal,          // 500: our own fault
 };
 
@@ -54,6 +55,7 @@ inline Status PermissionDenied(std::string m) { return {StatusCode::kPermissionD
 inline Status TooLarge(std::string m) { return {StatusCode::kTooLarge, std::move(m)}; }
 inline Status Timeout(std::string m) { return {StatusCode::kTimeout, std::move(m)}; }
 inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+inline Status StorageFull(std::string m) { return {StatusCode::kStorageFull, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
 // A value or the Status that explains why there is none.

@@ -4,9 +4,11 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <string_view>
 
+#include "common/files.h"
 #include "common/names.h"
 #include "engine/connection_impl.h"
 #include "engine/values.h"
@@ -81,6 +83,11 @@ Status DuckError(Connection::Impl& conn, const char* message) {
     return Internal("the query engine failed internally on this request and was restarted; "
                     "other requests are not affected (details in the server log)");
   }
+  if (text.find("No space left on device") != std::string::npos ||
+      text.find("Disk quota exceeded") != std::string::npos) {
+    return StorageFullError(ENOSPC);
+  }
+  if (text.find("File too large") != std::string::npos) return StorageFullError(EFBIG);
   if (text.rfind("Out of Memory Error", 0) == 0) {
     return TooLarge("the query needs more memory than the engine may use ([query] duckdb_memory_limit); "
                     "narrow it with WHERE, LIMIT or fewer columns");

@@ -328,4 +328,17 @@ TEST_F(EngineTest, ADatasetThatBreaksTheEngineIsQuarantinedAndTheOthersStayQuery
   }
 }
 
+TEST(DatabaseTest, AFullDiskIsStorageFullInOurWords) {
+  auto db = Database::Open({});
+  ASSERT_TRUE(db.ok());
+  auto conn = (*db)->Connect();
+  ASSERT_TRUE(conn.ok());
+  // /dev/full answers every write with ENOSPC.
+  Status s = (*conn)->Execute("COPY (SELECT range AS i FROM range(100000)) TO '/dev/full' (FORMAT csv)");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kStorageFull) << s.ToString();
+  EXPECT_EQ(s.message(), "the disk holding the data folder is full; nothing was stored. Free space and try again");
+  EXPECT_FALSE((*db)->Invalidated());
+}
+
 }  // namespace lakehouse::engine

@@ -14,6 +14,7 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kConflict: return 409;
     case StatusCode::kTooLarge: return 413;
     case StatusCode::kUnavailable: return 503;
+    case StatusCode::kStorageFull: return 507;
     case StatusCode::kInternal: return 500;
   }
   return 500;

@@ -39,7 +39,10 @@ class Spool {
       ssize_t n = ::write(fd_, data, len);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
-        status_ = Internal(std::string("cannot write upload spool: ") + std::strerror(errno));
+        int error = errno;
+        status_ = error == ENOSPC || error == EDQUOT || error == EFBIG
+                      ? StorageFullError(error)
+                      : Internal(std::string("cannot write upload spool: ") + std::strerror(error));
         return false;
       }
       data += n;

@@ -91,4 +91,19 @@ TEST_F(HostileE2E, BadStoredCatalogFilesAreSkippedAndReported) {
   EXPECT_EQ(Sql(server_, "SELECT * FROM typed").status, 400);
 }
 
+TEST_F(HostileE2E, AFileSizeLimitFailsTheWriteNotTheServer) {
+  server_.Stop();
+  server_.SetFileSizeLimit(256 * 1024);
+  ASSERT_TRUE(server_.Start()) << server_.log();
+  std::string big = "id,payload\n";
+  for (int i = 0; big.size() < 1024 * 1024; ++i) big += std::to_string(i) + ",row number " + std::to_string(i * 7919) + "\n";
+  auto r = Upload(server_, "big.csv", big);
+  EXPECT_EQ(r.status, 507) << r.body.dump();
+  EXPECT_EQ(r.body["error"]["code"], "storage_full");
+  EXPECT_NE(ErrorMessage(r).find("file size limit"), std::string::npos) << ErrorMessage(r);
+  ExpectAliveAndGoodQueryable();
+  EXPECT_EQ(Get(server_, "/catalog/datasets/by-name/big").status, 404);
+  ASSERT_EQ(Upload(server_, "small.csv", "a\n1\n").status, 201);
+}
+
 }  // namespace lakehouse::testing

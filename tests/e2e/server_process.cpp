@@ -1,5 +1,7 @@
 #include "server_process.h"
 
+#include <sys/resource.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -35,6 +37,10 @@ bool ServerProcess::Start() {
     dup2(log, 1);
     dup2(log, 2);
     for (const auto& [k, v] : env_) setenv(k.c_str(), v.c_str(), 1);
+    if (file_size_limit_ > 0) {
+      rlimit limit{static_cast<rlim_t>(file_size_limit_), static_cast<rlim_t>(file_size_limit_)};
+      setrlimit(RLIMIT_FSIZE, &limit);
+    }
     std::string config = (dir_ / "lakehouse.toml").string();
     std::string port_arg = port_file.string();
     execl(BinaryPath().c_str(), "lakehouse", "--config", config.c_str(), "serve", "--port", "0",

@@ -24,6 +24,8 @@ class ServerProcess {
   // Environment variables for the next Start (e.g. LAKEHOUSE_CRASH_AT).
   void SetEnv(const std::string& key, const std::string& value) { env_[key] = value; }
   void ClearEnv() { env_.clear(); }
+  // ulimit -f for the next Start, in bytes; 0: none.
+  void SetFileSizeLimit(uint64_t bytes) { file_size_limit_ = bytes; }
   // Waits for the process to end by itself (a crash); true when it did.
   bool WaitForExit(int timeout_ms);
   void Stop();
@@ -43,6 +45,7 @@ class ServerProcess {
   int port_ = 0;
   std::unique_ptr<httplib::Client> client_;
   std::map<std::string, std::string> env_;
+  uint64_t file_size_limit_ = 0;
 };
 
 std::string BinaryPath();
