@@ -1,6 +1,9 @@
 #include "app/runtime.h"
 
 #include "common/files.h"
+#include "common/memory.h"
+
+#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
@@ -20,21 +23,37 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const Config& config) {
       spdlog::info("bucket {}: removed {} files left in _staging by a stopped process", bucket.name, removed);
     }
   }
+  // DuckDB spills inside the data folder (never the working directory),
+  // one folder per process; folders of processes that died are removed.
+  fs::path tmp_root = rt->config_.data_dir / "_tmp";
+  if (int removed = SweepStaleProcessDirs(tmp_root); removed > 0) {
+    spdlog::info("removed {} spill folders left in _tmp by stopped processes", removed);
+  }
+  rt->tmp_dir_ = tmp_root / std::to_string(::getpid());
   rt->catalog_ = std::make_unique<catalog::Catalog>(*rt->buckets_);
+  // Three DuckDB databases share the machine; DuckDB would give each 80% of
+  // it. Queries and ingest get 30% each, vector builds 20%: together they
+  // leave a fifth for HNSW graphs, HTTP buffers and the page cache.
   engine::QueryEngineOptions query_options{config.max_result_rows, config.query_timeout_ms,
-                                           config.duckdb_threads, config.duckdb_memory_limit,
+                                           config.duckdb_threads,
+                                           config.duckdb_memory_limit.empty() ? MemoryLimitShare(0.3)
+                                                                              : config.duckdb_memory_limit,
                                            config.cache_dataset_max_bytes, config.cache_max_bytes};
+  query_options.max_concurrent = config.max_concurrent_queries;
+  query_options.max_bytes = config.max_result_bytes;
+  query_options.temp_directory = rt->tmp_dir_ / "query";
   rt->query_ = std::make_unique<engine::QueryEngine>(*rt->catalog_, *rt->buckets_, query_options);
   rt->ingestor_ = std::make_unique<ingest::Ingestor>(
       *rt->catalog_, *rt->buckets_,
       ingest::IngestOptions{config.pii_sample_rows, config.duckdb_threads,
                             {config.llm_ollama_url, config.llm_model, static_cast<int>(config.llm_timeout_ms)},
-                            config.max_json_depth, config.ingest_timeout_ms});
+                            config.max_json_depth, config.ingest_timeout_ms, MemoryLimitShare(0.3),
+                            rt->tmp_dir_ / "ingest"});
   LH_RETURN_IF_ERROR(rt->ingestor_->Open().WithContext("ingest engine"));
   rt->indexes_ = std::make_unique<vector::IndexRegistry>(
       *rt->catalog_, *rt->buckets_,
       vector::VectorOptions{config.vector_threads, config.vector_ollama_url, config.vector_openai_url,
-                            config.vector_openai_api_key});
+                            config.vector_openai_api_key, 0.5, MemoryLimitShare(0.2), rt->tmp_dir_ / "vectors"});
   LH_RETURN_IF_ERROR(rt->indexes_->Open().WithContext("vector indexes"));
   rt->searcher_ = std::make_unique<vector::Searcher>(*rt->indexes_, *rt->catalog_, *rt->query_);
   rt->scheduler_ = std::make_unique<vector::RefreshScheduler>(*rt->indexes_,
@@ -91,6 +110,13 @@ std::map<std::string, std::string> Runtime::Problems() const {
 
 Runtime::~Runtime() {
   if (scheduler_) scheduler_->Stop();
+  scheduler_.reset();
+  searcher_.reset();
+  indexes_.reset();
+  ingestor_.reset();
+  query_.reset();
+  std::error_code ec;
+  if (!tmp_dir_.empty()) fs::remove_all(tmp_dir_, ec);
 }
 
 }  // namespace lakehouse::app

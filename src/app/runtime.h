@@ -50,6 +50,7 @@ class Runtime {
   explicit Runtime(Config config) : config_(std::move(config)) {}
 
   Config config_;
+  std::filesystem::path tmp_dir_;  // this process's DuckDB spill folders; removed at the end
   std::unique_ptr<storage::BucketRegistry> buckets_;
   std::unique_ptr<catalog::Catalog> catalog_;
   std::unique_ptr<engine::QueryEngine> query_;

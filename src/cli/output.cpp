@@ -80,7 +80,10 @@ void PrintTable(std::ostream& out, const engine::QueryResult& result) {
   for (const auto& texts : cells) line(texts);
   rule();
   out << result.rows.size() << (result.rows.size() == 1 ? " row" : " rows");
-  if (result.truncated) out << " (truncated at the row cap; use --max-rows or a LIMIT)";
+  if (result.truncated) {
+    out << (result.truncated_by_bytes ? " (truncated at the size cap, query.max_result_bytes; select fewer columns or rows)"
+                                      : " (truncated at the row cap; use --max-rows or a LIMIT)");
+  }
   char elapsed[32];
   std::snprintf(elapsed, sizeof elapsed, " in %.1f ms", result.elapsed_ms);
   out << elapsed << "\n";

@@ -73,6 +73,21 @@ Result<Config> LoadConfig(const fs::path& path) {
   Read(t, "server", "threads", threads);
   config.port = static_cast<int>(port);
   config.threads = static_cast<int>(threads);
+  int64_t max_connections = config.max_connections, per_client = config.max_connections_per_client;
+  Read(t, "server", "max_connections", max_connections);
+  Read(t, "server", "max_connections_per_client", per_client);
+  Read(t, "server", "header_timeout_ms", config.header_timeout_ms);
+  Read(t, "server", "read_timeout_ms", config.read_timeout_ms);
+  Read(t, "server", "min_upload_bytes_per_s", config.min_upload_bytes_per_s);
+  if (threads < 1 || max_connections < threads || per_client < 1 || per_client > max_connections) {
+    return InvalidArgument("server.threads, max_connections and max_connections_per_client must satisfy "
+                           "1 <= threads <= max_connections and 1 <= max_connections_per_client <= max_connections");
+  }
+  if (config.header_timeout_ms <= 0 || config.read_timeout_ms <= 0 || config.min_upload_bytes_per_s < 0) {
+    return InvalidArgument("server.header_timeout_ms and read_timeout_ms must be positive");
+  }
+  config.max_connections = static_cast<int>(max_connections);
+  config.max_connections_per_client = static_cast<int>(per_client);
   std::string data_dir = config.data_dir.string();
   Read(t, "storage", "data_dir", data_dir);
   config.data_dir = Resolve(base, data_dir);
@@ -119,10 +134,16 @@ Result<Config> LoadConfig(const fs::path& path) {
   Read(t, "llm", "model", config.llm_model);
   Read(t, "llm", "timeout_ms", config.llm_timeout_ms);
   Read(t, "query", "max_result_rows", config.max_result_rows);
+  Read(t, "query", "max_result_bytes", config.max_result_bytes);
+  if (config.max_result_bytes <= 0) return InvalidArgument("query.max_result_bytes must be positive");
   Read(t, "query", "timeout_ms", config.query_timeout_ms);
   int64_t duck_threads = config.duckdb_threads;
   Read(t, "query", "duckdb_threads", duck_threads);
   config.duckdb_threads = static_cast<int>(duck_threads);
+  int64_t concurrent = config.max_concurrent_queries;
+  Read(t, "query", "max_concurrent", concurrent);
+  if (concurrent < 1 || concurrent > 1024) return InvalidArgument("query.max_concurrent must be between 1 and 1024");
+  config.max_concurrent_queries = static_cast<int>(concurrent);
   Read(t, "query", "duckdb_memory_limit", config.duckdb_memory_limit);
   int64_t cache_dataset = static_cast<int64_t>(config.cache_dataset_max_bytes);
   int64_t cache_total = static_cast<int64_t>(config.cache_max_bytes);

@@ -21,7 +21,12 @@ struct Config {
   // [server]
   std::string host = "127.0.0.1";
   int port = 3100;
-  int threads = 8;  // HTTP worker threads
+  int threads = 8;  // HTTP worker threads kept ready; more start on demand up to max_connections
+  int max_connections = 256;
+  int max_connections_per_client = 96;
+  int64_t header_timeout_ms = 10000;  // request line and headers must arrive within this
+  int64_t read_timeout_ms = 30000;    // a read (or write) that stalls this long ends the request
+  int64_t min_upload_bytes_per_s = 1024;  // after 10 s, request bodies must average at least this
   // [storage]
   std::filesystem::path data_dir = "./data";  // root of the primary bucket
   std::vector<BucketConfig> buckets;          // primary and rescue always present after Load
@@ -43,8 +48,10 @@ struct Config {
   int64_t llm_timeout_ms = 60000;
   // [query]
   int64_t max_result_rows = 10000;
+  int64_t max_result_bytes = 32ll << 20;  // of the rows of one response, as JSON
   int64_t query_timeout_ms = 30000;
   int duckdb_threads = 0;  // 0: one per core
+  int max_concurrent_queries = 8;
   std::string duckdb_memory_limit;  // empty: DuckDB's default (80% of RAM)
   uint64_t cache_dataset_max_bytes = 64ull << 20;  // datasets this small are held in memory
   uint64_t cache_max_bytes = 256ull << 20;         // for all of them together; 0 turns it off

@@ -78,6 +78,26 @@ Status EnsureDirectory(const fs::path& path) {
   return Status::Ok();
 }
 
+namespace {
+
+bool ProcessGone(pid_t pid) { return pid <= 0 || pid == ::getpid() || (::kill(pid, 0) != 0 && errno != EPERM); }
+
+}  // namespace
+
+int SweepStaleProcessDirs(const fs::path& dir) {
+  int removed = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos || name.size() > 9) continue;
+    if (!ProcessGone(static_cast<pid_t>(std::stol(name)))) continue;
+    std::error_code remove_error;
+    fs::remove_all(entry.path(), remove_error);
+    if (!remove_error) ++removed;
+  }
+  return removed;
+}
+
 int SweepStaleTempFiles(const fs::path& dir) {
   int removed = 0;
   std::error_code ec;
@@ -91,8 +111,7 @@ int SweepStaleTempFiles(const fs::path& dir) {
     size_t pid_dot = counter_dot == std::string::npos ? std::string::npos : body.rfind('.', counter_dot - 1);
     if (pid_dot == std::string::npos) continue;
     pid_t pid = static_cast<pid_t>(std::strtol(body.c_str() + pid_dot + 1, nullptr, 10));
-    bool alive = pid > 0 && pid != ::getpid() && (::kill(pid, 0) == 0 || errno == EPERM);
-    if (alive) continue;
+    if (!ProcessGone(pid)) continue;
     std::error_code remove_error;
     fs::remove_all(entry.path(), remove_error);
     if (!remove_error) ++removed;

@@ -38,6 +38,10 @@ Status EnsureDirectory(const fs::path& path);  // fsyncs the parents of what it 
 // UniqueTempPath). Returns how many it removed.
 int SweepStaleTempFiles(const fs::path& dir);
 
+// Removes the folders in `dir` named after a process id whose process is
+// gone (or is us: a previous life with the same pid). Returns how many.
+int SweepStaleProcessDirs(const fs::path& dir);
+
 // A name no other writer in this or another process will pick:
 // "<stem>.<pid>.<counter>.tmp".
 fs::path UniqueTempPath(const fs::path& dir, std::string_view stem);

@@ -60,6 +60,14 @@ std::string StripTrailingSemicolons(std::string sql) {
   return sql;
 }
 
+// What a cell costs in a JSON response, give or take escapes: what the
+// byte cap counts, without rendering anything.
+int64_t ApproximateJsonBytes(const Cell& cell) {
+  if (auto* s = std::get_if<std::string>(&cell)) return static_cast<int64_t>(s->size()) + 3;
+  if (auto* r = std::get_if<RawJson>(&cell)) return static_cast<int64_t>(r->text.size()) + 1;
+  return 8;
+}
+
 // DuckDB appends a stack trace and a link to internal errors.
 std::string FirstLine(std::string_view text) {
   size_t end = text.find('\n');
@@ -325,12 +333,19 @@ Result<QueryResult> Connection::Query(const std::string& sql_in, const QueryLimi
         break;
       }
       std::vector<Cell> cells(ncols);
+      int64_t row_bytes = 2;
       for (idx_t c = 0; c < ncols; ++c) {
         cells[c] = internal::ReadCell(vectors[c], types[c].handle, row);
         if (as_json[c] && std::holds_alternative<std::string>(cells[c])) {
           cells[c] = RawJson{std::get<std::string>(cells[c])};
         }
+        row_bytes += ApproximateJsonBytes(cells[c]);
       }
+      if (limits.max_bytes >= 0 && out.bytes + row_bytes > limits.max_bytes) {
+        out.truncated = out.truncated_by_bytes = true;
+        break;
+      }
+      out.bytes += row_bytes;
       out.rows.push_back(std::move(cells));
     }
     if (out.truncated) break;

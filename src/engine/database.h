@@ -67,6 +67,7 @@ enum class StatementPolicy { kAny, kReadOnly };
 
 struct QueryLimits {
   int64_t max_rows = -1;  // -1: all rows
+  int64_t max_bytes = -1;  // -1: any size; else rows stop before their JSON would pass it
   StatementPolicy policy = StatementPolicy::kAny;
   bool first_column_strings = false;  // fill QueryResult::strings, not rows
 };

@@ -226,7 +226,7 @@ TEST(QueryStringsTest, FirstColumnValuesWithoutNullsUpToTheCap) {
   ASSERT_TRUE(db.ok());
   auto conn = (*db)->Connect();
   ASSERT_TRUE(conn.ok());
-  QueryLimits limits{-1, StatementPolicy::kReadOnly, true};
+  QueryLimits limits{-1, -1, StatementPolicy::kReadOnly, true};
   auto all = (*conn)->Query("SELECT CASE WHEN range % 10 = 0 THEN NULL ELSE 'id-' || range END, range "
                             "FROM range(5000) ORDER BY range",
                             limits);

@@ -11,7 +11,7 @@ namespace lakehouse::engine {
 
 QueryEngine::QueryEngine(const catalog::Catalog& catalog, const storage::BucketRegistry& buckets,
                          QueryEngineOptions options)
-    : catalog_(catalog), buckets_(buckets), options_(std::move(options)) {}
+    : catalog_(catalog), buckets_(buckets), options_(std::move(options)), slots_(std::max(1, options_.max_concurrent)) {}
 
 QueryEngine::~QueryEngine() {
   watchdog_.reset();
@@ -37,6 +37,7 @@ Result<std::shared_ptr<QueryEngine::State>> QueryEngine::Current() {
   DatabaseOptions db_options;
   db_options.threads = options_.threads;
   db_options.memory_limit = options_.memory_limit;
+  db_options.temp_directory = options_.temp_directory;
   db_options.sandboxed = true;
   db_options.allowed_directories = buckets_.Roots();
   db_options.reopen_when_invalidated = false;
@@ -157,6 +158,14 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
   int64_t max_rows = request.max_rows < 0 ? options_.max_rows : std::min(request.max_rows, options_.max_rows);
   if (request.uncapped) max_rows = request.max_rows;
   int64_t timeout_ms = request.timeout_ms <= 0 ? options_.timeout_ms : std::min(request.timeout_ms, options_.timeout_ms);
+  if (!slots_.try_acquire_for(std::chrono::milliseconds(timeout_ms))) {
+    return Unavailable("the query engine is busy: " + std::to_string(options_.max_concurrent) +
+                       " queries were running for the whole time limit ([query] max_concurrent); try again");
+  }
+  struct Slot {
+    std::counting_semaphore<1 << 20>& slots;
+    ~Slot() { slots.release(); }
+  } slot{slots_};
   // Opened on first use, and again after the buckets changed.
   LH_ASSIGN_OR_RETURN(auto state, Current());
   std::unique_ptr<Connection> conn;
@@ -181,7 +190,8 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
   }
   auto result = [&] {
     Watchdog::Scope deadline(*watchdog_, *conn, std::chrono::milliseconds(timeout_ms));
-    return conn->Query(request.sql, {max_rows, StatementPolicy::kReadOnly, request.first_column_strings});
+    return conn->Query(request.sql, {max_rows, request.uncapped ? -1 : options_.max_bytes, StatementPolicy::kReadOnly,
+                                     request.first_column_strings});
   }();
   if (!state->db->Invalidated()) give_back();
   return result;

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <semaphore>
 #include <set>
 #include <string>
 #include <thread>
@@ -37,6 +38,11 @@ struct QueryEngineOptions {
   // Building one dataset's view (and loading its cache) may take this long;
   // past it the dataset is queried from its files, or quarantined.
   int64_t view_timeout_ms = 10000;
+  // Statements running at once; more wait (up to their timeout) for a slot,
+  // so slow queries cannot take every HTTP worker or all memory.
+  int max_concurrent = 8;
+  std::filesystem::path temp_directory;  // where queries spill; empty: DuckDB's default
+  int64_t max_bytes = 32ll << 20;  // of a result's rows as JSON; uncapped requests are exempt
 };
 
 struct QueryRequest {
@@ -90,6 +96,7 @@ class QueryEngine {
   std::mutex open_mutex_;
   std::shared_ptr<State> state_;  // replaced under open_mutex_; read with atomic_load
   std::unique_ptr<Watchdog> watchdog_;
+  std::counting_semaphore<1 << 20> slots_;
   // Views whose files invalidated a database when read (source signature ->
   // why): never built again, in this database or the ones after it.
   std::mutex poisoned_mutex_;

@@ -32,7 +32,9 @@ struct QueryResult {
   // first column's non-NULL values, which must be VARCHAR. A large id set is
   // several times cheaper this way than as rows of Cells.
   std::vector<std::string> strings;
-  bool truncated = false;  // more rows existed than the cap allowed
+  bool truncated = false;  // more rows existed than the caps allowed
+  bool truncated_by_bytes = false;  // ...and the byte cap, not the row cap, stopped them
+  int64_t bytes = 0;  // about what the rows take as JSON
   double elapsed_ms = 0;
 
   // Convenience for tests and internal callers: the cell as text ("" for NULL).

@@ -126,6 +126,8 @@ Ingestor::Ingestor(catalog::Catalog& catalog, storage::BucketRegistry& buckets, 
 Status Ingestor::Open() {
   engine::DatabaseOptions db_options;
   db_options.threads = options_.threads;
+  db_options.memory_limit = options_.memory_limit;
+  db_options.temp_directory = options_.temp_directory;
   LH_ASSIGN_OR_RETURN(db_, engine::Database::Open(db_options));
   watchdog_ = std::make_unique<engine::Watchdog>();
   return Status::Ok();

@@ -62,6 +62,8 @@ struct IngestOptions {
   ai::LlmOptions llm;  // asked for migration rules when configured
   int max_json_depth = kDefaultMaxJsonDepth;  // deeper JSON input is refused (ingest/nesting.h)
   int64_t timeout_ms = 3600000;  // one file's conversion, or one database import, at most
+  std::string memory_limit;              // DuckDB's for conversions; empty: its default
+  std::filesystem::path temp_directory;  // where conversions spill; empty: DuckDB's default
 };
 
 // A database table or query to import (see connectors/source.h).

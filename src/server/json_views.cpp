@@ -117,9 +117,19 @@ std::string QueryResultJson(const engine::QueryResult& r) {
     out += ']';
   }
   char tail[128];
-  std::snprintf(tail, sizeof tail, "],\"row_count\":%zu,\"truncated\":%s,\"elapsed_ms\":%.3f}", r.rows.size(),
+  std::snprintf(tail, sizeof tail, "],\"row_count\":%zu,\"truncated\":%s,\"elapsed_ms\":%.3f", r.rows.size(),
                 r.truncated ? "true" : "false", r.elapsed_ms);
-  return out + tail;
+  out += tail;
+  if (r.truncated) {
+    out += r.truncated_by_bytes
+               ? ",\"truncated_by\":\"bytes\",\"message\":\"the rows stop at the response size cap ([query] "
+                 "max_result_bytes); select fewer columns or rows, or export the whole result\"}"
+               : ",\"truncated_by\":\"rows\",\"message\":\"the rows stop at the row cap ([query] max_result_rows or "
+                 "max_rows); add a LIMIT, or export the whole result\"}";
+  } else {
+    out += '}';
+  }
+  return out;
 }
 
 }  // namespace lakehouse::server

@@ -5,20 +5,34 @@
 
 #include <chrono>
 
+#include "server/guarded_server.h"
 #include "server/http_util.h"
 #include "server/routes.h"
 
 namespace lakehouse::server {
 
-Server::Server(app::Runtime& runtime) : runtime_(runtime), http_(std::make_unique<httplib::Server>()) {
+namespace {
+
+HttpLimits LimitsFrom(const Config& config) {
+  HttpLimits limits;
+  limits.min_workers = std::max(2, config.threads);
+  limits.max_connections = std::max(limits.min_workers, config.max_connections);
+  limits.max_connections_per_client = config.max_connections_per_client;
+  limits.header_timeout_ms = config.header_timeout_ms;
+  limits.read_timeout_ms = config.read_timeout_ms;
+  limits.write_timeout_ms = config.read_timeout_ms;
+  limits.min_body_bytes_per_s = config.min_upload_bytes_per_s;
+  return limits;
+}
+
+}  // namespace
+
+Server::Server(app::Runtime& runtime)
+    : runtime_(runtime), http_(std::make_unique<GuardedServer>(LimitsFrom(runtime.config()))) {
   const Config& config = runtime.config();
-  int threads = std::max(2, config.threads);
-  http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   // Small JSON answers must not wait for delayed ACKs (Nagle): ~40 ms each otherwise.
   http_->set_tcp_nodelay(true);
   http_->set_payload_max_length(config.max_upload_bytes + 1024 * 1024);
-  http_->set_read_timeout(std::chrono::seconds(300));
-  http_->set_write_timeout(std::chrono::seconds(300));
 
   // Never waits on a query or a lock held by one: answers while slow queries run.
   http_->Get("/health", [&runtime](const httplib::Request&, httplib::Response& res) {
@@ -76,6 +90,7 @@ Result<int> Server::Bind(const std::string& host, int port) {
     return Unavailable("cannot listen on " + host + ":" + std::to_string(port) +
                        " (in use? choose another with --port)");
   }
+  http_->WidenBacklog();
   return bound;
 }
 

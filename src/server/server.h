@@ -7,11 +7,9 @@
 
 #include "app/runtime.h"
 
-namespace httplib {
-class Server;
-}
-
 namespace lakehouse::server {
+
+class GuardedServer;
 
 class Server {
  public:
@@ -25,7 +23,7 @@ class Server {
 
  private:
   app::Runtime& runtime_;
-  std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<GuardedServer> http_;
 };
 
 }  // namespace lakehouse::server

@@ -83,6 +83,8 @@ Result<IndexBuilder*> IndexRegistry::Builder() {
   if (!builder_) {
     engine::DatabaseOptions db_options;
     db_options.threads = Threads(options_.threads);
+    db_options.memory_limit = options_.memory_limit;
+    db_options.temp_directory = options_.temp_directory;
     LH_ASSIGN_OR_RETURN(auto db, engine::Database::Open(db_options));
     builder_ = std::make_unique<IndexBuilder>(std::move(db));
   }

@@ -31,6 +31,8 @@ struct VectorOptions {
   // A refresh that would leave more tombstones than this share of live
   // chunks writes a compacted generation instead (from stored vectors).
   double rebuild_tombstone_ratio = 0.5;
+  std::string memory_limit;              // DuckDB's for builds; empty: its default
+  std::filesystem::path temp_directory;  // where builds spill; empty: DuckDB's default
 };
 
 struct RefreshReport {

@@ -1,7 +1,15 @@
 // Hostile input against the real server: each request must get an answer
 // in our words, the server must stay up, and other datasets must stay
 // queryable. Each case is an input that once crashed or poisoned it.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <fstream>
+#include <thread>
 
 #include "e2e_helpers.h"
 #include "fixtures.h"
@@ -104,6 +112,145 @@ TEST_F(HostileE2E, AFileSizeLimitFailsTheWriteNotTheServer) {
   ExpectAliveAndGoodQueryable();
   EXPECT_EQ(Get(server_, "/catalog/datasets/by-name/big").status, 404);
   ASSERT_EQ(Upload(server_, "small.csv", "a\n1\n").status, 201);
+}
+
+}  // namespace lakehouse::testing
+
+namespace lakehouse::testing {
+
+namespace {
+
+// A raw TCP connection to the server from a chosen loopback address.
+class RawClient {
+ public:
+  RawClient(int port, const char* from) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    ::inet_pton(AF_INET, from, &local.sin_addr);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local);
+    sockaddr_in remote{};
+    remote.sin_family = AF_INET;
+    remote.sin_port = htons(static_cast<uint16_t>(port));
+    ::inet_pton(AF_INET, "127.0.0.1", &remote.sin_addr);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&remote), sizeof remote) == 0;
+  }
+  ~RawClient() { ::close(fd_); }
+  bool Send(const std::string& bytes) { return connected_ && ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) > 0; }
+  // What the server sent within `timeout_ms`; "" when nothing, "<closed>" when it closed without a word.
+  std::string Receive(int timeout_ms) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) <= 0) return "";
+    char buf[512];
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    return n <= 0 ? "<closed>" : std::string(buf, static_cast<size_t>(n));
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
+}  // namespace
+
+class LimitsE2E : public ::testing::Test {
+ protected:
+  LimitsE2E()
+      : server_("[server]\nthreads = 4\nheader_timeout_ms = 1000\nread_timeout_ms = 2000\n"
+                "max_connections_per_client = 20\n"
+                "[query]\nduckdb_memory_limit = \"256MB\"\nmax_result_bytes = 100000\nmax_concurrent = 2\n"
+                "timeout_ms = 4000\n") {}
+  void SetUp() override {
+    ASSERT_TRUE(server_.Start()) << server_.log();
+    ASSERT_EQ(Upload(server_, "good.csv", "id,v\n1,10\n2,20\n").status, 201);
+  }
+  ServerProcess server_;
+};
+
+TEST_F(LimitsE2E, SlowClientsDoNotBlockTheApi) {
+  // Headers that promise a body that never comes: they used to hold every worker for minutes.
+  std::vector<std::unique_ptr<RawClient>> stalled;
+  for (int i = 0; i < 30; ++i) {
+    stalled.push_back(std::make_unique<RawClient>(server_.port(), "127.0.0.1"));
+    ASSERT_TRUE(stalled.back()->Send("POST /query/sql HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"));
+  }
+  int refused = 0;
+  for (auto& c : stalled) refused += c->Receive(200).find("503") != std::string::npos;
+  EXPECT_GE(refused, 10);  // over the cap of 20 per address
+  // Another client is served at once.
+  httplib::Client other("127.0.0.1", server_.port());
+  other.set_interface("127.0.0.2");
+  other.set_read_timeout(3, 0);
+  auto health = other.Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  // A client dribbling its headers is cut off at the header deadline.
+  RawClient dribble(server_.port(), "127.0.0.3");
+  ASSERT_TRUE(dribble.Send("GET /health HTTP/1.1\r\n"));
+  std::string answer;
+  for (int i = 0; i < 20 && answer.empty(); ++i) {
+    dribble.Send("X-Slow: 1\r\n");
+    answer = dribble.Receive(500);
+  }
+  EXPECT_FALSE(answer.empty()) << "still connected after 10 s of dribbled headers";
+  // The stalled bodies time out too, and their address is served again.
+  bool served = false;
+  for (int i = 0; i < 50 && !served; ++i) {
+    auto r = server_.http().Get("/health");
+    served = r && r->status == 200;
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_TRUE(served);
+  auto sum = Sql(server_, "SELECT sum(v) FROM good");
+  EXPECT_EQ(sum.status, 200);
+}
+
+TEST_F(LimitsE2E, AMemoryBombFailsClearlyAndTheServerStaysUp) {
+  auto bomb = Sql(server_, "SELECT length(list(i)) FROM range(1000000000) t(i)");
+  EXPECT_EQ(bomb.status, 413) << bomb.body.dump();
+  EXPECT_NE(ErrorMessage(bomb).find("more memory than the engine may use"), std::string::npos) << ErrorMessage(bomb);
+  EXPECT_EQ(Sql(server_, "SELECT sum(v) FROM good").status, 200);
+}
+
+TEST_F(LimitsE2E, ResponsesAreCappedInBytesAndSaySo) {
+  auto big = Sql(server_, "SELECT i, repeat('x', 1000) AS pad FROM range(1000) t(i)");
+  ASSERT_EQ(big.status, 200) << big.body.dump();
+  EXPECT_TRUE(big.body["truncated"].get<bool>());
+  EXPECT_EQ(big.body["truncated_by"], "bytes");
+  EXPECT_NE(big.body["message"].get<std::string>().find("max_result_bytes"), std::string::npos);
+  EXPECT_GT(big.body["row_count"].get<int>(), 50);
+  EXPECT_LT(big.body["row_count"].get<int>(), 110);
+  auto rows = Sql(server_, "SELECT i FROM range(20000) t(i)");
+  EXPECT_EQ(rows.body["truncated_by"], "rows");
+  auto small = Sql(server_, "SELECT 1");
+  EXPECT_FALSE(small.body.contains("truncated_by"));
+}
+
+TEST_F(LimitsE2E, SlowQueriesLeaveHealthAndCatalogAnswering) {
+  const std::string slow_sql = "SELECT count(*) FROM range(100000000000) t(i) WHERE i % 7 = 3";
+  std::vector<std::thread> slow;
+  std::vector<int> statuses(2, 0);
+  for (int i = 0; i < 2; ++i) {  // max_concurrent = 2: these take both slots for 4 s
+    slow.emplace_back([&, i] {
+      httplib::Client c("127.0.0.1", server_.port());
+      c.set_read_timeout(30, 0);
+      auto r = c.Post("/query/sql", nlohmann::json{{"sql", slow_sql}}.dump(), "application/json");
+      statuses[i] = r ? r->status : -1;
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(Get(server_, "/health").status, 200);
+    EXPECT_EQ(Get(server_, "/catalog/datasets").status, 200);
+  }
+  // A third query waits for a slot as long as its own time limit, then is told why.
+  auto waiting = ToReply(server_.http().Post(
+      "/query/sql", nlohmann::json{{"sql", "SELECT 1"}, {"timeout_ms", 1000}}.dump(), "application/json"));
+  EXPECT_EQ(waiting.status, 503) << waiting.body.dump();
+  EXPECT_NE(ErrorMessage(waiting).find("busy"), std::string::npos);
+  for (auto& t : slow) t.join();
+  EXPECT_EQ(statuses, (std::vector<int>{408, 408}));
+  EXPECT_EQ(Sql(server_, "SELECT 1").status, 200);
 }
 
 }  // namespace lakehouse::testing
