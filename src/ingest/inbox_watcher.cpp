@@ -85,7 +85,8 @@ void InboxWatcher::AddWatches() {
   constexpr uint32_t kMask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_MODIFY;
   inotify_add_watch(inotify_fd_, options_.dir.c_str(), kMask);
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(options_.dir, ec); !ec && it != fs::end(it); it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(options_.dir, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::end(it); it.increment(ec)) {
     if (!it->is_directory()) continue;
     if (IsSpecialDir(fs::relative(it->path(), options_.dir))) {
       it.disable_recursion_pending();
@@ -112,40 +113,129 @@ void InboxWatcher::Loop() {
   }
 }
 
+std::vector<InboxWatcher::Found> InboxWatcher::ListFiles() {
+  // Depth: inbox/BUCKET/DATASET/FILE is the deepest layout; a level below
+  // it is listed too, so such files fail with "too deep" instead of sitting
+  // there unnoticed.
+  constexpr int kMaxDepth = 4;
+  std::vector<Found> found;
+  std::vector<std::pair<fs::path, int>> pending{{options_.dir, 0}};
+  std::set<fs::path> readable;
+  while (!pending.empty()) {
+    auto [dir, depth] = pending.back();
+    pending.pop_back();
+    std::error_code ec;
+    fs::directory_iterator it(dir, ec);
+    for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      const fs::path& path = it->path();
+      std::error_code type_error;
+      auto status = it->symlink_status(type_error);
+      if (type_error) continue;
+      if (depth == 0 && IsSpecialDir(fs::path(path.filename()))) continue;  // whatever they are
+      if (fs::is_directory(status)) {
+        if (depth + 1 < kMaxDepth) pending.push_back({path, depth + 1});
+        continue;
+      }
+      // A symlink could make the watcher publish any file the server can read.
+      if (!fs::is_regular_file(status) || LooksTemporary(path)) continue;
+      std::error_code stat_error;
+      uintmax_t size = fs::file_size(path, stat_error);
+      auto mtime = fs::last_write_time(path, stat_error);
+      if (!stat_error) found.push_back({path, size, mtime});
+    }
+    if (ec) {
+      if (unreadable_.insert(dir).second) {
+        spdlog::warn("inbox: cannot read folder {} ({}); skipping it, the rest of the inbox is still watched",
+                     dir.string(), ec.message());
+      }
+    } else {
+      readable.insert(dir);
+    }
+  }
+  // A folder that became readable again is reported again if it breaks later.
+  for (auto it = unreadable_.begin(); it != unreadable_.end();) {
+    it = readable.count(*it) ? unreadable_.erase(it) : std::next(it);
+  }
+  return found;
+}
+
 int InboxWatcher::ScanOnce() {
   auto now = std::chrono::steady_clock::now();
-  std::vector<fs::path> ready;
+  std::vector<Found> ready;
   std::map<fs::path, Seen> still_there;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(options_.dir, ec); !ec && it != fs::end(it); it.increment(ec)) {
-    fs::path relative = fs::relative(it->path(), options_.dir);
-    if (it->is_directory() && !it->is_symlink()) {
-      if (IsSpecialDir(relative)) it.disable_recursion_pending();
-      continue;
+  std::set<fs::path> present;
+  for (const auto& file : ListFiles()) {
+    present.insert(file.path);
+    {
+      std::lock_guard lock(stuck_mutex_);
+      auto stuck = stuck_.find(file.path);
+      if (stuck != stuck_.end()) {
+        if (stuck->second.size == file.size && stuck->second.mtime == file.mtime) {
+          RetryMove(file.path, stuck->second);
+          if (!fs::exists(file.path)) stuck_.erase(stuck);
+          continue;
+        }
+        stuck_.erase(stuck);  // new bytes under the old name: a new file
+      }
     }
-    // A symlink could make the watcher publish any file the server can read.
-    if (it->is_symlink() || !it->is_regular_file() || LooksTemporary(it->path())) continue;
-    std::error_code stat_error;
-    uintmax_t size = fs::file_size(it->path(), stat_error);
-    auto mtime = fs::last_write_time(it->path(), stat_error);
-    if (stat_error) continue;
-    Seen current{size, mtime, now};
-    auto before = seen_.find(it->path());
-    if (before != seen_.end() && before->second.size == size && before->second.mtime == mtime) {
+    Seen current{file.size, file.mtime, now};
+    auto before = seen_.find(file.path);
+    if (before != seen_.end() && before->second.size == file.size && before->second.mtime == file.mtime) {
       current.stable_since = before->second.stable_since;
     }
     if (now - current.stable_since >= std::chrono::milliseconds(options_.settle_ms)) {
-      ready.push_back(it->path());
+      ready.push_back(file);
     } else {
-      still_there[it->path()] = current;
+      still_there[file.path] = current;
     }
   }
   seen_ = std::move(still_there);
-  for (const auto& file : ready) Handle(file);
+  {
+    std::lock_guard lock(stuck_mutex_);
+    std::erase_if(stuck_, [&](const auto& entry) { return !present.count(entry.first); });
+  }
+  for (const auto& file : ready) Handle(file.path, file.size, file.mtime);
   return static_cast<int>(ready.size());
 }
 
-void InboxWatcher::Handle(const fs::path& file) {
+std::map<fs::path, std::string> InboxWatcher::Stuck() const {
+  std::lock_guard lock(stuck_mutex_);
+  std::map<fs::path, std::string> out;
+  for (const auto& [path, stuck] : stuck_) out[path] = stuck.move_error;
+  return out;
+}
+
+bool InboxWatcher::MoveOut(const fs::path& file, bool succeeded, const std::string& error, std::string* why) {
+  std::error_code ec;
+  fs::path dest = FreeDestination(options_.dir / (succeeded ? "processed" : "failed"), file.filename().string());
+  fs::rename(file, dest, ec);
+  if (ec) {
+    *why = ec.message();
+    return false;
+  }
+  if (!succeeded) {
+    Status s = AtomicWriteFile(dest.string() + ".error.txt", error);
+    if (!s.ok()) spdlog::warn("inbox: {}", s.message());
+  }
+  return true;
+}
+
+void InboxWatcher::RetryMove(const fs::path& file, StuckFile& stuck) {
+  auto now = std::chrono::steady_clock::now();
+  if (stuck.attempts >= kMaxMoveAttempts || now < stuck.next_try) return;
+  ++stuck.attempts;
+  if (MoveOut(file, stuck.succeeded, stuck.error, &stuck.move_error)) {
+    spdlog::info("inbox: moved {} out of the inbox at last", file.string());
+    return;
+  }
+  stuck.next_try = now + std::chrono::seconds(1 << std::min(stuck.attempts, 20));
+  if (stuck.attempts >= kMaxMoveAttempts) {
+    spdlog::error("inbox: giving up moving {} ({}); it stays in the inbox and is ignored until it changes",
+                  file.string(), stuck.move_error);
+  }
+}
+
+void InboxWatcher::Handle(const fs::path& file, uintmax_t size, fs::file_time_type mtime) {
   fs::path relative = fs::relative(file, options_.dir);
   std::vector<std::string> parts;
   for (const auto& p : relative) parts.push_back(p.string());
@@ -163,20 +253,21 @@ void InboxWatcher::Handle(const fs::path& file) {
                                     ? Result<IngestResult>(InvalidArgument(
                                           "too deep: use inbox/FILE, inbox/DATASET/FILE or inbox/BUCKET/DATASET/FILE"))
                                     : ingestor_.Ingest(request);
-  std::error_code ec;
+  std::string error;
   if (result.ok()) {
-    fs::path dest = FreeDestination(options_.dir / "processed", request.file_name);
-    fs::rename(file, dest, ec);
     spdlog::info("inbox: {} -> {} ({})", relative.string(), result->manifest.name, result->message);
   } else {
-    fs::path dest = FreeDestination(options_.dir / "failed", request.file_name);
-    fs::rename(file, dest, ec);
-    Status s = AtomicWriteFile(dest.string() + ".error.txt",
-                               "could not ingest " + relative.string() + ":\n" + result.status().message() + "\n");
-    if (!s.ok()) spdlog::warn("inbox: {}", s.message());
+    error = "could not ingest " + relative.string() + ":\n" + result.status().message() + "\n";
     spdlog::warn("inbox: {} failed: {}", relative.string(), result.status().message());
   }
-  if (ec) spdlog::error("inbox: cannot move {} out of the inbox: {}", file.string(), ec.message());
+  std::string why;
+  if (MoveOut(file, result.ok(), error, &why)) return;
+  // Ingesting it again would repeat the work (or the failure) every pass:
+  // only the move is retried, less and less often.
+  spdlog::error("inbox: cannot move {} out of the inbox ({}); retrying the move with back-off", file.string(), why);
+  std::lock_guard lock(stuck_mutex_);
+  StuckFile& stuck = stuck_[file];
+  stuck = {size, mtime, result.ok(), error, why, 1, std::chrono::steady_clock::now() + std::chrono::seconds(1)};
 }
 
 }  // namespace lakehouse::ingest

@@ -17,6 +17,9 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <set>
+#include <string>
+#include <vector>
 #include <mutex>
 #include <thread>
 
@@ -39,7 +42,16 @@ class InboxWatcher {
   void Stop();
 
   // One pass: ingests every file that is ready. Returns how many it handled.
+  // A folder it cannot read is logged (once) and skipped; the rest is scanned.
   int ScanOnce();
+
+  // Retries of a file that was ingested but cannot be moved out of the inbox
+  // (it is never ingested again meanwhile): after 1 s, then twice as long
+  // each time up to kMaxMoveAttempts; then it stays where it is, ignored
+  // until it changes.
+  static constexpr int kMaxMoveAttempts = 6;
+  // Files left in the inbox because they could not be moved: path -> why.
+  std::map<std::filesystem::path, std::string> Stuck() const;
 
  private:
   struct Seen {
@@ -47,13 +59,37 @@ class InboxWatcher {
     std::filesystem::file_time_type mtime;
     std::chrono::steady_clock::time_point stable_since;
   };
+  // A file handled already whose move out failed: where it should go.
+  struct StuckFile {
+    uintmax_t size = 0;
+    std::filesystem::file_time_type mtime;
+    bool succeeded = false;
+    std::string error;  // the ingest error, for failed/<file>.error.txt
+    std::string move_error;
+    int attempts = 0;
+    std::chrono::steady_clock::time_point next_try;
+  };
+  struct Found {
+    std::filesystem::path path;
+    uintmax_t size = 0;
+    std::filesystem::file_time_type mtime;
+  };
   void Loop();
-  void Handle(const std::filesystem::path& file);
+  // The candidate files under the inbox (never processed/ or failed/, never
+  // symlinks), without stopping at a folder that cannot be read.
+  std::vector<Found> ListFiles();
+  void Handle(const std::filesystem::path& file, uintmax_t size, std::filesystem::file_time_type mtime);
+  // Moves `file` to processed/ or failed/ (with its error text); false when it cannot.
+  bool MoveOut(const std::filesystem::path& file, bool succeeded, const std::string& error, std::string* why);
+  void RetryMove(const std::filesystem::path& file, StuckFile& stuck);
   void AddWatches();
 
   Ingestor& ingestor_;
   InboxOptions options_;
   std::map<std::filesystem::path, Seen> seen_;  // used by the watcher thread only
+  mutable std::mutex stuck_mutex_;
+  std::map<std::filesystem::path, StuckFile> stuck_;  // GUARDED_BY(stuck_mutex_)
+  std::set<std::filesystem::path> unreadable_;        // folders reported once; watcher thread only
   std::atomic<bool> stop_{false};
   int inotify_fd_ = -1;
   int wake_fd_ = -1;  // eventfd that Stop() writes to

@@ -4,7 +4,12 @@
 #include "common/names.h"
 #include "engine/query_engine.h"
 #include "fixtures.h"
+#include "ingest/inbox_watcher.h"
 #include "ingest/ingest_fixture.h"
+
+#include <unistd.h>
+
+#include <thread>
 
 namespace lakehouse::ingest {
 
@@ -241,6 +246,73 @@ TEST_F(IngestTest, DeepParquetIsRefusedBeforeARowIsRead) {
   EXPECT_TRUE(catalog_->List().empty());
   // The ingest engine is still whole.
   EXPECT_TRUE(IngestText("after.csv", "id\n1\n").ok());
+}
+
+}  // namespace lakehouse::ingest
+
+namespace lakehouse::ingest {
+
+class InboxTest : public IngestFixture {
+ protected:
+  fs::path Inbox() { return dir_ / "inbox"; }
+  // Runs `fn` without root's power to read any folder, when we have it.
+  template <typename Fn>
+  void AsUnprivileged(Fn fn) {
+    if (::geteuid() != 0) return fn();
+    fs::permissions(dir_, fs::perms::all);
+    for (auto& e : fs::recursive_directory_iterator(dir_)) {
+      if (e.path().filename() != "locked") fs::permissions(e.path(), fs::perms::all);
+    }
+    ASSERT_EQ(::seteuid(65534), 0);
+    fn();
+    ASSERT_EQ(::seteuid(0), 0);
+  }
+};
+
+TEST_F(InboxTest, AnUnreadableFolderIsSkippedNotFatal) {
+  InboxWatcher watcher(*ingestor_, {Inbox(), 60000, 0});
+  ASSERT_TRUE(watcher.Start().ok());
+  watcher.Stop();  // scanned by hand below
+  testing::WriteFile(Inbox() / "locked" / "hidden.csv", "a\n1\n");
+  fs::permissions(Inbox() / "locked", fs::perms::none);
+  // Sorted after "locked", so the old walk never got to it.
+  testing::WriteFile(Inbox() / "zeta.csv", "a\n1\n2\n");
+  testing::WriteFile(Inbox() / "sales" / "march.csv", "a\n3\n");
+  AsUnprivileged([&] {
+    watcher.ScanOnce();
+    watcher.ScanOnce();
+  });
+  fs::permissions(Inbox() / "locked", fs::perms::owner_all);
+  EXPECT_TRUE(catalog_->Get("zeta").ok());
+  EXPECT_TRUE(catalog_->Get("sales").ok());
+  EXPECT_FALSE(catalog_->Get("hidden").ok());
+  EXPECT_TRUE(fs::exists(Inbox() / "locked" / "hidden.csv"));
+}
+
+TEST_F(InboxTest, AFileThatCannotBeMovedIsNotIngestedAgainAndAgain) {
+  InboxWatcher watcher(*ingestor_, {Inbox(), 60000, 0});
+  ASSERT_TRUE(watcher.Start().ok());
+  watcher.Stop();
+  // processed/ replaced by a file: every move into it fails, even for root.
+  fs::remove_all(Inbox() / "processed");
+  testing::WriteFile(Inbox() / "processed", "not a folder");
+  testing::WriteFile(Inbox() / "events" / "a.csv", "id\n1\n");
+  EXPECT_EQ(watcher.ScanOnce(), 1);
+  auto first = catalog_->Get("events");
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(watcher.Stuck().size(), 1u);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(watcher.ScanOnce(), 0);  // no new ingest while it waits
+  EXPECT_EQ(catalog_->Get("events")->updated_at, first->updated_at);
+  // Once the folder is back, the retried move gets it out.
+  fs::remove(Inbox() / "processed");
+  fs::create_directories(Inbox() / "processed");
+  for (int i = 0; i < 40 && fs::exists(Inbox() / "events" / "a.csv"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    watcher.ScanOnce();
+  }
+  EXPECT_FALSE(fs::exists(Inbox() / "events" / "a.csv"));
+  EXPECT_TRUE(watcher.Stuck().empty());
+  EXPECT_EQ(std::distance(fs::directory_iterator(Inbox() / "processed"), fs::directory_iterator()), 1);
 }
 
 }  // namespace lakehouse::ingest
