@@ -38,41 +38,46 @@ int64_t DirMtimeNs(const fs::path& dir) {
 }  // namespace
 
 Catalog::Catalog(storage::BucketRegistry& buckets)
-    : buckets_(buckets), primary_(buckets.Primary()) {}
-
-std::string Catalog::ManifestKey(const std::string& name) const {
-  return std::string(kManifestDir) + "/" + name + ".json";
-}
+    : buckets_(buckets), primary_(buckets.Primary()), files_(primary_->Root() / kManifestDir) {}
 
 void Catalog::ReloadLocked() const {
-  std::map<std::string, Manifest> fresh;
+  std::map<std::string, ManifestState> fresh;
   std::map<std::string, std::string> problems;
-  size_t fingerprint = 0;
-  auto listed = primary_->List(std::string(kManifestDir) + "/");
-  if (!listed.ok()) {
-    spdlog::error("catalog: {}", listed.status().message());
-    return;
-  }
-  for (const auto& obj : *listed) {
-    if (obj.key.size() < 5 || obj.key.compare(obj.key.size() - 5, 5, ".json") != 0) continue;
-    auto bytes = primary_->Get(obj.key);
-    if (!bytes.ok()) continue;  // removed between list and read
-    fingerprint = fingerprint * 31 + std::hash<std::string>{}(*bytes);
-    auto parsed = nlohmann::json::parse(*bytes, nullptr, false);
-    auto manifest = parsed.is_discarded() ? Result<Manifest>(InvalidArgument("not valid JSON")) : ManifestFromJson(parsed);
-    if (manifest.ok() && obj.key != ManifestKey(manifest->name)) {
-      manifest = InvalidArgument("it names dataset '" + manifest->name + "', not the one of its file name");
-    }
-    if (!manifest.ok()) {
-      problems[obj.key] = "unreadable manifest: " + manifest.status().message();
+  bool changed = false;
+  fs::path dir = primary_->Root() / kManifestDir;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    std::string file = it->path().filename().string();
+    // Temporary files of atomic writes start with a dot; logs go with their checkpoint.
+    if (file.empty() || file[0] == '.' || file.size() < 6 || file.compare(file.size() - 5, 5, ".json") != 0) continue;
+    std::string name = file.substr(0, file.size() - 5);
+    std::string key = std::string(kManifestDir) + "/" + file;
+    if (Status valid = ValidateName(name, "dataset name"); !valid.ok()) {
+      problems[key] = "unreadable manifest: its file name is not a dataset name";
       continue;
     }
-    fresh[manifest->name] = std::move(*manifest);
+    auto previous = cache_.find(name);
+    auto loaded = files_.Load(name, previous == cache_.end() ? nullptr : &previous->second);
+    if (loaded.ok() && loaded->manifest.name != name) {
+      loaded = InvalidArgument("it names dataset '" + loaded->manifest.name + "', not the one of its file name");
+    }
+    if (!loaded.ok()) {
+      if (loaded.status().code() != StatusCode::kNotFound) problems[key] = "unreadable manifest: " + loaded.status().message();
+      continue;
+    }
+    if (!loaded->log_problem.empty()) problems[std::string(kManifestDir) + "/" + name + ".log"] = loaded->log_problem;
+    changed |= previous == cache_.end() || previous->second.checkpoint != loaded->checkpoint ||
+               previous->second.log != loaded->log;
+    fresh[name] = std::move(*loaded);
+  }
+  if (ec) {
+    spdlog::error("catalog: cannot list {}: {}", dir.string(), ec.message());
+    return;
   }
   problems_.ReplaceAll(std::string(kManifestDir) + "/", problems);
+  changed |= fresh.size() != cache_.size();
   cache_ = std::move(fresh);
-  if (fingerprint != fingerprint_) ++generation_;
-  fingerprint_ = fingerprint;
+  if (changed) ++generation_;
 }
 
 void Catalog::ReloadIfChanged() const {
@@ -97,7 +102,7 @@ Result<Manifest> Catalog::Get(const std::string& name) const {
   if (it == cache_.end()) {
     return NotFound("dataset '" + name + "' does not exist; GET /catalog/datasets lists them");
   }
-  return it->second;
+  return it->second.manifest;
 }
 
 std::vector<Manifest> Catalog::List() const {
@@ -105,7 +110,7 @@ std::vector<Manifest> Catalog::List() const {
   std::shared_lock lock(cache_mutex_);
   std::vector<Manifest> out;
   out.reserve(cache_.size());
-  for (const auto& [name, m] : cache_) out.push_back(m);
+  for (const auto& [name, state] : cache_) out.push_back(state.manifest);
   return out;
 }
 
@@ -120,23 +125,35 @@ uint64_t Catalog::Generation() const {
   return generation_;
 }
 
-Result<Manifest> Catalog::Mutate(const std::string& name, const Mutation& mutate) {
+Result<Manifest> Catalog::Mutate(const std::string& name, const Mutation& mutate, WriteKind kind) {
   LH_RETURN_IF_ERROR(ValidateName(name, "dataset name"));
   std::lock_guard write_lock(write_mutex_);
   ProcessLock process_lock(primary_->Root() / "_catalog" / ".lock");
-  // Re-read from disk under the lock: another process may have written last.
+  LH_RETURN_IF_ERROR(EnsureDirectory(primary_->Root() / kManifestDir));
+  // Re-read from disk under the lock (another process may have written
+  // last): only what changed since this process last wrote it.
+  auto known = written_.find(name);
+  auto loaded = files_.Load(name, known == written_.end() ? nullptr : &known->second);
+  if (!loaded.ok() && loaded.status().code() != StatusCode::kNotFound) {
+    return loaded.status().WithContext("manifest of '" + name + "'");
+  }
+  ManifestState state = loaded.ok() ? std::move(*loaded) : ManifestState{};
+  written_.erase(name);  // until it is known again below
   std::optional<Manifest> existing;
-  auto bytes = primary_->Get(ManifestKey(name));
-  if (bytes.ok()) {
-    auto parsed = ManifestFromJson(nlohmann::json::parse(*bytes, nullptr, false));
-    if (!parsed.ok()) return parsed.status().WithContext("manifest of '" + name + "'");
-    existing = std::move(*parsed);
+  AppendBase base;
+  if (loaded.ok()) {
+    base = AppendBase::Of(state.manifest);
+    existing = std::move(state.manifest);
   }
   LH_ASSIGN_OR_RETURN(Manifest updated, mutate(std::move(existing)));
   updated.name = name;
-  LH_RETURN_IF_ERROR(primary_->Put(ManifestKey(name), ManifestToJson(updated).dump(2)));
+  Status written = InvalidArgument("checkpoint");
+  if (kind == WriteKind::kAppend && loaded.ok()) written = files_.Append(updated, base, state);
+  if (written.code() == StatusCode::kInvalidArgument) written = files_.WriteCheckpoint(updated, state);
+  LH_RETURN_IF_ERROR(written);
+  written_[name] = state;
   std::unique_lock lock(cache_mutex_);
-  cache_[name] = updated;
+  cache_[name] = std::move(state);
   ++generation_;
   return updated;
 }
@@ -190,12 +207,12 @@ Result<int> Catalog::Delete(const std::string& name) {
   // after would otherwise reuse a key and lose its file to this delete.
   std::lock_guard write_lock(write_mutex_);
   ProcessLock process_lock(primary_->Root() / "_catalog" / ".lock");
-  auto bytes = primary_->Get(ManifestKey(name));
-  if (!bytes.ok()) return NotFound("dataset '" + name + "' does not exist");
+  auto loaded = files_.Load(name);
+  if (loaded.status().code() == StatusCode::kNotFound) return NotFound("dataset '" + name + "' does not exist");
   Manifest removed;
-  auto parsed = ManifestFromJson(nlohmann::json::parse(*bytes, nullptr, false));
-  if (parsed.ok()) removed = std::move(*parsed);
-  LH_RETURN_IF_ERROR(primary_->Delete(ManifestKey(name)));
+  if (loaded.ok()) removed = std::move(loaded->manifest);
+  LH_RETURN_IF_ERROR(files_.Remove(name));
+  written_.erase(name);
   {
     std::unique_lock lock(cache_mutex_);
     cache_.erase(name);
@@ -207,14 +224,17 @@ Result<int> Catalog::Delete(const std::string& name) {
     return 0;
   }
   int deleted = 0;
+  std::vector<std::string> keys;
   for (const auto& version : removed.versions) {
-    for (const auto& file : version.files) {
-      Status s = (*store)->Delete(file.key);
-      if (s.ok()) {
-        ++deleted;
-      } else {
-        spdlog::warn("delete {}: {}", file.key, s.message());
-      }
+    for (const auto& file : version.files) keys.push_back(file.key);
+  }
+  for (const auto& pending : removed.pending_deletes) keys.push_back(pending.key);
+  for (const auto& key : keys) {
+    Status s = (*store)->Delete(key);
+    if (s.ok()) {
+      ++deleted;
+    } else if (s.code() != StatusCode::kNotFound) {
+      spdlog::warn("delete {}: {}", key, s.message());
     }
   }
   return deleted;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "catalog/manifest.h"
+#include "catalog/manifest_files.h"
 #include "common/problems.h"
 #include "storage/bucket_registry.h"
 
@@ -52,7 +53,12 @@ class Catalog {
   // store, or a Status to abort without any change. It may move staged files
   // into the bucket; the manifest is written after it returns.
   using Mutation = std::function<Result<Manifest>(std::optional<Manifest> existing)>;
-  Result<Manifest> Mutate(const std::string& name, const Mutation& mutate);
+  // kAppend: the mutation only adds files to the current version (and sets
+  // small fields); it is written as one line of the dataset's append log
+  // (catalog/manifest_files.h), whatever the number of files before.
+  // Anything else rewrites the whole manifest.
+  enum class WriteKind { kCheckpoint, kAppend };
+  Result<Manifest> Mutate(const std::string& name, const Mutation& mutate, WriteKind kind = WriteKind::kCheckpoint);
 
   Result<Manifest> PatchMetadata(const std::string& name, const MetadataPatch& patch);
 
@@ -79,20 +85,22 @@ class Catalog {
   std::map<std::string, std::string> Problems() const;
 
  private:
-  std::string ManifestKey(const std::string& name) const;
   void ReloadIfChanged() const;
   void ReloadLocked() const;  // requires cache_mutex_ held exclusively
 
   storage::BucketRegistry& buckets_;
   std::shared_ptr<storage::ObjectStore> primary_;
+  ManifestFiles files_;
   std::mutex write_mutex_;  // serialises Mutate/Delete in this process
+  // Each manifest as this process last wrote it, so the next write reads
+  // only what others appended since; GUARDED_BY(write_mutex_).
+  std::map<std::string, ManifestState> written_;
   std::mutex move_mutex_;   // serialises MoveToBucket
   mutable std::shared_mutex cache_mutex_;
-  mutable std::map<std::string, Manifest> cache_;      // GUARDED_BY(cache_mutex_)
+  mutable std::map<std::string, ManifestState> cache_;  // GUARDED_BY(cache_mutex_)
   mutable int64_t seen_dir_mtime_ns_ = -1;             // GUARDED_BY(cache_mutex_)
   mutable uint64_t generation_ = 0;                    // GUARDED_BY(cache_mutex_)
   mutable ProblemLog problems_;
-  mutable size_t fingerprint_ = 0;  // of the manifest bytes last loaded; GUARDED_BY(cache_mutex_)
 };
 
 }  // namespace lakehouse::catalog

@@ -87,6 +87,19 @@ std::vector<ColumnMeta> ColumnsFromJson(const json& j, const char* key) {
 
 }  // namespace
 
+json DataFileToJson(const DataFile& f) { return FileToJson(f); }
+
+Result<DataFile> DataFileFromJson(const json& j) {
+  if (!j.is_object()) return InvalidArgument("a data file entry is not an object");
+  try {
+    DataFile f = FileFromJson(j);
+    LH_RETURN_IF_ERROR(storage::ValidateKey(f.key));
+    return f;
+  } catch (const json::exception& e) {
+    return InvalidArgument(std::string("a data file entry has a field of the wrong type: ") + e.what());
+  }
+}
+
 const char* SensitivityName(Sensitivity s) { return kSensitivityNames[static_cast<int>(s)]; }
 
 Result<Sensitivity> ParseSensitivity(std::string_view name) {
@@ -123,18 +136,58 @@ json ColumnToJson(const ColumnMeta& c) {
           {"note", c.note}};
 }
 
-json ManifestToJson(const Manifest& m) {
-  json versions = json::array();
-  for (const auto& v : m.versions) {
+json VersionToJson(const DatasetVersion& v, bool with_files) {
+  json out = {{"number", v.number},
+              {"row_count", v.row_count},
+              {"created_at", TimeOrEmpty(v.created_at)},
+              {"columns", ColumnsToJson(v.columns)},
+              {"schema_diff", v.schema_diff ? *v.schema_diff : json()}};
+  if (with_files) {
     json files = json::array();
     for (const auto& f : v.files) files.push_back(FileToJson(f));
-    versions.push_back({{"number", v.number},
-                        {"files", files},
-                        {"row_count", v.row_count},
-                        {"created_at", TimeOrEmpty(v.created_at)},
-                        {"columns", ColumnsToJson(v.columns)},
-                        {"schema_diff", v.schema_diff ? *v.schema_diff : json()}});
+    out["files"] = std::move(files);
   }
+  if (v.compacted_into) out["compacted_into"] = v.compacted_into;
+  if (v.compacted_from) out["compaction"] = {{"from_version", v.compacted_from}, {"files_before", v.compacted_file_count}};
+  return out;
+}
+
+Result<DatasetVersion> VersionFromJson(const json& vj) {
+  if (!vj.is_object()) return InvalidArgument("manifest lists a version that is not an object");
+  DatasetVersion v;
+  v.number = vj.value("number", 1);
+  v.row_count = vj.value("row_count", int64_t{0});
+  v.created_at = TimeField(vj, "created_at");
+  if (vj.contains("files") && vj["files"].is_array()) {
+    for (const auto& fj : vj["files"]) {
+      if (!fj.is_object()) return InvalidArgument("manifest lists a data file that is not an object");
+      v.files.push_back(FileFromJson(fj));
+      LH_RETURN_IF_ERROR(storage::ValidateKey(v.files.back().key));
+    }
+  }
+  v.columns = ColumnsFromJson(vj, "columns");
+  if (vj.contains("schema_diff") && vj["schema_diff"].is_object()) {
+    v.schema_diff = std::make_shared<const json>(vj["schema_diff"]);
+  }
+  v.compacted_into = vj.value("compacted_into", 0);
+  if (vj.contains("compaction") && vj["compaction"].is_object()) {
+    v.compacted_from = vj["compaction"].value("from_version", 0);
+    v.compacted_file_count = vj["compaction"].value("files_before", int64_t{0});
+  }
+  return v;
+}
+
+json ManifestToJson(const Manifest& m) {
+  json j = ManifestHeadToJson(m);
+  json versions = json::array();
+  for (const auto& v : m.versions) versions.push_back(VersionToJson(v, true));
+  j["versions"] = std::move(versions);
+  return j;
+}
+
+json ManifestHeadToJson(const Manifest& m) {
+  json pending = json::array();
+  for (const auto& p : m.pending_deletes) pending.push_back({{"key", p.key}, {"after", TimeOrEmpty(p.after)}});
   return {
       {"format_version", 1},
       {"id", m.id},
@@ -147,7 +200,6 @@ json ManifestToJson(const Manifest& m) {
       {"bucket", m.bucket},
       {"row_count", m.row_count()},
       {"current_version", m.versions.empty() ? 0 : m.current().number},
-      {"versions", versions},
       {"columns", ColumnsToJson(m.columns)},
       {"lineage",
        {{"source_system", m.lineage.source_system},
@@ -163,6 +215,7 @@ json ManifestToJson(const Manifest& m) {
       {"embedding_stale_since", OptionalTimeJson(m.embedding_stale_since)},
       {"refresh_policy", m.refresh_policy},
       {"schema_policy", m.schema_policy},
+      {"pending_deletes", pending},
       {"incremental",
        {{"column", m.incremental_column},
         {"last_value", m.incremental_last_value ? nlohmann::json(*m.incremental_last_value) : nlohmann::json()}}},
@@ -188,22 +241,16 @@ Result<Manifest> ManifestFromJson(const json& j) {
     if (m.bucket != "data" && m.bucket != "local") LH_RETURN_IF_ERROR(ValidateName(m.bucket, "bucket name"));
     if (j.contains("versions") && j["versions"].is_array()) {
       for (const auto& vj : j["versions"]) {
-        DatasetVersion v;
-        v.number = vj.value("number", 1);
-        v.row_count = vj.value("row_count", int64_t{0});
-        v.created_at = TimeField(vj, "created_at");
-        if (vj.contains("files") && vj["files"].is_array()) {
-          for (const auto& fj : vj["files"]) {
-            if (!fj.is_object()) return InvalidArgument("manifest lists a data file that is not an object");
-            v.files.push_back(FileFromJson(fj));
-            LH_RETURN_IF_ERROR(storage::ValidateKey(v.files.back().key));
-          }
-        }
-        v.columns = ColumnsFromJson(vj, "columns");
-        if (vj.contains("schema_diff") && vj["schema_diff"].is_object()) {
-          v.schema_diff = std::make_shared<const json>(vj["schema_diff"]);
-        }
+        LH_ASSIGN_OR_RETURN(auto v, VersionFromJson(vj));
         m.versions.push_back(std::move(v));
+      }
+    }
+    if (j.contains("pending_deletes") && j["pending_deletes"].is_array()) {
+      for (const auto& pj : j["pending_deletes"]) {
+        if (!pj.is_object()) continue;
+        PendingDelete p{pj.value("key", ""), TimeField(pj, "after")};
+        LH_RETURN_IF_ERROR(storage::ValidateKey(p.key));
+        m.pending_deletes.push_back(std::move(p));
       }
     }
     m.columns = ColumnsFromJson(j, "columns");

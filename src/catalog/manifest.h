@@ -63,6 +63,19 @@ struct DatasetVersion {
   // Against the version before (or, for appended files, the columns they
   // added), as JSON of catalog/schema_diff.h; null for the first version.
   std::shared_ptr<const nlohmann::json> schema_diff;
+  // Compaction: a version whose small files were rewritten into fewer large
+  // ones points at the version that holds its rows now (its files are gone
+  // or going); that version says where it came from.
+  int compacted_into = 0;
+  int compacted_from = 0;
+  int64_t compacted_file_count = 0;  // files of compacted_from that it replaced
+};
+
+// A data file no version points at any more, removed once no reader can
+// still be scanning it (after `after`).
+struct PendingDelete {
+  std::string key;
+  TimePoint after{};
 };
 
 struct Manifest {
@@ -92,6 +105,7 @@ struct Manifest {
   // are what the next import appends.
   std::string incremental_column;
   std::optional<std::string> incremental_last_value;
+  std::vector<PendingDelete> pending_deletes;  // in the dataset's bucket
 
   const DatasetVersion& current() const { return versions.back(); }
   DatasetVersion& current() { return versions.back(); }
@@ -101,6 +115,13 @@ struct Manifest {
 };
 
 nlohmann::json ManifestToJson(const Manifest& m);
+// Pieces of the manifest JSON, for the append log (catalog/manifest_files.h):
+// everything but the versions, and one version with or without its files.
+nlohmann::json ManifestHeadToJson(const Manifest& m);
+nlohmann::json VersionToJson(const DatasetVersion& v, bool with_files);
+Result<DatasetVersion> VersionFromJson(const nlohmann::json& j);
+nlohmann::json DataFileToJson(const DataFile& f);
+Result<DataFile> DataFileFromJson(const nlohmann::json& j);
 Result<Manifest> ManifestFromJson(const nlohmann::json& j);
 nlohmann::json ColumnToJson(const ColumnMeta& c);
 

@@ -429,7 +429,7 @@ Result<Manifest> Ingestor::CommitToCatalog(const StagedData& staged, std::string
     if (m.last_embedded_at && !m.embedding_stale_since) m.embedding_stale_since = Now();
     if (staged.annotate) staged.annotate(m);
     return m;
-  });
+  }, catalog::Catalog::WriteKind::kAppend);
 }
 
 Result<IngestResult> Ingestor::Ingest(const IngestRequest& request) {

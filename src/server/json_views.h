@@ -12,6 +12,8 @@ namespace lakehouse::server {
 
 // The stored manifest plus what is computed at read time (overdue).
 nlohmann::json DatasetJson(const catalog::Manifest& m, TimePoint now);
+// The same without file lists (each version says its file_count instead).
+nlohmann::json DatasetSummaryJson(const catalog::Manifest& m, TimePoint now);
 nlohmann::json IngestResultJson(const ingest::IngestResult& r);
 nlohmann::json CellJson(const engine::Cell& cell);
 // Written directly (no intermediate JSON tree): this is the hot path of /query/sql.
