@@ -50,6 +50,10 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const Config& config) {
                             config.max_json_depth, config.ingest_timeout_ms, MemoryLimitShare(0.3),
                             rt->tmp_dir_ / "ingest"});
   LH_RETURN_IF_ERROR(rt->ingestor_->Open().WithContext("ingest engine"));
+  ingest::CompactionOptions compaction;
+  compaction.min_files = config.compaction_min_files;
+  compaction.delete_grace = std::chrono::milliseconds(config.compaction_delete_grace_ms);
+  rt->compactor_ = std::make_unique<ingest::Compactor>(*rt->catalog_, *rt->buckets_, compaction);
   rt->indexes_ = std::make_unique<vector::IndexRegistry>(
       *rt->catalog_, *rt->buckets_,
       vector::VectorOptions{config.vector_threads, config.vector_ollama_url, config.vector_openai_url,
@@ -110,7 +114,9 @@ std::map<std::string, std::string> Runtime::Problems() const {
 
 Runtime::~Runtime() {
   if (scheduler_) scheduler_->Stop();
+  if (compactor_) compactor_->Stop();
   scheduler_.reset();
+  compactor_.reset();
   searcher_.reset();
   indexes_.reset();
   ingestor_.reset();

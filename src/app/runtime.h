@@ -9,6 +9,7 @@
 #include "catalog/catalog.h"
 #include "common/config.h"
 #include "engine/query_engine.h"
+#include "ingest/compactor.h"
 #include "ingest/ingestor.h"
 #include "storage/bucket_registry.h"
 #include "vector/index_registry.h"
@@ -34,6 +35,8 @@ class Runtime {
   // Background vector jobs; started by the server (a CLI command runs its
   // builds in the foreground and never starts it).
   vector::RefreshScheduler& scheduler() { return *scheduler_; }
+  // Merges small appended files in the background; started by the server.
+  ingest::Compactor& compactor() { return *compactor_; }
   ~Runtime();
 
   // Operations that must consult more than one subsystem.
@@ -55,6 +58,7 @@ class Runtime {
   std::unique_ptr<catalog::Catalog> catalog_;
   std::unique_ptr<engine::QueryEngine> query_;
   std::unique_ptr<ingest::Ingestor> ingestor_;
+  std::unique_ptr<ingest::Compactor> compactor_;
   std::unique_ptr<vector::IndexRegistry> indexes_;
   std::unique_ptr<vector::Searcher> searcher_;
   std::unique_ptr<vector::RefreshScheduler> scheduler_;  // declared last: stopped first

@@ -70,7 +70,7 @@ void Catalog::ReloadLocked() const {
                previous->second.log != loaded->log;
     fresh[name] = std::move(*loaded);
   }
-  if (ec) {
+  if (ec && ec != std::errc::no_such_file_or_directory) {  // no folder yet: no datasets yet
     spdlog::error("catalog: cannot list {}: {}", dir.string(), ec.message());
     return;
   }

@@ -55,9 +55,15 @@ ColumnMeta ColumnFromJson(const json& j) {
 }
 
 json FileToJson(const DataFile& f) {
-  return {{"key", f.key}, {"rows", f.rows}, {"bytes", f.bytes},
-          {"source_sha256", f.source_sha256}, {"added_at", TimeOrEmpty(f.added_at)},
-          {"source_bytes", f.source_bytes}};
+  json j = {{"key", f.key}, {"rows", f.rows}, {"bytes", f.bytes},
+            {"source_sha256", f.source_sha256}, {"added_at", TimeOrEmpty(f.added_at)},
+            {"source_bytes", f.source_bytes}};
+  if (!f.merged_sources.empty()) {
+    json merged = json::array();
+    for (const auto& s : f.merged_sources) merged.push_back({s.sha256, s.bytes});
+    j["merged_sources"] = std::move(merged);
+  }
+  return j;
 }
 
 DataFile FileFromJson(const json& j) {
@@ -68,6 +74,13 @@ DataFile FileFromJson(const json& j) {
   f.source_sha256 = j.value("source_sha256", "");
   f.added_at = TimeField(j, "added_at");
   f.source_bytes = j.value("source_bytes", uint64_t{0});
+  if (j.contains("merged_sources") && j["merged_sources"].is_array()) {
+    for (const auto& s : j["merged_sources"]) {
+      if (s.is_array() && s.size() == 2 && s[0].is_string() && s[1].is_number_unsigned()) {
+        f.merged_sources.push_back({s[0].get<std::string>(), s[1].get<uint64_t>()});
+      }
+    }
+  }
   return f;
 }
 
@@ -108,6 +121,23 @@ Result<Sensitivity> ParseSensitivity(std::string_view name) {
   }
   return InvalidArgument("sensitivity '" + std::string(name) +
                          "' is not one of public, internal, confidential, restricted");
+}
+
+bool DataFile::HasSource(const std::string& sha256) const {
+  if (sha256.empty()) return false;
+  if (source_sha256 == sha256) return true;
+  for (const auto& s : merged_sources) {
+    if (s.sha256 == sha256) return true;
+  }
+  return false;
+}
+
+bool DataFile::MayHaveSourceOfSize(uint64_t bytes) const {
+  if (merged_sources.empty()) return source_bytes == bytes || source_bytes == 0;
+  for (const auto& s : merged_sources) {
+    if (s.bytes == bytes || s.bytes == 0) return true;
+  }
+  return false;
 }
 
 bool Manifest::IsOverdue(TimePoint now) const {

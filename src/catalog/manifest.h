@@ -45,6 +45,12 @@ struct Lineage {
   TimePoint ingested_at{};
 };
 
+// An ingested input, for the same-bytes no-op.
+struct SourceRef {
+  std::string sha256;
+  uint64_t bytes = 0;
+};
+
 struct DataFile {
   std::string key;            // object key inside the dataset's bucket
   int64_t rows = 0;
@@ -52,6 +58,14 @@ struct DataFile {
   std::string source_sha256;  // of the ingested input, for the same-bytes no-op
   TimePoint added_at{};
   uint64_t source_bytes = 0;  // size of the ingested input; 0 when unknown
+  // A file written by compaction holds the rows of many inputs: the latest
+  // kMaxMergedSources of them, so that re-sending one is still a no-op.
+  std::vector<SourceRef> merged_sources;
+  static constexpr size_t kMaxMergedSources = 1000;
+
+  // Whether this file holds the rows of the input with this hash (or size).
+  bool HasSource(const std::string& sha256) const;
+  bool MayHaveSourceOfSize(uint64_t bytes) const;
 };
 
 struct DatasetVersion {

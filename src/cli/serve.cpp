@@ -92,6 +92,7 @@ int RunServe(const Config& config, const ServeOptions& options) {
   }
   if (!options.demo_dir.empty()) LoadDemo(**runtime, options.demo_dir);
   (*runtime)->scheduler().Start();
+  if (config.compaction_enabled) (*runtime)->compactor().Start();
   server::Server http(**runtime);
   auto port = http.Bind(config.host, config.port);
   if (!port.ok()) {

@@ -120,6 +120,14 @@ Result<Config> LoadConfig(const fs::path& path) {
   if (json_depth < 1 || json_depth > 1000) return InvalidArgument("ingest.max_json_depth must be between 1 and 1000");
   config.max_json_depth = static_cast<int>(json_depth);
   Read(t, "ingest", "timeout_ms", config.ingest_timeout_ms);
+  Read(t, "ingest", "compaction", config.compaction_enabled);
+  int64_t min_files = config.compaction_min_files;
+  Read(t, "ingest", "compaction_min_files", min_files);
+  Read(t, "ingest", "compaction_delete_grace_ms", config.compaction_delete_grace_ms);
+  if (min_files < 2 || config.compaction_delete_grace_ms < 0) {
+    return InvalidArgument("ingest.compaction_min_files must be at least 2 and compaction_delete_grace_ms not negative");
+  }
+  config.compaction_min_files = static_cast<int>(min_files);
   if (config.ingest_timeout_ms <= 0) return InvalidArgument("ingest.timeout_ms must be positive");
   Read(t, "inbox", "enabled", config.inbox_enabled);
   std::string inbox_dir = config.inbox_dir.string();

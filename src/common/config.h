@@ -37,6 +37,10 @@ struct Config {
   int pii_sample_rows = 1000;
   int max_json_depth = 64;          // JSON nested deeper is refused with 400
   int64_t ingest_timeout_ms = 3600000;  // one file's conversion or one import, at most
+  // Background compaction of small appended files (serve only).
+  bool compaction_enabled = true;
+  int compaction_min_files = 16;
+  int64_t compaction_delete_grace_ms = 120000;
   // [inbox]
   bool inbox_enabled = true;
   std::filesystem::path inbox_dir = "./inbox";

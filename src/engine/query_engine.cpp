@@ -103,7 +103,15 @@ Status QueryEngine::SyncViews(State& state, Connection& conn) {
       std::lock_guard lock(poisoned_mutex_);
       if (auto p = poisoned_.find(signature); p != poisoned_.end()) s = Internal(p->second);
     }
-    if (s.ok()) s = BuildView(conn, view, signature);
+    if (s.ok()) {
+      // An append only adds files: add their rows to the cached table
+      // instead of reading every file again (its cost stays that of the append).
+      bool appended = old != state.views.end() && !state.quarantined.count(view) &&
+                      signature.rfind("cached:", 0) == 0 && signature.rfind(old->second + ", ", 0) == 0;
+      s = appended ? AppendToCache(conn, view, signature.substr(old->second.size() + 2)) : Internal("rebuild");
+      if (!s.ok() && s.code() != StatusCode::kInternal) spdlog::info("dataset view {}: rebuilt ({})", view, s.message());
+      if (!s.ok() && !state.db->Invalidated()) s = BuildView(conn, view, signature);
+    }
     if (!s.ok()) {
       spdlog::warn("dataset view {} is quarantined: {}", view, s.message());
       quarantined[view] = s.message();
@@ -147,6 +155,14 @@ Status QueryEngine::BuildView(Connection& conn, const std::string& view, const s
     (void)conn.Execute("DROP TABLE IF EXISTS lh_cache." + QuoteIdent(view));
   }
   return run("CREATE OR REPLACE VIEW " + QuoteIdent(view) + " AS SELECT * FROM " + scan);
+}
+
+Status QueryEngine::AppendToCache(Connection& conn, const std::string& view, const std::string& new_files) {
+  Watchdog::Scope deadline(*watchdog_, conn, std::chrono::milliseconds(options_.view_timeout_ms));
+  // BY NAME: columns the new files lack are NULL; a column the table lacks
+  // fails, and the caller rebuilds the table with it.
+  return conn.Execute("INSERT INTO lh_cache." + QuoteIdent(view) + " BY NAME SELECT * FROM read_parquet([" + new_files +
+                      "], union_by_name = true)");
 }
 
 std::map<std::string, std::string> QueryEngine::Quarantined() const {

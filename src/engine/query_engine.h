@@ -89,6 +89,8 @@ class QueryEngine {
   Result<std::shared_ptr<State>> Current();
   Status SyncViews(State& state, Connection& conn);
   Status BuildView(Connection& conn, const std::string& view, const std::string& signature);
+  // Adds the rows of `new_files` (quoted, comma-separated) to a cached view's table.
+  Status AppendToCache(Connection& conn, const std::string& view, const std::string& new_files);
 
   const catalog::Catalog& catalog_;
   const storage::BucketRegistry& buckets_;

@@ -4,6 +4,7 @@
 #include "common/names.h"
 #include "engine/query_engine.h"
 #include "fixtures.h"
+#include "ingest/compactor.h"
 #include "ingest/inbox_watcher.h"
 #include "ingest/ingest_fixture.h"
 
@@ -313,6 +314,88 @@ TEST_F(InboxTest, AFileThatCannotBeMovedIsNotIngestedAgainAndAgain) {
   EXPECT_FALSE(fs::exists(Inbox() / "events" / "a.csv"));
   EXPECT_TRUE(watcher.Stuck().empty());
   EXPECT_EQ(std::distance(fs::directory_iterator(Inbox() / "processed"), fs::directory_iterator()), 1);
+}
+
+}  // namespace lakehouse::ingest
+
+namespace lakehouse::ingest {
+
+TEST_F(IngestTest, CompactionMergesSmallFilesKeepsRowsAndRemovesTheOldFilesLater) {
+  for (int i = 0; i < 20; ++i) {
+    auto r = IngestText("part" + std::to_string(i) + ".csv",
+                        "id,v\n" + std::to_string(2 * i) + ",1\n" + std::to_string(2 * i + 1) + ",2\n",
+                        WriteMode::kAppend, "events");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  auto sum = [&] {
+    auto r = engine_->Run({"SELECT count(*), sum(id), sum(v) FROM events", -1, -1});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->Text(0, 0) + "/" + r->Text(0, 1) + "/" + r->Text(0, 2) : "";
+  };
+  std::string before = sum();
+  EXPECT_EQ(before, "40/780/60");
+  CompactionOptions options;
+  options.delete_grace = std::chrono::milliseconds(0);
+  Compactor compactor(*catalog_, *buckets_, options);
+  auto done = compactor.Compact("events");
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(done->new_version, 2);
+  EXPECT_EQ(done->files_merged, 20);
+  auto m = catalog_->Get("events");
+  ASSERT_EQ(m->current().files.size(), 1u);
+  EXPECT_EQ(m->current().compacted_from, 1);
+  EXPECT_EQ(m->current().compacted_file_count, 20);
+  EXPECT_EQ(m->versions.front().compacted_into, 2);
+  EXPECT_EQ(m->row_count(), 40);
+  EXPECT_EQ(sum(), before);
+  EXPECT_EQ(m->pending_deletes.size(), 20u);
+  // Sending one of the merged inputs again is still a no-op.
+  auto again = IngestText("part3.csv", "id,v\n6,1\n7,2\n", WriteMode::kAppend, "events");
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->no_op);
+  // Appends go on into the new version; nothing to compact below the threshold.
+  ASSERT_TRUE(IngestText("late.csv", "id,v\n100,5\n", WriteMode::kAppend, "events").ok());
+  EXPECT_EQ(catalog_->Get("events")->current().files.size(), 2u);
+  EXPECT_EQ(compactor.Compact("events")->new_version, 0);
+  ASSERT_TRUE(compactor.RemoveExpiredFiles("events").ok());
+  EXPECT_TRUE(catalog_->Get("events")->pending_deletes.empty());
+  std::vector<std::string> data_files;
+  for (const auto& key : Files()) {
+    if (key.rfind("datasets/events/", 0) == 0) data_files.push_back(key);
+  }
+  EXPECT_EQ(data_files, (std::vector<std::string>{"datasets/events/2-1.parquet", "datasets/events/2-2.parquet"}));
+  EXPECT_EQ(Count("events"), 41);
+}
+
+TEST_F(IngestTest, CompactionKeepsNewColumnsOfLaterAppends) {
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(IngestText("a" + std::to_string(i) + ".csv", "id\n" + std::to_string(i) + "\n", WriteMode::kAppend, "wide").ok());
+  ASSERT_TRUE(IngestText("b.csv", "id,extra\n9,hello\n", WriteMode::kAppend, "wide").ok());
+  Compactor compactor(*catalog_, *buckets_, {});
+  auto done = compactor.Compact("wide", /*force=*/true);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(done->files_merged, 4);
+  auto r = engine_->Run({"SELECT count(*), count(extra), max(extra) FROM wide", -1, -1});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->Text(0, 0) + "/" + r->Text(0, 1) + "/" + r->Text(0, 2), "4/1/hello");
+}
+
+}  // namespace lakehouse::ingest
+
+namespace lakehouse::ingest {
+
+TEST_F(IngestTest, QueriesBetweenAppendsSeeEveryRowAndNewColumns) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(IngestText("p" + std::to_string(i) + ".csv", "id,v\n" + std::to_string(i) + ",1\n", WriteMode::kAppend, "log").ok());
+    EXPECT_EQ(Count("log"), i + 1);
+  }
+  ASSERT_TRUE(IngestText("wider.csv", "id,v,note\n9,1,new\n", WriteMode::kAppend, "log").ok());
+  auto r = engine_->Run({"SELECT count(*), count(note), sum(v) FROM log", -1, -1});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->Text(0, 0) + "/" + r->Text(0, 1) + "/" + r->Text(0, 2), "6/1/6");
+  ASSERT_TRUE(IngestText("narrow.csv", "id\n10\n", WriteMode::kAppend, "log").ok());
+  r = engine_->Run({"SELECT count(*), count(note), count(v) FROM log", -1, -1});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->Text(0, 0) + "/" + r->Text(0, 1) + "/" + r->Text(0, 2), "7/1/6");
 }
 
 }  // namespace lakehouse::ingest

@@ -460,7 +460,7 @@ Result<IngestResult> Ingestor::Ingest(const IngestRequest& request) {
   bool may_be_duplicate = false;
   if (existing.ok() && !existing->versions.empty()) {
     for (const auto& f : existing->current().files) {
-      may_be_duplicate |= f.source_bytes == source_bytes || f.source_bytes == 0;
+      may_be_duplicate |= f.MayHaveSourceOfSize(source_bytes);
     }
   }
   std::string sha256 = request.sha256;
@@ -473,7 +473,7 @@ Result<IngestResult> Ingestor::Ingest(const IngestRequest& request) {
   auto same_bytes = [&](const Manifest& m) {
     if (m.versions.empty()) return false;
     for (const auto& f : m.current().files) {
-      if (f.source_sha256 == sha256) return true;
+      if (f.HasSource(sha256)) return true;
     }
     return false;
   };
