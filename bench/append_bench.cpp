@@ -5,7 +5,7 @@
 // background compaction has had `--settle` seconds, times a point query on
 // the dataset against the same rows ingested as one file, in the same run.
 //
-// usage: append_bench [--appends 10000] [--rows 10] [--settle 20] [--queries 500]
+// usage: append_bench [--appends 10000] [--rows 10] [--settle 20] [--queries 500] [--debug 1 (keep a debug log)]
 #include <signal.h>
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -33,10 +34,12 @@ double Millis(Clock::time_point since) { return std::chrono::duration<double, st
 
 double Percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
+  // Nearest rank: the p99 of 100 samples is the 99th smallest, not the largest.
+  size_t rank = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
+  return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
 }
 
-pid_t StartServer(const fs::path& dir, int* port) {
+pid_t StartServer(const fs::path& dir, int* port, bool debug) {
   fs::path port_file = dir / "port";
   lakehouse::testing::WriteFile(dir / "lakehouse.toml", "[storage]\ndata_dir = \"data\"\n[inbox]\nenabled = false\n");
   pid_t pid = fork();
@@ -45,8 +48,8 @@ pid_t StartServer(const fs::path& dir, int* port) {
     int log = ::open((dir / "server.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     dup2(log, 1);
     dup2(log, 2);
-    execl(LAKEHOUSE_BINARY, "lakehouse", "--config", config.c_str(), "serve", "--port", "0", "--port-file", pf.c_str(),
-          static_cast<char*>(nullptr));
+    execl(LAKEHOUSE_BINARY, "lakehouse", "--config", config.c_str(), "--log-level", debug ? "debug" : "info", "serve",
+          "--port", "0", "--port-file", pf.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   for (int i = 0; i < 400; ++i) {
@@ -69,15 +72,17 @@ std::string Rows(int first, int count) {
 
 int main(int argc, char** argv) {
   int appends = 10000, rows = 10, settle_s = 20, queries = 500;
+  bool debug = false, keep = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--appends")) appends = std::stoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--rows")) rows = std::stoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--settle")) settle_s = std::stoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--queries")) queries = std::stoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--debug")) debug = keep = std::string(argv[i + 1]) == "1";
   }
   fs::path dir = lakehouse::testing::MakeTempDir("append_bench");
   int port = 0;
-  pid_t server = StartServer(dir, &port);
+  pid_t server = StartServer(dir, &port, debug);
   if (server < 0) return 1;
   httplib::Client http("127.0.0.1", port);
   http.set_read_timeout(60, 0);
@@ -148,6 +153,10 @@ int main(int argc, char** argv) {
   std::printf("p50 appended/one file: %.2fx (goal <= 1.2x)\n", Percentile(appended, 0.5) / Percentile(one_file, 0.5));
   kill(server, SIGTERM);
   waitpid(server, nullptr, 0);
-  fs::remove_all(dir);
+  if (keep) {
+    std::printf("server log kept in %s\n", (dir / "server.log").c_str());
+  } else {
+    fs::remove_all(dir);
+  }
   return 0;
 }

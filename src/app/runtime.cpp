@@ -52,7 +52,9 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const Config& config) {
   LH_RETURN_IF_ERROR(rt->ingestor_->Open().WithContext("ingest engine"));
   ingest::CompactionOptions compaction;
   compaction.min_files = config.compaction_min_files;
-  compaction.delete_grace = std::chrono::milliseconds(config.compaction_delete_grace_ms);
+  // A query that started before a merge must still find the files it reads.
+  compaction.delete_grace =
+      std::chrono::milliseconds(std::max(config.compaction_delete_grace_ms, 2 * config.query_timeout_ms));
   rt->compactor_ = std::make_unique<ingest::Compactor>(*rt->catalog_, *rt->buckets_, compaction);
   rt->indexes_ = std::make_unique<vector::IndexRegistry>(
       *rt->catalog_, *rt->buckets_,
@@ -63,8 +65,10 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const Config& config) {
   rt->scheduler_ = std::make_unique<vector::RefreshScheduler>(*rt->indexes_,
                                                               static_cast<int>(config.vector_scheduler_tick_ms));
   // Refresh policies learn of new data here, whichever path brought it.
-  rt->ingestor_->SetOnCommitted([scheduler = rt->scheduler_.get()](const std::string& dataset) {
+  rt->ingestor_->SetOnCommitted([scheduler = rt->scheduler_.get(), compactor = rt->compactor_.get()](
+                                     const std::string& dataset) {
     scheduler->OnDatasetChanged(dataset);
+    compactor->Notify(dataset);
   });
   return rt;
 }

@@ -77,7 +77,7 @@ DataFile FileFromJson(const json& j) {
   if (j.contains("merged_sources") && j["merged_sources"].is_array()) {
     for (const auto& s : j["merged_sources"]) {
       if (s.is_array() && s.size() == 2 && s[0].is_string() && s[1].is_number_unsigned()) {
-        f.merged_sources.push_back({s[0].get<std::string>(), s[1].get<uint64_t>()});
+        f.merged_sources.mutate().push_back({s[0].get<std::string>(), s[1].get<uint64_t>()});
       }
     }
   }
@@ -215,10 +215,12 @@ json ManifestToJson(const Manifest& m) {
   return j;
 }
 
-json ManifestHeadToJson(const Manifest& m) {
+json ManifestHeadToJson(const Manifest& m, bool with_pending_deletes) {
   json pending = json::array();
-  for (const auto& p : m.pending_deletes) pending.push_back({{"key", p.key}, {"after", TimeOrEmpty(p.after)}});
-  return {
+  if (with_pending_deletes) {
+    for (const auto& p : m.pending_deletes) pending.push_back({{"key", p.key}, {"after", TimeOrEmpty(p.after)}});
+  }
+  json head = {
       {"format_version", 1},
       {"id", m.id},
       {"name", m.name},
@@ -250,6 +252,8 @@ json ManifestHeadToJson(const Manifest& m) {
        {{"column", m.incremental_column},
         {"last_value", m.incremental_last_value ? nlohmann::json(*m.incremental_last_value) : nlohmann::json()}}},
   };
+  if (!with_pending_deletes) head.erase("pending_deletes");
+  return head;
 }
 
 Result<Manifest> ManifestFromJson(const json& j) {
@@ -280,7 +284,7 @@ Result<Manifest> ManifestFromJson(const json& j) {
         if (!pj.is_object()) continue;
         PendingDelete p{pj.value("key", ""), TimeField(pj, "after")};
         LH_RETURN_IF_ERROR(storage::ValidateKey(p.key));
-        m.pending_deletes.push_back(std::move(p));
+        m.pending_deletes.mutate().push_back(std::move(p));
       }
     }
     m.columns = ColumnsFromJson(j, "columns");

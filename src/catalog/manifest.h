@@ -45,6 +45,30 @@ struct Lineage {
   TimePoint ingested_at{};
 };
 
+// A list shared by copies of a manifest until one of them changes it. The
+// catalog copies manifests on every read; lists that can run to thousands
+// of entries (compaction's) then cost nothing to copy. A copy is changed
+// only by the thread that holds it, like any other field.
+template <typename T>
+class SharedList {
+ public:
+  const std::vector<T>& get() const {
+    static const std::vector<T> kEmpty;
+    return items_ ? *items_ : kEmpty;
+  }
+  std::vector<T>& mutate() {
+    if (!items_ || items_.use_count() > 1) items_ = std::make_shared<std::vector<T>>(get());
+    return *items_;
+  }
+  auto begin() const { return get().begin(); }
+  auto end() const { return get().end(); }
+  size_t size() const { return get().size(); }
+  bool empty() const { return get().empty(); }
+
+ private:
+  std::shared_ptr<std::vector<T>> items_;
+};
+
 // An ingested input, for the same-bytes no-op.
 struct SourceRef {
   std::string sha256;
@@ -60,7 +84,7 @@ struct DataFile {
   uint64_t source_bytes = 0;  // size of the ingested input; 0 when unknown
   // A file written by compaction holds the rows of many inputs: the latest
   // kMaxMergedSources of them, so that re-sending one is still a no-op.
-  std::vector<SourceRef> merged_sources;
+  SharedList<SourceRef> merged_sources;
   static constexpr size_t kMaxMergedSources = 1000;
 
   // Whether this file holds the rows of the input with this hash (or size).
@@ -119,7 +143,7 @@ struct Manifest {
   // are what the next import appends.
   std::string incremental_column;
   std::optional<std::string> incremental_last_value;
-  std::vector<PendingDelete> pending_deletes;  // in the dataset's bucket
+  SharedList<PendingDelete> pending_deletes;  // in the dataset's bucket
 
   const DatasetVersion& current() const { return versions.back(); }
   DatasetVersion& current() { return versions.back(); }
@@ -131,7 +155,9 @@ struct Manifest {
 nlohmann::json ManifestToJson(const Manifest& m);
 // Pieces of the manifest JSON, for the append log (catalog/manifest_files.h):
 // everything but the versions, and one version with or without its files.
-nlohmann::json ManifestHeadToJson(const Manifest& m);
+// pending_deletes can run to thousands while compaction runs: leave them
+// out where they do not belong (append log lines, ingest answers).
+nlohmann::json ManifestHeadToJson(const Manifest& m, bool with_pending_deletes = true);
 nlohmann::json VersionToJson(const DatasetVersion& v, bool with_files);
 Result<DatasetVersion> VersionFromJson(const nlohmann::json& j);
 nlohmann::json DataFileToJson(const DataFile& f);

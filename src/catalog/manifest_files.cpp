@@ -58,6 +58,7 @@ Status ApplyRecordOrThrow(const json& record, ManifestState& state) {
     files.push_back(std::move(f));
   }
   head.versions = std::move(state.manifest.versions);
+  head.pending_deletes = std::move(state.manifest.pending_deletes);
   version.files = std::move(files);
   head.versions.back() = std::move(version);
   state.manifest = std::move(head);
@@ -173,8 +174,11 @@ Status ManifestFiles::Append(const Manifest& after, const AppendBase& before, Ma
   for (size_t i = before.files; i < after.current().files.size(); ++i) {
     added.push_back(DataFileToJson(after.current().files[i]));
   }
+  // Appends never change the pending deletes (there can be thousands while
+  // compaction runs): the line leaves them out, and replay keeps them.
+  json head = ManifestHeadToJson(after, false);
   json record = {{"seq", state.log_seq + 1},
-                 {"head", ManifestHeadToJson(after)},
+                 {"head", head},
                  {"version", VersionToJson(after.current(), false)},
                  {"added_files", std::move(added)}};
   std::string line = record.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";

@@ -127,6 +127,19 @@ TEST_F(AppendLogTest, ABadLineEndsTheLogAndIsReported) {
   EXPECT_EQ(reader.Problems().count("_catalog/datasets/events.log"), 1u);
 }
 
+TEST_F(AppendLogTest, PendingDeletesSurviveAppendsWithoutGrowingThem) {
+  ASSERT_TRUE(AppendFile(*catalog_, 1).ok());
+  ASSERT_TRUE(catalog_->Mutate("events", [](std::optional<Manifest> m) -> Result<Manifest> {
+    for (int i = 0; i < 500; ++i) m->pending_deletes.mutate().push_back({"datasets/events/0-" + std::to_string(i) + ".parquet", Now()});
+    return std::move(*m);
+  }).ok());
+  ASSERT_TRUE(AppendFile(*catalog_, 2).ok());
+  EXPECT_LT(Size(Dir() / "events.log"), 2000u);
+  auto m = Catalog(*buckets_).Get("events");
+  EXPECT_EQ(m->pending_deletes.size(), 500u);
+  EXPECT_EQ(m->current().files.size(), 2u);
+}
+
 TEST_F(AppendLogTest, DeleteRemovesCheckpointAndLog) {
   for (int n = 1; n <= 3; ++n) ASSERT_TRUE(AppendFile(*catalog_, n).ok());
   ASSERT_TRUE(catalog_->Delete("events").ok());

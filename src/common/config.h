@@ -40,7 +40,7 @@ struct Config {
   // Background compaction of small appended files (serve only).
   bool compaction_enabled = true;
   int compaction_min_files = 16;
-  int64_t compaction_delete_grace_ms = 120000;
+  int64_t compaction_delete_grace_ms = 60000;
   // [inbox]
   bool inbox_enabled = true;
   std::filesystem::path inbox_dir = "./inbox";

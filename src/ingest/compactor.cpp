@@ -1,6 +1,8 @@
 #include "ingest/compactor.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <set>
@@ -56,10 +58,16 @@ Result<CompactionResult> Compactor::Compact(const std::string& name, bool force)
   CompactionResult result;
   if (snapshot.versions.empty()) return result;
   const auto& version = snapshot.current();
+  std::vector<DataFile> small;
+  for (const auto& f : version.files) {
+    if (f.bytes < options_.small_file_bytes) small.push_back(f);
+  }
+  std::stable_sort(small.begin(), small.end(), [](const DataFile& a, const DataFile& b) { return a.bytes < b.bytes; });
   std::vector<DataFile> chosen;
   uint64_t bytes = 0;
-  for (const auto& f : version.files) {
-    if (f.bytes >= options_.small_file_bytes || bytes + f.bytes > options_.max_merged_bytes) continue;
+  for (const auto& f : small) {
+    bool too_big = !chosen.empty() && f.bytes > bytes * static_cast<uint64_t>(options_.tier_ratio);
+    if (too_big || bytes + f.bytes > options_.max_merged_bytes) break;
     chosen.push_back(f);
     bytes += f.bytes;
   }
@@ -110,15 +118,15 @@ Result<CompactionResult> Compactor::Compact(const std::string& name, bool force)
     big.added_at = Now();
     for (const auto& f : old_version.files) {
       if (!chosen_keys.count(f.key)) continue;
+      auto& sources = big.merged_sources.mutate();
       if (f.merged_sources.empty()) {
-        big.merged_sources.push_back({f.source_sha256, f.source_bytes});
+        sources.push_back({f.source_sha256, f.source_bytes});
       } else {
-        big.merged_sources.insert(big.merged_sources.end(), f.merged_sources.begin(), f.merged_sources.end());
+        sources.insert(sources.end(), f.merged_sources.begin(), f.merged_sources.end());
       }
     }
-    if (big.merged_sources.size() > DataFile::kMaxMergedSources) {
-      big.merged_sources.erase(big.merged_sources.begin(),
-                               big.merged_sources.end() - static_cast<long>(DataFile::kMaxMergedSources));
+    if (auto& sources = big.merged_sources.mutate(); sources.size() > DataFile::kMaxMergedSources) {
+      sources.erase(sources.begin(), sources.end() - static_cast<long>(DataFile::kMaxMergedSources));
     }
     LH_RETURN_IF_ERROR(store->PutStaged(merged.path(), big.key));
     merged.Release();
@@ -126,7 +134,7 @@ Result<CompactionResult> Compactor::Compact(const std::string& name, bool force)
     TimePoint after = Now() + options_.delete_grace;
     for (auto& f : old_version.files) {
       if (chosen_keys.count(f.key)) {
-        m.pending_deletes.push_back({f.key, after});
+        m.pending_deletes.mutate().push_back({f.key, after});
       } else {
         next.files.push_back(std::move(f));  // large files, and appends since the snapshot
       }
@@ -166,7 +174,7 @@ Status Compactor::RemoveExpiredFiles(const std::string& name) {
       .Mutate(name,
               [&](std::optional<Manifest> current) -> Result<Manifest> {
                 if (!current) return NotFound("dataset '" + name + "' is gone");
-                std::erase_if(current->pending_deletes, [&](const auto& p) { return due.count(p.key) > 0; });
+                std::erase_if(current->pending_deletes.mutate(), [&](const auto& p) { return due.count(p.key) > 0; });
                 return std::move(*current);
               })
       .status();
@@ -187,15 +195,42 @@ int Compactor::RunOnce() {
   return compacted;
 }
 
+void Compactor::Notify(const std::string& name) {
+  {
+    std::lock_guard lock(stop_mutex_);
+    notified_.insert(name);
+  }
+  stop_cv_.notify_all();
+}
+
 void Compactor::Start() {
   if (thread_.joinable()) return;
   thread_ = std::thread([this] {
+    // Compaction is never urgent: on a busy machine it yields to requests
+    // (the lowest nice value still gets a share, unlike SCHED_IDLE, so it
+    // keeps up under constant load). Linux applies nice per thread.
+    (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);
+    auto next_pass = std::chrono::steady_clock::now();
     std::unique_lock lock(stop_mutex_);
     while (!stop_) {
-      lock.unlock();
-      RunOnce();
-      lock.lock();
-      stop_cv_.wait_for(lock, options_.interval, [&] { return stop_; });
+      if (std::chrono::steady_clock::now() >= next_pass) {
+        notified_.clear();
+        lock.unlock();
+        RunOnce();
+        lock.lock();
+        next_pass = std::chrono::steady_clock::now() + options_.interval;
+      }
+      while (!notified_.empty() && !stop_) {
+        std::string name = *notified_.begin();
+        notified_.erase(notified_.begin());
+        lock.unlock();
+        auto r = Compact(name);
+        if (!r.ok() && r.status().code() != StatusCode::kConflict && r.status().code() != StatusCode::kNotFound) {
+          spdlog::warn("compaction of {}: {}", name, r.status().message());
+        }
+        lock.lock();
+      }
+      stop_cv_.wait_until(lock, next_pass, [&] { return stop_ || !notified_.empty(); });
     }
   });
 }

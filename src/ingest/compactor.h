@@ -19,6 +19,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -32,8 +33,12 @@ struct CompactionOptions {
   int min_files = 16;                        // small files in the current version before it is compacted
   uint64_t small_file_bytes = 32ull << 20;   // files below this size are merged
   uint64_t max_merged_bytes = 512ull << 20;  // one merge reads at most this much
-  std::chrono::milliseconds delete_grace{120000};  // > the longest query
-  std::chrono::milliseconds interval{2000};        // between background passes
+  std::chrono::milliseconds delete_grace{60000};  // > the longest query
+  std::chrono::milliseconds interval{5000};       // between passes over every dataset
+  // A merge takes the smallest files first and stops at a file larger than
+  // this many times what it has taken so far: a big merged file is not
+  // rewritten for a few small ones (size-tiered, as LSM trees do).
+  int tier_ratio = 4;
   int threads = 1;
 };
 
@@ -58,6 +63,9 @@ class Compactor {
 
   void Start();
   void Stop();
+  // Tells the background thread that `name` got new files: it looks at it
+  // at once instead of at the next pass.
+  void Notify(const std::string& name);
 
  private:
   Status Open();  // requires mutex_ held
@@ -70,6 +78,7 @@ class Compactor {
   std::mutex stop_mutex_;
   std::condition_variable stop_cv_;
   bool stop_ = false;  // GUARDED_BY(stop_mutex_)
+  std::set<std::string> notified_;  // GUARDED_BY(stop_mutex_)
   std::thread thread_;
 };
 

@@ -489,9 +489,9 @@ Result<IngestResult> Ingestor::Ingest(const IngestRequest& request) {
   auto elapsed_ms = [&] {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   };
-  spdlog::debug("ingest {}: converted after {:.0f} ms", request.file_name, elapsed_ms());
+  spdlog::debug("ingest {}: converted after {:.1f} ms", request.file_name, elapsed_ms());
   LH_ASSIGN_OR_RETURN(auto columns, DescribeColumns(converted.parquet->path()));
-  spdlog::debug("ingest {}: columns and PII after {:.0f} ms", request.file_name, elapsed_ms());
+  spdlog::debug("ingest {}: columns and PII after {:.1f} ms", request.file_name, elapsed_ms());
   if (pending_hash) {
     LH_ASSIGN_OR_RETURN(sha256, pending_hash->Finish());
   }
@@ -510,8 +510,10 @@ Result<IngestResult> Ingestor::Ingest(const IngestRequest& request) {
   staged.is_duplicate = same_bytes;
   LH_RETURN_IF_ERROR(ApplySchemaPolicy(staged));
   result.schema_diff = staged.schema_diff;
+  spdlog::debug("ingest {}: schema checked after {:.1f} ms", request.file_name, elapsed_ms());
   bool raced_no_op = false;
   auto stored = Commit(staged, &result.file_key, &raced_no_op);
+  spdlog::debug("ingest {}: probed and committed after {:.1f} ms", request.file_name, elapsed_ms());
   if (!stored.ok()) return stored.status();
   result.manifest = std::move(*stored);
   if (raced_no_op) {

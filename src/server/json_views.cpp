@@ -19,7 +19,7 @@ json DatasetJson(const catalog::Manifest& m, TimePoint now) {
 }
 
 json DatasetSummaryJson(const catalog::Manifest& m, TimePoint now) {
-  json j = catalog::ManifestHeadToJson(m);
+  json j = catalog::ManifestHeadToJson(m, false);
   j["freshness"]["overdue"] = m.IsOverdue(now);
   json versions = json::array();
   for (const auto& v : m.versions) {
