@@ -6,6 +6,7 @@
 // the dataset against the same rows ingested as one file, in the same run.
 //
 // usage: append_bench [--appends 10000] [--rows 10] [--settle 20] [--queries 500] [--debug 1 (keep a debug log)]
+//                     [--cache 0 (queries scan Parquet: no dataset is held in memory)]
 #include <signal.h>
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -39,9 +40,10 @@ double Percentile(std::vector<double> v, double p) {
   return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
 }
 
-pid_t StartServer(const fs::path& dir, int* port, bool debug) {
+pid_t StartServer(const fs::path& dir, int* port, bool debug, bool cache) {
   fs::path port_file = dir / "port";
-  lakehouse::testing::WriteFile(dir / "lakehouse.toml", "[storage]\ndata_dir = \"data\"\n[inbox]\nenabled = false\n");
+  lakehouse::testing::WriteFile(dir / "lakehouse.toml", std::string("[storage]\ndata_dir = \"data\"\n[inbox]\nenabled = false\n") +
+                                                          (cache ? "" : "[query]\ncache_max_bytes = 0\n"));
   pid_t pid = fork();
   if (pid == 0) {
     std::string config = (dir / "lakehouse.toml").string(), pf = port_file.string();
@@ -72,17 +74,18 @@ std::string Rows(int first, int count) {
 
 int main(int argc, char** argv) {
   int appends = 10000, rows = 10, settle_s = 20, queries = 500;
-  bool debug = false, keep = false;
+  bool debug = false, keep = false, cache = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--appends")) appends = std::stoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--rows")) rows = std::stoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--settle")) settle_s = std::stoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--queries")) queries = std::stoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--debug")) debug = keep = std::string(argv[i + 1]) == "1";
+    if (!std::strcmp(argv[i], "--cache")) cache = std::string(argv[i + 1]) != "0";
   }
   fs::path dir = lakehouse::testing::MakeTempDir("append_bench");
   int port = 0;
-  pid_t server = StartServer(dir, &port, debug);
+  pid_t server = StartServer(dir, &port, debug, cache);
   if (server < 0) return 1;
   httplib::Client http("127.0.0.1", port);
   http.set_read_timeout(60, 0);

@@ -108,6 +108,23 @@ Status Runtime::RemoveBucket(const std::string& name) {
   return buckets_->Remove(name);
 }
 
+void Runtime::CleanUpAfterCrashes() {
+  for (const auto& bucket : buckets_->List()) {
+    // Temporaries of killed writers beside final files (HNSW saves, FTS
+    // builds, manifests), not only in _staging.
+    if (int removed = SweepStaleTempFilesBelow(bucket.root); removed > 0) {
+      spdlog::info("bucket {}: removed {} temporary files left by a stopped process", bucket.name, removed);
+    }
+    // SQL may read datasets/: a link there would let it read anything.
+    for (const auto& link : RemoveSymlinksBelow(bucket.root / "datasets")) {
+      spdlog::warn("bucket {}: removed symlink {}; data files are never links", bucket.name, link.string());
+    }
+  }
+  if (int removed = catalog_->SweepUnreferencedFiles(); removed > 0) {
+    spdlog::info("removed {} data files no manifest points at (a killed move or commit left them)", removed);
+  }
+}
+
 std::map<std::string, std::string> Runtime::Problems() const {
   std::map<std::string, std::string> all = buckets_->Problems();
   all.merge(catalog_->Problems());

@@ -45,6 +45,11 @@ class Runtime {
   Result<int> DeleteDataset(const std::string& name);
   // A bucket holding datasets or index files is not removed (Conflict).
   Status RemoveBucket(const std::string& name);
+  // What killed processes leave behind: temporaries anywhere in the
+  // buckets, data files no manifest points at (a killed move's copies), and
+  // symlinks in data folders. Walks every bucket: the server calls it at
+  // start, one-shot CLI commands do not.
+  void CleanUpAfterCrashes();
   // What was skipped or quarantined, from every subsystem: stored files that
   // could not be read (key -> why) and datasets SQL cannot read ("view NAME").
   std::map<std::string, std::string> Problems() const;

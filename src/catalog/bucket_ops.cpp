@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "catalog/catalog.h"
 #include "common/files.h"
@@ -117,6 +118,42 @@ Result<std::vector<BucketMigration>> Catalog::MigrateBuckets() {
     if (rewritten.ok()) changed.push_back({name, old_bucket.empty() ? "(none)" : old_bucket, "primary"});
   }
   return changed;
+}
+
+int Catalog::SweepUnreferencedFiles() {
+  std::lock_guard write_lock(write_mutex_);
+  ProcessLock process_lock(primary_->Root() / "_catalog" / ".lock");
+  std::map<std::string, std::set<std::string>> referenced;  // bucket -> keys
+  for (const auto& m : List()) {
+    auto& keys = referenced[m.bucket];
+    for (const auto& v : m.versions) {
+      for (const auto& f : v.files) keys.insert(f.key);
+    }
+    for (const auto& p : m.pending_deletes) keys.insert(p.key);
+  }
+  // A manifest that exists but cannot be read still owns its files.
+  std::set<std::string> unreadable;
+  for (const auto& [what, why] : Problems()) {
+    std::string file = fs::path(what).filename().string();
+    unreadable.insert(file.substr(0, file.rfind('.')));
+  }
+  int removed = 0;
+  for (const auto& bucket : buckets_.List()) {
+    auto store = buckets_.Get(bucket.name);
+    if (!store.ok()) continue;
+    auto listed = (*store)->List("datasets/");
+    if (!listed.ok()) continue;
+    for (const auto& object : *listed) {
+      std::string rest = object.key.substr(std::string("datasets/").size());
+      std::string dataset = rest.substr(0, rest.find('/'));
+      if (referenced[bucket.name].count(object.key) || unreadable.count(dataset)) continue;
+      if (Status s = (*store)->Delete(object.key); s.ok()) {
+        ++removed;
+        spdlog::info("bucket {}: removed {}, which no manifest points at", bucket.name, object.key);
+      }
+    }
+  }
+  return removed;
 }
 
 std::vector<std::string> Catalog::DatasetsInBucket(const std::string& bucket) const {

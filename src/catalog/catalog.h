@@ -80,6 +80,12 @@ class Catalog {
 
   std::vector<std::string> DatasetsInBucket(const std::string& bucket) const;
 
+  // Removes data files under datasets/ of every bucket that no manifest
+  // points at (copies left by a killed bucket move, files of a killed
+  // commit), holding the write lock so no commit is in between. Datasets
+  // whose manifest cannot be read are left alone. Returns how many it removed.
+  int SweepUnreferencedFiles();
+
   // Manifests skipped because they cannot be read (file key -> why). The
   // catalog works without them; fixing or removing the file brings it back.
   std::map<std::string, std::string> Problems() const;

@@ -86,6 +86,7 @@ int RunServe(const Config& config, const ServeOptions& options) {
     std::cerr << "error: " << runtime.status().message() << "\n";
     return 1;
   }
+  (*runtime)->CleanUpAfterCrashes();
   if (Status opened = (*runtime)->query().Open(); !opened.ok()) {
     std::cerr << "error: query engine: " << opened.message() << "\n";
     return 1;

@@ -119,6 +119,29 @@ int SweepStaleTempFiles(const fs::path& dir) {
   return removed;
 }
 
+int SweepStaleTempFilesBelow(const fs::path& root) {
+  int removed = SweepStaleTempFiles(root);
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::end(it); it.increment(ec)) {
+    std::error_code type_error;
+    if (it->is_directory(type_error) && !it->is_symlink(type_error)) removed += SweepStaleTempFiles(it->path());
+  }
+  return removed;
+}
+
+std::vector<fs::path> RemoveSymlinksBelow(const fs::path& dir) {
+  std::vector<fs::path> links;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::end(it); it.increment(ec)) {
+    std::error_code type_error;
+    if (it->is_symlink(type_error)) links.push_back(it->path());
+  }
+  for (const auto& link : links) fs::remove(link, ec);
+  return links;
+}
+
 fs::path UniqueTempPath(const fs::path& dir, std::string_view stem) {
   static std::atomic<uint64_t> counter{0};
   return dir / (std::string(".") + std::string(stem) + "." + std::to_string(::getpid()) + "." +

@@ -38,6 +38,16 @@ Status EnsureDirectory(const fs::path& path);  // fsyncs the parents of what it 
 // UniqueTempPath). Returns how many it removed.
 int SweepStaleTempFiles(const fs::path& dir);
 
+// SweepStaleTempFiles in `root` and every folder below it (a killed HNSW
+// save or FTS build leaves its temporary beside the final file). Symlinks
+// are not followed. Returns how many files it removed.
+int SweepStaleTempFilesBelow(const fs::path& root);
+
+// Removes the symlinks in `dir` and below (not following them): a link in a
+// bucket's data folder would let SQL read whatever it points at. Returns
+// the paths removed.
+std::vector<fs::path> RemoveSymlinksBelow(const fs::path& dir);
+
 // Removes the folders in `dir` named after a process id whose process is
 // gone (or is us: a previous life with the same pid). Returns how many.
 int SweepStaleProcessDirs(const fs::path& dir);

@@ -39,7 +39,9 @@ Result<std::shared_ptr<QueryEngine::State>> QueryEngine::Current() {
   db_options.memory_limit = options_.memory_limit;
   db_options.temp_directory = options_.temp_directory;
   db_options.sandboxed = true;
-  db_options.allowed_directories = buckets_.Roots();
+  // Only the data files: SQL never reads manifests, vector files or spill
+  // files, even inside a bucket.
+  for (const auto& root : buckets_.Roots()) db_options.allowed_directories.push_back(root / "datasets");
   db_options.reopen_when_invalidated = false;
   auto fresh = std::make_shared<State>();
   fresh->bucket_generation = bucket_generation;

@@ -66,7 +66,7 @@ Result<CompactionResult> Compactor::Compact(const std::string& name, bool force)
   std::vector<DataFile> chosen;
   uint64_t bytes = 0;
   for (const auto& f : small) {
-    bool too_big = !chosen.empty() && f.bytes > bytes * static_cast<uint64_t>(options_.tier_ratio);
+    bool too_big = !force && !chosen.empty() && f.bytes > bytes * static_cast<uint64_t>(options_.tier_ratio);
     if (too_big || bytes + f.bytes > options_.max_merged_bytes) break;
     chosen.push_back(f);
     bytes += f.bytes;
@@ -186,7 +186,8 @@ int Compactor::RunOnce() {
     if (!m.pending_deletes.empty()) {
       if (Status s = RemoveExpiredFiles(m.name); !s.ok()) spdlog::warn("compaction of {}: {}", m.name, s.message());
     }
-    auto r = Compact(m.name);
+    bool quiet = !m.versions.empty() && m.current().files.size() > 1 && Now() - m.updated_at > options_.quiet_after;
+    auto r = Compact(m.name, quiet);
     if (!r.ok() && r.status().code() != StatusCode::kConflict && r.status().code() != StatusCode::kNotFound) {
       spdlog::warn("compaction of {}: {}", m.name, r.status().message());
     }

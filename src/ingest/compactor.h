@@ -39,6 +39,9 @@ struct CompactionOptions {
   // this many times what it has taken so far: a big merged file is not
   // rewritten for a few small ones (size-tiered, as LSM trees do).
   int tier_ratio = 4;
+  // A dataset with no append for this long gets all its small files merged
+  // into one (at least two, whatever their sizes): at rest, one file.
+  std::chrono::milliseconds quiet_after{10000};
   int threads = 1;
 };
 
@@ -54,7 +57,8 @@ class Compactor {
   ~Compactor();
 
   // Compacts `name` now if it has at least min_files small files (force:
-  // at least two). Conflict when the dataset was replaced meanwhile.
+  // at least two, all of them, whatever the tiers). Conflict when the
+  // dataset was replaced meanwhile.
   Result<CompactionResult> Compact(const std::string& name, bool force = false);
   // Removes the replaced files of `name` whose grace period is over.
   Status RemoveExpiredFiles(const std::string& name);

@@ -92,7 +92,17 @@ TEST(BucketParentsE2E, RuntimeBucketsSurviveRestartAndSqlSeesThem) {
 }
 
 TEST_F(BucketE2E, CrashDuringMoveLeavesOneCompleteCopy) {
-  ASSERT_EQ(AddBucket({{"name", "cold"}}).status, 201);
+  auto cold = AddBucket({{"name", "cold"}});
+  ASSERT_EQ(cold.status, 201);
+  fs::path cold_root = cold.body["root"].get<std::string>();
+  auto data_files = [&] {
+    int n = 0;
+    for (const fs::path& root : {server_.data_dir(), cold_root}) {
+      std::error_code ec;
+      for (auto& e : fs::recursive_directory_iterator(root / "datasets" / "facts", ec)) n += e.is_regular_file();
+    }
+    return n;
+  };
   ASSERT_EQ(Upload(server_, "facts.csv", "k,v\na,1\nb,2\nc,3\n").status, 201);
   ASSERT_EQ(Upload(server_, "facts.csv", "k,v\nd,4\n").status, 201);  // two files
   for (const char* point : {"move:after_copy", "move:after_swap"}) {
@@ -109,6 +119,8 @@ TEST_F(BucketE2E, CrashDuringMoveLeavesOneCompleteCopy) {
     EXPECT_EQ(q.body["rows"][0], nlohmann::json::parse("[4, 10]")) << point;
     std::string now_in = Get(server_, "/catalog/datasets/by-name/facts").body["bucket"];
     EXPECT_EQ(now_in == target, std::string(point) == "move:after_swap") << point;
+    // The copies (or originals) of the interrupted move are swept at start.
+    EXPECT_EQ(data_files(), 2) << point;
     // A later move completes normally.
     auto again = Move("facts", now_in == "cold" ? "primary" : "cold");
     ASSERT_EQ(again.status, 200) << again.body.dump();

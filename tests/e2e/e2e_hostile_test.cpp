@@ -99,6 +99,29 @@ TEST_F(HostileE2E, BadStoredCatalogFilesAreSkippedAndReported) {
   EXPECT_EQ(Sql(server_, "SELECT * FROM typed").status, 400);
 }
 
+TEST_F(HostileE2E, LinksAndLeftoversInBucketsAreRemovedAtStart) {
+  server_.Stop();
+  fs::path data = server_.data_dir();
+  fs::create_directories(data / "datasets" / "good");
+  fs::create_symlink("/etc/passwd", data / "datasets" / "good" / "passwd.csv");
+  // A killed HNSW save leaves its temporary beside the final file (pid 1 is never us).
+  WriteFile(data / "vectors" / "idx" / "g1" / ".graph.hnsw.999999.0.tmp", std::string(1000, 'x'));
+  // A file no manifest points at (a killed commit), and one of a dataset whose manifest is unreadable.
+  WriteFile(data / "datasets" / "ghost" / "1-1.parquet", "PAR1");
+  WriteFile(data / "datasets" / "broken" / "1-1.parquet", "PAR1");
+  WriteFile(data / "_catalog" / "datasets" / "broken.json", "{oops");
+  ASSERT_TRUE(server_.Start()) << server_.log();
+  EXPECT_FALSE(fs::exists(fs::symlink_status(data / "datasets" / "good" / "passwd.csv")));
+  EXPECT_FALSE(fs::exists(data / "vectors" / "idx" / "g1" / ".graph.hnsw.999999.0.tmp"));
+  EXPECT_FALSE(fs::exists(data / "datasets" / "ghost" / "1-1.parquet"));
+  EXPECT_TRUE(fs::exists(data / "datasets" / "broken" / "1-1.parquet"));
+  ExpectAliveAndGoodQueryable();
+  // SQL reads data files only: not manifests, not vector files.
+  std::string path = (data / "_catalog" / "datasets" / "good.json").string();
+  auto read_manifest = Sql(server_, "SELECT * FROM read_text('" + path + "')");
+  EXPECT_EQ(read_manifest.status, 403) << read_manifest.body.dump();
+}
+
 TEST_F(HostileE2E, AFileSizeLimitFailsTheWriteNotTheServer) {
   server_.Stop();
   server_.SetFileSizeLimit(256 * 1024);
