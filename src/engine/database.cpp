@@ -3,6 +3,7 @@
 #include <duckdb.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -51,6 +52,29 @@ const char* StatementWord(duckdb_statement_type type) {
     case DUCKDB_STATEMENT_TYPE_EXPLAIN: return "EXPLAIN";
     default: return "this kind of";
   }
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+// PRAGMAs that DuckDB answers with a query over its catalog: read-only,
+// and documented in docs/api.md. Others (settings, profiling) are refused.
+constexpr std::string_view kReadOnlyPragmas[] = {"table_info", "show", "show_tables", "show_tables_expanded",
+                                                 "show_databases", "database_list", "database_size",
+                                                 "storage_info", "version", "platform", "functions", "collations"};
+
+// The PRAGMA's name when `sql` is one ("PRAGMA table_info('x')" -> "table_info"), else "".
+std::string PragmaName(std::string_view sql) {
+  size_t start = sql.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos || Lower(sql.substr(start, 6)) != "pragma") return "";
+  size_t name = sql.find_first_not_of(" \t\r\n", start + 6);
+  if (name == std::string_view::npos || name == start + 6) return "";
+  size_t end = name;
+  while (end < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[end])) || sql[end] == '_')) ++end;
+  return Lower(sql.substr(name, end - name));
 }
 
 std::string StripTrailingSemicolons(std::string sql) {
@@ -245,7 +269,23 @@ Result<QueryResult> Connection::Query(const std::string& sql_in, const QueryLimi
   Extracted extracted;
   idx_t count = duckdb_extract_statements(impl_->conn, sql.c_str(), &extracted.handle);
   if (count == 0) return InvalidArgument(duckdb_extract_statements_error(extracted.handle));
-  if (count > 1) return InvalidArgument("send one SQL statement per request (found " + std::to_string(count) + ")");
+  if (count > 1) {
+    // DuckDB runs a PIVOT without an IN list as a statement that makes an
+    // enum of the values, then the query: two statements the read-only API will not run.
+    if (Lower(sql).find("pivot") != std::string::npos) {
+      return InvalidArgument("a PIVOT without an IN list needs a statement that writes; list the values instead, "
+                             "e.g. PIVOT t ON g IN ('a', 'b') USING sum(x)");
+    }
+    return InvalidArgument("send one SQL statement per request (found " + std::to_string(count) + ")");
+  }
+  if (limits.policy == StatementPolicy::kReadOnly) {
+    if (std::string pragma = PragmaName(sql); !pragma.empty() &&
+        std::find(std::begin(kReadOnlyPragmas), std::end(kReadOnlyPragmas), pragma) == std::end(kReadOnlyPragmas)) {
+      std::string allowed;
+      for (auto p : kReadOnlyPragmas) allowed += (allowed.empty() ? "" : ", ") + std::string(p);
+      return PermissionDenied("PRAGMA " + pragma + " is not allowed: queries are read-only (allowed: " + allowed + ")");
+    }
+  }
   Prepared prepared;
   if (duckdb_prepare_extracted_statement(impl_->conn, extracted.handle, 0, &prepared.handle) != DuckDBSuccess) {
     return internal::DuckError(*impl_, duckdb_prepare_error(prepared.handle));

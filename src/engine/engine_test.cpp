@@ -125,6 +125,10 @@ TEST_F(EngineTest, RefusesWritesAndFilesOutsideBuckets) {
            {"SELECT 1; SELECT 2", StatusCode::kInvalidArgument},
            {"EXPLAIN ANALYZE DROP VIEW people", StatusCode::kPermissionDenied},
            {"EXPLAIN SELECT 1", StatusCode::kPermissionDenied},
+           {"PRAGMA enable_profiling", StatusCode::kPermissionDenied},
+           {"PRAGMA threads=1", StatusCode::kPermissionDenied},
+           {"pragma   memory_limit='1GB'", StatusCode::kPermissionDenied},
+           {"CALL pragma_version()", StatusCode::kPermissionDenied},
        }) {
     auto r = Run(c.sql);
     ASSERT_FALSE(r.ok()) << c.sql;
@@ -137,6 +141,22 @@ TEST_F(EngineTest, RefusesWritesAndFilesOutsideBuckets) {
                     QuoteLiteral((config_.data_dir / "datasets/people/1-1.parquet").string()) + ")");
   ASSERT_TRUE(inside.ok()) << inside.status().ToString();
   EXPECT_EQ(inside->Int(0, 0), 100);
+}
+
+TEST_F(EngineTest, ReadOnlyIntrospectionRuns) {
+  for (const char* sql : {"PRAGMA table_info('people')", "PRAGMA show_tables", "pragma version", "DESCRIBE people",
+                          "SHOW TABLES", "SUMMARIZE people", "SELECT * FROM pragma_version()",
+                          "PIVOT people ON (id % 2) IN (0, 1) USING count(*)",
+                          "UNPIVOT (SELECT id, score FROM people) ON score INTO NAME k VALUE v"}) {
+    auto r = Run(sql);
+    EXPECT_TRUE(r.ok()) << sql << " -> " << r.status().ToString();
+  }
+  auto pivot = Run("PIVOT people ON (id % 2) USING count(*)");
+  ASSERT_FALSE(pivot.ok());
+  EXPECT_EQ(pivot.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(pivot.status().message().find("IN ("), std::string::npos) << pivot.status().message();
+  auto pragma = Run("PRAGMA enable_profiling");
+  EXPECT_NE(pragma.status().message().find("allowed: table_info"), std::string::npos) << pragma.status().message();
 }
 
 TEST_F(EngineTest, ReportsSqlErrorsClearly) {
