@@ -64,7 +64,13 @@ int Main(int argc, char** argv) {
   ImportOptions import;
   auto* import_cmd = app.add_subcommand("import", "Import a Postgres or MySQL/MariaDB table or query as a dataset");
   import_cmd->add_option("system", import.system, "postgres or mysql")->required()->check(CLI::IsMember({"postgres", "mysql"}));
-  import_cmd->add_option("dsn", import.dsn, "postgresql://user:pass@host:port/db or mysql://user:pass@host:port/db")->required();
+  import_cmd->add_option("dsn", import.dsn,
+                         "postgresql://user@host:port/db or mysql://user@host:port/db. Keep the password out of it "
+                         "(ps shows command lines): use --password-file or $LAKEHOUSE_SOURCE_PASSWORD; for Postgres "
+                         "also $PGPASSWORD or ~/.pgpass ($PGPASSFILE)")
+      ->required();
+  import_cmd->add_option("--password-file", import.password_file,
+                         "Read the source password from the first line of this file (mode 0600)");
   import_cmd->add_option("-t,--table", import.table, "Table to import (schema.table allowed)");
   import_cmd->add_option("-q,--query", import.query, "A SELECT to import instead of a table (needs --name)");
   import_cmd->add_option("-n,--name", import.name, "Dataset name (default: the table's name)");

@@ -79,6 +79,7 @@ int RunImport(const Config& config, const ImportOptions& options) {
   if (params->system != options.system) {
     return Fail(InvalidArgument("the DSN is for " + params->system + ", not " + options.system));
   }
+  if (Status s = connectors::FillPassword(*params, options.password_file); !s.ok()) return Fail(s);
   if (options.list) {
     auto source = connectors::Connect(*params);
     if (!source.ok()) return Fail(source.status());

@@ -27,7 +27,7 @@ struct IngestOptions {
 int RunIngest(const Config& config, const IngestOptions& options);
 
 struct ImportOptions {
-  std::string system, dsn, table, query, name, incremental_by;
+  std::string system, dsn, table, query, name, incremental_by, password_file;
   std::string bucket = "primary";
   bool list = false;
 };

@@ -11,6 +11,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <thread>
 
 #include "common/files.h"
@@ -92,10 +93,47 @@ TEST(DsnTest, ParsesAndRedacts) {
   EXPECT_EQ(p->port, 6543);
   EXPECT_EQ(p->database, "shop");
   EXPECT_EQ(p->Redacted(), "postgresql://bob:***@db.example:6543/shop");
+  EXPECT_EQ(p->sslmode, "disable");
   auto m = ParseDsn("mysql://root@localhost/x");
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(m->EffectivePort(), 3306);
   EXPECT_EQ(m->Redacted(), "mysql://root@localhost:3306/x");
+}
+
+TEST(DsnTest, QueryParametersAreUsedOrRefusedNeverIgnored) {
+  auto p = ParseDsn("postgresql://h:5432/db?user=ann&password=top%26secret");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->user, "ann");
+  EXPECT_EQ(p->password, "top&secret");
+  auto m = ParseDsn("mysql://bob@h/db?password=pw");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->password, "pw");
+  for (const char* bad : {"postgresql://h/db?connect_timeout=1&password=topsecret", "mysql://h/db?sslmode=require",
+                          "postgresql://h/db?sslmode=sometimes"}) {
+    auto r = ParseDsn(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(r.status().message().find("topsecret"), std::string::npos);
+  }
+  EXPECT_NE(ParseDsn("mysql://h/db?charset=x").status().message().find("user and password only"), std::string::npos);
+}
+
+TEST(DsnTest, PasswordsFromAFileOrTheEnvironment) {
+  fs::path file = fs::temp_directory_path() / ("lh_pw_" + std::to_string(::getpid()));
+  { std::ofstream(file) << "from-file\r\nsecond line\n"; }
+  auto p = ParseDsn("postgresql://ann@h/db");
+  ASSERT_TRUE(FillPassword(*p, file.string()).ok());
+  EXPECT_EQ(p->password, "from-file");
+  auto twice = ParseDsn("postgresql://ann:pw@h/db");
+  EXPECT_EQ(FillPassword(*twice, file.string()).code(), StatusCode::kInvalidArgument);
+  auto missing = ParseDsn("postgresql://ann@h/db");
+  EXPECT_EQ(FillPassword(*missing, "/nonexistent/pw").code(), StatusCode::kInvalidArgument);
+  ::setenv("LAKEHOUSE_SOURCE_PASSWORD", "from-env", 1);
+  auto env = ParseDsn("mysql://ann@h/db");
+  ASSERT_TRUE(FillPassword(*env, "").ok());
+  EXPECT_EQ(env->password, "from-env");
+  ::unsetenv("LAKEHOUSE_SOURCE_PASSWORD");
+  fs::remove(file);
 }
 
 TEST(DsnTest, RejectsBadDsnsWithoutEchoingPasswords) {

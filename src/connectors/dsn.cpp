@@ -1,6 +1,9 @@
 #include "connectors/dsn.h"
 
+#include <algorithm>
 #include <cctype>
+#include <cstdlib>
+#include <fstream>
 
 #include "common/redact.h"
 
@@ -64,8 +67,12 @@ Result<ConnectionParams> ParseDsn(std::string_view dsn) {
     rest = rest.substr(at + 1);
     has_userinfo = true;
   }
+  std::string_view params;
   auto query = rest.find('?');
-  if (query != std::string_view::npos) rest = rest.substr(0, query);
+  if (query != std::string_view::npos) {
+    params = rest.substr(query + 1);
+    rest = rest.substr(0, query);
+  }
   auto slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   if (slash != std::string_view::npos) {
@@ -90,8 +97,51 @@ Result<ConnectionParams> ParseDsn(std::string_view dsn) {
     p.port = std::stoi(port);
   }
   if (!authority.empty()) p.host = std::string(authority);
+  // ?user=…&password=… (libpq's URI form): the same as in the user info.
+  // Anything else would be silently ignored, so it is refused.
+  while (!params.empty()) {
+    std::string_view pair = params.substr(0, params.find('&'));
+    params = pair.size() < params.size() ? params.substr(pair.size() + 1) : std::string_view();
+    if (pair.empty()) continue;
+    auto eq = pair.find('=');
+    std::string_view key = pair.substr(0, eq);
+    LH_ASSIGN_OR_RETURN(std::string value, PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1)));
+    if (key == "password") {
+      p.password = value;
+    } else if (key == "user") {
+      p.user = value;
+    } else if (key == "sslmode" && p.system == "postgres") {
+      static const char* kModes[] = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"};
+      if (std::find(std::begin(kModes), std::end(kModes), value) == std::end(kModes)) {
+        return InvalidArgument("sslmode must be disable, allow, prefer, require, verify-ca or verify-full");
+      }
+      p.sslmode = value;
+    } else {
+      return InvalidArgument("DSN parameter '" + std::string(key.substr(0, 32)) + "' is not supported; the DSN may carry " +
+                             (p.system == "postgres" ? "user, password and sslmode" : "user and password") + " only");
+    }
+  }
   if (p.database.empty()) return InvalidArgument("the DSN names no database (…/dbname)");
   return p;
+}
+
+Status FillPassword(ConnectionParams& params, const std::string& password_file) {
+  if (!params.password.empty()) {
+    if (!password_file.empty()) return InvalidArgument("give the password once: in the DSN or in --password-file");
+    return Status::Ok();
+  }
+  if (!password_file.empty()) {
+    std::ifstream in(password_file);
+    std::string line;
+    if (!in || !std::getline(in, line)) {
+      return InvalidArgument("cannot read the password file " + password_file + " (its first line is the password)");
+    }
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    params.password = line;
+    return Status::Ok();
+  }
+  if (const char* env = std::getenv("LAKEHOUSE_SOURCE_PASSWORD"); env && *env) params.password = env;
+  return Status::Ok();
 }
 
 }  // namespace lakehouse::connectors

@@ -18,6 +18,7 @@ struct ConnectionParams {
   std::string user;
   std::string password;
   std::string database;
+  std::string sslmode;  // Postgres only: disable, allow, prefer, require, verify-ca, verify-full; empty: libpq's default
 
   int EffectivePort() const;
   // "postgresql://user:***@host:port/db": never contains the password.
@@ -26,7 +27,16 @@ struct ConnectionParams {
 };
 
 // Schemes: postgres, postgresql (system "postgres"); mysql, mariadb ("mysql").
-// User and password may be percent-encoded.
+// User and password may be percent-encoded, and may also come as
+// ?user=…&password=… and, for Postgres, ?sslmode=… (other parameters are
+// refused, never ignored).
 Result<ConnectionParams> ParseDsn(std::string_view dsn);
+
+// Where a password comes from when the DSN has none, so that it need not
+// be on a command line (where `ps` shows it): the first line of
+// `password_file` when given, else $LAKEHOUSE_SOURCE_PASSWORD; for Postgres
+// libpq then still reads $PGPASSWORD and the password file ($PGPASSFILE,
+// default ~/.pgpass) itself. InvalidArgument when the file cannot be read.
+Status FillPassword(ConnectionParams& params, const std::string& password_file);
 
 }  // namespace lakehouse::connectors

@@ -324,14 +324,15 @@ Result<std::unique_ptr<Source>> ConnectPostgres(const ConnectionParams& params) 
   // TCP keepalives every 10 s after 30 s of silence, 3 unanswered probes:
   // an import from a server that vanished (a partition, a dead host) fails
   // after about a minute instead of waiting forever for its next row.
+  // An empty sslmode is ignored by libpq (its default, prefer, applies).
   const char* keys[] = {"host", "port", "user", "password", "dbname", "connect_timeout", "client_encoding",
                         "application_name", "options", "keepalives", "keepalives_idle", "keepalives_interval",
-                        "keepalives_count", nullptr};
+                        "keepalives_count", "sslmode", nullptr};
   const char* values[] = {params.host.c_str(), port.c_str(), params.user.c_str(), params.password.c_str(),
                           params.database.c_str(), "10", "UTF8", "lakehouse",
                           "-c TimeZone=UTC -c DateStyle=ISO -c extra_float_digits=3 -c IntervalStyle=iso_8601 "
                           "-c default_transaction_read_only=on",
-                          "1", "30", "10", "3", nullptr};
+                          "1", "30", "10", "3", params.sslmode.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keys, values, 0);
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string message = RedactSecret(conn ? PQerrorMessage(conn) : "out of memory", params.password);

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "e2e_helpers.h"
+#include "fixtures.h"
 
 namespace lakehouse::testing {
 
@@ -154,6 +155,47 @@ TEST_F(ImportE2E, CliImportShowsProgressAndNeverThePassword) {
   EXPECT_EQ((out + failed).find(secret_), std::string::npos);
   std::string listing;
   EXPECT_EQ(server_.RunCli({"import", "postgres", pg_dsn_, "--list"}, &listing), 0) << listing;
+  ExpectSecretNowhere();
+}
+
+}  // namespace lakehouse::testing
+
+namespace lakehouse::testing {
+
+TEST_F(ImportE2E, CliPasswordsNeedNotBeOnTheCommandLine) {
+  server_.Stop();
+  auto without_password = [&](std::string dsn) {
+    dsn.replace(dsn.find(":" + secret_ + "@"), secret_.size() + 2, "@");
+    return dsn;
+  };
+  std::string pg = without_password(pg_dsn_), my = without_password(my_dsn_);
+  fs::path file = server_.dir() / "source.pw";
+  WriteFile(file, secret_ + "\n");
+  std::string out;
+  EXPECT_EQ(server_.RunCli({"import", "postgres", pg, "--password-file", file.string(), "--query", "SELECT 1 AS x",
+                            "--name", "from_file"}, &out), 0) << out;
+  ::setenv("LAKEHOUSE_SOURCE_PASSWORD", secret_.c_str(), 1);
+  EXPECT_EQ(server_.RunCli({"import", "mysql", my, "--query", "SELECT 1 AS x", "--name", "from_env"}, &out), 0) << out;
+  ::unsetenv("LAKEHOUSE_SOURCE_PASSWORD");
+  // libpq's own conventions still apply to Postgres.
+  ::setenv("PGPASSWORD", secret_.c_str(), 1);
+  EXPECT_EQ(server_.RunCli({"import", "postgres", pg, "--query", "SELECT 1 AS x", "--name", "from_pgpassword"}, &out), 0)
+      << out;
+  ::unsetenv("PGPASSWORD");
+  // ?password= is read, not ignored.
+  EXPECT_EQ(server_.RunCli({"import", "mysql", my + "?password=" + secret_, "--query", "SELECT 1 AS x", "--name",
+                            "from_query"}, &out), 0) << out;
+  EXPECT_EQ(server_.RunCli({"import", "mysql", my + "?ssl=1", "--table", "x"}, &out), 1);
+  EXPECT_NE(out.find("not supported"), std::string::npos) << out;
+  std::string help;
+  server_.RunCli({"import", "--help"}, &help);
+  EXPECT_NE(help.find("--password-file"), std::string::npos);
+  EXPECT_NE(help.find("LAKEHOUSE_SOURCE_PASSWORD"), std::string::npos);
+  fs::remove(file);
+  ASSERT_TRUE(server_.Start());
+  for (const char* name : {"from_file", "from_env", "from_pgpassword", "from_query"}) {
+    EXPECT_EQ(Sql(server_, std::string("SELECT x FROM ") + name).body["rows"][0][0], 1) << name;
+  }
   ExpectSecretNowhere();
 }
 
