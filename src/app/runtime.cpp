@@ -48,7 +48,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const Config& config) {
       ingest::IngestOptions{config.pii_sample_rows, config.duckdb_threads,
                             {config.llm_ollama_url, config.llm_model, static_cast<int>(config.llm_timeout_ms)},
                             config.max_json_depth, config.ingest_timeout_ms, MemoryLimitShare(0.3),
-                            rt->tmp_dir_ / "ingest"});
+                            rt->tmp_dir_ / "ingest", config.max_concurrent_ingests});
   LH_RETURN_IF_ERROR(rt->ingestor_->Open().WithContext("ingest engine"));
   ingest::CompactionOptions compaction;
   compaction.min_files = config.compaction_min_files;

@@ -120,6 +120,10 @@ Result<Config> LoadConfig(const fs::path& path) {
   if (json_depth < 1 || json_depth > 1000) return InvalidArgument("ingest.max_json_depth must be between 1 and 1000");
   config.max_json_depth = static_cast<int>(json_depth);
   Read(t, "ingest", "timeout_ms", config.ingest_timeout_ms);
+  int64_t ingests = config.max_concurrent_ingests;
+  Read(t, "ingest", "max_concurrent", ingests);
+  if (ingests < 1 || ingests > 1024) return InvalidArgument("ingest.max_concurrent must be between 1 and 1024");
+  config.max_concurrent_ingests = static_cast<int>(ingests);
   Read(t, "ingest", "compaction", config.compaction_enabled);
   int64_t min_files = config.compaction_min_files;
   Read(t, "ingest", "compaction_min_files", min_files);

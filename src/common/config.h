@@ -37,6 +37,7 @@ struct Config {
   int pii_sample_rows = 1000;
   int max_json_depth = 64;          // JSON nested deeper is refused with 400
   int64_t ingest_timeout_ms = 3600000;  // one file's conversion or one import, at most
+  int max_concurrent_ingests = 2;  // file conversions at once; more wait
   // Background compaction of small appended files (serve only).
   bool compaction_enabled = true;
   int compaction_min_files = 16;

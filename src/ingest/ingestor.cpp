@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -130,6 +131,7 @@ Status Ingestor::Open() {
   db_options.temp_directory = options_.temp_directory;
   LH_ASSIGN_OR_RETURN(db_, engine::Database::Open(db_options));
   watchdog_ = std::make_unique<engine::Watchdog>();
+  conversions_ = std::make_unique<std::counting_semaphore<1024>>(std::clamp(options_.max_concurrent, 1, 1024));
   return Status::Ok();
 }
 
@@ -484,6 +486,11 @@ Result<IngestResult> Ingestor::Ingest(const IngestRequest& request) {
     return result;
   }
 
+  conversions_->acquire();
+  struct Release {
+    std::counting_semaphore<1024>& slots;
+    ~Release() { slots.release(); }
+  } release{*conversions_};
   LH_ASSIGN_OR_RETURN(Converted converted, Convert(request, result.format, request.file_name,
                                                    store->StagingDir()));
   auto elapsed_ms = [&] {

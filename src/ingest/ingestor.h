@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <semaphore>
 #include <string>
 
 #include "ai/llm_client.h"
@@ -64,6 +65,9 @@ struct IngestOptions {
   int64_t timeout_ms = 3600000;  // one file's conversion, or one database import, at most
   std::string memory_limit;              // DuckDB's for conversions; empty: its default
   std::filesystem::path temp_directory;  // where conversions spill; empty: DuckDB's default
+  // File conversions running at once; more wait their turn. Each one keeps
+  // the cores busy, so more at once only slows the queries down.
+  int max_concurrent = 2;
 };
 
 // A database table or query to import (see connectors/source.h).
@@ -157,6 +161,7 @@ class Ingestor {
   IngestOptions options_;
   std::shared_ptr<engine::Database> db_;
   std::unique_ptr<engine::Watchdog> watchdog_;
+  std::unique_ptr<std::counting_semaphore<1024>> conversions_;
   std::function<void(const std::string&)> on_committed_;
 };
 
