@@ -29,6 +29,8 @@ class ServerProcess {
   // Waits for the process to end by itself (a crash); true when it did.
   bool WaitForExit(int timeout_ms);
   void Stop();
+  // kill -9, and reap it.
+  void Kill();
   int port() const { return port_; }
   const std::filesystem::path& dir() const { return dir_; }
   std::filesystem::path data_dir() const { return dir_ / "data"; }
