@@ -31,8 +31,8 @@ for t in "${TARGETS[@]}"; do
   log=build-fuzz/fuzz_$t.log
   ./build-fuzz/fuzz/fuzz_$t -max_total_time=$((MINUTES * 60)) -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
     -artifact_prefix="$crashes/" "$work" "fuzz/corpus/$t" >"$log" 2>&1 || true
-  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
-  rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -n1 || echo 0)
+  rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -n1 || echo 0)
   found=$(find "$crashes" -type f | wc -l)
   printf '%-12s %14s %10s %8s\n' "$t" "${execs:-0}" "${rate:-0}" "$found"
 done

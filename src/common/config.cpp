@@ -1,6 +1,7 @@
 #include "common/config.h"
 
 #include <cstdlib>
+#include <type_traits>
 
 #include <toml++/toml.h>
 
@@ -10,9 +11,28 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A key of the wrong type is an error, never a silent default: thrown here,
+// turned into InvalidArgument by LoadConfig (toml++'s own conversions would
+// turn 1e99 into an integer by undefined behaviour, and "x" into nothing).
+struct BadValue {
+  std::string message;
+};
+
 template <typename T>
 void Read(const toml::table& t, const char* section, const char* key, T& out) {
-  if (auto v = t[section][key].value<T>()) out = *v;
+  auto node = t[section][key];
+  if (!node) return;
+  std::string name = std::string(section) + "." + key;
+  if constexpr (std::is_same_v<T, bool>) {
+    if (!node.is_boolean()) throw BadValue{name + " must be true or false"};
+    out = *node.template value<bool>();
+  } else if constexpr (std::is_integral_v<T>) {
+    if (!node.is_integer()) throw BadValue{name + " must be an integer"};
+    out = static_cast<T>(*node.template value<int64_t>());
+  } else {
+    if (!node.is_string()) throw BadValue{name + " must be a string"};
+    out = *node.template value<std::string>();
+  }
 }
 
 fs::path Resolve(const fs::path& base, const fs::path& p) {
@@ -48,6 +68,8 @@ void ApplyEnvironment(Config& config) {
 
 }  // namespace
 
+static Result<Config> LoadConfigFrom(const fs::path& file);
+
 Result<Config> LoadConfig(const fs::path& path) {
   Config config;
   fs::path file = path;
@@ -58,6 +80,15 @@ Result<Config> LoadConfig(const fs::path& path) {
     return config;
   }
   if (!fs::exists(file)) return NotFound("config file " + file.string() + " does not exist");
+  try {
+    return LoadConfigFrom(file);
+  } catch (const BadValue& bad) {
+    return InvalidArgument("config file " + file.string() + ": " + bad.message);
+  }
+}
+
+static Result<Config> LoadConfigFrom(const fs::path& file) {
+  Config config;
   toml::table t;
   try {
     t = toml::parse_file(file.string());
@@ -71,6 +102,8 @@ Result<Config> LoadConfig(const fs::path& path) {
   int64_t port = config.port, threads = config.threads;
   Read(t, "server", "port", port);
   Read(t, "server", "threads", threads);
+  if (port < 0 || port > 65535) return InvalidArgument("server.port must be between 0 and 65535");
+  if (threads < 1 || threads > 4096) return InvalidArgument("server.threads must be between 1 and 4096");
   config.port = static_cast<int>(port);
   config.threads = static_cast<int>(threads);
   int64_t max_connections = config.max_connections, per_client = config.max_connections_per_client;
@@ -79,7 +112,7 @@ Result<Config> LoadConfig(const fs::path& path) {
   Read(t, "server", "header_timeout_ms", config.header_timeout_ms);
   Read(t, "server", "read_timeout_ms", config.read_timeout_ms);
   Read(t, "server", "min_upload_bytes_per_s", config.min_upload_bytes_per_s);
-  if (threads < 1 || max_connections < threads || per_client < 1 || per_client > max_connections) {
+  if (max_connections > 100000 || max_connections < threads || per_client < 1 || per_client > max_connections) {
     return InvalidArgument("server.threads, max_connections and max_connections_per_client must satisfy "
                            "1 <= threads <= max_connections and 1 <= max_connections_per_client <= max_connections");
   }
@@ -114,6 +147,7 @@ Result<Config> LoadConfig(const fs::path& path) {
   Read(t, "ingest", "pii_sample_rows", sample_rows);
   if (max_upload <= 0) return InvalidArgument("ingest.max_upload_bytes must be positive");
   config.max_upload_bytes = static_cast<uint64_t>(max_upload);
+  if (sample_rows < 0 || sample_rows > 1000000) return InvalidArgument("ingest.pii_sample_rows must be between 0 and 1000000");
   config.pii_sample_rows = static_cast<int>(sample_rows);
   int64_t json_depth = config.max_json_depth;
   Read(t, "ingest", "max_json_depth", json_depth);
@@ -139,7 +173,9 @@ Result<Config> LoadConfig(const fs::path& path) {
   config.inbox_dir = Resolve(base, inbox_dir);
   Read(t, "inbox", "poll_interval_ms", config.inbox_poll_interval_ms);
   Read(t, "inbox", "settle_ms", config.inbox_settle_ms);
-  if (config.inbox_poll_interval_ms <= 0 || config.inbox_settle_ms < 0) {
+  constexpr int64_t kDayMs = 86400000;
+  if (config.inbox_poll_interval_ms <= 0 || config.inbox_settle_ms < 0 || config.inbox_poll_interval_ms > kDayMs ||
+      config.inbox_settle_ms > kDayMs) {
     return InvalidArgument("inbox.poll_interval_ms must be positive and inbox.settle_ms not negative");
   }
   Read(t, "llm", "ollama_url", config.llm_ollama_url);
@@ -151,6 +187,7 @@ Result<Config> LoadConfig(const fs::path& path) {
   Read(t, "query", "timeout_ms", config.query_timeout_ms);
   int64_t duck_threads = config.duckdb_threads;
   Read(t, "query", "duckdb_threads", duck_threads);
+  if (duck_threads < 0 || duck_threads > 4096) return InvalidArgument("query.duckdb_threads must be between 0 and 4096");
   config.duckdb_threads = static_cast<int>(duck_threads);
   int64_t concurrent = config.max_concurrent_queries;
   Read(t, "query", "max_concurrent", concurrent);
@@ -166,13 +203,19 @@ Result<Config> LoadConfig(const fs::path& path) {
   config.cache_max_bytes = static_cast<uint64_t>(cache_total);
   int64_t vector_threads = config.vector_threads;
   Read(t, "vectors", "threads", vector_threads);
+  if (vector_threads < 0 || vector_threads > 4096) return InvalidArgument("vectors.threads must be between 0 and 4096");
   config.vector_threads = static_cast<int>(vector_threads);
   Read(t, "vectors", "ollama_url", config.vector_ollama_url);
   Read(t, "vectors", "openai_url", config.vector_openai_url);
   Read(t, "vectors", "openai_api_key", config.vector_openai_api_key);
   Read(t, "vectors", "pii_access_token", config.pii_access_token);
   Read(t, "vectors", "scheduler_tick_ms", config.vector_scheduler_tick_ms);
-  if (config.vector_scheduler_tick_ms <= 0) return InvalidArgument("vectors.scheduler_tick_ms must be positive");
+  if (config.vector_scheduler_tick_ms <= 0 || config.vector_scheduler_tick_ms > 86400000) {
+    return InvalidArgument("vectors.scheduler_tick_ms must be between 1 and 86400000");
+  }
+  if (config.llm_timeout_ms <= 0 || config.llm_timeout_ms > 86400000) {
+    return InvalidArgument("llm.timeout_ms must be between 1 and 86400000");
+  }
   ApplyEnvironment(config);
   FinishBuckets(config);
   return config;

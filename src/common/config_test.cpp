@@ -45,4 +45,24 @@ TEST(ConfigTest, ReportsSyntaxErrorsWithLine) {
   fs::remove_all(dir);
 }
 
+TEST(ConfigTest, WrongTypesAndRangesAreErrorsNotDefaults) {
+  fs::path dir = fs::temp_directory_path() / ("lh_config_types_" + std::to_string(::getpid()));
+  for (const auto& [toml, message] : std::vector<std::pair<std::string, std::string>>{
+           {"[server]\nport = \"3100\"\n", "server.port must be an integer"},
+           {"[server]\nport = 99999999\n", "server.port must be between 0 and 65535"},
+           // Found by the config fuzzer: toml++ turned this into an integer by undefined behaviour.
+           {"[ingest]\ntimeout_ms = 3044444444444444444444444444444444444.0\n", "ingest.timeout_ms must be an integer"},
+           {"[inbox]\nenabled = \"yes\"\n", "inbox.enabled must be true or false"},
+           {"[query]\nduckdb_memory_limit = 4\n", "query.duckdb_memory_limit must be a string"},
+           {"[inbox]\npoll_interval_ms = 9999999999999\n", "inbox.poll_interval_ms must be positive"},
+       }) {
+    ASSERT_TRUE(AtomicWriteFile(dir / "c.toml", toml).ok());
+    auto c = LoadConfig(dir / "c.toml");
+    ASSERT_FALSE(c.ok()) << toml;
+    EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument) << toml;
+    EXPECT_NE(c.status().message().find(message), std::string::npos) << c.status().message();
+  }
+  fs::remove_all(dir);
+}
+
 }  // namespace lakehouse
