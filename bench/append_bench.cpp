@@ -24,43 +24,14 @@
 #include <thread>
 #include <vector>
 
-#include "fixtures.h"
+#include "bench_server.h"
 
-using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
+using lakehouse::bench::Clock;
+using lakehouse::bench::Millis;
+using lakehouse::bench::Percentile;
 
 namespace {
-
-double Millis(Clock::time_point since) { return std::chrono::duration<double, std::milli>(Clock::now() - since).count(); }
-
-double Percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  // Nearest rank: the p99 of 100 samples is the 99th smallest, not the largest.
-  size_t rank = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
-  return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
-}
-
-pid_t StartServer(const fs::path& dir, int* port, bool debug, bool cache) {
-  fs::path port_file = dir / "port";
-  lakehouse::testing::WriteFile(dir / "lakehouse.toml", std::string("[storage]\ndata_dir = \"data\"\n[inbox]\nenabled = false\n") +
-                                                          (cache ? "" : "[query]\ncache_max_bytes = 0\n"));
-  pid_t pid = fork();
-  if (pid == 0) {
-    std::string config = (dir / "lakehouse.toml").string(), pf = port_file.string();
-    int log = ::open((dir / "server.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(log, 1);
-    dup2(log, 2);
-    execl(LAKEHOUSE_BINARY, "lakehouse", "--config", config.c_str(), "--log-level", debug ? "debug" : "info", "serve",
-          "--port", "0", "--port-file", pf.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  for (int i = 0; i < 400; ++i) {
-    std::ifstream in(port_file);
-    if (in >> *port) return pid;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return -1;
-}
 
 std::string Rows(int first, int count) {
   std::string csv = "id,region,amount\n";
@@ -85,7 +56,8 @@ int main(int argc, char** argv) {
   }
   fs::path dir = lakehouse::testing::MakeTempDir("append_bench");
   int port = 0;
-  pid_t server = StartServer(dir, &port, debug, cache);
+  pid_t server = lakehouse::bench::StartServer(dir, &port, cache ? "" : "[query]\ncache_max_bytes = 0\n",
+                                                debug ? "debug" : "info");
   if (server < 0) return 1;
   httplib::Client http("127.0.0.1", port);
   http.set_read_timeout(60, 0);

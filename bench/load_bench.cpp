@@ -25,42 +25,14 @@
 #include <thread>
 #include <vector>
 
-#include "fixtures.h"
+#include "bench_server.h"
 
-using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
+using lakehouse::bench::Clock;
+using lakehouse::bench::Millis;
+using lakehouse::bench::Percentile;
 
 namespace {
-
-double Millis(Clock::time_point since) { return std::chrono::duration<double, std::milli>(Clock::now() - since).count(); }
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t rank = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
-  return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
-}
-
-pid_t StartServer(const fs::path& dir, int* port) {
-  fs::path port_file = dir / "port";
-  lakehouse::testing::WriteFile(dir / "lakehouse.toml", "[storage]\ndata_dir = \"data\"\n[inbox]\nenabled = false\n");
-  pid_t pid = fork();
-  if (pid == 0) {
-    std::string config = (dir / "lakehouse.toml").string(), pf = port_file.string();
-    int log = ::open((dir / "server.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(log, 1);
-    dup2(log, 2);
-    execl(LAKEHOUSE_BINARY, "lakehouse", "--config", config.c_str(), "serve", "--port", "0", "--port-file", pf.c_str(),
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  for (int i = 0; i < 400; ++i) {
-    std::ifstream in(port_file);
-    if (in >> *port) return pid;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return -1;
-}
 
 enum Kind { kPoint, kSearch, kAppend, kKinds };
 const char* kNames[] = {"point SQL", "vector search", "append"};
@@ -83,7 +55,7 @@ int main(int argc, char** argv) {
   }
   fs::path dir = lakehouse::testing::MakeTempDir("load_bench");
   int port = 0;
-  pid_t server = StartServer(dir, &port);
+  pid_t server = lakehouse::bench::StartServer(dir, &port);
   if (server < 0) return 1;
   httplib::Client setup("127.0.0.1", port);
   setup.set_read_timeout(300, 0);
