@@ -42,6 +42,8 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const Config& config) {
   query_options.max_concurrent = config.max_concurrent_queries;
   query_options.max_bytes = config.max_result_bytes;
   query_options.temp_directory = rt->tmp_dir_ / "query";
+  query_options.export_directory = rt->tmp_dir_ / "export";
+  query_options.export_timeout_ms = config.export_timeout_ms;
   rt->query_ = std::make_unique<engine::QueryEngine>(*rt->catalog_, *rt->buckets_, query_options);
   rt->ingestor_ = std::make_unique<ingest::Ingestor>(
       *rt->catalog_, *rt->buckets_,

@@ -59,7 +59,20 @@ int Main(int argc, char** argv) {
   auto* query_cmd = app.add_subcommand("query", "Run one read-only SQL statement; every dataset is a view");
   query_cmd->add_option("sql", query.sql, "The SQL, e.g. \"SELECT count(*) FROM orders\"")->required();
   query_cmd->add_option("-o,--output", query.format, "table, csv or json")->check(CLI::IsMember({"table", "csv", "json"}));
-  query_cmd->add_option("--max-rows", query.max_rows, "Row cap (default and upper bound: query.max_result_rows)");
+  query_cmd->add_option("--max-rows", query.max_rows,
+                        "Print at most N rows (default: all; [query] max_result_rows caps HTTP responses only)")
+      ->check(CLI::NonNegativeNumber);
+
+  ExportOptions export_options;
+  auto* export_cmd = app.add_subcommand(
+      "export", "Write a dataset or a query's whole result to a file: csv, tsv, parquet, json (one array) or ndjson");
+  export_cmd->add_option("dataset", export_options.dataset, "Dataset to export (name, or name@vN for a version)");
+  export_cmd->add_option("--sql", export_options.sql, "Export the result of this SELECT instead of a dataset");
+  export_cmd->add_option("-f,--format", export_options.format,
+                         "csv, tsv, parquet, json or ndjson (default: from the file's extension, else csv)")
+      ->check(CLI::IsMember({"csv", "tsv", "parquet", "json", "ndjson", "jsonl"}));
+  export_cmd->add_option("-o,--output", export_options.output,
+                         "File to write, whole or not at all (default: stdout, streamed)");
 
   ImportOptions import;
   auto* import_cmd = app.add_subcommand("import", "Import a Postgres or MySQL/MariaDB table or query as a dataset");
@@ -123,6 +136,7 @@ int Main(int argc, char** argv) {
   if (serving) return RunServe(*config, serve);
   if (ingest_cmd->parsed()) return RunIngest(*config, ingest);
   if (query_cmd->parsed()) return RunQuery(*config, query);
+  if (export_cmd->parsed()) return RunExport(*config, export_options);
   if (import_cmd->parsed()) return RunImport(*config, import);
   if (list_cmd->parsed()) return RunCatalogList(*config, list_json);
   if (show_cmd->parsed()) return RunCatalogShow(*config, show_name);

@@ -121,21 +121,6 @@ int RunImport(const Config& config, const ImportOptions& options) {
   return 0;
 }
 
-int RunQuery(const Config& config, const QueryOptions& options) {
-  auto runtime = app::Runtime::Start(config);
-  if (!runtime.ok()) return Fail(runtime.status());
-  auto result = runtime.value()->query().Run({options.sql, options.max_rows, -1});
-  if (!result.ok()) return Fail(result.status());
-  if (options.format == "json") {
-    std::cout << server::QueryResultJson(*result) << "\n";
-  } else if (options.format == "csv") {
-    PrintCsv(std::cout, *result);
-  } else {
-    PrintTable(std::cout, *result);
-  }
-  return 0;
-}
-
 int RunCatalogList(const Config& config, bool json) {
   auto runtime = app::Runtime::Start(config);
   if (!runtime.ok()) return Fail(runtime.status());

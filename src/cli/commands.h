@@ -40,6 +40,14 @@ struct QueryOptions {
 };
 int RunQuery(const Config& config, const QueryOptions& options);
 
+struct ExportOptions {
+  std::string dataset;  // or sql
+  std::string sql;
+  std::string format;  // empty: from the output file's extension, else csv
+  std::string output;  // empty or "-": stdout
+};
+int RunExport(const Config& config, const ExportOptions& options);
+
 struct CatalogSetOptions {
   std::string name;
   std::optional<std::string> description, owner, sensitivity, refresh_policy;

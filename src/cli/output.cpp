@@ -1,5 +1,7 @@
 #include "cli/output.h"
 
+#include "server/json_views.h"
+
 #include <iostream>
 
 #include <algorithm>
@@ -89,24 +91,54 @@ void PrintTable(std::ostream& out, const engine::QueryResult& result) {
   out << elapsed << "\n";
 }
 
-void PrintCsv(std::ostream& out, const engine::QueryResult& result) {
-  auto field = [&](const std::string& s) {
-    if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-    std::string quoted = "\"";
-    for (char c : s) {
-      if (c == '"') quoted += '"';
-      quoted += c;
-    }
-    return quoted + "\"";
-  };
-  for (size_t c = 0; c < result.columns.size(); ++c) out << (c ? "," : "") << field(result.columns[c].name);
-  out << "\n";
-  for (const auto& row : result.rows) {
-    for (size_t c = 0; c < row.size(); ++c) {
-      out << (c ? "," : "") << (std::holds_alternative<std::monostate>(row[c]) ? "" : field(CellText(row[c])));
-    }
-    out << "\n";
+namespace {
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string quoted = "\"";
+  for (char c : s) {
+    if (c == '"') quoted += '"';
+    quoted += c;
   }
+  return quoted + "\"";
+}
+
+}  // namespace
+
+Status CsvRowWriter::Columns(const std::vector<engine::ResultColumn>& columns) {
+  for (size_t c = 0; c < columns.size(); ++c) out_ << (c ? "," : "") << CsvField(columns[c].name);
+  out_ << "\n";
+  return Status::Ok();
+}
+
+Status CsvRowWriter::Row(const std::vector<engine::Cell>& cells) {
+  for (size_t c = 0; c < cells.size(); ++c) {
+    out_ << (c ? "," : "") << (std::holds_alternative<std::monostate>(cells[c]) ? "" : CsvField(CellText(cells[c])));
+  }
+  out_ << "\n";
+  // A reader that went away (head, a closed pipe) ends the query.
+  return out_ ? Status::Ok() : Unavailable("the output was closed");
+}
+
+Status JsonRowWriter::Columns(const std::vector<engine::ResultColumn>& columns) {
+  out_ << server::QueryJsonHead(columns);
+  return Status::Ok();
+}
+
+Status JsonRowWriter::Row(const std::vector<engine::Cell>& cells) {
+  buf_.clear();
+  server::AppendQueryJsonRow(buf_, cells, first_);
+  first_ = false;
+  out_ << buf_;
+  return out_ ? Status::Ok() : Unavailable("the output was closed");
+}
+
+void JsonRowWriter::Finish(const engine::QueryResult& result) { out_ << server::QueryJsonTail(result) << "\n"; }
+
+void PrintCsv(std::ostream& out, const engine::QueryResult& result) {
+  CsvRowWriter writer(out);
+  (void)writer.Columns(result.columns);
+  for (const auto& row : result.rows) (void)writer.Row(row);
 }
 
 std::string HumanCount(int64_t n) {

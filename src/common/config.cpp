@@ -185,6 +185,8 @@ static Result<Config> LoadConfigFrom(const fs::path& file) {
   Read(t, "query", "max_result_bytes", config.max_result_bytes);
   if (config.max_result_bytes <= 0) return InvalidArgument("query.max_result_bytes must be positive");
   Read(t, "query", "timeout_ms", config.query_timeout_ms);
+  Read(t, "query", "export_timeout_ms", config.export_timeout_ms);
+  if (config.export_timeout_ms <= 0) return InvalidArgument("query.export_timeout_ms must be positive");
   int64_t duck_threads = config.duckdb_threads;
   Read(t, "query", "duckdb_threads", duck_threads);
   if (duck_threads < 0 || duck_threads > 4096) return InvalidArgument("query.duckdb_threads must be between 0 and 4096");

@@ -55,6 +55,7 @@ struct Config {
   int64_t max_result_rows = 10000;
   int64_t max_result_bytes = 32ll << 20;  // of the rows of one response, as JSON
   int64_t query_timeout_ms = 30000;
+  int64_t export_timeout_ms = 3600000;  // of one export (CLI or POST /query/export)
   int duckdb_threads = 0;  // 0: one per core
   int max_concurrent_queries = 8;
   std::string duckdb_memory_limit;  // empty: DuckDB's default (80% of RAM)

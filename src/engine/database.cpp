@@ -77,6 +77,23 @@ std::string PragmaName(std::string_view sql) {
   return Lower(sql.substr(name, end - name));
 }
 
+// The statement's first word when it is one that writes ("DELETE"), else "".
+std::string WriteKeyword(std::string_view sql) {
+  size_t start = sql.find_first_not_of(" \t\r\n(");
+  if (start == std::string_view::npos) return "";
+  size_t end = start;
+  while (end < sql.size() && std::isalpha(static_cast<unsigned char>(sql[end]))) ++end;
+  std::string word = Lower(sql.substr(start, end - start));
+  for (const char* w : {"insert", "update", "delete", "create", "drop", "alter", "copy", "attach", "detach", "set",
+                        "reset", "load", "install", "export", "import", "truncate", "vacuum", "checkpoint", "use"}) {
+    if (word == w) {
+      for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      return word;
+    }
+  }
+  return "";
+}
+
 std::string StripTrailingSemicolons(std::string sql) {
   while (!sql.empty() && (sql.back() == ';' || std::isspace(static_cast<unsigned char>(sql.back())))) {
     sql.pop_back();
@@ -260,12 +277,9 @@ Result<int64_t> Connection::ExecuteCount(const std::string& sql) {
   return duckdb_value_int64(&r.result, 0, 0);
 }
 
-Result<QueryResult> Connection::Query(const std::string& sql_in, const QueryLimits& limits) {
-  auto started = std::chrono::steady_clock::now();
-  impl_->interrupted = false;
-  std::string sql = StripTrailingSemicolons(sql_in);
+Status Connection::PrepareOne(const std::string& sql, StatementPolicy policy, void* prepared_out) {
+  auto& prepared = *static_cast<Prepared*>(prepared_out);
   if (sql.empty()) return InvalidArgument("the SQL text is empty");
-
   Extracted extracted;
   idx_t count = duckdb_extract_statements(impl_->conn, sql.c_str(), &extracted.handle);
   if (count == 0) return InvalidArgument(duckdb_extract_statements_error(extracted.handle));
@@ -278,7 +292,7 @@ Result<QueryResult> Connection::Query(const std::string& sql_in, const QueryLimi
     }
     return InvalidArgument("send one SQL statement per request (found " + std::to_string(count) + ")");
   }
-  if (limits.policy == StatementPolicy::kReadOnly) {
+  if (policy == StatementPolicy::kReadOnly) {
     if (std::string pragma = PragmaName(sql); !pragma.empty() &&
         std::find(std::begin(kReadOnlyPragmas), std::end(kReadOnlyPragmas), pragma) == std::end(kReadOnlyPragmas)) {
       std::string allowed;
@@ -286,15 +300,46 @@ Result<QueryResult> Connection::Query(const std::string& sql_in, const QueryLimi
       return PermissionDenied("PRAGMA " + pragma + " is not allowed: queries are read-only (allowed: " + allowed + ")");
     }
   }
-  Prepared prepared;
   if (duckdb_prepare_extracted_statement(impl_->conn, extracted.handle, 0, &prepared.handle) != DuckDBSuccess) {
+    // A write that fails to bind (DELETE on a view) is still a write: say so
+    // rather than why DuckDB could not plan it.
+    if (std::string word = WriteKeyword(sql); policy == StatementPolicy::kReadOnly && !word.empty()) {
+      return PermissionDenied(word + " statements are not allowed: queries are read-only (use SELECT)");
+    }
     return internal::DuckError(*impl_, duckdb_prepare_error(prepared.handle));
   }
   duckdb_statement_type type = duckdb_prepared_statement_type(prepared.handle);
-  if (limits.policy == StatementPolicy::kReadOnly && !IsReadOnlyStatement(type)) {
+  if (policy == StatementPolicy::kReadOnly && !IsReadOnlyStatement(type)) {
     return PermissionDenied(std::string(StatementWord(type)) +
                             " statements are not allowed: queries are read-only (use SELECT)");
   }
+  return Status::Ok();
+}
+
+Status Connection::CheckSelect(const std::string& sql_in) {
+  std::string sql = StripTrailingSemicolons(sql_in);
+  if (!PragmaName(sql).empty()) return InvalidArgument("export a SELECT; a PRAGMA cannot be exported");
+  Prepared prepared;
+  return PrepareOne(sql, StatementPolicy::kReadOnly, &prepared);
+}
+
+Result<int64_t> Connection::CopySelectTo(const std::string& sql_in, const std::filesystem::path& path,
+                                         const std::string& copy_options) {
+  impl_->interrupted = false;
+  std::string sql = StripTrailingSemicolons(sql_in);
+  // The same checks as a query: exactly one read-only statement. Only then
+  // is it wrapped, so the COPY around it is the one statement that writes.
+  LH_RETURN_IF_ERROR(CheckSelect(sql));
+  return ExecuteCount("COPY (" + sql + "\n) TO " + QuoteLiteral(path.string()) + " (" + copy_options + ")");
+}
+
+Result<QueryResult> Connection::Query(const std::string& sql_in, const QueryLimits& limits) {
+  auto started = std::chrono::steady_clock::now();
+  impl_->interrupted = false;
+  std::string sql = StripTrailingSemicolons(sql_in);
+  Prepared prepared;
+  LH_RETURN_IF_ERROR(PrepareOne(sql, limits.policy, &prepared));
+  duckdb_statement_type type = duckdb_prepared_statement_type(prepared.handle);
 
   // Columns DuckDB must render for us: rewrite once, keeping the original type names.
   idx_t ncols = duckdb_prepared_statement_column_count(prepared.handle);
@@ -335,6 +380,7 @@ Result<QueryResult> Connection::Query(const std::string& sql_in, const QueryLimi
 
   QueryResult out;
   out.columns = std::move(columns);
+  if (limits.sink) LH_RETURN_IF_ERROR(limits.sink->Columns(out.columns));
   std::vector<OwnedType> types(ncols);
   for (idx_t i = 0; i < ncols; ++i) types[i].handle = duckdb_column_logical_type(&r.result, i);
   if (limits.first_column_strings && (ncols == 0 || duckdb_get_type_id(types[0].handle) != DUCKDB_TYPE_VARCHAR)) {
@@ -363,12 +409,13 @@ Result<QueryResult> Connection::Query(const std::string& sql_in, const QueryLimi
         duckdb_string_t& v = values[row];
         out.strings.emplace_back(duckdb_string_is_inlined(v) ? v.value.inlined.inlined : v.value.pointer.ptr,
                                  duckdb_string_t_length(v));
+        ++out.row_count;
       }
       if (out.truncated) break;
       continue;
     }
     for (idx_t row = 0; row < size; ++row) {
-      if (limits.max_rows >= 0 && static_cast<int64_t>(out.rows.size()) >= limits.max_rows) {
+      if (limits.max_rows >= 0 && out.row_count >= limits.max_rows) {
         out.truncated = true;
         break;
       }
@@ -386,7 +433,12 @@ Result<QueryResult> Connection::Query(const std::string& sql_in, const QueryLimi
         break;
       }
       out.bytes += row_bytes;
-      out.rows.push_back(std::move(cells));
+      ++out.row_count;
+      if (limits.sink) {
+        LH_RETURN_IF_ERROR(limits.sink->Row(cells));
+      } else {
+        out.rows.push_back(std::move(cells));
+      }
     }
     if (out.truncated) break;
   }

@@ -65,11 +65,21 @@ class Database {
 // Which statements a caller may run through Query.
 enum class StatementPolicy { kAny, kReadOnly };
 
+// Receives a query's rows one at a time instead of the result holding them
+// (QueryLimits::sink): memory stays flat however many rows there are.
+class RowSink {
+ public:
+  virtual ~RowSink() = default;
+  virtual Status Columns(const std::vector<ResultColumn>& columns) = 0;
+  virtual Status Row(const std::vector<Cell>& cells) = 0;
+};
+
 struct QueryLimits {
   int64_t max_rows = -1;  // -1: all rows
   int64_t max_bytes = -1;  // -1: any size; else rows stop before their JSON would pass it
   StatementPolicy policy = StatementPolicy::kAny;
   bool first_column_strings = false;  // fill QueryResult::strings, not rows
+  RowSink* sink = nullptr;  // rows go here, not into QueryResult::rows (row_count counts them)
 };
 
 class Connection {
@@ -86,6 +96,13 @@ class Connection {
   Result<int64_t> ExecuteCount(const std::string& sql);
   // Runs exactly one statement and streams its rows, stopping at the cap.
   Result<QueryResult> Query(const std::string& sql, const QueryLimits& limits = {});
+  // Parses and binds `sql` as one read-only SELECT (not a PRAGMA), without running it.
+  Status CheckSelect(const std::string& sql);
+  // Writes the rows of one read-only SELECT (checked as Query checks it)
+  // to `path` with DuckDB's COPY; `copy_options` are ours, never the user's
+  // ("FORMAT csv, HEADER true"). Returns the rows written.
+  Result<int64_t> CopySelectTo(const std::string& sql, const std::filesystem::path& path,
+                               const std::string& copy_options);
   // Cancels the statement running now (if any); it fails with kTimeout.
   // DuckDB checks for it between vectors: a single row that takes long to
   // decode is not cut short.
@@ -112,6 +129,9 @@ class Connection {
  private:
   friend class Database;
   Connection(void* handle, std::shared_ptr<Database::Impl> db);
+  // Exactly one statement, allowed by `policy`, prepared into `prepared`
+  // (an internal::Prepared: duckdb.h stays out of this header).
+  Status PrepareOne(const std::string& sql, StatementPolicy policy, void* prepared);
   std::unique_ptr<Impl> impl_;
 };
 

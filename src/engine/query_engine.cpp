@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "common/files.h"
 #include "common/names.h"
 #include "engine/watchdog.h"
 
@@ -42,6 +43,7 @@ Result<std::shared_ptr<QueryEngine::State>> QueryEngine::Current() {
   // Only the data files: SQL never reads manifests, vector files or spill
   // files, even inside a bucket.
   for (const auto& root : buckets_.Roots()) db_options.allowed_directories.push_back(root / "datasets");
+  if (!options_.export_directory.empty()) db_options.allowed_directories.push_back(options_.export_directory);
   db_options.reopen_when_invalidated = false;
   auto fresh = std::make_shared<State>();
   fresh->bucket_generation = bucket_generation;
@@ -172,47 +174,102 @@ std::map<std::string, std::string> QueryEngine::Quarantined() const {
   return quarantined_report_;
 }
 
+// A connection of the current database with its views in sync, and one of
+// the engine's slots: given back when the lease goes.
+struct QueryEngine::Lease {
+  std::counting_semaphore<1 << 20>& slots;
+  std::shared_ptr<State> state;
+  std::unique_ptr<Connection> conn;
+  Lease(std::counting_semaphore<1 << 20>& s) : slots(s) {}
+  ~Lease() {
+    if (conn && state && !state->db->Invalidated()) {
+      std::lock_guard lock(state->pool_mutex);
+      state->pool.push_back(std::move(conn));
+    }
+    conn.reset();
+    slots.release();
+  }
+};
+
+Result<std::unique_ptr<QueryEngine::Lease>> QueryEngine::Borrow(int64_t wait_ms) {
+  if (!slots_.try_acquire_for(std::chrono::milliseconds(wait_ms))) {
+    return Unavailable("the query engine is busy: " + std::to_string(options_.max_concurrent) +
+                       " queries were running for the whole time limit ([query] max_concurrent); try again");
+  }
+  auto lease = std::make_unique<Lease>(slots_);
+  // Opened on first use, and again after the buckets changed.
+  LH_ASSIGN_OR_RETURN(lease->state, Current());
+  {
+    std::lock_guard lock(lease->state->pool_mutex);
+    if (!lease->state->pool.empty()) {
+      lease->conn = std::move(lease->state->pool.back());
+      lease->state->pool.pop_back();
+    }
+  }
+  if (!lease->conn) {
+    LH_ASSIGN_OR_RETURN(lease->conn, lease->state->db->Connect());
+  }
+  LH_RETURN_IF_ERROR(SyncViews(*lease->state, *lease->conn));
+  return lease;
+}
+
 Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
   int64_t max_rows = request.max_rows < 0 ? options_.max_rows : std::min(request.max_rows, options_.max_rows);
   if (request.uncapped) max_rows = request.max_rows;
   int64_t timeout_ms = request.timeout_ms <= 0 ? options_.timeout_ms : std::min(request.timeout_ms, options_.timeout_ms);
-  if (!slots_.try_acquire_for(std::chrono::milliseconds(timeout_ms))) {
-    return Unavailable("the query engine is busy: " + std::to_string(options_.max_concurrent) +
-                       " queries were running for the whole time limit ([query] max_concurrent); try again");
-  }
-  struct Slot {
-    std::counting_semaphore<1 << 20>& slots;
-    ~Slot() { slots.release(); }
-  } slot{slots_};
-  // Opened on first use, and again after the buckets changed.
-  LH_ASSIGN_OR_RETURN(auto state, Current());
-  std::unique_ptr<Connection> conn;
-  {
-    std::lock_guard lock(state->pool_mutex);
-    if (!state->pool.empty()) {
-      conn = std::move(state->pool.back());
-      state->pool.pop_back();
+  LH_ASSIGN_OR_RETURN(auto lease, Borrow(timeout_ms));
+  Watchdog::Scope deadline(*watchdog_, *lease->conn, std::chrono::milliseconds(timeout_ms));
+  return lease->conn->Query(request.sql, {max_rows, request.uncapped ? -1 : options_.max_bytes,
+                                          StatementPolicy::kReadOnly, request.first_column_strings, request.sink});
+}
+
+Result<std::unique_ptr<ExportJob>> QueryEngine::StartExport(const std::string& sql, ExportFormat format) {
+  if (options_.export_directory.empty()) return Unavailable("exports are not set up in this process");
+  LH_RETURN_IF_ERROR(EnsureDirectory(options_.export_directory));
+  LH_ASSIGN_OR_RETURN(auto borrowed, Borrow(options_.timeout_ms));
+  std::shared_ptr<Lease> lease = std::move(borrowed);
+  // What fails at once (syntax, unknown names, writes) is refused here,
+  // while the caller can still answer with an error instead of a cut stream.
+  LH_RETURN_IF_ERROR(lease->conn->CheckSelect(sql));
+  auto spool = UniqueTempPath(options_.export_directory, std::string("export") + ExportExtension(format));
+  Connection* conn = lease->conn.get();
+  auto work = [this, conn, sql, spool, format]() -> Result<int64_t> {
+    Watchdog::Scope deadline(*watchdog_, *conn, std::chrono::milliseconds(options_.export_timeout_ms));
+    auto rows = conn->CopySelectTo(sql, spool, ExportCopyOptions(format));
+    if (!rows.ok() && rows.status().code() == StatusCode::kTimeout) {
+      return Timeout("the export ran past its time limit of " + std::to_string(options_.export_timeout_ms) +
+                     " ms ([query] export_timeout_ms)");
+    }
+    return rows;
+  };
+  return std::make_unique<ExportJob>(spool, format, conn, lease, std::move(work));
+}
+
+Result<std::string> QueryEngine::SelectAllOf(const std::string& dataset) const {
+  std::string name = dataset;
+  int version = 0;
+  if (auto at = dataset.rfind("@v"); at != std::string::npos) {
+    name = dataset.substr(0, at);
+    try {
+      size_t used = 0;
+      version = std::stoi(dataset.substr(at + 2), &used);
+      if (used != dataset.size() - at - 2 || version <= 0) throw std::invalid_argument("version");
+    } catch (const std::exception&) {
+      return InvalidArgument("'" + dataset + "': a version is written name@vN, e.g. orders@v2");
     }
   }
-  if (!conn) {
-    LH_ASSIGN_OR_RETURN(conn, state->db->Connect());
+  LH_ASSIGN_OR_RETURN(auto m, catalog_.Get(name));
+  if (version > 0) {
+    bool found = false;
+    for (const auto& v : m.versions) found = found || (v.number == version && !v.files.empty());
+    if (!found) {
+      return NotFound("dataset " + name + " has no version " + std::to_string(version) + " with data (it is at v" +
+                      std::to_string(m.versions.empty() ? 0 : m.current().number) + ")");
+    }
   }
-  auto give_back = [&] {
-    std::lock_guard lock(state->pool_mutex);
-    state->pool.push_back(std::move(conn));
-  };
-  Status synced = SyncViews(*state, *conn);
-  if (!synced.ok()) {
-    give_back();
-    return synced;
-  }
-  auto result = [&] {
-    Watchdog::Scope deadline(*watchdog_, *conn, std::chrono::milliseconds(timeout_ms));
-    return conn->Query(request.sql, {max_rows, request.uncapped ? -1 : options_.max_bytes, StatementPolicy::kReadOnly,
-                                     request.first_column_strings});
-  }();
-  if (!state->db->Invalidated()) give_back();
-  return result;
+  // The current version's view is the dataset's own name.
+  if (version > 0 && version == m.current().number) return "SELECT * FROM " + QuoteIdent(name);
+  return "SELECT * FROM " + QuoteIdent(dataset);
 }
 
 }  // namespace lakehouse::engine

@@ -21,6 +21,7 @@
 
 #include "catalog/catalog.h"
 #include "engine/database.h"
+#include "engine/export.h"
 #include "engine/watchdog.h"
 #include "storage/bucket_registry.h"
 
@@ -42,6 +43,10 @@ struct QueryEngineOptions {
   // so slow queries cannot take every HTTP worker or all memory.
   int max_concurrent = 8;
   std::filesystem::path temp_directory;  // where queries spill; empty: DuckDB's default
+  // Where exports are spooled while they are read; SQL may read it (never
+  // write), which shows nothing a query could not. Empty: no exports.
+  std::filesystem::path export_directory;
+  int64_t export_timeout_ms = 3600000;
   int64_t max_bytes = 32ll << 20;  // of a result's rows as JSON; uncapped requests are exempt
 };
 
@@ -54,6 +59,7 @@ struct QueryRequest {
   bool uncapped = false;
   // Return the first (VARCHAR) column's values in QueryResult::strings.
   bool first_column_strings = false;
+  RowSink* sink = nullptr;  // stream the rows here instead of holding them
 };
 
 class QueryEngine {
@@ -66,6 +72,14 @@ class QueryEngine {
   // first use, a server calls it at start to fail fast.
   Status Open();
   Result<QueryResult> Run(const QueryRequest& request);
+  // Starts writing the whole result of one read-only SELECT in `format`: no
+  // row or byte cap, [query] export_timeout_ms. Statements that fail to
+  // bind are refused here, before any byte is written. The job holds one of
+  // the engine's slots until it ends; the engine must outlive it.
+  Result<std::unique_ptr<ExportJob>> StartExport(const std::string& sql, ExportFormat format);
+  // "SELECT * FROM <view>" for a dataset ("name", or "name@vN" for a
+  // version), or NotFound naming what exists.
+  Result<std::string> SelectAllOf(const std::string& dataset) const;
 
   // Views that could not be built (dataset or "name@vN" -> why), as of the
   // last query. Their datasets cannot be queried until their files change;
@@ -86,6 +100,9 @@ class QueryEngine {
     std::map<std::string, std::string> views;    // view -> source signature; GUARDED_BY(views_mutex)
     std::map<std::string, std::string> quarantined;  // view -> why; GUARDED_BY(views_mutex)
   };
+  struct Lease;
+  // A slot (waiting up to `wait_ms`) and a connection with views in sync.
+  Result<std::unique_ptr<Lease>> Borrow(int64_t wait_ms);
   Result<std::shared_ptr<State>> Current();
   Status SyncViews(State& state, Connection& conn);
   Status BuildView(Connection& conn, const std::string& view, const std::string& signature);

@@ -35,6 +35,7 @@ struct QueryResult {
   bool truncated = false;  // more rows existed than the caps allowed
   bool truncated_by_bytes = false;  // ...and the byte cap, not the row cap, stopped them
   int64_t bytes = 0;  // about what the rows take as JSON
+  int64_t row_count = 0;  // rows returned (held in `rows`, or given to a RowSink)
   double elapsed_ms = 0;
 
   // Convenience for tests and internal callers: the cell as text ("" for NULL).

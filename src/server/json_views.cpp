@@ -109,40 +109,50 @@ nlohmann::json CellJson(const engine::Cell& cell) {
   return nullptr;
 }
 
-std::string QueryResultJson(const engine::QueryResult& r) {
+std::string QueryJsonHead(const std::vector<engine::ResultColumn>& columns) {
   std::string out = "{\"columns\":[";
-  for (size_t i = 0; i < r.columns.size(); ++i) {
+  for (size_t i = 0; i < columns.size(); ++i) {
     if (i) out += ',';
     out += "{\"name\":";
-    AppendEscaped(out, r.columns[i].name);
+    AppendEscaped(out, columns[i].name);
     out += ",\"type\":";
-    AppendEscaped(out, r.columns[i].type);
+    AppendEscaped(out, columns[i].type);
     out += '}';
   }
-  out += "],\"rows\":[";
-  for (size_t row = 0; row < r.rows.size(); ++row) {
-    if (row) out += ',';
-    out += '[';
-    for (size_t c = 0; c < r.rows[row].size(); ++c) {
-      if (c) out += ',';
-      AppendCell(out, r.rows[row][c]);
-    }
-    out += ']';
+  return out + "],\"rows\":[";
+}
+
+void AppendQueryJsonRow(std::string& out, const std::vector<engine::Cell>& row, bool first) {
+  if (!first) out += ',';
+  out += '[';
+  for (size_t c = 0; c < row.size(); ++c) {
+    if (c) out += ',';
+    AppendCell(out, row[c]);
   }
+  out += ']';
+}
+
+std::string QueryJsonTail(const engine::QueryResult& r) {
   char tail[128];
-  std::snprintf(tail, sizeof tail, "],\"row_count\":%zu,\"truncated\":%s,\"elapsed_ms\":%.3f", r.rows.size(),
-                r.truncated ? "true" : "false", r.elapsed_ms);
-  out += tail;
+  std::snprintf(tail, sizeof tail, "],\"row_count\":%lld,\"truncated\":%s,\"elapsed_ms\":%.3f",
+                static_cast<long long>(std::max<int64_t>(r.row_count, static_cast<int64_t>(r.rows.size()))), r.truncated ? "true" : "false", r.elapsed_ms);
+  std::string out = tail;
   if (r.truncated) {
     out += r.truncated_by_bytes
                ? ",\"truncated_by\":\"bytes\",\"message\":\"the rows stop at the response size cap ([query] "
                  "max_result_bytes); select fewer columns or rows, or export the whole result\"}"
                : ",\"truncated_by\":\"rows\",\"message\":\"the rows stop at the row cap ([query] max_result_rows or "
-                 "max_rows); add a LIMIT, or export the whole result\"}";
+                 "max_rows); add a LIMIT, or export the whole result (POST /query/export)\"}";
   } else {
     out += '}';
   }
   return out;
+}
+
+std::string QueryResultJson(const engine::QueryResult& r) {
+  std::string out = QueryJsonHead(r.columns);
+  for (size_t row = 0; row < r.rows.size(); ++row) AppendQueryJsonRow(out, r.rows[row], row == 0);
+  return out + QueryJsonTail(r);
 }
 
 }  // namespace lakehouse::server

@@ -18,5 +18,9 @@ nlohmann::json IngestResultJson(const ingest::IngestResult& r);
 nlohmann::json CellJson(const engine::Cell& cell);
 // Written directly (no intermediate JSON tree): this is the hot path of /query/sql.
 std::string QueryResultJson(const engine::QueryResult& r);
+// The same JSON in pieces, for results streamed row by row (RowSink).
+std::string QueryJsonHead(const std::vector<engine::ResultColumn>& columns);
+void AppendQueryJsonRow(std::string& out, const std::vector<engine::Cell>& row, bool first);
+std::string QueryJsonTail(const engine::QueryResult& r);
 
 }  // namespace lakehouse::server

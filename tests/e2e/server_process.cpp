@@ -107,14 +107,15 @@ std::string ServerProcess::log() const {
   return ss.str();
 }
 
-int ServerProcess::RunCli(const std::vector<std::string>& args, std::string* output) const {
+int ServerProcess::RunCli(const std::vector<std::string>& args, std::string* output, std::string* errors) const {
   std::string cmd = "'" + BinaryPath() + "' --config '" + (dir_ / "lakehouse.toml").string() + "'";
   for (const auto& a : args) {
     std::string quoted = "'";
     for (char c : a) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
     cmd += " " + quoted + "'";
   }
-  cmd += " 2>&1";
+  std::filesystem::path err_file = dir_ / "cli-stderr.txt";
+  cmd += errors ? " 2>'" + err_file.string() + "'" : std::string(" 2>&1");
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return -1;
   char buf[4096];
@@ -123,6 +124,10 @@ int ServerProcess::RunCli(const std::vector<std::string>& args, std::string* out
     if (output) output->append(buf, n);
   }
   int status = pclose(pipe);
+  if (errors) {
+    std::ifstream in(err_file);
+    errors->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 

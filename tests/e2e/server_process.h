@@ -38,7 +38,8 @@ class ServerProcess {
   std::string log() const;  // what the server printed
 
   // Runs the CLI against the same data folder; returns exit code, fills output.
-  int RunCli(const std::vector<std::string>& args, std::string* output) const;
+  // stdout and stderr into `output`, or stderr apart into `errors` when given.
+  int RunCli(const std::vector<std::string>& args, std::string* output, std::string* errors = nullptr) const;
 
  private:
   std::filesystem::path dir_;
