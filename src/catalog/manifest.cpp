@@ -239,7 +239,10 @@ json ManifestHeadToJson(const Manifest& m, bool with_pending_deletes) {
         {"source_host", m.lineage.source_host},
         {"source_database", m.lineage.source_database},
         {"ingest_job_id", m.lineage.ingest_job_id},
-        {"ingested_at", TimeOrEmpty(m.lineage.ingested_at)}}},
+        {"ingested_at", TimeOrEmpty(m.lineage.ingested_at)},
+        {"format", m.lineage.format},
+        {"reader_options", m.lineage.reader_options},
+        {"query", m.lineage.query}}},
       {"created_at", TimeOrEmpty(m.created_at)},
       {"updated_at", TimeOrEmpty(m.updated_at)},
       {"freshness", {{"expected_update_interval_s", m.expected_update_interval_s}}},
@@ -296,6 +299,13 @@ Result<Manifest> ManifestFromJson(const json& j) {
       m.lineage.source_database = l.value("source_database", "");
       m.lineage.ingest_job_id = l.value("ingest_job_id", "");
       m.lineage.ingested_at = TimeField(l, "ingested_at");
+      m.lineage.format = l.value("format", "");
+      m.lineage.query = l.value("query", "");
+      if (l.contains("reader_options") && l["reader_options"].is_object()) {
+        for (const auto& [k, v] : l["reader_options"].items()) {
+          if (v.is_string()) m.lineage.reader_options[k] = v.get<std::string>();
+        }
+      }
     }
     m.created_at = TimeField(j, "created_at");
     m.updated_at = TimeField(j, "updated_at");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +44,9 @@ struct Lineage {
   std::string source_database;
   std::string ingest_job_id;
   TimePoint ingested_at{};
+  std::string format;  // how the file was read: csv, json... (files only)
+  std::map<std::string, std::string> reader_options;  // the options it was read with (ingest/reader_options.h)
+  std::string query;   // a database import's SELECT, as given (never a password)
 };
 
 // A list shared by copies of a manifest until one of them changes it. The

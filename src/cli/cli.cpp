@@ -47,13 +47,43 @@ int Main(int argc, char** argv) {
   IngestOptions ingest;
   auto* ingest_cmd = app.add_subcommand(
       "ingest", "Ingest CSV, TSV, JSON, NDJSON, Parquet, text or PDF files as datasets");
-  ingest_cmd->add_option("files", ingest.files, "Files to ingest")->required()->check(CLI::ExistingFile);
+  ingest_cmd->add_option("files", ingest.files,
+                         "Files or folders to ingest (a folder: each file in it); - reads stdin (needs --name and --format)")
+      ->required()
+      ->check(CLI::ExistingPath | CLI::IsMember({"-"}));
   ingest_cmd->add_option("-n,--name", ingest.name, "Dataset name (default: derived from each file name)");
   ingest_cmd->add_option("-m,--mode", ingest.mode, "append (add a file) or replace (new version)")
       ->check(CLI::IsMember({"append", "replace"}));
   ingest_cmd->add_option("-f,--format", ingest.format, "Skip detection: csv, tsv, json, ndjson, parquet, text, pdf");
   ingest_cmd->add_option("-b,--bucket", ingest.bucket, "Bucket to write to (default primary)");
   ingest_cmd->add_flag("--json", ingest.json, "Print each result as JSON");
+  ingest_cmd->add_flag("--allow-disjoint", ingest.allow_disjoint,
+                       "Append even when the file shares no column with the dataset");
+  // Reader options: how to read a file where detection is not enough. The
+  // names match the upload fields (delimiter, skip, ...) and are kept in the
+  // dataset's lineage.
+  auto reader = [&](const char* flag, const char* key, const char* help) {
+    ingest_cmd->add_option_function<std::string>(flag, [&ingest, key](const std::string& v) { ingest.reader[key] = v; }, help)
+        ->group("Reader options");
+  };
+  reader("--delimiter", "delimiter", "CSV field delimiter: one character or tab (default: detected)");
+  reader("--quote", "quote", "CSV quote character, or none (default: \")");
+  reader("--escape", "escape", "CSV escape character inside quotes (default: the quote)");
+  reader("--header", "header", "true or false: the first line holds the column names (default: detected)");
+  reader("--skip", "skip", "Lines to skip before the header (a note or title above it)");
+  reader("--comment", "comment", "Skip lines starting with this character (default: # when the file starts with it)");
+  reader("--null", "null", "Text that means NULL, e.g. NA or \\N");
+  ingest_cmd->add_flag_function("--null-padding", [&ingest](int64_t) { ingest.reader["null_padding"] = "true"; },
+                                "Rows with fewer fields than the header get NULL for the rest (default: on, with a "
+                                "warning, when only that is wrong)")
+      ->group("Reader options");
+  reader("--encoding", "encoding", "utf-8 (default), utf-16, latin-1 or cp1252");
+  reader("--decimal-separator", "decimal_separator", "Decimal separator of numbers: . (default) or ,");
+  reader("--date-format", "date_format", "Format of dates, e.g. %d/%m/%Y");
+  reader("--timestamp-format", "timestamp_format", "Format of timestamps, e.g. \"%d/%m/%Y %H:%M\"");
+  reader("--types", "types", "Column types instead of detected ones: id=BIGINT,zip=VARCHAR");
+  reader("--records", "records", "JSON: the path of the array whose elements are the rows, e.g. 3166-1 or data.items");
+  reader("--records-by", "records_by", "Text: one row per paragraph (default), line, or separator:TEXT (e.g. separator:%)");
 
   QueryOptions query;
   auto* query_cmd = app.add_subcommand("query", "Run one read-only SQL statement; every dataset is a view");

@@ -2,12 +2,15 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "app/runtime.h"
+#include "common/files.h"
 #include "cli/output.h"
 #include "server/json_views.h"
 
@@ -24,15 +27,54 @@ int RunIngest(const Config& config, const IngestOptions& options) {
     if (!parsed.ok()) return Fail(parsed.status());
     format = *parsed;
   }
+  auto reader = ingest::ReaderOptionsFromMap(options.reader, true);
+  if (!reader.ok()) return Fail(reader.status());
+  ingest::ApplyFormatName(options.format, *reader);
+  // A folder stands for the files in it (not hidden ones, not below it), in name order.
+  std::vector<std::filesystem::path> files;
+  std::unique_ptr<TempFileGuard> stdin_copy;
+  for (const auto& arg : options.files) {
+    if (arg == "-") {
+      if (options.name.empty() || options.format.empty()) {
+        return Fail(InvalidArgument("reading stdin needs --name and --format, e.g. `... | lakehouse ingest - --name "
+                                    "events --format ndjson`"));
+      }
+      auto tmp = config.data_dir / "_tmp";
+      if (Status s = EnsureDirectory(tmp); !s.ok()) return Fail(s);
+      stdin_copy = std::make_unique<TempFileGuard>(UniqueTempPath(tmp, "stdin"));
+      std::FILE* out = std::fopen(stdin_copy->path().c_str(), "wb");
+      if (!out) return Fail(Internal("cannot spool stdin into " + tmp.string()));
+      char buf[1 << 16];
+      size_t got;
+      bool written = true;
+      while ((got = std::fread(buf, 1, sizeof buf, stdin)) > 0) written = written && std::fwrite(buf, 1, got, out) == got;
+      written = std::fclose(out) == 0 && written;
+      if (!written) return Fail(StorageFullError(ENOSPC));
+      files.push_back(stdin_copy->path());
+    } else if (std::filesystem::is_directory(arg)) {
+      std::vector<std::filesystem::path> inside;
+      for (const auto& e : std::filesystem::directory_iterator(arg)) {
+        if (e.is_regular_file() && e.path().filename().string().front() != '.') inside.push_back(e.path());
+      }
+      std::sort(inside.begin(), inside.end());
+      if (inside.empty()) std::cerr << arg << ": no files in this folder\n";
+      files.insert(files.end(), inside.begin(), inside.end());
+    } else {
+      files.push_back(arg);
+    }
+  }
   bool tty = ::isatty(STDERR_FILENO);
   int failures = 0;
-  for (size_t i = 0; i < options.files.size(); ++i) {
-    std::filesystem::path file = options.files[i];
-    std::string label = "[" + std::to_string(i + 1) + "/" + std::to_string(options.files.size()) + "] " +
-                        file.filename().string();
+  for (size_t i = 0; i < files.size(); ++i) {
+    const std::filesystem::path& file = files[i];
+    bool from_stdin = stdin_copy && file == stdin_copy->path();
+    std::string shown = from_stdin ? "stdin" : file.filename().string();
+    std::string label = "[" + std::to_string(i + 1) + "/" + std::to_string(files.size()) + "] " + shown;
     ingest::IngestRequest request;
     request.file = file;
-    request.file_name = file.filename().string();
+    request.file_name = from_stdin ? options.name + "." + options.format : file.filename().string();
+    request.reader = *reader;
+    request.allow_disjoint = options.allow_disjoint;
     request.dataset = options.name;
     request.bucket = options.bucket;
     request.mode = *mode;
@@ -57,6 +99,12 @@ int RunIngest(const Config& config, const IngestOptions& options) {
     } else if (result->no_op) {
       std::cout << label << ": " << result->message << "\n";
     } else {
+      for (const auto& w : result->warnings) std::cerr << label << ": warning: " << w << "\n";
+      if (!result->null_columns.empty()) {
+        std::string names;
+        for (const auto& c : result->null_columns) names += (names.empty() ? "" : ", ") + c;
+        std::cerr << label << ": note: these rows have no values for " << names << " (NULL)\n";
+      }
       double secs = result->elapsed_ms / 1000;
       std::printf("%s: %s rows (%s) -> %s v%d in %.2f s (%.0f rows/s)\n", label.c_str(),
                   HumanCount(result->rows_written).c_str(), ingest::FormatName(result->format),

@@ -23,6 +23,8 @@ struct IngestOptions {
   std::string format;
   std::string bucket = "primary";
   bool json = false;
+  bool allow_disjoint = false;
+  std::map<std::string, std::string> reader;  // reader options by name (ingest/reader_options.h)
 };
 int RunIngest(const Config& config, const IngestOptions& options);
 

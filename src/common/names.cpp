@@ -43,8 +43,18 @@ Status ValidatePathText(std::string_view text, std::string_view what) {
 std::string NameFromFileName(std::string_view file_name) {
   auto slash = file_name.find_last_of("/\\");
   if (slash != std::string_view::npos) file_name.remove_prefix(slash + 1);
-  auto dot = file_name.find('.');
-  if (dot != std::string_view::npos && dot > 0) file_name = file_name.substr(0, dot);
+  // Only the last extension goes ("report.2023.csv" -> report_2023), and a
+  // compression suffix with the one before it ("orders.csv.gz" -> orders).
+  auto strip = [&] {
+    auto dot = file_name.rfind('.');
+    if (dot == std::string_view::npos || dot == 0) return std::string_view{};
+    std::string_view ext = file_name.substr(dot + 1);
+    file_name = file_name.substr(0, dot);
+    return ext;
+  };
+  std::string ext(strip());
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ext == "gz" || ext == "zst" || ext == "bz2" || ext == "xz" || ext == "gzip") strip();
   std::string out;
   for (char c : file_name) {
     if (IsNameChar(c)) {

@@ -24,6 +24,15 @@ TEST(NamesTest, DerivesNamesFromFiles) {
   EXPECT_EQ(NameFromFileName("orders.ndjson.gz"), "orders");
   EXPECT_EQ(NameFromFileName("2024-data.csv"), "d_2024_data");
   EXPECT_EQ(NameFromFileName("...."), "dataset");
+  // Only the last extension goes: names that differ before it never collide.
+  EXPECT_EQ(NameFromFileName("report.2023.csv"), "report_2023");
+  EXPECT_EQ(NameFromFileName("report.2024.csv"), "report_2024");
+  EXPECT_EQ(NameFromFileName("crc-doc.1.0.pdf"), "crc_doc_1_0");
+  EXPECT_EQ(NameFromFileName("zone1970.tab"), "zone1970");
+  EXPECT_EQ(NameFromFileName("data.csv.GZ"), "data");
+  EXPECT_EQ(NameFromFileName("events.2024.ndjson.zst"), "events_2024");
+  EXPECT_EQ(NameFromFileName("README"), "readme");
+  EXPECT_EQ(NameFromFileName(".hidden"), "hidden");
   EXPECT_TRUE(ValidateName(NameFromFileName("ünïcode näme.txt"), "n").ok());
 }
 

@@ -1,5 +1,7 @@
 #include "ingest/documents.h"
 
+#include <zlib.h>
+
 #include <poppler/cpp/poppler-document.h>
 #include <poppler/cpp/poppler-global.h>
 #include <poppler/cpp/poppler-page.h>
@@ -60,16 +62,54 @@ std::vector<std::string> SplitParagraphs(std::string_view text) {
   return out;
 }
 
-Result<int64_t> TextToNdjson(const fs::path& input, const std::string& doc_id, const fs::path& output) {
-  LH_ASSIGN_OR_RETURN(std::string text, ReadFile(input));
-  std::vector<std::string> paragraphs = SplitParagraphs(text);
-  if (paragraphs.empty()) return InvalidArgument("the text file has no paragraphs");
+std::vector<std::string> SplitRecords(std::string_view text, TextRecords mode, const std::string& separator) {
+  if (mode == TextRecords::kWhole || mode == TextRecords::kParagraph) return SplitParagraphs(text);
+  std::vector<std::string> out;
+  std::string current;
+  auto flush = [&] {
+    if (!Trim(current).empty()) out.emplace_back(Trim(current));
+    current.clear();
+  };
+  for (size_t start = 0; start <= text.size();) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    start = end + 1;
+    if (mode == TextRecords::kLine) {
+      current = std::string(line);
+      flush();
+    } else if (Trim(line) == separator) {
+      flush();
+    } else {
+      if (!current.empty()) current += '\n';
+      current += line;
+    }
+  }
+  flush();
+  return out;
+}
+
+Result<int64_t> TextToNdjson(const fs::path& input, const std::string& doc_id, const fs::path& output,
+                             TextRecords mode, const std::string& separator) {
+  std::string text;
+  {
+    gzFile in = gzopen(input.c_str(), "rb");  // plain text is read as it is
+    if (!in) return NotFound("cannot open the text file");
+    char buf[1 << 16];
+    int got;
+    while ((got = gzread(in, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(got));
+    gzclose(in);
+    if (got < 0) return InvalidArgument("the compressed text is damaged");
+  }
+  std::vector<std::string> records = SplitRecords(text, mode, separator);
+  if (records.empty()) return InvalidArgument("the text file has no text");
+  const char* column = mode == TextRecords::kLine ? "line" : mode == TextRecords::kSeparator ? "record" : "paragraph";
   std::string ndjson;
-  for (size_t i = 0; i < paragraphs.size(); ++i) {
-    ndjson += JsonLine({{"doc_id", doc_id}, {"paragraph", i + 1}, {"text", paragraphs[i]}, {"source", doc_id}});
+  for (size_t i = 0; i < records.size(); ++i) {
+    ndjson += JsonLine({{"doc_id", doc_id}, {column, i + 1}, {"text", records[i]}, {"source", doc_id}});
   }
   LH_RETURN_IF_ERROR(AtomicWriteFile(output, ndjson));
-  return static_cast<int64_t>(paragraphs.size());
+  return static_cast<int64_t>(records.size());
 }
 
 Result<int64_t> PdfToNdjson(const fs::path& input, const std::string& doc_id, const fs::path& output) {

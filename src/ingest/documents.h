@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "ingest/reader_options.h"
 
 namespace lakehouse::ingest {
 
@@ -17,9 +18,16 @@ namespace lakehouse::ingest {
 // empty ones dropped. Invalid UTF-8 is replaced, never passed on.
 std::vector<std::string> SplitParagraphs(std::string_view text);
 
-// Columns: doc_id, paragraph (1-based), text, source. Returns the row count.
+// Records of a text: paragraphs (kWhole and kParagraph), non-blank lines
+// (kLine), or the runs of lines between lines holding only `separator`
+// (kSeparator: a fortune file's "%"). Trimmed, empty ones dropped.
+std::vector<std::string> SplitRecords(std::string_view text, TextRecords mode, const std::string& separator);
+
+// Columns: doc_id, paragraph | line | record (1-based), text, source.
+// Returns the row count. Reads gzip-compressed text too.
 Result<int64_t> TextToNdjson(const std::filesystem::path& input, const std::string& doc_id,
-                             const std::filesystem::path& output);
+                             const std::filesystem::path& output, TextRecords mode = TextRecords::kWhole,
+                             const std::string& separator = "");
 
 // Columns: doc_id, page (1-based), text, source. Returns the row count.
 // InvalidArgument for a damaged or password-protected PDF.

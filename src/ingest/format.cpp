@@ -6,6 +6,8 @@
 #include <map>
 #include <vector>
 
+#include <zlib.h>
+
 namespace lakehouse::ingest {
 
 namespace {
@@ -112,17 +114,20 @@ Result<Format> DetectFormatFromPrefix(std::string_view head, std::string_view fi
   if (body.empty()) return InvalidArgument("the file holds only white space");
   if (body.front() == '[' && ext != "csv" && ext != "txt") return Format::kJsonArray;
   if (body.front() == '{' && ext != "csv" && ext != "txt") return Format::kNdjson;
-  if (ext == "csv" || ext == "tsv") return Format::kCsv;
+  if (ext == "csv" || ext == "tsv" || ext == "tab") return Format::kCsv;
   if (ext == "txt" || ext == "md" || ext == "text") return Format::kText;
   return DelimiterOf(CompleteLines(body, whole_file)) ? Format::kCsv : Format::kText;
 }
 
 char DetectDelimiter(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string head(kSniffBytes, '\0');
-  in.read(head.data(), static_cast<std::streamsize>(head.size()));
-  head.resize(static_cast<size_t>(in.gcount()));
-  auto lines = CompleteLines(SkipBomAndSpace(head), head.size() < kSniffBytes);
+  std::string head = ReadHead(path, DetectCompression(path));
+  return DetectDelimiterInHead(head, head.size() < kSniffBytes);
+}
+
+char DetectDelimiterInHead(std::string_view head, bool whole_file) {
+  auto lines = CompleteLines(SkipBomAndSpace(head), whole_file);
+  // Comment lines above the table (tzdata's zone.tab) say nothing of it.
+  std::erase_if(lines, [](std::string_view l) { return !l.empty() && l.front() == '#'; });
   if (char agreed = DelimiterOf(lines)) return agreed;
   // The lines disagree (a ragged file): trust the header, so DuckDB reports
   // the bad line instead of reading everything as one column.
@@ -172,14 +177,76 @@ std::string FindRaggedCsvLine(const std::filesystem::path& path, char delimiter)
   return "";
 }
 
+Compression DetectCompression(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  unsigned char magic[4] = {0, 0, 0, 0};
+  in.read(reinterpret_cast<char*>(magic), 4);
+  if (in.gcount() >= 2 && magic[0] == 0x1f && magic[1] == 0x8b) return Compression::kGzip;
+  if (in.gcount() == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd) {
+    return Compression::kZstd;
+  }
+  return Compression::kNone;
+}
+
+const char* CompressionName(Compression c) {
+  switch (c) {
+    case Compression::kNone: return "";
+    case Compression::kGzip: return "gzip";
+    case Compression::kZstd: return "zstd";
+  }
+  return "";
+}
+
+std::string ReadHead(const std::filesystem::path& path, Compression compression) {
+  std::string head(kSniffBytes, '\0');
+  if (compression == Compression::kZstd) return "";
+  if (compression == Compression::kGzip) {
+    gzFile gz = gzopen(path.c_str(), "rb");
+    if (!gz) return "";
+    int got = gzread(gz, head.data(), static_cast<unsigned>(head.size()));
+    gzclose(gz);
+    head.resize(got > 0 ? static_cast<size_t>(got) : 0);
+    return head;
+  }
+  std::ifstream in(path, std::ios::binary);
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  return head;
+}
+
+bool IsJsonDocument(std::string_view head) {
+  std::string_view body = SkipBomAndSpace(head);
+  if (body.empty() || body.front() != '{') return false;
+  size_t end = body.find('\n');
+  std::string_view first = body.substr(0, end);
+  while (!first.empty() && std::isspace(static_cast<unsigned char>(first.back()))) first.remove_suffix(1);
+  // NDJSON's first record closes on its first line.
+  return end != std::string_view::npos && (first.empty() || first.back() != '}');
+}
+
 Result<Format> DetectFormat(const std::filesystem::path& path, std::string_view file_name) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFound("cannot open " + path.string());
-  std::string head(kSniffBytes, '\0');
-  in.read(head.data(), static_cast<std::streamsize>(head.size()));
-  head.resize(static_cast<size_t>(in.gcount()));
+  Compression compression = DetectCompression(path);
+  std::string inner(file_name);
+  for (const char* suffix : {".gz", ".gzip", ".zst"}) {
+    std::string ext = Extension(inner);
+    if (inner.size() > ext.size() + 1 && "." + ext == suffix) inner.resize(inner.size() - ext.size() - 1);
+  }
+  if (compression == Compression::kZstd) {
+    std::string ext = Extension(inner);
+    if (ext == "csv" || ext == "tsv" || ext == "tab") return Format::kCsv;
+    if (ext == "ndjson" || ext == "jsonl") return Format::kNdjson;
+    if (ext == "json") return Format::kJsonArray;
+    return InvalidArgument("a zstd-compressed file is read by the name inside it: call it data.csv.zst, "
+                           "data.ndjson.zst or data.json.zst, or give the format");
+  }
+  std::string head = ReadHead(path, compression);
+  if (compression == Compression::kGzip && head.empty()) {
+    return InvalidArgument("the gzip file is damaged or empty");
+  }
   bool whole_file = head.size() < kSniffBytes;
-  return DetectFormatFromPrefix(head, file_name, whole_file);
+  return DetectFormatFromPrefix(head, inner, whole_file);
 }
 
 }  // namespace lakehouse::ingest

@@ -16,13 +16,28 @@ enum class Format { kCsv, kJsonArray, kNdjson, kParquet, kText, kPdf };
 const char* FormatName(Format format);  // "csv", "json", "ndjson", "parquet", "text", "pdf"
 Result<Format> ParseFormat(std::string_view name);
 
+enum class Compression { kNone, kGzip, kZstd };
+Compression DetectCompression(const std::filesystem::path& path);  // by the magic bytes
+const char* CompressionName(Compression c);  // "", "gzip", "zstd": DuckDB's names
+
+// The first 64 KiB of the file's content, decompressed when it is gzip
+// (zstd content is not sniffed: its name says what it is).
+std::string ReadHead(const std::filesystem::path& path, Compression compression);
+
 // InvalidArgument for empty files and binary content we cannot read.
+// Compressed files are detected by what they hold (gzip) or by the name
+// inside the compression suffix (data.csv.zst).
 Result<Format> DetectFormat(const std::filesystem::path& path, std::string_view file_name);
+
+// A JSON object that is a whole document (pretty-printed, a saved API
+// answer, package.json) rather than the first line of NDJSON.
+bool IsJsonDocument(std::string_view head);
 
 // The CSV delimiter (',', '\t', ';' or '|') the first lines agree on, or 0.
 // Fixing it keeps DuckDB's sniffer from "explaining" a ragged file by
 // skipping its first lines.
 char DetectDelimiter(const std::filesystem::path& path);
+char DetectDelimiterInHead(std::string_view head, bool whole_file);
 
 // For error messages: the first record whose field count differs from the
 // header's ("line 2002 has 4 fields but the header has 2"), or "".

@@ -14,6 +14,7 @@
 #include "common/redact.h"
 #include "common/ticker.h"
 #include "ingest/documents.h"
+#include "ingest/file_reader.h"
 #include "ingest/nesting.h"
 
 namespace lakehouse::ingest {
@@ -25,6 +26,8 @@ using catalog::Sensitivity;
 struct Ingestor::Converted {
   std::unique_ptr<TempFileGuard> parquet;
   int64_t rows = 0;
+  std::vector<std::string> warnings;
+  ReaderOptions options;  // as used, for lineage
 };
 
 namespace {
@@ -50,26 +53,6 @@ catalog::PiiKind Stronger(catalog::PiiKind a, catalog::PiiKind b) {
     }
   };
   return rank(a) >= rank(b) ? a : b;
-}
-
-std::string SourceSql(Format format, const std::string& path, char delimiter) {
-  // maximum_depth: deeper values stay whole, as JSON text (ingest/nesting.h).
-  const std::string json_options = ", maximum_object_size = 67108864, maximum_depth = " + std::to_string(kTypedJsonDepth) + ")";
-  std::string p = QuoteLiteral(path);
-  switch (format) {
-    case Format::kCsv:
-      // skip = 0: a ragged file must fail loudly, never lose its first lines.
-      return "read_csv(" + p + ", auto_detect = true, skip = 0" +
-             (delimiter ? ", delim = " + QuoteLiteral(std::string(1, delimiter)) : "") + ")";
-    case Format::kJsonArray:
-      return "read_json(" + p + ", format = 'array'" + json_options;
-    case Format::kNdjson:
-    case Format::kText:
-    case Format::kPdf:
-      return "read_json(" + p + ", format = 'newline_delimited'" + json_options;
-    case Format::kParquet: return "read_parquet(" + p + ")";
-  }
-  return "";
 }
 
 // Keeps user-set sensitivities and earlier PII findings of columns that
@@ -138,19 +121,33 @@ Status Ingestor::Open() {
 Result<Ingestor::Converted> Ingestor::Convert(const IngestRequest& request, Format format,
                                               const std::string& doc_id, const fs::path& staging_dir) {
   Converted out;
-  std::string source_path = request.file.string();
-  std::unique_ptr<TempFileGuard> rows_file;
+  SourceInput source{request.file, request.file_name, format, request.reader,
+                     format == Format::kParquet ? Compression::kNone : DetectCompression(request.file), kTypedJsonDepth};
+  std::vector<std::unique_ptr<TempFileGuard>> copies;  // decoded or split copies of the input
+  auto copy_to = [&](const char* stem) {
+    copies.push_back(std::make_unique<TempFileGuard>(UniqueTempPath(staging_dir, stem)));
+    return copies.back()->path();
+  };
+  if (source.options.encoding == Encoding::kCp1252 && format != Format::kParquet && format != Format::kPdf) {
+    // DuckDB knows latin-1, not Windows-1252 (which has €, curly quotes and
+    // dashes where latin-1 has control codes): decode it ourselves.
+    fs::path utf8 = copy_to("utf8");
+    LH_RETURN_IF_ERROR(Cp1252ToUtf8(source.path, utf8));
+    source.path = utf8;
+    source.compression = Compression::kNone;
+  }
   if (format == Format::kText || format == Format::kPdf) {
-    rows_file = std::make_unique<TempFileGuard>(UniqueTempPath(staging_dir, "rows"));
-    auto rows = format == Format::kText ? TextToNdjson(request.file, doc_id, rows_file->path())
-                                        : PdfToNdjson(request.file, doc_id, rows_file->path());
-    if (!rows.ok()) return rows.status();
-    source_path = rows_file->path().string();
+    fs::path rows = copy_to("rows");
+    auto written = format == Format::kText
+                       ? TextToNdjson(source.path, doc_id, rows, source.options.text_records, source.options.text_separator)
+                       : PdfToNdjson(source.path, doc_id, rows);
+    if (!written.ok()) return written.status();
+    source = SourceInput{rows, request.file_name, Format::kNdjson, {}, Compression::kNone, kTypedJsonDepth};
   }
-  if (format == Format::kJsonArray || format == Format::kNdjson) {
-    LH_RETURN_IF_ERROR(CheckJsonDepth(request.file, request.file_name, options_.max_json_depth));
+  if ((format == Format::kJsonArray || format == Format::kNdjson) && source.compression == Compression::kNone) {
+    LH_RETURN_IF_ERROR(CheckJsonDepth(source.path, request.file_name, options_.max_json_depth));
   }
-  char delimiter = format == Format::kCsv ? DetectDelimiter(request.file) : 0;
+  LH_ASSIGN_OR_RETURN(SourcePlan plan, PlanSource(source));
   out.parquet = std::make_unique<TempFileGuard>(UniqueTempPath(staging_dir, "ingest"));
   LH_ASSIGN_OR_RETURN(auto conn, db_->Connect());
   if (format == Format::kParquet) LH_RETURN_IF_ERROR(CheckParquetInput(*conn, request));
@@ -163,26 +160,29 @@ Result<Ingestor::Converted> Ingestor::Convert(const IngestRequest& request, Form
   }
   WritebackPump writeback(out.parquet->path(), kWritebackInterval);
   engine::Watchdog::Scope deadline(*watchdog_, *conn, std::chrono::milliseconds(options_.timeout_ms));
-  auto copied = conn->ExecuteCount("COPY (SELECT * FROM " + SourceSql(format, source_path, delimiter) + ") TO " +
-                                   QuoteLiteral(out.parquet->path().string()) +
-                                   " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARQUET_VERSION v2)");
+  auto copy = [&](const SourcePlan& p) {
+    return conn->ExecuteCount("COPY (SELECT * FROM " + p.sql + ") TO " + QuoteLiteral(out.parquet->path().string()) +
+                              " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARQUET_VERSION v2)");
+  };
+  auto copied = copy(plan);
+  if (!copied.ok() && copied.status().code() == StatusCode::kInvalidArgument) {
+    // A second try when the file's shape says how (rows missing trailing
+    // fields), else the reason in our words.
+    LH_ASSIGN_OR_RETURN(plan, ReplanAfterError(source, plan, copied.status()));
+    copied = copy(plan);
+    if (!copied.ok() && copied.status().code() == StatusCode::kInvalidArgument) {
+      return InvalidArgument("cannot read " + request.file_name + " as " + FormatName(format) + ": " +
+                             ReaderErrorInOurWords(copied.status().message(), source.path.string(), request.file_name));
+    }
+  }
   if (copied.status().code() == StatusCode::kTimeout) {
     return Timeout("cannot ingest " + request.file_name + ": converting it took longer than " +
                    std::to_string(options_.timeout_ms / 1000) + " s ([ingest] timeout_ms)");
   }
-  if (!copied.ok() && copied.status().code() != StatusCode::kInvalidArgument) return copied.status();
-  if (!copied.ok()) {
-    // Say the user's file name, not our spool path.
-    std::string message = copied.status().message();
-    for (size_t pos = 0; (pos = message.find(source_path, pos)) != std::string::npos;) {
-      message.replace(pos, source_path.size(), request.file_name);
-      pos += request.file_name.size();
-    }
-    std::string ragged = format == Format::kCsv ? FindRaggedCsvLine(request.file, delimiter ? delimiter : ',') : "";
-    if (!ragged.empty()) message = ragged + ". " + message;
-    return InvalidArgument("cannot read " + request.file_name + " as " + FormatName(format) + ": " + message);
-  }
+  if (!copied.ok()) return copied.status();
   out.rows = *copied;
+  out.warnings = std::move(plan.warnings);
+  out.options = std::move(plan.options);
   return out;
 }
 
@@ -293,6 +293,26 @@ Status Ingestor::ApplySchemaPolicy(StagedData& staged) {
   catalog::SchemaDiff diff = catalog::DiffSchemas(before, staged.columns, SampleColumns(old_files, before),
                                                   SampleColumns(new_files, staged.columns));
   if (!staged.replace) {
+    std::vector<std::string> missing;
+    size_t shared = 0;
+    for (const auto& b : before) {
+      bool found = false;
+      for (const auto& a : staged.columns) found = found || a.name == b.name;
+      shared += found;
+      if (!found) missing.push_back(b.name);
+    }
+    if (shared == 0 && !staged.allow_disjoint) {
+      auto names = [](const std::vector<ColumnMeta>& cols) {
+        std::string out;
+        for (const auto& c : cols) out += (out.empty() ? "" : ", ") + c.name;
+        return out;
+      };
+      return Conflict("the file shares no column with dataset '" + staged.name + "' (the dataset has: " +
+                      names(before) + "; the file has: " + names(staged.columns) +
+                      "); nothing was stored. Ingest it under another name, replace the dataset (mode replace), "
+                      "or append anyway (allow_disjoint=true, --allow-disjoint)");
+    }
+    staged.null_columns = std::move(missing);
     // An append keeps the old columns; only what it adds is a change.
     std::erase_if(diff.changes, [](const auto& c) { return c.kind == "removed"; });
     std::erase_if(diff.rules, [](const auto& r) { return r.kind == "drop"; });
@@ -434,23 +454,40 @@ Result<Manifest> Ingestor::CommitToCatalog(const StagedData& staged, std::string
   }, catalog::Catalog::WriteKind::kAppend);
 }
 
-Result<IngestResult> Ingestor::Ingest(const IngestRequest& request) {
+Result<IngestResult> Ingestor::Ingest(const IngestRequest& incoming) {
   auto started = std::chrono::steady_clock::now();
   if (!db_) return Internal("ingestor is not open");
   IngestResult result;
   result.job_id = catalog::NewId("job");
-  std::string name = request.dataset.empty() ? NameFromFileName(request.file_name) : request.dataset;
+  std::string name = incoming.dataset.empty() ? NameFromFileName(incoming.file_name) : incoming.dataset;
   LH_RETURN_IF_ERROR(ValidateName(name, "dataset name"));
-  LH_ASSIGN_OR_RETURN(auto store, buckets_.Get(request.bucket));
+  LH_ASSIGN_OR_RETURN(auto store, buckets_.Get(incoming.bucket));
+  auto existing = catalog_.Get(name);
+  IngestRequest request = incoming;
+  if (request.reader.empty() && existing.ok() && !existing->lineage.reader_options.empty()) {
+    // More of the same dataset is read the way it was read before.
+    auto kept = ReaderOptionsFromMap(existing->lineage.reader_options, false);
+    if (kept.ok()) request.reader = std::move(*kept);
+  }
+  // The duplicate check compares what the bytes would become: the same
+  // file read as another format or with other options is new data.
+  auto detected = DetectFormat(request.file, request.file_name);
   if (request.format) {
     result.format = *request.format;
   } else {
-    LH_ASSIGN_OR_RETURN(result.format, DetectFormat(request.file, request.file_name));
+    LH_ASSIGN_OR_RETURN(result.format, std::move(detected));
   }
+  if (DetectCompression(request.file) == Compression::kZstd && result.format != Format::kCsv) {
+    return InvalidArgument("cannot read " + request.file_name + ": zstd-compressed input is read as CSV or TSV only; "
+                           "decompress it, or compress it with gzip");
+  }
+  auto reader_map = request.reader.ToMap();
+  bool plain_read = reader_map.empty() && (!detected.ok() || *detected == result.format);
+  std::string options_text = FormatName(result.format);
+  for (const auto& [k, v] : reader_map) options_text += "\n" + k + "=" + v;
   std::error_code size_error;
   uint64_t source_bytes = fs::file_size(request.file, size_error);
   if (size_error) return NotFound("cannot read " + request.file_name + ": " + size_error.message());
-  auto existing = catalog_.Get(name);
   if (existing.ok() && existing->bucket != request.bucket) {
     return Conflict("dataset '" + name + "' lives in bucket '" + existing->bucket +
                     "'; ingest into that bucket or choose another name");
@@ -465,6 +502,7 @@ Result<IngestResult> Ingestor::Ingest(const IngestRequest& request) {
       may_be_duplicate |= f.MayHaveSourceOfSize(source_bytes);
     }
   }
+  bool replacing = request.mode == WriteMode::kReplace;  // a replace always runs
   std::string sha256 = request.sha256;
   std::unique_ptr<BackgroundSha256> pending_hash;
   if (sha256.empty() && may_be_duplicate) {
@@ -472,10 +510,12 @@ Result<IngestResult> Ingestor::Ingest(const IngestRequest& request) {
   } else if (sha256.empty()) {
     pending_hash = std::make_unique<BackgroundSha256>(request.file);
   }
+  // Plain reads keep the bare hash, as every file stored before options existed has.
+  auto source_key = [&] { return plain_read ? sha256 : sha256 + "/" + Sha256Hex(options_text).substr(0, 16); };
   auto same_bytes = [&](const Manifest& m) {
-    if (m.versions.empty()) return false;
+    if (m.versions.empty() || replacing) return false;
     for (const auto& f : m.current().files) {
-      if (f.HasSource(sha256)) return true;
+      if (f.HasSource(source_key())) return true;
     }
     return false;
   };
@@ -510,13 +550,21 @@ Result<IngestResult> Ingestor::Ingest(const IngestRequest& request) {
   staged.store = store;
   staged.parts.push_back({converted.parquet.get(), converted.rows, bytes});
   staged.columns = std::move(columns);
-  staged.sha256 = sha256;
+  staged.sha256 = source_key();
   staged.source_bytes = source_bytes;
   staged.replace = request.mode == WriteMode::kReplace;
+  staged.allow_disjoint = request.allow_disjoint;
   staged.lineage = {request.source_system, request.file_name, "", "", result.job_id, Now()};
+  staged.lineage.format = FormatName(result.format);
+  staged.lineage.reader_options = reader_map;
   staged.is_duplicate = same_bytes;
+  result.warnings = converted.warnings;
+  if (result.format == Format::kCsv && staged.columns.size() == 1 && converted.rows > 0) {
+    result.warnings.push_back("the file came out as one column: if it has several, give its --delimiter");
+  }
   LH_RETURN_IF_ERROR(ApplySchemaPolicy(staged));
   result.schema_diff = staged.schema_diff;
+  result.null_columns = staged.null_columns;
   spdlog::debug("ingest {}: schema checked after {:.1f} ms", request.file_name, elapsed_ms());
   bool raced_no_op = false;
   auto stored = Commit(staged, &result.file_key, &raced_no_op);
@@ -533,6 +581,11 @@ Result<IngestResult> Ingestor::Ingest(const IngestRequest& request) {
   result.message = (request.mode == WriteMode::kReplace ? "replaced '" : "ingested into '") + result.manifest.name +
                    "': " + std::to_string(converted.rows) + " rows as " + FormatName(result.format) +
                    ", version " + std::to_string(result.manifest.current().number);
+  if (!result.null_columns.empty()) {
+    std::string names;
+    for (const auto& c : result.null_columns) names += (names.empty() ? "" : ", ") + c;
+    result.message += "; these rows have no values for " + names + " (NULL)";
+  }
   spdlog::info("ingest {} ({}) -> {}: {} rows, {:.0f} ms", request.file_name, FormatName(result.format),
                result.file_key, converted.rows, result.elapsed_ms);
   return result;

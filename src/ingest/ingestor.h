@@ -24,6 +24,7 @@
 #include "engine/database.h"
 #include "engine/watchdog.h"
 #include "ingest/format.h"
+#include "ingest/reader_options.h"
 #include "ingest/nesting.h"
 #include "storage/bucket_registry.h"
 
@@ -41,6 +42,10 @@ struct IngestRequest {
   std::optional<Format> format;  // empty: detected from the content
   std::string source_system = "file";  // upload, file, inbox
   std::string sha256;                  // of the file, if the caller already hashed it
+  ReaderOptions reader;                // how to read it where detection is not enough
+  // An append whose columns share none with the dataset's is refused
+  // (Conflict, with both lists) unless the caller says it means it.
+  bool allow_disjoint = false;
   // Called about every 250 ms while the file converts, with the share done (0..1).
   std::function<void(double)> on_progress;
 };
@@ -55,6 +60,8 @@ struct IngestResult {
   std::string file_key;  // the Parquet object written, empty on no-op
   std::string job_id;
   double elapsed_ms = 0;
+  std::vector<std::string> warnings;      // what was decided for the user, what looks wrong
+  std::vector<std::string> null_columns;  // existing columns the appended rows have no values for
 };
 
 struct IngestOptions {
@@ -86,7 +93,7 @@ class Ingestor {
   Ingestor(catalog::Catalog& catalog, storage::BucketRegistry& buckets, IngestOptions options);
   Status Open();
 
-  Result<IngestResult> Ingest(const IngestRequest& request);
+  Result<IngestResult> Ingest(const IngestRequest& incoming);
 
   // Streams a table or query into a new version of the dataset (or, with an
   // incremental column, appends only rows past the last imported value).
@@ -128,6 +135,8 @@ class Ingestor {
     catalog::Lineage lineage;
     std::optional<catalog::SchemaDiff> schema_diff;  // set when the columns changed
     std::function<bool(const catalog::Manifest&)> is_duplicate;  // optional
+    bool allow_disjoint = false;            // an append sharing no column is stored anyway
+    std::vector<std::string> null_columns;  // set by ApplySchemaPolicy for appends
     // Checked under the catalog lock against the stored manifest; a failure aborts with no change.
     std::function<Status(const catalog::Manifest&)> precondition;  // optional
     std::function<void(catalog::Manifest&)> annotate;            // optional, last word on the manifest

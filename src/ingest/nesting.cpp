@@ -1,5 +1,7 @@
 #include "ingest/nesting.h"
 
+#include <zlib.h>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -45,16 +47,17 @@ bool JsonDepthScanner::Feed(std::string_view bytes) {
 }
 
 Status CheckJsonDepth(const std::filesystem::path& file, std::string_view file_name, int limit) {
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return NotFound("cannot open " + std::string(file_name));
+  // gzread reads plain files as they are, and gzip ones decompressed.
+  gzFile in = gzopen(file.c_str(), "rb");
+  if (!in) return NotFound("cannot open " + std::string(file_name));
   JsonDepthScanner scanner(limit);
   std::vector<char> buffer(1 << 20);
-  ssize_t n = 0;
-  while ((n = ::read(fd, buffer.data(), buffer.size())) > 0) {
+  int n = 0;
+  while ((n = gzread(in, buffer.data(), static_cast<unsigned>(buffer.size()))) > 0) {
     if (!scanner.Feed({buffer.data(), static_cast<size_t>(n)})) break;
   }
-  ::close(fd);
-  if (n < 0) return Internal("cannot read " + std::string(file_name));
+  gzclose(in);
+  if (n < 0) return InvalidArgument("cannot read " + std::string(file_name) + ": the compressed data is damaged");
   if (scanner.exceeded()) {
     return InvalidArgument("cannot read " + std::string(file_name) + ": its JSON nests deeper than " +
                            std::to_string(limit) + " levels (line " + std::to_string(scanner.line()) +

@@ -44,6 +44,8 @@ json IngestResultJson(const ingest::IngestResult& r) {
           {"job_id", r.job_id},
           {"elapsed_ms", r.elapsed_ms},
           {"schema_diff", r.schema_diff ? catalog::SchemaDiffToJson(*r.schema_diff) : json()},
+          {"warnings", r.warnings},
+          {"null_columns", r.null_columns},
           // Without file lists: an append's answer must not grow with the files before it.
           {"manifest", DatasetSummaryJson(r.manifest, Now())}};
 }

@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
 
 #include "common/files.h"
 #include "server/http_util.h"
@@ -53,6 +54,14 @@ void RegisterIngestRoutes(httplib::Server& http, ingest::Ingestor& ingestor, sto
       if (!format.empty()) {
         LH_ASSIGN_OR_RETURN(request.format, ingest::ParseFormat(format));
       }
+      std::map<std::string, std::string> reader;
+      for (const auto& key : ingest::ReaderOptionNames()) {
+        if (upload.fields.count(key) || req.has_param(key.c_str())) reader[key] = Field(req, upload, key);
+      }
+      LH_ASSIGN_OR_RETURN(request.reader, ingest::ReaderOptionsFromMap(reader, true));
+      ingest::ApplyFormatName(format, request.reader);
+      std::string disjoint = Field(req, upload, "allow_disjoint");
+      request.allow_disjoint = disjoint == "true" || disjoint == "1" || disjoint == "yes";
       LH_ASSIGN_OR_RETURN(auto result, ingestor.Ingest(request));
       SendJson(res, IngestResultJson(result), result.no_op ? 200 : 201);
       return Status::Ok();
