@@ -134,3 +134,23 @@ TEST_F(CatalogTest, DeleteRemovesManifestAndFiles) {
 }
 
 }  // namespace lakehouse::catalog
+
+namespace lakehouse::catalog {
+
+// Found by the manifest fuzzer: a float too big for an integer field was
+// cast to one (undefined behaviour). Now the file is refused as unreadable.
+TEST(ManifestJsonTest, OutOfRangeNumbersAreRefusedNotCast) {
+  for (const char* field : {"row_count", "number"}) {
+    auto j = nlohmann::json::parse(std::string(R"({"number": 1, "row_count": 5, "files": []})"));
+    j[field] = 2.04e60;
+    EXPECT_FALSE(VersionFromJson(j).ok()) << field;
+    j[field] = 0.5;
+    EXPECT_FALSE(VersionFromJson(j).ok()) << field;
+    j[field] = 3.0;  // a whole number written as a float is still that number
+    EXPECT_TRUE(VersionFromJson(j).ok()) << field;
+  }
+  auto file = nlohmann::json::parse(R"({"key": "datasets/x/1-1.parquet", "rows": 1e300})");
+  EXPECT_FALSE(DataFileFromJson(file).ok());
+}
+
+}  // namespace lakehouse::catalog

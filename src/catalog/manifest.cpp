@@ -1,4 +1,5 @@
 #include "catalog/manifest.h"
+#include "common/json_fields.h"
 
 #include "common/names.h"
 #include "storage/object_store.h"
@@ -69,15 +70,15 @@ json FileToJson(const DataFile& f) {
 DataFile FileFromJson(const json& j) {
   DataFile f;
   f.key = j.value("key", "");
-  f.rows = j.value("rows", int64_t{0});
-  f.bytes = j.value("bytes", uint64_t{0});
+  f.rows = IntField<int64_t>(j, "rows", 0);
+  f.bytes = IntField<uint64_t>(j, "bytes", 0);
   f.source_sha256 = j.value("source_sha256", "");
   f.added_at = TimeField(j, "added_at");
-  f.source_bytes = j.value("source_bytes", uint64_t{0});
+  f.source_bytes = IntField<uint64_t>(j, "source_bytes", 0);
   if (j.contains("merged_sources") && j["merged_sources"].is_array()) {
     for (const auto& s : j["merged_sources"]) {
       if (s.is_array() && s.size() == 2 && s[0].is_string() && s[1].is_number_unsigned()) {
-        f.merged_sources.mutate().push_back({s[0].get<std::string>(), s[1].get<uint64_t>()});
+        f.merged_sources.mutate().push_back({s[0].get<std::string>(), JsonInteger<uint64_t>(s[1], "merged_sources size")});
       }
     }
   }
@@ -101,6 +102,8 @@ std::vector<ColumnMeta> ColumnsFromJson(const json& j, const char* key) {
 }  // namespace
 
 json DataFileToJson(const DataFile& f) { return FileToJson(f); }
+
+Result<DatasetVersion> VersionFromJsonOrThrow(const json& vj);
 
 Result<DataFile> DataFileFromJson(const json& j) {
   if (!j.is_object()) return InvalidArgument("a data file entry is not an object");
@@ -183,10 +186,19 @@ json VersionToJson(const DatasetVersion& v, bool with_files) {
 }
 
 Result<DatasetVersion> VersionFromJson(const json& vj) {
+  // Stored JSON may hold anything: a wrong type is a bad entry, never an exception out of here.
+  try {
+    return VersionFromJsonOrThrow(vj);
+  } catch (const json::exception& e) {
+    return InvalidArgument(std::string("manifest lists an unreadable version: ") + e.what());
+  }
+}
+
+Result<DatasetVersion> VersionFromJsonOrThrow(const json& vj) {
   if (!vj.is_object()) return InvalidArgument("manifest lists a version that is not an object");
   DatasetVersion v;
-  v.number = vj.value("number", 1);
-  v.row_count = vj.value("row_count", int64_t{0});
+  v.number = IntField<int>(vj, "number", 1);
+  v.row_count = IntField<int64_t>(vj, "row_count", 0);
   v.created_at = TimeField(vj, "created_at");
   if (vj.contains("files") && vj["files"].is_array()) {
     for (const auto& fj : vj["files"]) {
@@ -199,10 +211,10 @@ Result<DatasetVersion> VersionFromJson(const json& vj) {
   if (vj.contains("schema_diff") && vj["schema_diff"].is_object()) {
     v.schema_diff = std::make_shared<const json>(vj["schema_diff"]);
   }
-  v.compacted_into = vj.value("compacted_into", 0);
+  v.compacted_into = IntField<int>(vj, "compacted_into", 0);
   if (vj.contains("compaction") && vj["compaction"].is_object()) {
-    v.compacted_from = vj["compaction"].value("from_version", 0);
-    v.compacted_file_count = vj["compaction"].value("files_before", int64_t{0});
+    v.compacted_from = IntField<int>(vj["compaction"], "from_version", 0);
+    v.compacted_file_count = IntField<int64_t>(vj["compaction"], "files_before", 0);
   }
   return v;
 }
@@ -310,7 +322,7 @@ Result<Manifest> ManifestFromJson(const json& j) {
     m.created_at = TimeField(j, "created_at");
     m.updated_at = TimeField(j, "updated_at");
     if (j.contains("freshness") && j["freshness"].is_object()) {
-      m.expected_update_interval_s = j["freshness"].value("expected_update_interval_s", int64_t{0});
+      m.expected_update_interval_s = IntField<int64_t>(j["freshness"], "expected_update_interval_s", 0);
     }
     m.last_embedded_at = OptionalTime(j, "last_embedded_at");
     m.embedding_stale_since = OptionalTime(j, "embedding_stale_since");

@@ -1,4 +1,5 @@
 #include "catalog/manifest_files.h"
+#include "common/json_fields.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -39,7 +40,7 @@ Result<std::string> ReadFrom(const fs::path& path, uint64_t offset) {
 // Applies one log record to `state`; false when the record does not follow
 // from it (then the log ends there).
 Status ApplyRecordOrThrow(const json& record, ManifestState& state) {
-  int64_t seq = record.value("seq", int64_t{0});
+  int64_t seq = IntField<int64_t>(record, "seq", 0);
   if (seq <= state.log_seq) return Status::Ok();  // already in the checkpoint
   if (seq != state.log_seq + 1) return InvalidArgument("log record " + std::to_string(seq) + " is out of order");
   if (!record.contains("head") || !record.contains("version") || !record.contains("added_files") ||
@@ -123,7 +124,7 @@ Result<ManifestState> ManifestFiles::Load(const std::string& name, const Manifes
       json j = json::parse(bytes, nullptr, false);
       if (j.is_discarded()) return InvalidArgument("not valid JSON");
       LH_ASSIGN_OR_RETURN(state.manifest, ManifestFromJson(j));
-      state.log_seq = j.value("log_seq", int64_t{0});
+      state.log_seq = IntField<int64_t>(j, "log_seq", 0);
       state.checkpoint = checkpoint;
     }
     LH_ASSIGN_OR_RETURN(std::string tail, ReadFrom(LogPath(name), state.log_bytes));

@@ -1,4 +1,5 @@
 #include "vector/index_manifest.h"
+#include "common/json_fields.h"
 
 #include <nlohmann/json.hpp>
 
@@ -38,17 +39,19 @@ json GenerationToJson(const IndexGeneration& g) {
 
 IndexGeneration GenerationFromJson(const json& j) {
   IndexGeneration g;
-  g.number = j.value("number", 0);
+  g.number = IntField<int>(j, "number", 0);
   g.provider = j.value("provider", "");
   g.model = j.value("model", "");
-  g.dimension = j.value("dimension", 0);
+  g.dimension = IntField<int>(j, "dimension", 0);
   g.embedding_files = j.value("embedding_files", std::vector<std::string>{});
   g.hnsw_file = j.value("hnsw_file", "");
   g.text_file = j.value("text_file", "");
-  g.deleted_labels = j.value("deleted_labels", std::vector<int64_t>{});
-  g.next_label = j.value("next_label", int64_t{0});
-  g.doc_count = j.value("doc_count", int64_t{0});
-  g.chunk_count = j.value("chunk_count", int64_t{0});
+  if (j.contains("deleted_labels") && j["deleted_labels"].is_array()) {
+    for (const auto& label : j["deleted_labels"]) g.deleted_labels.push_back(JsonInteger<int64_t>(label, "deleted_labels"));
+  }
+  g.next_label = IntField<int64_t>(j, "next_label", 0);
+  g.doc_count = IntField<int64_t>(j, "doc_count", 0);
+  g.chunk_count = IntField<int64_t>(j, "chunk_count", 0);
   g.source_signature = j.value("source_signature", "");
   g.built_at = TimeField(j, "built_at").value_or(TimePoint{});
   return g;
@@ -86,9 +89,9 @@ ai::EmbedderSpec EmbedderSpecFromJson(const json& j) {
   ai::EmbedderSpec spec;
   spec.provider = j.value("provider", spec.provider);
   spec.model = j.value("model", spec.model);
-  spec.dimension = j.value("dimension", spec.dimension);
+  spec.dimension = IntField(j, "dimension", spec.dimension);
   spec.url = j.value("url", spec.url);
-  spec.batch_size = j.value("batch_size", spec.batch_size);
+  spec.batch_size = IntField(j, "batch_size", spec.batch_size);
   return spec;
 }
 
@@ -109,11 +112,11 @@ json BuildStatsToJson(const BuildStats& s) {
 BuildStats BuildStatsFromJson(const json& j) {
   BuildStats s;
   if (!j.is_object()) return s;
-  s.docs_added = j.value("docs_added", int64_t{0});
-  s.docs_changed = j.value("docs_changed", int64_t{0});
-  s.docs_removed = j.value("docs_removed", int64_t{0});
-  s.duplicate_ids = j.value("duplicate_ids", int64_t{0});
-  s.chunks_embedded = j.value("chunks_embedded", int64_t{0});
+  s.docs_added = IntField<int64_t>(j, "docs_added", 0);
+  s.docs_changed = IntField<int64_t>(j, "docs_changed", 0);
+  s.docs_removed = IntField<int64_t>(j, "docs_removed", 0);
+  s.duplicate_ids = IntField<int64_t>(j, "duplicate_ids", 0);
+  s.chunks_embedded = IntField<int64_t>(j, "chunks_embedded", 0);
   s.read_ms = j.value("read_ms", 0.0);
   s.embed_ms = j.value("embed_ms", 0.0);
   s.hnsw_ms = j.value("hnsw_ms", 0.0);
@@ -159,18 +162,18 @@ Result<IndexManifest> IndexManifestFromJsonOrThrow(const json& j) {
   m.text_column = j.value("text_column", "");
   m.bucket = j.value("bucket", "primary");
   LH_RETURN_IF_ERROR(ValidateName(m.bucket, "bucket name"));
-  m.chunking.size = j.value("chunk_size", m.chunking.size);
-  m.chunking.overlap = j.value("chunk_overlap", m.chunking.overlap);
+  m.chunking.size = IntField(j, "chunk_size", m.chunking.size);
+  m.chunking.overlap = IntField(j, "chunk_overlap", m.chunking.overlap);
   if (j.contains("embedder") && j["embedder"].is_object()) m.embedder = EmbedderSpecFromJson(j["embedder"]);
   if (j.contains("hnsw") && j["hnsw"].is_object()) {
-    m.hnsw.m = j["hnsw"].value("m", m.hnsw.m);
-    m.hnsw.ef_construction = j["hnsw"].value("ef_construction", m.hnsw.ef_construction);
-    m.hnsw.ef_search = j["hnsw"].value("ef_search", m.hnsw.ef_search);
+    m.hnsw.m = IntField(j["hnsw"], "m", m.hnsw.m);
+    m.hnsw.ef_construction = IntField(j["hnsw"], "ef_construction", m.hnsw.ef_construction);
+    m.hnsw.ef_search = IntField(j["hnsw"], "ef_search", m.hnsw.ef_search);
   }
   m.allow_pii = j.value("allow_pii", false);
   if (j.contains("refresh_policy") && j["refresh_policy"].is_object()) {
     m.refresh.mode = j["refresh_policy"].value("mode", m.refresh.mode);
-    m.refresh.interval_s = j["refresh_policy"].value("interval_s", m.refresh.interval_s);
+    m.refresh.interval_s = IntField(j["refresh_policy"], "interval_s", m.refresh.interval_s);
   }
   m.status = j.value("status", m.status);
   m.error = j.value("error", "");
