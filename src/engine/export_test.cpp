@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -167,6 +168,21 @@ TEST_F(EngineTest, RowsStreamToASinkWithoutBeingHeld) {
   EXPECT_EQ(counter.columns, 2u);
   EXPECT_EQ(counter.sum, 69999ll * 70000 / 2);
   EXPECT_FALSE(result->truncated);
+}
+
+}  // namespace lakehouse::engine
+
+namespace lakehouse::engine {
+
+TEST_F(EngineTest, ValuesPrintAsStored) {
+  auto r = Run("SELECT 0.1::FLOAT AS f, 'nan'::FLOAT AS n, TIMESTAMP_NS '2024-01-02 03:04:05.123456789' AS ns, "
+               "TIMESTAMP_NS '1969-12-31 23:59:59.999999999' AS before_epoch, {'csv-parse': 'x', 'ok': 1} AS s");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->Text(0, 0), "0.1");
+  EXPECT_TRUE(std::isnan(std::get<double>(r->rows[0][1])));
+  EXPECT_EQ(r->Text(0, 2), "2024-01-02T03:04:05.123456789");
+  EXPECT_EQ(r->Text(0, 3), "1969-12-31T23:59:59.999999999");
+  EXPECT_EQ(r->columns[4].type, "STRUCT(\"csv-parse\" VARCHAR, ok INTEGER)");
 }
 
 }  // namespace lakehouse::engine

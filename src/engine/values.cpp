@@ -1,5 +1,6 @@
 #include "engine/values.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -50,6 +51,43 @@ std::string FormatTimestampMicros(int64_t micros, bool utc_suffix) {
   }
   std::string out = FormatDate(duckdb_date{static_cast<int32_t>(days)}) + "T" + FormatTimeMicros(rem);
   return utc_suffix ? out + "Z" : out;
+}
+
+// Nanoseconds kept: "2024-01-02T03:04:05.123456789".
+std::string FormatTimestampNanos(int64_t nanos) {
+  int64_t micros = nanos / 1000, extra = nanos % 1000;
+  if (extra < 0) {
+    extra += 1000;
+    --micros;
+  }
+  std::string out = FormatTimestampMicros(micros, false);
+  if (extra == 0) return out;
+  if (out.find('.') == std::string::npos) out += ".000000";
+  char digits[4];
+  std::snprintf(digits, sizeof digits, "%03d", static_cast<int>(extra));
+  return out + digits;
+}
+
+// The shortest text that reads back as the same float: 0.1, not
+// 0.100000001490116 (its value as a double).
+Cell FloatCell(float f) {
+  if (!std::isfinite(f)) return static_cast<double>(f);
+  char buf[32];
+  auto end = std::to_chars(buf, buf + sizeof buf, f).ptr;
+  return RawJson{std::string(buf, end)};
+}
+
+// A struct field name as DuckDB would need it written: quoted unless plain.
+std::string FieldName(const std::string& name) {
+  bool plain = !name.empty() && (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_');
+  for (char c : name) plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+  if (plain) return name;
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
 }
 
 // Exact decimal text of a 128-bit integer scaled by 10^-scale.
@@ -178,7 +216,7 @@ std::string TypeName(duckdb_logical_type type) {
       for (idx_t i = 0; i < n; ++i) {
         char* name = duckdb_struct_type_child_name(type, i);
         LogicalType child(duckdb_struct_type_child_type(type, i));
-        out += (i ? ", " : "") + std::string(name) + " " + TypeName(child.handle);
+        out += (i ? ", " : "") + FieldName(name) + " " + TypeName(child.handle);
         duckdb_free(name);
       }
       return out + ")";
@@ -222,7 +260,7 @@ Cell ReadCell(duckdb_vector vector, duckdb_logical_type type, idx_t row) {
     case DUCKDB_TYPE_USMALLINT: return static_cast<uint64_t>(At<uint16_t>(vector, row));
     case DUCKDB_TYPE_UINTEGER: return static_cast<uint64_t>(At<uint32_t>(vector, row));
     case DUCKDB_TYPE_UBIGINT: return At<uint64_t>(vector, row);
-    case DUCKDB_TYPE_FLOAT: return static_cast<double>(At<float>(vector, row));
+    case DUCKDB_TYPE_FLOAT: return FloatCell(At<float>(vector, row));
     case DUCKDB_TYPE_DOUBLE: return At<double>(vector, row);
     case DUCKDB_TYPE_VARCHAR: {
       std::string s = StringAt(vector, row);
@@ -238,8 +276,7 @@ Cell ReadCell(duckdb_vector vector, duckdb_logical_type type, idx_t row) {
       return FormatTimestampMicros(At<int64_t>(vector, row) * 1000000, false);
     case DUCKDB_TYPE_TIMESTAMP_MS:
       return FormatTimestampMicros(At<int64_t>(vector, row) * 1000, false);
-    case DUCKDB_TYPE_TIMESTAMP_NS:
-      return FormatTimestampMicros(At<int64_t>(vector, row) / 1000, false);
+    case DUCKDB_TYPE_TIMESTAMP_NS: return FormatTimestampNanos(At<int64_t>(vector, row));
     case DUCKDB_TYPE_HUGEINT: return RawJson{DecimalText(ToInt128(At<duckdb_hugeint>(vector, row)), 0)};
     case DUCKDB_TYPE_UHUGEINT: {
       auto u = At<duckdb_uhugeint>(vector, row);
