@@ -20,6 +20,7 @@
 
 #include "common/names.h"
 #include "engine/database.h"
+#include "orders_data.h"
 
 namespace fs = std::filesystem;
 using lakehouse::QuoteLiteral;
@@ -57,13 +58,7 @@ int main(int argc, char** argv) {
   fs::path csv = dir / ("orders_" + std::to_string(rows) + ".csv");
   if (!fs::exists(csv)) {
     std::printf("generating %s ...\n", csv.c_str());
-    if (!Check((*conn)->Execute(
-                   "COPY (SELECT range AS order_id, 'customer' || (range % 100000) || '@example.com' AS email, "
-                   "['EU','US','APAC','LATAM'][1 + range % 4] AS region, "
-                   "round(random() * 1000, 2) AS amount, (range % 9) + 1 AS quantity, "
-                   "TIMESTAMP '2024-01-01' + to_seconds(range) AS ordered_at, "
-                   "'note ' || md5(range::VARCHAR) AS note FROM range(" + std::to_string(rows) + ")) TO " +
-                   QuoteLiteral(csv.string()) + " (HEADER, DELIMITER ',')"),
+    if (!Check((*conn)->Execute(lakehouse::bench::OrdersCsvSql(rows, csv)),
                "generate")) {
       return 1;
     }

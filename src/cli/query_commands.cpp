@@ -53,6 +53,8 @@ int RunQuery(const Config& config, const QueryOptions& options) {
   JsonRowWriter json(std::cout);
   if (options.format == "csv") request.sink = &csv;
   if (options.format == "json") request.sink = &json;
+  // One statement, then the process ends: build only the views it names.
+  runtime.value()->query().UseLazyViews();
   auto result = runtime.value()->query().Run(request);
   if (!result.ok()) {
     std::cout.flush();
@@ -88,6 +90,7 @@ int RunExport(const Config& config, const ExportOptions& options) {
   auto runtime = app::Runtime::Start(config);
   if (!runtime.ok()) return Fail(runtime.status());
   auto& query = runtime.value()->query();
+  query.UseLazyViews();
   std::string sql = options.sql;
   if (!options.dataset.empty()) {
     auto select = query.SelectAllOf(options.dataset);

@@ -141,6 +141,12 @@ Status DuckError(Connection::Impl& conn, const char* message) {
     return TooLarge("the query needs more memory than the engine may use ([query] duckdb_memory_limit); "
                     "narrow it with WHERE, LIMIT or fewer columns");
   }
+  if (text.rfind("Catalog Error: Table with name ", 0) == 0) {
+    // DuckDB suggests its own catalog tables ("Did you mean pg_enum?"): say what exists here.
+    std::string name = text.substr(31, text.find(" does not exist") - 31);
+    return InvalidArgument("no dataset named '" + name +
+                           "' (GET /catalog/datasets or `lakehouse catalog list` lists them)");
+  }
   if (text.find("Permission Error") != std::string::npos ||
       text.find("disabled by configuration") != std::string::npos ||
       text.find("not allowed") != std::string::npos) {

@@ -186,3 +186,26 @@ TEST_F(EngineTest, ValuesPrintAsStored) {
 }
 
 }  // namespace lakehouse::engine
+
+namespace lakehouse::engine {
+
+TEST_F(EngineTest, LazyViewsAreBuiltForWhatAStatementNames) {
+  QueryEngineOptions options{50, 2000, 2, ""};
+  options.export_directory = dir_ / "export";
+  QueryEngine lazy(*catalog_, *buckets_, options);
+  lazy.UseLazyViews();
+  auto one = lazy.Run({"SELECT 1", -1, -1});
+  ASSERT_TRUE(one.ok()) << one.status().message();
+  auto people = lazy.Run({"SELECT count(*) FROM PEOPLE a JOIN \"people\" b USING (id)", -1, -1});
+  ASSERT_TRUE(people.ok()) << people.status().message();
+  EXPECT_EQ(people->Int(0, 0), 100);
+  auto missing = lazy.Run({"SELECT * FROM nobody", -1, -1});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().message(),
+            "no dataset named 'nobody' (GET /catalog/datasets or `lakehouse catalog list` lists them)");
+  auto job = lazy.StartExport("SELECT id FROM people WHERE id < 2", ExportFormat::kCsv);
+  ASSERT_TRUE(job.ok()) << job.status().message();
+  EXPECT_EQ(ReadAll(**job), "id\n0\n1\n");
+}
+
+}  // namespace lakehouse::engine

@@ -87,6 +87,16 @@ Status QueryEngine::SyncViews(State& state, Connection& conn) {
       wanted[view] = std::string(cache ? "cached:" : "files:") + files;
     }
   }
+  if (lazy_views_) {
+    // One-shot: what each view would read, built when a statement names it.
+    for (auto& [view, signature] : wanted) {
+      if (signature.rfind("cached:", 0) == 0) signature = "files:" + signature.substr(7);
+      if (state.views.count(view) && state.views[view] == signature) continue;
+      state.pending[view] = signature;
+    }
+    state.views_generation = generation;
+    return Status::Ok();
+  }
   for (const auto& [view, signature] : state.views) {
     if (wanted.count(view)) continue;
     (void)conn.Execute("DROP VIEW IF EXISTS " + QuoteIdent(view));
@@ -213,14 +223,43 @@ Result<std::unique_ptr<QueryEngine::Lease>> QueryEngine::Borrow(int64_t wait_ms)
   return lease;
 }
 
+template <typename T, typename F>
+Result<T> QueryEngine::WithLazyViews(State& state, Connection& conn, F attempt) {
+  for (int built = 0;; ++built) {
+    Result<T> result = attempt();
+    if (result.ok() || !lazy_views_ || built >= 256) return result;
+    // The first unknown table is named: "no dataset named 'X' (...)" (internal::DuckError).
+    const std::string& message = result.status().message();
+    const std::string marker = "no dataset named '";
+    auto at = message.find(marker);
+    auto end = message.find("' (", at == std::string::npos ? 0 : at);
+    if (at == std::string::npos || end == std::string::npos) return result;
+    std::string name = message.substr(at + marker.size(), end - at - marker.size());
+    std::lock_guard lock(state.views_mutex);
+    auto it = state.pending.find(name);
+    if (it == state.pending.end()) {
+      // Unquoted names fold case in DuckDB; ours are lower case.
+      std::string lower = name;
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      it = state.pending.find(lower);
+    }
+    if (it == state.pending.end()) return result;
+    LH_RETURN_IF_ERROR(BuildView(conn, it->first, it->second));
+    state.views[it->first] = it->second;
+    state.pending.erase(it);
+  }
+}
+
 Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
   int64_t max_rows = request.max_rows < 0 ? options_.max_rows : std::min(request.max_rows, options_.max_rows);
   if (request.uncapped) max_rows = request.max_rows;
   int64_t timeout_ms = request.timeout_ms <= 0 ? options_.timeout_ms : std::min(request.timeout_ms, options_.timeout_ms);
   LH_ASSIGN_OR_RETURN(auto lease, Borrow(timeout_ms));
   Watchdog::Scope deadline(*watchdog_, *lease->conn, std::chrono::milliseconds(timeout_ms));
-  return lease->conn->Query(request.sql, {max_rows, request.uncapped ? -1 : options_.max_bytes,
-                                          StatementPolicy::kReadOnly, request.first_column_strings, request.sink});
+  return WithLazyViews<QueryResult>(*lease->state, *lease->conn, [&] {
+    return lease->conn->Query(request.sql, {max_rows, request.uncapped ? -1 : options_.max_bytes,
+                                            StatementPolicy::kReadOnly, request.first_column_strings, request.sink});
+  });
 }
 
 Result<std::unique_ptr<ExportJob>> QueryEngine::StartExport(const std::string& sql, ExportFormat format) {
@@ -230,7 +269,10 @@ Result<std::unique_ptr<ExportJob>> QueryEngine::StartExport(const std::string& s
   std::shared_ptr<Lease> lease = std::move(borrowed);
   // What fails at once (syntax, unknown names, writes) is refused here,
   // while the caller can still answer with an error instead of a cut stream.
-  LH_RETURN_IF_ERROR(lease->conn->CheckSelect(sql));
+  LH_RETURN_IF_ERROR(WithLazyViews<bool>(*lease->state, *lease->conn, [&]() -> Result<bool> {
+                       LH_RETURN_IF_ERROR(lease->conn->CheckSelect(sql));
+                       return true;
+                     }).status());
   auto spool = UniqueTempPath(options_.export_directory, std::string("export") + ExportExtension(format));
   Connection* conn = lease->conn.get();
   auto work = [this, conn, sql, spool, format]() -> Result<int64_t> {

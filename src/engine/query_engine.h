@@ -81,6 +81,11 @@ class QueryEngine {
   // version), or NotFound naming what exists.
   Result<std::string> SelectAllOf(const std::string& dataset) const;
 
+  // One-shot use (a CLI command): views are built only for the datasets a
+  // statement names, when it first names them, and read from their files
+  // (nothing is loaded into memory). Call before the first query.
+  void UseLazyViews() { lazy_views_ = true; }
+
   // Views that could not be built (dataset or "name@vN" -> why), as of the
   // last query. Their datasets cannot be queried until their files change;
   // the others can. Never waits for a view build.
@@ -99,12 +104,17 @@ class QueryEngine {
     uint64_t views_generation = UINT64_MAX;      // GUARDED_BY(views_mutex)
     std::map<std::string, std::string> views;    // view -> source signature; GUARDED_BY(views_mutex)
     std::map<std::string, std::string> quarantined;  // view -> why; GUARDED_BY(views_mutex)
+    std::map<std::string, std::string> pending;  // lazy views not built yet -> signature; GUARDED_BY(views_mutex)
   };
   struct Lease;
   // A slot (waiting up to `wait_ms`) and a connection with views in sync.
   Result<std::unique_ptr<Lease>> Borrow(int64_t wait_ms);
   Result<std::shared_ptr<State>> Current();
   Status SyncViews(State& state, Connection& conn);
+  // Runs `attempt`; while it fails naming a lazy view not built yet, builds
+  // that view and runs it again.
+  template <typename T, typename F>
+  Result<T> WithLazyViews(State& state, Connection& conn, F attempt);
   Status BuildView(Connection& conn, const std::string& view, const std::string& signature);
   // Adds the rows of `new_files` (quoted, comma-separated) to a cached view's table.
   Status AppendToCache(Connection& conn, const std::string& view, const std::string& new_files);
@@ -112,6 +122,7 @@ class QueryEngine {
   const catalog::Catalog& catalog_;
   const storage::BucketRegistry& buckets_;
   QueryEngineOptions options_;
+  bool lazy_views_ = false;
   std::mutex open_mutex_;
   std::shared_ptr<State> state_;  // replaced under open_mutex_; read with atomic_load
   std::unique_ptr<Watchdog> watchdog_;
