@@ -1,5 +1,7 @@
 #include "catalog/pii.h"
 
+#include "catalog/pii_spans.h"
+
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -38,6 +40,10 @@ constexpr std::string_view kFinancialTerms[] = {
     "acct num", "bank account", "card number", "card no", "credit card", "debit card",
     "cc number", "cvv", "cvc", "routing number", "sort code", "bank", "swift", "bic",
     "credit score", "net worth"};
+constexpr std::string_view kCredentialTerms[] = {
+    "password", "passwd", "pwd", "passphrase", "authentication string", "api key", "apikey", "secret",
+    "client secret", "secret key", "access key", "private key", "token", "access token", "auth token",
+    "refresh token", "session token", "bearer token"};
 // clang-format on
 
 struct Term {
@@ -142,9 +148,9 @@ bool GluedMatch(std::string_view glued, std::string_view term) {
 }
 
 // Both indexed by PiiKind.
-constexpr const char* kKindNames[] = {"none", "pii", "phi", "financial"};
+constexpr const char* kKindNames[] = {"none", "pii", "phi", "financial", "credential"};
 // The most sensitive reading of a name wins.
-constexpr int kSeverity[] = {0, 1, 3, 2};
+constexpr int kSeverity[] = {0, 1, 3, 2, 4};
 int Severity(PiiKind kind) { return kSeverity[static_cast<int>(kind)]; }
 
 bool Suppressed(const std::vector<std::string>& words, std::size_t first, std::size_t last,
@@ -196,6 +202,7 @@ struct ValueMatcher {
 // Most specific first: a column of 15-digit card numbers with dashes also
 // passes as phone numbers, and every valid SSN is phone-shaped.
 constexpr ValueMatcher kValueMatchers[] = {
+    {LooksLikeCredential, PiiKind::kCredential, "password hashes, keys or tokens"},
     {LooksLikeCardNumber, PiiKind::kFinancial, "payment card numbers"},
     {LooksLikeIban, PiiKind::kFinancial, "IBANs"},
     {LooksLikeSsn, PiiKind::kPii, "US social security numbers"},
@@ -210,7 +217,7 @@ const char* PiiKindName(PiiKind kind) { return kKindNames[static_cast<int>(kind)
 PiiKind PiiKindFromName(std::string_view name) {
   std::string lower;
   for (char c : Trim(name)) lower.push_back(ToLower(c));
-  for (PiiKind kind : {PiiKind::kPii, PiiKind::kPhi, PiiKind::kFinancial}) {
+  for (PiiKind kind : {PiiKind::kPii, PiiKind::kPhi, PiiKind::kFinancial, PiiKind::kCredential}) {
     if (lower == PiiKindName(kind)) return kind;
   }
   return PiiKind::kNone;
@@ -229,6 +236,7 @@ PiiHit ClassifyColumnName(std::string_view column_name) {
     add(kPiiTerms, PiiKind::kPii);
     add(kPhiTerms, PiiKind::kPhi);
     add(kFinancialTerms, PiiKind::kFinancial);
+    add(kCredentialTerms, PiiKind::kCredential);
     return out;
   }();
 
@@ -274,7 +282,7 @@ PiiHit ClassifyValues(const std::vector<std::string>& sample) {
                                           kValueMatchers[m].what};
     }
   }
-  return {};
+  return ClassifySpansInValues(sample);
 }
 
 bool LooksLikeEmail(std::string_view v) {

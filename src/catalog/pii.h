@@ -11,9 +11,10 @@
 
 namespace lakehouse::catalog {
 
-enum class PiiKind { kNone, kPii, kPhi, kFinancial };
+// kCredential: passwords, their hashes, keys and tokens (always restricted).
+enum class PiiKind { kNone, kPii, kPhi, kFinancial, kCredential };
 
-const char* PiiKindName(PiiKind kind);          // "none", "pii", "phi", "financial"
+const char* PiiKindName(PiiKind kind);          // "none", "pii", "phi", "financial", "credential"
 PiiKind PiiKindFromName(std::string_view name);  // unknown -> kNone
 
 struct PiiHit {
@@ -35,7 +36,9 @@ PiiHit ClassifyColumnName(std::string_view column_name);
 // values) match one of: e-mail address, phone number, US SSN (ddd-dd-dddd),
 // payment card number passing the Luhn check (13-19 digits, spaces or dashes
 // allowed), IBAN passing the mod-97 check. Cards and IBANs are kFinancial;
-// the rest kPii.
+// the rest kPii; whole-value secrets (LooksLikeCredential) are kCredential.
+// Failing those, values that hold such things inside longer text are
+// counted (ClassifySpansInValues, catalog/pii_spans.h).
 PiiHit ClassifyValues(const std::vector<std::string>& sample);
 
 // Single-value matchers, exposed for tests and for the value scan.

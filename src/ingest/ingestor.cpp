@@ -34,7 +34,8 @@ namespace {
 
 Sensitivity DefaultSensitivity(catalog::PiiKind kind) {
   switch (kind) {
-    case catalog::PiiKind::kPhi: return Sensitivity::kRestricted;
+    case catalog::PiiKind::kPhi:
+    case catalog::PiiKind::kCredential: return Sensitivity::kRestricted;
     case catalog::PiiKind::kPii:
     case catalog::PiiKind::kFinancial: return Sensitivity::kConfidential;
     case catalog::PiiKind::kNone: return Sensitivity::kInternal;
@@ -46,6 +47,7 @@ Sensitivity DefaultSensitivity(catalog::PiiKind kind) {
 catalog::PiiKind Stronger(catalog::PiiKind a, catalog::PiiKind b) {
   auto rank = [](catalog::PiiKind k) {
     switch (k) {
+      case catalog::PiiKind::kCredential: return 4;
       case catalog::PiiKind::kPhi: return 3;
       case catalog::PiiKind::kFinancial: return 2;
       case catalog::PiiKind::kPii: return 1;
