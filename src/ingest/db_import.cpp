@@ -156,6 +156,8 @@ Result<IngestResult> Ingestor::ImportDatabase(const DbImportRequest& request) {
   staged.replace = !spec.after_value;
   staged.lineage = {request.connection.system, SourceLabel(spec), request.connection.Endpoint(),
                     request.connection.database, result.job_id, Now()};
+  // The SELECT as the user gave it: credentials live in the connection, never in it.
+  staged.lineage.query = spec.query;
   if (incremental) {
     // Another import of the same rows may have finished meanwhile.
     staged.precondition = [&](const catalog::Manifest& m) -> Status {

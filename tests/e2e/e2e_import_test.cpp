@@ -76,6 +76,9 @@ TEST_F(ImportE2E, PostgresListImportAndFailures) {
   auto ds = Get(server_, "/catalog/datasets/by-name/pg_users");
   EXPECT_EQ(ds.body["lineage"]["source_system"], "postgres");
   EXPECT_EQ(ds.body["lineage"]["source"].get<std::string>().rfind("query:", 0), 0u);
+  EXPECT_EQ(ds.body["lineage"]["query"],
+            "SELECT g AS id, 'user' || g || '@example.com' AS email FROM generate_series(1, 250) g");
+  EXPECT_EQ(ds.body.dump().find(secret_), std::string::npos);
   bool email_pii = false;
   for (const auto& c : ds.body["columns"]) email_pii |= c["name"] == "email" && c["is_pii"].get<bool>();
   EXPECT_TRUE(email_pii);
