@@ -288,7 +288,11 @@ Status Connection::PrepareOne(const std::string& sql, StatementPolicy policy, vo
   if (sql.empty()) return InvalidArgument("the SQL text is empty");
   Extracted extracted;
   idx_t count = duckdb_extract_statements(impl_->conn, sql.c_str(), &extracted.handle);
-  if (count == 0) return InvalidArgument(duckdb_extract_statements_error(extracted.handle));
+  if (count == 0) {
+    // Only comments or blanks: DuckDB finds no statement and gives no error text.
+    const char* error = duckdb_extract_statements_error(extracted.handle);
+    return InvalidArgument(error && *error ? error : "the SQL text holds no statement (only comments or blanks)");
+  }
   if (count > 1) {
     // DuckDB runs a PIVOT without an IN list as a statement that makes an
     // enum of the values, then the query: two statements the read-only API will not run.

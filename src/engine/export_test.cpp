@@ -90,6 +90,11 @@ TEST_F(EngineTest, AnExportRefusesWritesAndBadSqlBeforeWritingAnything) {
   auto sneaky = engine_->StartExport("SELECT 1) TO '/tmp/lh_sneaky.csv' (FORMAT csv); SELECT (1", ExportFormat::kCsv);
   EXPECT_FALSE(sneaky.ok());
   EXPECT_FALSE(fs::exists("/tmp/lh_sneaky.csv"));
+  for (const char* empty : {"-- only a comment", "/* x */", "  ;  "}) {
+    auto none = engine_->StartExport(empty, ExportFormat::kCsv);
+    EXPECT_EQ(none.status().code(), StatusCode::kInvalidArgument) << empty;
+    EXPECT_EQ(Run(empty).status().code(), StatusCode::kInvalidArgument) << empty;
+  }
   EXPECT_EQ(engine_->StartExport("PRAGMA show_tables", ExportFormat::kCsv).status().code(),
             StatusCode::kInvalidArgument);
   // Files outside the buckets stay out of reach.

@@ -117,6 +117,33 @@ CsvShape ScanCsvShape(const std::filesystem::path& path, char delimiter, char qu
   return shape;
 }
 
+Status CheckGzip(const std::filesystem::path& path, const std::string& file_name) {
+  std::error_code ec;
+  uint64_t packed = std::filesystem::file_size(path, ec);
+  uint64_t cap = std::max<uint64_t>(uint64_t{1} << 30, packed * 100);
+  gzFile in = gzopen(path.c_str(), "rb");
+  if (!in) return NotFound("cannot open " + file_name);
+  std::vector<char> buf(1 << 20);
+  uint64_t total = 0;
+  int got;
+  while ((got = gzread(in, buf.data(), static_cast<unsigned>(buf.size()))) > 0) {
+    total += static_cast<uint64_t>(got);
+    if (total > cap) {
+      gzclose(in);
+      return InvalidArgument("cannot read " + file_name + ": it expands to more than " + std::to_string(cap >> 20) +
+                             " MiB (over 100 times its size); decompress it and ingest the file itself");
+    }
+  }
+  int error = Z_OK;
+  gzerror(in, &error);
+  gzclose(in);
+  if (got < 0 || (error != Z_OK && error != Z_STREAM_END)) {
+    return InvalidArgument("cannot read " + file_name + ": the gzip data is damaged or cut short after " +
+                           std::to_string(total) + " bytes; nothing was stored");
+  }
+  return Status::Ok();
+}
+
 Status Cp1252ToUtf8(const std::filesystem::path& path, const std::filesystem::path& out_path) {
   // 0x80..0x9F: where Windows-1252 differs from latin-1 (0: undefined there, kept as U+FFFD).
   static const char16_t kHigh[32] = {0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,

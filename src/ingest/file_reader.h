@@ -45,6 +45,12 @@ Result<SourcePlan> ReplanAfterError(const SourceInput& in, const SourcePlan& pla
 std::string ReaderErrorInOurWords(const std::string& message, const std::string& spool_path,
                                   const std::string& file_name);
 
+// Reads a gzip file through to its end: refuses one that is damaged or cut
+// short (zlib would hand over what it could, and the rows would be lost
+// without a word), or that expands past 100 times its size and 1 GiB (a
+// compression bomb).
+Status CheckGzip(const std::filesystem::path& path, const std::string& file_name);
+
 // Decodes Windows-1252 text (gzip or plain) into UTF-8 at `out`.
 Status Cp1252ToUtf8(const std::filesystem::path& in, const std::filesystem::path& out);
 

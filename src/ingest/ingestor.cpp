@@ -130,6 +130,7 @@ Result<Ingestor::Converted> Ingestor::Convert(const IngestRequest& request, Form
     copies.push_back(std::make_unique<TempFileGuard>(UniqueTempPath(staging_dir, stem)));
     return copies.back()->path();
   };
+  if (source.compression == Compression::kGzip) LH_RETURN_IF_ERROR(CheckGzip(source.path, request.file_name));
   if (source.options.encoding == Encoding::kCp1252 && format != Format::kParquet && format != Format::kPdf) {
     // DuckDB knows latin-1, not Windows-1252 (which has €, curly quotes and
     // dashes where latin-1 has control codes): decode it ourselves.

@@ -113,6 +113,37 @@ TEST_F(RealFilesTest, GzipCompressedInputIsReadByWhatItHolds) {
   EXPECT_TRUE(catalog_->Get("distro_info_debian").ok());  // .csv.gz is one extension
 }
 
+TEST_F(RealFilesTest, DamagedCutOrExplodingGzipIsRefused) {
+  std::string csv = "id,name\n";
+  for (int i = 0; i < 100000; ++i) csv += std::to_string(i) + ",a\n";
+  fs::path whole = dir_ / "rows.csv.gz";
+  gzFile out = gzopen(whole.c_str(), "wb");
+  gzwrite(out, csv.data(), static_cast<unsigned>(csv.size()));
+  gzclose(out);
+  std::ifstream in(whole, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  fs::path cut = dir_ / "cut.csv.gz";
+  testing::WriteFile(cut, bytes.substr(0, bytes.size() / 2));
+  auto r = Ingest(cut, "cut");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("cannot read cut.csv.gz: the gzip data is damaged or cut short after"),
+            std::string::npos) << r.status().message();
+  EXPECT_FALSE(catalog_->Get("cut").ok());
+  // 2 GiB of one repeated line in a few MB: refused once it passes 1 GiB.
+  fs::path bomb = dir_ / "bomb.csv.gz";
+  out = gzopen(bomb.c_str(), "wb9");
+  std::string block = "a,b\n";
+  std::string chunk;
+  for (int i = 0; i < (1 << 18); ++i) chunk += "1,2\n";
+  gzwrite(out, block.data(), static_cast<unsigned>(block.size()));
+  for (int i = 0; i < 1100; ++i) gzwrite(out, chunk.data(), static_cast<unsigned>(chunk.size()));
+  gzclose(out);
+  auto boom = Ingest(bomb, "bomb");
+  ASSERT_FALSE(boom.ok());
+  EXPECT_NE(boom.status().message().find("expands to more than 1024 MiB"), std::string::npos) << boom.status().message();
+  ASSERT_TRUE(Ingest(whole, "rows").ok());
+}
+
 TEST_F(RealFilesTest, TextSplitsIntoTheRecordsAsked) {
   auto fortunes = Ingest(Real("fortunes"), "fortunes", {{"records_by", "separator:%"}});
   ASSERT_TRUE(fortunes.ok()) << fortunes.status().message();

@@ -3,7 +3,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <map>
+#include <vector>
 
 #include "common/files.h"
 #include "server/http_util.h"
@@ -54,6 +56,17 @@ void RegisterIngestRoutes(httplib::Server& http, ingest::Ingestor& ingestor, sto
       if (!format.empty()) {
         LH_ASSIGN_OR_RETURN(request.format, ingest::ParseFormat(format));
       }
+      // A mistyped field (delimeter=;) must not be dropped without a word.
+      std::vector<std::string> known = {"name", "mode", "format", "allow_disjoint", "filename"};
+      known.insert(known.end(), ingest::ReaderOptionNames().begin(), ingest::ReaderOptionNames().end());
+      auto check = [&](const std::string& key) -> Status {
+        if (std::find(known.begin(), known.end(), key) != known.end()) return Status::Ok();
+        std::string list;
+        for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+        return InvalidArgument("unknown upload field '" + key + "' (known: file, " + list + ")");
+      };
+      for (const auto& [key, value] : upload.fields) LH_RETURN_IF_ERROR(check(key));
+      for (const auto& [key, value] : req.params) LH_RETURN_IF_ERROR(check(key));
       std::map<std::string, std::string> reader;
       for (const auto& key : ingest::ReaderOptionNames()) {
         if (upload.fields.count(key) || req.has_param(key.c_str())) reader[key] = Field(req, upload, key);

@@ -94,6 +94,14 @@ TEST_F(ExportE2E, HttpExportStreamsPastTheRowCap) {
   EXPECT_NE(ErrorMessage(format).find("csv, tsv, parquet, json or ndjson"), std::string::npos);
   EXPECT_EQ(ToReply(server_.http().Post("/query/export", R"({"dataset": "nope"})", "application/json")).status, 404);
   EXPECT_EQ(ToReply(server_.http().Post("/query/export", "{}", "application/json")).status, 400);
+  EXPECT_EQ(ToReply(server_.http().Post("/query/export", R"({"sql": "-- only a comment"})", "application/json")).status, 400);
+  std::string out, err;
+  EXPECT_EQ(server_.RunCli({"query", "-- only a comment"}, &out, &err), 1);
+  EXPECT_NE(err.find("holds no statement"), std::string::npos) << err;
+  // A mistyped upload field is refused, not dropped.
+  auto typo = Upload(server_, "t.csv", "a;b\n1;2\n", {{"delimeter", ";"}});
+  EXPECT_EQ(typo.status, 400);
+  EXPECT_NE(ErrorMessage(typo).find("unknown upload field 'delimeter'"), std::string::npos) << typo.body.dump();
 
   // An error past the first bytes cuts the stream: the client knows it is incomplete.
   auto cut = server_.http().Post(

@@ -124,7 +124,7 @@ TEST_F(VectorE2E, StaleDataIsListedAndRefreshEmbedsOnlyTheDelta) {
   EXPECT_EQ(noop.body["chunks_embedded"], 0);
   EXPECT_TRUE(noop.body["indexes"][0]["stats"]["no_op"].get<bool>());
 
-  ASSERT_EQ(Upload(server_, "notes.csv", Csv(400, 420), {{"dataset", "notes"}, {"mode", "append"}}).status, 201);
+  ASSERT_EQ(Upload(server_, "notes.csv", Csv(400, 420), {{"name", "notes"}, {"mode", "append"}}).status, 201);
   auto stale = Get(server_, "/vectors/stale");
   ASSERT_EQ(stale.body["datasets"].size(), 1u) << stale.body.dump();
   EXPECT_EQ(stale.body["datasets"][0]["dataset"], "notes");
@@ -148,7 +148,7 @@ TEST_F(VectorE2E, BackgroundBuildAndOnAppendPolicy) {
   ASSERT_EQ(accepted.status, 202) << accepted.body.dump();
   auto ready = WaitFor("live_idx", [](const nlohmann::json& j) { return j["status"] == "ready"; });
   ASSERT_EQ(ready["status"], "ready") << ready.dump();
-  ASSERT_EQ(Upload(server_, "notes.csv", Csv(400, 450), {{"dataset", "notes"}, {"mode", "append"}}).status, 201);
+  ASSERT_EQ(Upload(server_, "notes.csv", Csv(400, 450), {{"name", "notes"}, {"mode", "append"}}).status, 201);
   auto refreshed = WaitFor("live_idx", [](const nlohmann::json& j) { return j["active"]["doc_count"] == 450; });
   EXPECT_EQ(refreshed["active"]["doc_count"], 450) << refreshed.dump();
   EXPECT_FALSE(refreshed["stale"].get<bool>());
