@@ -296,6 +296,20 @@ std::string ReaderErrorInOurWords(const std::string& raw, const std::string& spo
       message.find("utf-8") != std::string::npos) {
     return "it is not UTF-8 text" + at + ". Give its encoding, e.g. --encoding latin-1 or --encoding cp1252";
   }
+  if (message.find("must not appear in the") != std::string::npos) {
+    return "two reader options clash: the delimiter, quote, escape and null text must all differ";
+  }
+  static const std::regex missing_column(R"(Columns with names: (.*) do not exist)");
+  static const std::regex unknown_type(R"(Type with name (\S+) does not exist)");
+  std::smatch m;
+  if (std::regex_search(message, m, missing_column)) {
+    return "types names columns the file does not have: " + m[1].str();
+  }
+  if (std::regex_search(message, m, unknown_type)) {
+    std::string type = m[1].str();
+    while (!type.empty() && type.back() == '!') type.pop_back();
+    return "'" + type + "' in types is not a column type (use e.g. BIGINT, VARCHAR, DOUBLE, DATE, DECIMAL(10,2))";
+  }
   std::string first = StripPrefix(FirstLine(message));
   if (first.find("Could not convert") != std::string::npos || first.find("Could not parse") != std::string::npos) {
     return first + at + ". Give the column's type with --types COLUMN=VARCHAR, or the --date-format, "
