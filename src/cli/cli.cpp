@@ -122,7 +122,7 @@ int Main(int argc, char** argv) {
   import_cmd->add_option("-b,--bucket", import.bucket, "Bucket to write to (default primary)");
   import_cmd->add_flag("--list", import.list, "List the tables of the database instead of importing");
 
-  auto* catalog_cmd = app.add_subcommand("catalog", "List, show, describe and delete datasets");
+  auto* catalog_cmd = app.add_subcommand("catalog", "List, show, update and delete datasets");
   catalog_cmd->require_subcommand(1);
   bool list_json = false;
   auto* list_cmd = catalog_cmd->add_subcommand("list", "List datasets with rows, owner and freshness");
@@ -139,6 +139,9 @@ int Main(int argc, char** argv) {
   set_cmd->add_option("--tags", set.tags, "Tags (replaces the list)");
   set_cmd->add_option("--freshness", set.freshness_s, "Expected update interval in seconds; 0 removes it");
   set_cmd->add_option("--refresh-policy", set.refresh_policy, "manual, on_append or scheduled");
+  set_cmd->add_option("--schema-policy", set.schema_policy,
+                      "When a file's columns differ: evolve (add them), strict (refuse it) or new_dataset")
+      ->check(CLI::IsMember({"evolve", "strict", "new_dataset"}));
   set_cmd->add_option("--column-sensitivity", set.column_sensitivity, "COLUMN=LEVEL, repeatable");
   std::string delete_name;
   auto* delete_cmd = catalog_cmd->add_subcommand("delete", "Delete a dataset and its files");

@@ -1,5 +1,7 @@
 #include "cli/index_commands.h"
 
+#include "server/vector_views.h"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -33,9 +35,9 @@ void EndProgress() {
   if (::isatty(STDERR_FILENO)) std::fprintf(stderr, "\r\033[K");
 }
 
-void PrintIndex(const vector::IndexManifest& m) {
-  std::printf("%-20s %-16s %-8s %-10s %10s %10s  %s/%s  refresh=%s\n", m.name.c_str(), m.dataset.c_str(),
-              m.status.c_str(), m.text_column.c_str(),
+void PrintIndex(const vector::IndexManifest& m, bool stale) {
+  std::printf("%-20s %-16s %-8s %-5s %-10s %10s %10s  %s/%s  refresh=%s\n", m.name.c_str(), m.dataset.c_str(),
+              m.status.c_str(), stale ? "yes" : "no", m.text_column.c_str(),
               m.active ? HumanCount(m.active->doc_count).c_str() : "-",
               m.active ? HumanCount(m.active->chunk_count).c_str() : "-", m.embedder.provider.c_str(),
               m.embedder.model.c_str(), m.refresh.mode.c_str());
@@ -78,6 +80,7 @@ IndexCommands::IndexCommands(CLI::App& app) {
   search_->add_option("-k", k_, "Hits to return (default 10)");
   search_->add_option("--filter", filter_, "SQL condition on the dataset's columns, e.g. \"year >= 2020\"");
   search_->add_option("--mode", mode_, "vector, text or hybrid")->check(CLI::IsMember({"vector", "text", "hybrid"}));
+  search_->add_flag("--json", search_json_, "Print the answer as JSON, each hit with its row's columns");
 }
 
 int IndexCommands::Run(const Config& config) const {
@@ -121,15 +124,16 @@ int IndexCommands::Run(const Config& config) const {
   }
   if (list_->parsed()) {
     auto list = indexes.List();
+    // The same documents as GET /vectors/indexes, `stale` included.
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& m : list) out.push_back(server::IndexJson(m, indexes, (*runtime)->catalog()));
     if (json_) {
-      nlohmann::json out = nlohmann::json::array();
-      for (const auto& m : list) out.push_back(vector::IndexManifestToJson(m));
       std::cout << out.dump(2) << "\n";
       return 0;
     }
-    std::printf("%-20s %-16s %-8s %-10s %10s %10s  %s\n", "INDEX", "DATASET", "STATUS", "COLUMN", "DOCS", "CHUNKS",
-                "MODEL");
-    for (const auto& m : list) PrintIndex(m);
+    std::printf("%-20s %-16s %-8s %-5s %-10s %10s %10s  %s\n", "INDEX", "DATASET", "STATUS", "STALE", "COLUMN", "DOCS",
+                "CHUNKS", "MODEL");
+    for (size_t i = 0; i < list.size(); ++i) PrintIndex(list[i], out[i].value("stale", false));
     return 0;
   }
   if (drop_->parsed()) {
@@ -159,6 +163,10 @@ int IndexCommands::Run(const Config& config) const {
   request.mode = mode_;
   auto result = (*runtime)->searcher().Search(name_, request);
   if (!result.ok()) return Fail(result.status());
+  if (search_json_) {
+    std::cout << server::SearchJson(*result).dump(2) << "\n";  // as POST /vectors/search answers, rows included
+    return 0;
+  }
   for (size_t i = 0; i < result->hits.size(); ++i) {
     const auto& h = result->hits[i];
     std::string text = h.text.size() > 160 ? h.text.substr(0, 157) + "..." : h.text;

@@ -28,7 +28,7 @@ class IndexCommands {
   int chunk_size_ = 1000, chunk_overlap_ = -1, dimension_ = 768, m_ = 16, ef_construction_ = 200, ef_search_ = 64;
   int64_t interval_s_ = 0;
   int k_ = 10;
-  bool allow_pii_ = false, json_ = false;
+  bool allow_pii_ = false, json_ = false, search_json_ = false;
 };
 
 }  // namespace lakehouse::cli

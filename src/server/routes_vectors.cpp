@@ -6,6 +6,7 @@
 #include "server/http_util.h"
 #include "server/json_views.h"
 #include "server/routes.h"
+#include "server/vector_views.h"
 #include "vector/index_builder.h"
 
 namespace lakehouse::server {
@@ -106,26 +107,6 @@ Result<vector::IndexManifest> ParseCreate(const json& body) {
   return m;
 }
 
-json IndexJson(const vector::IndexManifest& m, vector::IndexRegistry& indexes, catalog::Catalog& catalog) {
-  json j = vector::IndexManifestToJson(m);
-  // Tombstones are an internal detail; their count is what matters.
-  if (j["active"].is_object()) {
-    j["active"]["deleted_chunks"] = j["active"]["deleted_labels"].size();
-    j["active"].erase("deleted_labels");
-  }
-  auto dataset = catalog.Get(m.dataset);
-  j["stale"] = m.active && dataset.ok() && vector::DatasetSignature(*dataset) != m.active->source_signature;
-  if (auto p = indexes.Progress(m.name)) {
-    j["progress"] = {{"phase", p->phase}, {"done", p->done}, {"total", p->total}, {"per_second", p->per_second}};
-    if (p->eta_s >= 0) j["progress"]["eta_s"] = p->eta_s;
-  }
-  if (m.refresh.mode == "scheduled" && m.active) {
-    TimePoint last = m.last_refreshed_at.value_or(m.active->built_at);
-    j["next_refresh_due"] = FormatTime(last + std::chrono::seconds(m.refresh.interval_s));
-  }
-  return j;
-}
-
 bool MaySeePii(const httplib::Request& req, const std::string& token) {
   if (token.empty() || !req.has_header("X-Lakehouse-Pii-Token")) return false;
   std::string given = req.get_header_value("X-Lakehouse-Pii-Token");
@@ -162,34 +143,6 @@ Result<vector::SearchRequest> ParseSearch(const json& body) {
     }
   }
   return r;
-}
-
-json SearchJson(const vector::SearchResponse& r) {
-  json hits = json::array();
-  for (const auto& h : r.hits) {
-    json hit = {{"doc_id", h.doc_id}, {"chunk_index", h.chunk_index}, {"text", h.text}, {"score", h.score}};
-    if (h.vector_score) hit["vector_score"] = *h.vector_score;
-    if (h.text_score) hit["text_score"] = *h.text_score;
-    if (!r.row_columns.empty()) {
-      json row = nullptr;
-      if (!h.row.empty()) {
-        row = json::object();
-        for (size_t c = 0; c < r.row_columns.size(); ++c) row[r.row_columns[c].name] = CellJson(h.row[c]);
-      }
-      hit["row"] = std::move(row);
-    }
-    hits.push_back(std::move(hit));
-  }
-  return {{"index", r.index},
-          {"mode", r.mode},
-          {"model", r.model},
-          {"hits", std::move(hits)},
-          {"redacted_columns", r.redacted_columns},
-          {"filter", {{"applied", r.filtered}, {"matching_docs", r.filter_matching_docs}}},
-          {"strategy", r.strategy},
-          {"timings_ms",
-           {{"embed", r.embed_ms}, {"filter", r.filter_ms}, {"search", r.search_ms}, {"join", r.join_ms},
-            {"total", r.total_ms}}}};
 }
 
 }  // namespace

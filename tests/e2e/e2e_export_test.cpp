@@ -35,6 +35,12 @@ TEST_F(ExportE2E, CliQueryPrintsEveryRowAndSaysWhenMaxRowsCutIt) {
   ASSERT_EQ(server_.RunCli({"query", "SELECT n FROM nums", "--output", "csv", "--max-rows", "7"}, &out, &err), 0);
   EXPECT_EQ(Lines(out), 8u);
   EXPECT_EQ(err, "note: stopped at --max-rows 7; more rows exist\n");
+  // catalog set takes the schema policy too, and its help lists only commands that exist.
+  ASSERT_EQ(server_.RunCli({"catalog", "set", "nums", "--schema-policy", "strict"}, &out), 0) << out;
+  EXPECT_EQ(Get(server_, "/catalog/datasets/by-name/nums").body["schema_policy"], "strict");
+  out.clear();
+  ASSERT_EQ(server_.RunCli({"catalog", "--help"}, &out), 0);
+  EXPECT_EQ(out.find("describe"), std::string::npos) << out;
 }
 
 TEST_F(ExportE2E, CliExportWritesTheWholeFileInEachFormat) {

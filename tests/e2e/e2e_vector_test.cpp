@@ -125,6 +125,23 @@ TEST_F(VectorE2E, StaleDataIsListedAndRefreshEmbedsOnlyTheDelta) {
   EXPECT_TRUE(noop.body["indexes"][0]["stats"]["no_op"].get<bool>());
 
   ASSERT_EQ(Upload(server_, "notes.csv", Csv(400, 420), {{"name", "notes"}, {"mode", "append"}}).status, 201);
+  // The CLI says the same: `index list` shows it stale, --json is what the API returns.
+  std::string out;
+  ASSERT_EQ(server_.RunCli({"index", "list"}, &out), 0) << out;
+  EXPECT_NE(out.find("STALE"), std::string::npos) << out;
+  EXPECT_NE(out.find("ready    yes"), std::string::npos) << out;
+  out.clear();
+  ASSERT_EQ(server_.RunCli({"index", "list", "--json"}, &out), 0) << out;
+  auto listed = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_TRUE(listed.is_array()) << out;
+  EXPECT_TRUE(listed[0]["stale"].get<bool>());
+  EXPECT_EQ(listed[0]["active"], Get(server_, "/vectors/indexes/notes_idx").body["active"]);
+  out.clear();
+  ASSERT_EQ(server_.RunCli({"index", "search", "notes_idx", "keyword7", "--mode", "text", "--json"}, &out), 0) << out;
+  auto searched = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_TRUE(searched.is_object()) << out;
+  ASSERT_FALSE(searched["hits"].empty());
+  EXPECT_TRUE(searched["hits"][0]["row"].is_object()) << out;
   auto stale = Get(server_, "/vectors/stale");
   ASSERT_EQ(stale.body["datasets"].size(), 1u) << stale.body.dump();
   EXPECT_EQ(stale.body["datasets"][0]["dataset"], "notes");
