@@ -120,4 +120,27 @@ TEST_F(IngestE2E, CliIngestIsSeenByRunningServer) {
   EXPECT_NE(out.find("COPY statements are not allowed"), std::string::npos) << out;
 }
 
+TEST_F(IngestE2E, CliIngestsStdinAndFolders) {
+  auto folder = server_.dir() / "drop";
+  std::filesystem::create_directories(folder);
+  WriteFile(folder / "a.csv", "k,v\na,1\n");
+  WriteFile(folder / "b.csv", "k,v\nb,2\n");
+  WriteFile(folder / ".hidden.csv", "k,v\nh,9\n");
+  std::string out;
+  ASSERT_EQ(server_.RunCli({"ingest", folder.string(), "--name", "pair_files"}, &out), 0) << out;
+  EXPECT_NE(out.find("[2/2] b.csv"), std::string::npos) << out;
+  EXPECT_EQ(Sql(server_, "SELECT count(*), sum(v) FROM pair_files").body["rows"][0], nlohmann::json::parse("[2, 3]"));
+  // stdin: the shell pipes a file in; a name and a format are required.
+  auto piped = server_.dir() / "piped.ndjson";
+  WriteFile(piped, "{\"x\": 1}\n{\"x\": 2}\n");
+  out.clear();
+  EXPECT_EQ(server_.RunCli({"ingest", "-"}, &out), 1);
+  EXPECT_NE(out.find("reading stdin needs --name and --format"), std::string::npos) << out;
+  std::string cmd = "'" + BinaryPath() + "' --config '" + (server_.dir() / "lakehouse.toml").string() +
+                    "' ingest - --name piped --format ndjson < '" + piped.string() + "' 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  EXPECT_EQ(Sql(server_, "SELECT sum(x) FROM piped").body["rows"][0][0], 3);
+  EXPECT_EQ(Get(server_, "/catalog/datasets/by-name/piped").body["lineage"]["source"], "piped.ndjson");
+}
+
 }  // namespace lakehouse::testing
