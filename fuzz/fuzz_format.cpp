@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "fuzz_util.h"
+#include "ingest/file_reader.h"
 #include "ingest/format.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -16,6 +17,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   lakehouse::fuzz::WriteScratch(file, bytes);
   (void)DetectFormat(file, "upload");
   char delimiter = DetectDelimiter(file);
-  (void)FindRaggedCsvLine(file, delimiter ? delimiter : ',');
+  (void)ScanCsvShape(file, delimiter ? delimiter : ',', '"', '#', 1);
   return 0;
 }

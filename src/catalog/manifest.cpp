@@ -103,7 +103,7 @@ std::vector<ColumnMeta> ColumnsFromJson(const json& j, const char* key) {
 
 json DataFileToJson(const DataFile& f) { return FileToJson(f); }
 
-Result<DatasetVersion> VersionFromJsonOrThrow(const json& vj);
+static Result<DatasetVersion> VersionFromJsonOrThrow(const json& vj);
 
 Result<DataFile> DataFileFromJson(const json& j) {
   if (!j.is_object()) return InvalidArgument("a data file entry is not an object");
@@ -194,7 +194,7 @@ Result<DatasetVersion> VersionFromJson(const json& vj) {
   }
 }
 
-Result<DatasetVersion> VersionFromJsonOrThrow(const json& vj) {
+static Result<DatasetVersion> VersionFromJsonOrThrow(const json& vj) {
   if (!vj.is_object()) return InvalidArgument("manifest lists a version that is not an object");
   DatasetVersion v;
   v.number = IntField<int>(vj, "number", 1);

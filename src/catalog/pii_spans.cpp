@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "common/names.h"
+
 namespace lakehouse::catalog {
 
 namespace {
@@ -215,15 +217,6 @@ constexpr std::array<const char*, 7> kSpanWords = {"e-mail addresses", "phone nu
                                                    "IBANs", "US social security numbers", "IP addresses",
                                                    "secrets (password hashes, keys, tokens)"};
 
-std::string Thousands(int64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
 }  // namespace
 
 const char* SpanKindName(SpanKind kind) { return kSpanNames[static_cast<int>(kind)]; }
@@ -312,7 +305,7 @@ PiiHit ClassifySpansInValues(const std::vector<std::string>& sample) {
     if (n < 3 || n * 20 < non_empty) continue;
     PiiKind kind = PiiKindOf(static_cast<SpanKind>(k));
     if (best.found() && (rank(kind) < rank(best.kind) || (rank(kind) == rank(best.kind) && n <= best_count))) continue;
-    best = {kind, Thousands(n) + " of " + Thousands(non_empty) + " sampled values contain " + kSpanWords[k]};
+    best = {kind, GroupThousands(n) + " of " + GroupThousands(non_empty) + " sampled values contain " + kSpanWords[k]};
     best_count = n;
   }
   return best;

@@ -1,5 +1,6 @@
 #include "cli/output.h"
 
+#include "common/names.h"
 #include "server/json_views.h"
 
 #include <iostream>
@@ -141,14 +142,7 @@ void PrintCsv(std::ostream& out, const engine::QueryResult& result) {
   for (const auto& row : result.rows) (void)writer.Row(row);
 }
 
-std::string HumanCount(int64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
+std::string HumanCount(int64_t n) { return GroupThousands(n); }
 
 int Fail(const Status& status) {
   std::cerr << "error: " << status.message() << "\n";

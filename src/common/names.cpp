@@ -70,6 +70,16 @@ std::string NameFromFileName(std::string_view file_name) {
   return out;
 }
 
+std::string GroupThousands(int64_t n) {
+  std::string digits = std::to_string(n), out;
+  size_t sign = digits[0] == '-' ? 1 : 0;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > sign && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
 std::string QuoteIdent(std::string_view ident) {
   std::string out = "\"";
   for (char c : ident) {

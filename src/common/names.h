@@ -4,6 +4,7 @@
 // SQL is quoted with the helpers below, never concatenated raw.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,9 @@ Status ValidatePathText(std::string_view text, std::string_view what);
 std::string NameFromFileName(std::string_view file_name);
 
 // "a""b" quoting for identifiers and 'it''s' quoting for string literals.
+// 1234567 -> "1,234,567", for counts in messages people read.
+std::string GroupThousands(int64_t n);
+
 std::string QuoteIdent(std::string_view ident);
 std::string QuoteLiteral(std::string_view value);
 

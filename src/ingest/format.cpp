@@ -149,34 +149,6 @@ char DetectDelimiterInHead(std::string_view head, bool whole_file) {
   return best;
 }
 
-std::string FindRaggedCsvLine(const std::filesystem::path& path, char delimiter) {
-  std::ifstream in(path, std::ios::binary);
-  std::string line;
-  int64_t line_number = 0, expected = -1;
-  bool quoted = false;
-  int64_t fields = 1, record_start = 1;
-  while (std::getline(in, line)) {
-    ++line_number;
-    if (!quoted) {
-      fields = 1;
-      record_start = line_number;
-    }
-    for (char c : line) {
-      if (c == '"') quoted = !quoted;
-      if (c == delimiter && !quoted) ++fields;
-    }
-    if (quoted) continue;  // the record goes on past this line break
-    if (line.empty() || line == "\r") continue;
-    if (expected < 0) {
-      expected = fields;
-    } else if (fields != expected) {
-      return "line " + std::to_string(record_start) + " has " + std::to_string(fields) +
-             " fields but the header has " + std::to_string(expected);
-    }
-  }
-  return "";
-}
-
 Compression DetectCompression(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   unsigned char magic[4] = {0, 0, 0, 0};

@@ -39,9 +39,6 @@ bool IsJsonDocument(std::string_view head);
 char DetectDelimiter(const std::filesystem::path& path);
 char DetectDelimiterInHead(std::string_view head, bool whole_file);
 
-// For error messages: the first record whose field count differs from the
-// header's ("line 2002 has 4 fields but the header has 2"), or "".
-std::string FindRaggedCsvLine(const std::filesystem::path& path, char delimiter);
 
 // Exposed for tests: the same decision on the first bytes of a file.
 Result<Format> DetectFormatFromPrefix(std::string_view head, std::string_view file_name,
