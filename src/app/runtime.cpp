@@ -117,11 +117,9 @@ void Runtime::CleanUpAfterCrashes() {
     if (int removed = SweepStaleTempFilesBelow(bucket.root); removed > 0) {
       spdlog::info("bucket {}: removed {} temporary files left by a stopped process", bucket.name, removed);
     }
-    // SQL may read datasets/: a link there would let it read anything.
-    for (const auto& link : RemoveSymlinksBelow(bucket.root / "datasets")) {
-      spdlog::warn("bucket {}: removed symlink {}; data files are never links", bucket.name, link.string());
-    }
   }
+  // SQL may read datasets/: a link there would let it read anything.
+  buckets_->SecureDataFolders();
   if (int removed = catalog_->SweepUnreferencedFiles(); removed > 0) {
     spdlog::info("removed {} data files no manifest points at (a killed move or commit left them)", removed);
   }

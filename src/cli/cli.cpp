@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <sys/stat.h>
+
 #include <csignal>
 #include <iostream>
 
@@ -27,6 +29,9 @@ int Main(int argc, char** argv) {
   // Past a file size limit (ulimit -f) the write fails with EFBIG and the
   // request with a clear error, instead of the signal killing the process.
   std::signal(SIGXFSZ, SIG_IGN);
+  // Nothing we create is writable by other users, whatever the caller's
+  // umask: they could swap a data file for a link that SQL would follow.
+  ::umask(::umask(0) | 022);
   CLI::App app{kDescription, "lakehouse"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "lakehouse 0.1.0");

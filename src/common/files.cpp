@@ -1,6 +1,7 @@
 #include "common/files.h"
 
 #include <sys/file.h>
+#include <sys/stat.h>
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -140,6 +141,28 @@ std::vector<fs::path> RemoveSymlinksBelow(const fs::path& dir) {
   }
   for (const auto& link : links) fs::remove(link, ec);
   return links;
+}
+
+DataFolderReport SecureDataFolder(const fs::path& dir) {
+  DataFolderReport report;
+  report.links_removed = RemoveSymlinksBelow(dir);
+  auto check = [&](const fs::path& path) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0 || S_ISLNK(st.st_mode)) return;
+    if (st.st_uid != ::geteuid()) {
+      report.not_ours.push_back(path);
+    } else if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+      if (::chmod(path.c_str(), st.st_mode & 07755) == 0) report.tightened.push_back(path);
+    }
+  };
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return report;
+  check(dir);
+  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::end(it); it.increment(ec)) {
+    check(it->path());
+  }
+  return report;
 }
 
 fs::path UniqueTempPath(const fs::path& dir, std::string_view stem) {

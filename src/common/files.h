@@ -48,6 +48,19 @@ int SweepStaleTempFilesBelow(const fs::path& root);
 // the paths removed.
 std::vector<fs::path> RemoveSymlinksBelow(const fs::path& dir);
 
+// What SecureDataFolder did and could not do.
+struct DataFolderReport {
+  std::vector<fs::path> links_removed;
+  std::vector<fs::path> tightened;  // group or others could write it; now only the owner can
+  std::vector<fs::path> not_ours;   // owned by another user, who could plant links in it
+};
+
+// Makes `dir` a folder only this process's user can add entries to: links
+// below it are removed and group/other write permission is taken away. SQL
+// follows links, so with this only the server's own user (or root), who can
+// read everything the server can anyway, could plant one while it runs.
+DataFolderReport SecureDataFolder(const fs::path& dir);
+
 // Removes the folders in `dir` named after a process id whose process is
 // gone (or is us: a previous life with the same pid). Returns how many.
 int SweepStaleProcessDirs(const fs::path& dir);

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fstream>
 
 namespace lakehouse {
@@ -103,6 +106,38 @@ TEST_F(FilesTest, SweepRemovesOnlyFilesOfDeadProcesses) {
   EXPECT_TRUE(fs::exists(dir_ / "staging" / ".live.1.0.tmp"));
   EXPECT_TRUE(fs::exists(dir_ / "staging" / "keep.parquet"));
   (void)mine_now;
+}
+
+TEST_F(FilesTest, SecureDataFolderRemovesLinksAndWriteAccessOfOthers) {
+  fs::path data = dir_ / "datasets";
+  ASSERT_TRUE(AtomicWriteFile(data / "sales" / "1-1.parquet", "PAR1").ok());
+  fs::create_symlink("/etc/passwd", data / "sales" / "2-1.parquet");
+  fs::create_directory_symlink("/etc", data / "etc");
+  fs::permissions(data / "sales", fs::perms::all);
+  fs::permissions(data / "sales" / "1-1.parquet", fs::perms::all);
+  auto report = SecureDataFolder(data);
+  EXPECT_EQ(report.links_removed.size(), 2u);
+  EXPECT_FALSE(fs::exists(fs::symlink_status(data / "sales" / "2-1.parquet")));
+  EXPECT_FALSE(fs::exists(fs::symlink_status(data / "etc")));
+  EXPECT_TRUE(fs::exists("/etc/passwd"));  // the target is left alone
+  EXPECT_EQ(report.tightened.size(), 2u);
+  for (const auto& p : {data / "sales", data / "sales" / "1-1.parquet"}) {
+    auto perms = fs::status(p).permissions();
+    EXPECT_EQ(perms & (fs::perms::group_write | fs::perms::others_write), fs::perms::none) << p;
+    EXPECT_NE(perms & fs::perms::owner_write, fs::perms::none) << p;
+  }
+  EXPECT_TRUE(report.not_ours.empty());
+  EXPECT_TRUE(SecureDataFolder(dir_ / "missing").links_removed.empty());
+}
+
+TEST_F(FilesTest, SecureDataFolderReportsAFolderAnotherUserOwns) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to give a folder to another user";
+  fs::path data = dir_ / "datasets";
+  ASSERT_TRUE(EnsureDirectory(data / "theirs").ok());
+  ASSERT_EQ(::chown((data / "theirs").c_str(), 54321, 54321), 0);
+  auto report = SecureDataFolder(data);
+  ASSERT_EQ(report.not_ours.size(), 1u);
+  EXPECT_EQ(report.not_ours[0], data / "theirs");
 }
 
 }  // namespace lakehouse

@@ -147,6 +147,13 @@ Status DuckError(Connection::Impl& conn, const char* message) {
     return InvalidArgument("no dataset named '" + name +
                            "' (GET /catalog/datasets or `lakehouse catalog list` lists them)");
   }
+  if (auto at = text.find("Cannot access file \""); at != std::string::npos) {
+    auto start = at + 20;
+    auto end = text.find('"', start);
+    return PermissionDenied("SQL may read only the data files of the buckets (<bucket>/datasets/..., "
+                            "given as absolute paths); \"" + text.substr(start, end - start) +
+                            "\" is not one of them. Query datasets by name (GET /catalog/datasets lists them)");
+  }
   if (text.find("Permission Error") != std::string::npos ||
       text.find("disabled by configuration") != std::string::npos ||
       text.find("not allowed") != std::string::npos) {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <filesystem>
 
 #include "common/files.h"
 #include "common/names.h"
@@ -71,11 +72,14 @@ Status QueryEngine::SyncViews(State& state, Connection& conn) {
       continue;
     }
     for (const auto& version : m.versions) {
-      std::string files;
+      std::string files, link;
       uint64_t bytes = 0;
       for (const auto& f : version.files) {
         auto path = (*store)->LocalPath(f.key);
         if (path) files += (files.empty() ? "" : ", ") + QuoteLiteral(path->string());
+        // We never write links; one placed by hand could point anywhere.
+        std::error_code link_error;
+        if (path && link.empty() && std::filesystem::is_symlink(*path, link_error)) link = path->string();
         bytes += f.bytes;
       }
       if (files.empty()) continue;
@@ -84,7 +88,7 @@ Status QueryEngine::SyncViews(State& state, Connection& conn) {
       bool cache = is_current && bytes <= options_.cache_dataset_max_bytes &&
                    cached_bytes + bytes <= options_.cache_max_bytes;
       if (cache) cached_bytes += bytes;
-      wanted[view] = std::string(cache ? "cached:" : "files:") + files;
+      wanted[view] = !link.empty() ? "link:" + link : std::string(cache ? "cached:" : "files:") + files;
     }
   }
   if (lazy_views_) {
@@ -150,6 +154,11 @@ Status QueryEngine::SyncViews(State& state, Connection& conn) {
 }
 
 Status QueryEngine::BuildView(Connection& conn, const std::string& view, const std::string& signature) {
+  if (signature.rfind("link:", 0) == 0) {
+    return PermissionDenied("its data file " + signature.substr(5) +
+                            " is a symbolic link, which lakehouse never writes; remove it and restore the file "
+                            "(the server also removes links when it starts)");
+  }
   bool cache = signature.rfind("cached:", 0) == 0;
   // Matching columns by name across files costs a fifth of a full scan;
   // one file has nothing to match.
@@ -227,28 +236,51 @@ Result<std::unique_ptr<QueryEngine::Lease>> QueryEngine::Borrow(int64_t wait_ms)
   return lease;
 }
 
+namespace {
+
+// The dataset a "no dataset named 'X' (...)" error names (internal::DuckError), or "".
+std::string MissingDataset(const Status& status) {
+  const std::string& message = status.message();
+  const std::string marker = "no dataset named '";
+  auto at = message.find(marker);
+  auto end = message.find("' (", at == std::string::npos ? 0 : at);
+  if (at == std::string::npos || end == std::string::npos) return "";
+  return message.substr(at + marker.size(), end - at - marker.size());
+}
+
+// Unquoted names fold case in DuckDB; ours are lower case.
+template <typename Map>
+auto FindView(Map& views, const std::string& name) {
+  auto it = views.find(name);
+  if (it != views.end()) return it;
+  std::string lower = name;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return views.find(lower);
+}
+
+Status CannotRead(const std::string& view, const Status& why) {
+  return Status(why.code() == StatusCode::kInternal ? StatusCode::kConflict : why.code(),
+                "dataset '" + view + "' cannot be read: " + why.message());
+}
+
+}  // namespace
+
 template <typename T, typename F>
 Result<T> QueryEngine::WithLazyViews(State& state, Connection& conn, F attempt) {
   for (int built = 0;; ++built) {
     Result<T> result = attempt();
-    if (result.ok() || !lazy_views_ || built >= 256) return result;
-    // The first unknown table is named: "no dataset named 'X' (...)" (internal::DuckError).
-    const std::string& message = result.status().message();
-    const std::string marker = "no dataset named '";
-    auto at = message.find(marker);
-    auto end = message.find("' (", at == std::string::npos ? 0 : at);
-    if (at == std::string::npos || end == std::string::npos) return result;
-    std::string name = message.substr(at + marker.size(), end - at - marker.size());
+    if (result.ok()) return result;
+    std::string name = MissingDataset(result.status());
+    if (name.empty()) return result;
     std::lock_guard lock(state.views_mutex);
-    auto it = state.pending.find(name);
-    if (it == state.pending.end()) {
-      // Unquoted names fold case in DuckDB; ours are lower case.
-      std::string lower = name;
-      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      it = state.pending.find(lower);
+    // A dataset whose view could not be built is there, and says why.
+    if (auto q = FindView(state.quarantined, name); q != state.quarantined.end()) {
+      return CannotRead(q->first, Conflict(q->second));
     }
+    if (!lazy_views_ || built >= 256) return result;
+    auto it = FindView(state.pending, name);
     if (it == state.pending.end()) return result;
-    LH_RETURN_IF_ERROR(BuildView(conn, it->first, it->second));
+    if (Status s = BuildView(conn, it->first, it->second); !s.ok()) return CannotRead(it->first, s);
     state.views[it->first] = it->second;
     state.pending.erase(it);
   }

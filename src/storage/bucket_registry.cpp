@@ -122,7 +122,32 @@ Result<BucketInfo> BucketRegistry::Add(const std::string& name, std::optional<st
     return s;
   }
   ++generation_;
+  SecureDataFolder(name, dir);
   return BucketInfo{name, "local", dir, true};
+}
+
+void BucketRegistry::SecureDataFolders() {
+  for (const auto& bucket : List()) SecureDataFolder(bucket.name, bucket.root);
+}
+
+void BucketRegistry::SecureDataFolder(const std::string& name, const std::filesystem::path& root) {
+  auto report = lakehouse::SecureDataFolder(root / "datasets");
+  for (const auto& link : report.links_removed) {
+    spdlog::warn("bucket {}: removed symlink {}; data files are never links", name, link.string());
+  }
+  for (const auto& path : report.tightened) {
+    spdlog::warn("bucket {}: {} was writable by other users; now only its owner can write it", name, path.string());
+  }
+  std::string key = "bucket " + name + " data folder";
+  if (report.not_ours.empty()) {
+    problems_.Clear(key);
+  } else {
+    size_t more = report.not_ours.size() - 1;
+    problems_.Report(key, report.not_ours.front().string() +
+                              (more ? " (and " + std::to_string(more) + " more)" : std::string()) +
+                              " belongs to another user, who could place links in it that SQL would follow; "
+                              "chown it to the server's user");
+  }
 }
 
 Status BucketRegistry::CheckRuntimeRoot(const std::filesystem::path& dir) const {

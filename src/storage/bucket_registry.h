@@ -60,7 +60,14 @@ class BucketRegistry {
   // on disk.
   Status Remove(const std::string& name);
 
+  // SecureDataFolder on every bucket's datasets/ (SQL may read it): links
+  // removed and logged, write access for others taken away, and a folder
+  // another user owns reported in Problems(). The server calls it at start;
+  // Add() does it for the bucket it adds.
+  void SecureDataFolders();
+
  private:
+  void SecureDataFolder(const std::string& name, const std::filesystem::path& root);
   Status PersistLocked() const;  // requires mutex_ held
   // Where a runtime bucket may live: Ok, or why `dir` (resolved) may not be one.
   Status CheckRuntimeRoot(const std::filesystem::path& dir) const;  // requires mutex_ held

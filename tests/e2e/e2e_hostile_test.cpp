@@ -122,6 +122,57 @@ TEST_F(HostileE2E, LinksAndLeftoversInBucketsAreRemovedAtStart) {
   EXPECT_EQ(read_manifest.status, 403) << read_manifest.body.dump();
 }
 
+TEST_F(HostileE2E, ALinkPlacedWhileTheServerRunsIsNeverRead) {
+  fs::path data = server_.data_dir();
+  ASSERT_EQ(Upload(server_, "secret.csv", "who,pin\nalice,4321\n").status, 201);
+  fs::path outside = fs::path(data).concat(".outside");
+  fs::create_directories(outside);
+  fs::path secret_copy = outside / "secret.parquet";
+  for (const auto& f : fs::directory_iterator(data / "datasets" / "secret")) fs::copy_file(f.path(), secret_copy);
+  ASSERT_EQ(ToReply(server_.http().Delete("/catalog/datasets/by-name/secret")).status, 200);
+  // Swap good's data file for a link to a file outside every bucket.
+  fs::path good_file;
+  for (const auto& f : fs::directory_iterator(data / "datasets" / "good")) good_file = f.path();
+  fs::remove(good_file);
+  fs::create_symlink(secret_copy, good_file);
+  ASSERT_EQ(Upload(server_, "other.csv", "x\n7\n").status, 201);  // views are rebuilt
+  auto read = Sql(server_, "SELECT * FROM good");
+  EXPECT_EQ(read.status, 409) << read.body.dump();
+  EXPECT_NE(ErrorMessage(read).find("dataset 'good' cannot be read: its data file"), std::string::npos)
+      << ErrorMessage(read);
+  EXPECT_NE(ErrorMessage(read).find("is a symbolic link"), std::string::npos) << ErrorMessage(read);
+  EXPECT_EQ(read.body.dump().find("4321"), std::string::npos) << read.body.dump();
+  std::string cli_out, cli_err;  // one-shot CLI: its views are built lazily, checked the same way
+  EXPECT_NE(server_.RunCli({"query", "SELECT * FROM good"}, &cli_out, &cli_err), 0);
+  EXPECT_NE(cli_err.find("is a symbolic link"), std::string::npos) << cli_err;
+  EXPECT_EQ((cli_out + cli_err).find("4321"), std::string::npos) << cli_out;
+  auto outside_read = Sql(server_, "SELECT * FROM read_parquet('" + secret_copy.string() + "')");
+  EXPECT_EQ(outside_read.status, 403) << outside_read.body.dump();
+  EXPECT_NE(ErrorMessage(outside_read).find("SQL may read only the data files of the buckets"), std::string::npos)
+      << ErrorMessage(outside_read);
+  auto health = Get(server_, "/health");
+  EXPECT_NE(health.body.dump().find("symbolic link"), std::string::npos) << health.body.dump();
+  auto other = Sql(server_, "SELECT x FROM other");
+  ASSERT_EQ(other.status, 200) << other.body.dump();
+  // A folder others may write to is theirs to plant links in: at start it is taken back.
+  server_.Stop();
+  fs::permissions(data / "datasets" / "other", fs::perms::all);
+  ASSERT_TRUE(server_.Start()) << server_.log();
+  EXPECT_FALSE(fs::exists(fs::symlink_status(good_file)));
+  EXPECT_EQ(fs::status(data / "datasets" / "other").permissions() & (fs::perms::group_write | fs::perms::others_write),
+            fs::perms::none);
+  // A bucket added on a folder that already holds a link: the link goes.
+  fs::path extra = data / "_buckets" / "extra";
+  fs::create_directories(extra / "datasets" / "x");
+  fs::create_symlink("/etc/passwd", extra / "datasets" / "x" / "passwd.csv");
+  auto added = ToReply(server_.http().Post("/storage/buckets", nlohmann::json{{"name", "extra"}}.dump(), "application/json"));
+  ASSERT_EQ(added.status, 201) << added.body.dump();
+  EXPECT_FALSE(fs::exists(fs::symlink_status(extra / "datasets" / "x" / "passwd.csv")));
+  auto passwd = Sql(server_, "SELECT * FROM read_csv('" + (extra / "datasets" / "x" / "passwd.csv").string() + "')");
+  EXPECT_GE(passwd.status, 400) << passwd.body.dump();
+  fs::remove_all(outside);
+}
+
 TEST_F(HostileE2E, AFileSizeLimitFailsTheWriteNotTheServer) {
   server_.Stop();
   server_.SetFileSizeLimit(256 * 1024);
