@@ -1,5 +1,7 @@
 #include "cli/index_commands.h"
 
+#include <charconv>
+
 #include "server/vector_views.h"
 
 #include <unistd.h>
@@ -48,7 +50,7 @@ void PrintIndex(const vector::IndexManifest& m, bool stale) {
 IndexCommands::IndexCommands(CLI::App& app) {
   auto* index = app.add_subcommand("index", "Create, list, refresh, search and drop vector indexes over text columns");
   index->require_subcommand(1);
-  create_ = index->add_subcommand("create", "Chunk, embed and index a dataset's text column (HNSW + full text)");
+  create_ = index->add_subcommand("create", "Chunk, embed and index a dataset's text column (vectors + full text)");
   create_->add_option("name", name_, "Index name")->required();
   create_->add_option("--dataset", dataset_, "Dataset to index")->required();
   create_->add_option("--id-column", id_column_, "Column identifying each row (document)")->required();
@@ -60,9 +62,16 @@ IndexCommands::IndexCommands(CLI::App& app) {
   create_->add_option("--model", model_, "Embedding model (ollama/openai), e.g. nomic-embed-text");
   create_->add_option("--url", url_, "Embedding server URL (default from [vectors] in lakehouse.toml)");
   create_->add_option("--dimension", dimension_, "Dimension of the hash embedder (default 768)");
-  create_->add_option("--m", m_, "HNSW M: links per node (default 16)");
-  create_->add_option("--ef-construction", ef_construction_, "HNSW build beam width (default 200)");
-  create_->add_option("--ef-search", ef_search_, "HNSW search beam width (default 64)");
+  create_->add_option("--backend", backend_,
+                      "Vector backend: auto (default: flat while exact search is as fast, else hnsw), flat "
+                      "(exact), hnsw (graph) or ivf_pq (compressed, for large corpora)")
+      ->check(CLI::IsMember({"auto", "flat", "hnsw", "ivf_pq"}));
+  create_->add_option("--option", backend_options_,
+                      "Backend setting KEY=VALUE, repeatable: hnsw m, ef_construction, ef_search; ivf_pq nlist, "
+                      "pq_m, nbits, nprobe, refine_factor (defaults derived from the corpus)");
+  create_->add_option("--m", m_, "HNSW M: links per node (default 16; implies --backend hnsw)");
+  create_->add_option("--ef-construction", ef_construction_, "HNSW build beam width (default 200; implies hnsw)");
+  create_->add_option("--ef-search", ef_search_, "HNSW search beam width (default 64; implies hnsw)");
   create_->add_option("--bucket", bucket_, "Bucket for the index files (default: the dataset's)");
   create_->add_option("--refresh-policy", policy_, "manual, on_append or scheduled")
       ->check(CLI::IsMember({"manual", "on_append", "scheduled"}));
@@ -80,6 +89,9 @@ IndexCommands::IndexCommands(CLI::App& app) {
   search_->add_option("-k", k_, "Hits to return (default 10)");
   search_->add_option("--filter", filter_, "SQL condition on the dataset's columns, e.g. \"year >= 2020\"");
   search_->add_option("--mode", mode_, "vector, text or hybrid")->check(CLI::IsMember({"vector", "text", "hybrid"}));
+  search_->add_option("--ef", ef_, "hnsw: search beam width for this query");
+  search_->add_option("--nprobe", nprobe_, "ivf_pq: lists to visit for this query");
+  search_->add_option("--refine-factor", refine_factor_, "ivf_pq: candidates re-ranked exactly, per hit");
   search_->add_flag("--json", search_json_, "Print the answer as JSON, each hit with its row's columns");
 }
 
@@ -104,7 +116,24 @@ int IndexCommands::Run(const Config& config) const {
     request.embedder.model = model_;
     request.embedder.url = url_;
     request.embedder.dimension = dimension_;
-    request.hnsw = {m_, ef_construction_, ef_search_};
+    auto kind = vector::ParseBackendKind(backend_);
+    if (!kind.ok()) return Fail(kind.status());
+    request.backend.kind = *kind;
+    for (const auto& [value, key] : {std::pair{m_, "m"}, {ef_construction_, "ef_construction"}, {ef_search_, "ef_search"}}) {
+      if (value < 0) continue;
+      if (request.backend.kind == vector::BackendKind::kAuto) request.backend.kind = vector::BackendKind::kHnsw;
+      request.backend.options[key] = value;
+    }
+    for (const auto& option : backend_options_) {
+      auto eq = option.find('=');
+      int64_t value = 0;
+      auto [end, error] = std::from_chars(option.data() + (eq == std::string::npos ? 0 : eq + 1),
+                                          option.data() + option.size(), value);
+      if (eq == std::string::npos || eq == 0 || error != std::errc() || end != option.data() + option.size()) {
+        return Fail(InvalidArgument("--option takes KEY=INTEGER, e.g. --option nprobe=16 (got '" + option + "')"));
+      }
+      request.backend.options[option.substr(0, eq)] = value;
+    }
     request.refresh = {policy_, interval_s_};
     request.allow_pii = allow_pii_;
     auto prepared = indexes.Prepare(request);
@@ -113,10 +142,11 @@ int IndexCommands::Run(const Config& config) const {
     EndProgress();
     if (!built.ok()) return Fail(built.status());
     const auto& s = built->last_build;
-    std::printf("index %s: %s documents, %s chunks, %s (%d dims) in %.2f s (embed %.2f s, HNSW %.2f s)\n",
+    std::printf("index %s: %s documents, %s chunks, %s (%d dims), %s, in %.2f s (embed %.2f s, %s %.2f s)\n",
                 name_.c_str(), HumanCount(built->active->doc_count).c_str(),
                 HumanCount(built->active->chunk_count).c_str(), built->embedder.model.c_str(),
-                built->active->dimension, s.total_ms / 1000, s.embed_ms / 1000, s.hnsw_ms / 1000);
+                built->active->dimension, vector::BackendKindName(built->active->backend.kind), s.total_ms / 1000,
+                s.embed_ms / 1000, vector::BackendKindName(built->active->backend.kind), s.index_ms / 1000);
     if (s.duplicate_ids > 0) {
       std::printf("note: %s rows repeated an id already seen and were skipped\n", HumanCount(s.duplicate_ids).c_str());
     }
@@ -161,6 +191,9 @@ int IndexCommands::Run(const Config& config) const {
   request.k = static_cast<size_t>(std::max(k_, 1));
   request.filter = filter_;
   request.mode = mode_;
+  for (const auto& [value, knob] : {std::pair{ef_, "ef_search"}, {nprobe_, "nprobe"}, {refine_factor_, "refine_factor"}}) {
+    if (value >= 0) request.knobs[knob] = value;
+  }
   auto result = (*runtime)->searcher().Search(name_, request);
   if (!result.ok()) return Fail(result.status());
   if (search_json_) {

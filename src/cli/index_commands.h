@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -24,8 +25,10 @@ class IndexCommands {
   CLI::App* refresh_ = nullptr;
   CLI::App* search_ = nullptr;
   std::string name_, dataset_, id_column_, text_column_, bucket_, provider_ = "hash", model_, url_, policy_ = "manual";
-  std::string query_, filter_, mode_ = "vector";
-  int chunk_size_ = 1000, chunk_overlap_ = -1, dimension_ = 768, m_ = 16, ef_construction_ = 200, ef_search_ = 64;
+  std::string query_, filter_, mode_ = "vector", backend_ = "auto";
+  std::vector<std::string> backend_options_;  // KEY=VALUE
+  int chunk_size_ = 1000, chunk_overlap_ = -1, dimension_ = 768, m_ = -1, ef_construction_ = -1, ef_search_ = -1;
+  int64_t ef_ = -1, nprobe_ = -1, refine_factor_ = -1;  // search knobs; -1: the index's defaults
   int64_t interval_s_ = 0;
   int k_ = 10;
   bool allow_pii_ = false, json_ = false, search_json_ = false;

@@ -63,6 +63,53 @@ Result<vector::RefreshPolicy> ParseRefreshPolicy(const json& j) {
   return p;
 }
 
+// Integer settings by name from an object, e.g. {"m": 16}.
+Result<vector::BackendOptions> ParseOptions(const json& j, const char* field) {
+  if (!j.is_object()) return InvalidArgument(std::string("field '") + field + "' must be an object of integers");
+  vector::BackendOptions options;
+  for (const auto& [key, value] : j.items()) {
+    if (!value.is_number_integer()) {
+      return InvalidArgument(std::string("field '") + field + "." + key + "' must be an integer");
+    }
+    options[key] = value.get<int64_t>();
+  }
+  return options;
+}
+
+// "backend": auto | flat | hnsw | ivf_pq with "backend_options"; the older
+// "hnsw": {m, ef_construction, ef_search} means backend hnsw.
+Result<vector::BackendSpec> ParseBackend(const json& body) {
+  vector::BackendSpec spec;
+  LH_ASSIGN_OR_RETURN(auto kind, OptionalString(body, "backend"));
+  if (kind) {
+    LH_ASSIGN_OR_RETURN(spec.kind, vector::ParseBackendKind(*kind));
+  }
+  if (body.contains("backend_options")) {
+    LH_ASSIGN_OR_RETURN(spec.options, ParseOptions(body["backend_options"], "backend_options"));
+  }
+  if (body.contains("hnsw")) {
+    if (kind && spec.kind != vector::BackendKind::kHnsw) {
+      return InvalidArgument("field 'hnsw' sets HNSW options, but backend is " + *kind + "; use backend_options");
+    }
+    spec.kind = vector::BackendKind::kHnsw;
+    LH_ASSIGN_OR_RETURN(auto legacy, ParseOptions(body["hnsw"], "hnsw"));
+    spec.options.merge(legacy);
+  }
+  LH_RETURN_IF_ERROR(vector::ValidateBackendOptions(spec));
+  return spec;
+}
+
+// Query knobs given as top-level fields (ef is ef_search's short name).
+Result<vector::BackendOptions> ParseKnobs(const json& body) {
+  vector::BackendOptions knobs;
+  for (const auto& [field, knob] : std::vector<std::pair<const char*, const char*>>{
+           {"ef", "ef_search"}, {"ef_search", "ef_search"}, {"nprobe", "nprobe"}, {"refine_factor", "refine_factor"}}) {
+    LH_ASSIGN_OR_RETURN(auto value, OptionalInt(body, field));
+    if (value) knobs[knob] = *value;
+  }
+  return knobs;
+}
+
 Result<vector::IndexManifest> ParseCreate(const json& body) {
   vector::IndexManifest m;
   LH_ASSIGN_OR_RETURN(auto name, OptionalString(body, "name"));
@@ -91,16 +138,7 @@ Result<vector::IndexManifest> ParseCreate(const json& body) {
   if (body.contains("embedder")) {
     LH_ASSIGN_OR_RETURN(m.embedder, ParseEmbedder(body["embedder"]));
   }
-  if (body.contains("hnsw")) {
-    const json& h = body["hnsw"];
-    if (!h.is_object()) return InvalidArgument("field 'hnsw' must be an object {m, ef_construction, ef_search}");
-    LH_ASSIGN_OR_RETURN(auto hm, OptionalInt(h, "m"));
-    LH_ASSIGN_OR_RETURN(auto efc, OptionalInt(h, "ef_construction"));
-    LH_ASSIGN_OR_RETURN(auto efs, OptionalInt(h, "ef_search"));
-    if (hm) m.hnsw.m = static_cast<int>(*hm);
-    if (efc) m.hnsw.ef_construction = static_cast<int>(*efc);
-    if (efs) m.hnsw.ef_search = static_cast<int>(*efs);
-  }
+  LH_ASSIGN_OR_RETURN(m.backend, ParseBackend(body));
   if (body.contains("refresh_policy")) {
     LH_ASSIGN_OR_RETURN(m.refresh, ParseRefreshPolicy(body["refresh_policy"]));
   }
@@ -117,7 +155,7 @@ Result<vector::SearchRequest> ParseSearch(const json& body) {
   vector::SearchRequest r;
   LH_ASSIGN_OR_RETURN(auto text, OptionalString(body, "text"));
   LH_ASSIGN_OR_RETURN(auto k, OptionalInt(body, "k"));
-  LH_ASSIGN_OR_RETURN(auto ef, OptionalInt(body, "ef"));
+  LH_ASSIGN_OR_RETURN(r.knobs, ParseKnobs(body));
   LH_ASSIGN_OR_RETURN(auto filter, OptionalString(body, "filter"));
   LH_ASSIGN_OR_RETURN(auto mode, OptionalString(body, "mode"));
   LH_ASSIGN_OR_RETURN(auto include_rows, OptionalBool(body, "include_rows"));
@@ -126,10 +164,6 @@ Result<vector::SearchRequest> ParseSearch(const json& body) {
   if (k) {
     if (*k < 1 || *k > 1000) return InvalidArgument("k must be between 1 and 1000");
     r.k = static_cast<size_t>(*k);
-  }
-  if (ef) {
-    if (*ef < 1 || *ef > 10000) return InvalidArgument("ef must be between 1 and 10000");
-    r.ef = static_cast<size_t>(*ef);
   }
   r.filter = filter.value_or("");
   r.mode = mode.value_or("vector");
@@ -188,8 +222,11 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
     if (body.contains("refresh_policy")) {
     LH_ASSIGN_OR_RETURN(patch.refresh, ParseRefreshPolicy(body["refresh_policy"]));
   }
-    LH_ASSIGN_OR_RETURN(auto ef, OptionalInt(body, "ef_search"));
-    if (ef) patch.ef_search = static_cast<int>(*ef);
+    LH_ASSIGN_OR_RETURN(patch.search_defaults, ParseKnobs(body));
+    if (body.contains("backend") || body.contains("backend_options")) {
+      return InvalidArgument("an index's backend is chosen when it is created; create a new index with the "
+                             "backend you want (moving an index to another backend in place is not built yet)");
+    }
     LH_ASSIGN_OR_RETURN(auto wait, OptionalBool(body, "wait"));
     LH_ASSIGN_OR_RETURN(auto m, indexes.Patch(req.matches[1], patch));
     if (patch.embedder) {

@@ -5,7 +5,7 @@
 #include <random>
 
 #include "fixtures.h"
-#include "vector/hnsw_graph.h"
+#include "vector/backends/hnsw_graph.h"
 #include "vector/searcher.h"
 #include "vector/text_index.h"
 
@@ -43,7 +43,7 @@ TEST(HnswGraphTest, FindsTheExactNeighboursAndSurvivesSaveAndLoad) {
   for (size_t i = 1; i < hits.size(); ++i) EXPECT_GE(hits[i - 1].score, hits[i].score);
 
   // Exact over a label subset ranks by the true inner product.
-  auto exact = (*graph)->Exact(data.data() + 5 * dim, {1001, 1005, 1009, 99999}, 2);
+  auto exact = (*graph)->Exact(data.data() + 5 * dim, std::vector<int64_t>{1001, 1005, 1009, 99999}, 2);
   ASSERT_EQ(exact.size(), 2u);
   EXPECT_EQ(exact[0].label, 1005);
 

@@ -192,11 +192,21 @@ Status WritePart(engine::Connection& conn, storage::ObjectStore& store, const Ba
   return Status::Ok();
 }
 
-Status WriteGraph(const HnswGraph& graph, storage::ObjectStore& store, const std::string& key, WrittenFiles& written) {
+Status WriteBackend(const VectorBackend& backend, storage::ObjectStore& store, const std::string& key,
+                    WrittenFiles& written) {
+  if (!backend.HasFile()) return Status::Ok();
   LH_ASSIGN_OR_RETURN(auto path, LocalPathOf(store, key));
   LH_RETURN_IF_ERROR(EnsureDirectory(path.parent_path()));
   written.Add(key);
-  return graph.Save(path);
+  return backend.Save(path);
+}
+
+// The raw vectors of a batch, for the backends that search or re-rank them.
+std::shared_ptr<VectorStore> StoreOf(const Batch& batch, int dim) {
+  auto store = std::make_shared<VectorStore>(dim);
+  store->Reserve(batch.labels.size());
+  store->Add(batch.vectors.data(), batch.labels);
+  return store;
 }
 
 // Builds the full-text index for generation `key`: from scratch, or from a
@@ -250,18 +260,24 @@ Result<std::shared_ptr<LoadedIndex>> Materialize(engine::Connection& conn, const
   if (in.progress) in.progress({"writing", 0, batch.rows.size(), 0, -1});
   LH_RETURN_IF_ERROR(WritePart(conn, *in.index_store, batch, dim, EmbeddingPartKey(name, generation), written));
 
-  auto hnsw_started = Clock::now();
-  LH_ASSIGN_OR_RETURN(auto graph, HnswGraph::Create(dim, batch.rows.size(), in.settings.hnsw));
+  auto index_started = Clock::now();
+  // Auto picks by size at every full build: an index that grew past the
+  // flat threshold gets a graph when it is next compacted or rebuilt.
+  BackendSpec spec = ResolveBackend(in.settings.backend, batch.rows.size(), dim);
+  const BackendType& type = TypeOf(spec.kind);
+  std::shared_ptr<VectorStore> vectors = type.needs_vectors ? StoreOf(batch, dim) : nullptr;
+  LH_ASSIGN_OR_RETURN(auto backend, type.create(dim, batch.rows.size(), spec.options, vectors));
   ProgressFn progress = in.progress;
   size_t total = batch.rows.size();
-  LH_RETURN_IF_ERROR(graph->Add(batch.vectors.data(), batch.labels, in.threads, [&](size_t done) {
+  LH_RETURN_IF_ERROR(backend->Add(batch.vectors.data(), batch.labels, in.threads, [&](size_t done) {
     if (!progress) return;
-    double rate = done / std::max(MillisSince(hnsw_started) / 1000.0, 1e-3);
+    double rate = done / std::max(MillisSince(index_started) / 1000.0, 1e-3);
     progress({"indexing", done, total, rate, rate > 0 ? (total - done) / rate : -1});
   }));
-  stats.hnsw_ms = MillisSince(hnsw_started);
+  stats.index_ms = MillisSince(index_started);
   if (in.progress) in.progress({"saving", 0, 0, 0, -1});
-  LH_RETURN_IF_ERROR(WriteGraph(*graph, *in.index_store, HnswKey(name, generation), written));
+  std::string backend_key = backend->HasFile() ? BackendKey(name, spec.kind, generation) : "";
+  LH_RETURN_IF_ERROR(WriteBackend(*backend, *in.index_store, backend_key, written));
   auto text_started = Clock::now();
   LH_ASSIGN_OR_RETURN(auto text, WriteText(*in.index_store, TextIndexKey(name, generation), "", {}, batch, written));
   stats.text_ms = MillisSince(text_started);
@@ -273,13 +289,15 @@ Result<std::shared_ptr<LoadedIndex>> Materialize(engine::Connection& conn, const
   g.model = in.embedder.model();
   g.dimension = dim;
   g.embedding_files = {EmbeddingPartKey(name, generation)};
-  g.hnsw_file = HnswKey(name, generation);
+  g.backend = spec;
+  g.backend_file = backend_key;
   g.text_file = TextIndexKey(name, generation);
   g.next_label = next_label;
   g.chunk_count = static_cast<int64_t>(batch.rows.size());
   g.source_signature = DatasetSignature(in.dataset);
   g.built_at = Now();
-  index->graph = std::move(graph);
+  index->backend = std::move(backend);
+  index->vectors = std::move(vectors);
   index->text = std::move(text);
   for (size_t i = 0; i < batch.rows.size(); ++i) index->AddChunk(batch.labels[i], std::move(batch.rows[i]));
   g.doc_count = static_cast<int64_t>(index->labels_by_doc.size());
@@ -315,14 +333,52 @@ Status ReadLiveChunks(engine::Connection& conn, const storage::ObjectStore& stor
   return Status::Ok();
 }
 
+// The stored vectors of generation `g`'s live chunks, for the backends that need them.
+Result<std::shared_ptr<VectorStore>> ReadStoredVectors(engine::Connection& conn, const storage::ObjectStore& store,
+                                                       const IndexGeneration& g) {
+  std::unordered_set<int64_t> gone(g.deleted_labels.begin(), g.deleted_labels.end());
+  auto vectors = std::make_shared<VectorStore>(g.dimension);
+  vectors->Reserve(static_cast<size_t>(std::max<int64_t>(g.chunk_count, 0)));
+  for (const auto& key : g.embedding_files) {
+    LH_ASSIGN_OR_RETURN(auto part, PartList(store, {key}));
+    LH_ASSIGN_OR_RETURN(auto table, conn.QueryColumnar("SELECT label, vector FROM read_parquet([" + part + "])"));
+    const auto* column = table.Find("vector");
+    if (table.rows() == 0) continue;
+    if (!column || column->dimension != g.dimension) return Internal("stored vectors do not match the index");
+    const size_t d = static_cast<size_t>(g.dimension);
+    for (size_t i = 0; i < table.rows(); ++i) {
+      int64_t label = table.columns[0].ints[i];
+      if (!gone.count(label)) vectors->Add(column->floats.data() + i * d, std::span<const int64_t>(&label, 1));
+    }
+  }
+  return vectors;
+}
+
+// Generation `g`'s backend from its file (and the stored vectors when it
+// needs them, returned in `vectors`), with room for `extra` more rows.
+Result<std::unique_ptr<VectorBackend>> LoadBackend(engine::Connection& conn, const storage::ObjectStore& store,
+                                                   const IndexGeneration& g, size_t extra,
+                                                   std::shared_ptr<const VectorStore>* vectors) {
+  const BackendType& type = TypeOf(g.backend.kind);
+  if (type.needs_vectors && !*vectors) {
+    LH_ASSIGN_OR_RETURN(*vectors, ReadStoredVectors(conn, store, g));
+  }
+  std::filesystem::path file;
+  if (!g.backend_file.empty()) {
+    LH_ASSIGN_OR_RETURN(file, LocalPathOf(store, g.backend_file));
+  }
+  return type.load(file, g.dimension, extra, g.backend.options, type.needs_vectors ? *vectors : nullptr);
+}
+
 }  // namespace
 
 std::string IndexDirKey(const std::string& index) { return "vectors/" + index + "/"; }
 std::string EmbeddingPartKey(const std::string& index, int part) {
   return IndexDirKey(index) + "embeddings-" + std::to_string(part) + ".parquet";
 }
-std::string HnswKey(const std::string& index, int generation) {
-  return IndexDirKey(index) + "hnsw-" + std::to_string(generation) + ".bin";
+std::string BackendKey(const std::string& index, BackendKind kind, int generation) {
+  const char* extension = kind == BackendKind::kIvfPq ? ".faiss" : ".bin";
+  return IndexDirKey(index) + BackendKindName(kind) + "-" + std::to_string(generation) + extension;
 }
 std::string TextIndexKey(const std::string& index, int generation) {
   return IndexDirKey(index) + "fts-" + std::to_string(generation) + ".sqlite";
@@ -375,8 +431,7 @@ Result<std::shared_ptr<LoadedIndex>> IndexBuilder::Load(const IndexManifest& set
                             table.columns[4].ints[i], std::move(table.columns[5].text[i]),
                             std::move(table.columns[6].text[i])});
   }
-  LH_ASSIGN_OR_RETURN(auto graph_path, LocalPathOf(store, g.hnsw_file));
-  LH_ASSIGN_OR_RETURN(index->graph, HnswGraph::Load(graph_path, g.dimension));
+  LH_ASSIGN_OR_RETURN(index->backend, LoadBackend(*conn, store, g, 0, &index->vectors));
   LH_ASSIGN_OR_RETURN(auto text_path, LocalPathOf(store, g.text_file));
   LH_ASSIGN_OR_RETURN(index->text, TextIndex::Open(text_path, false));
   (void)settings;
@@ -469,25 +524,39 @@ Result<BuildOutcome> IndexBuilder::Refresh(const BuildInputs& in, const IndexGen
     LH_RETURN_IF_ERROR(WritePart(*conn, *in.index_store, batch, dim, EmbeddingPartKey(name, number), written));
     next.embedding_files.push_back(EmbeddingPartKey(name, number));
   }
-  auto hnsw_started = Clock::now();
-  LH_ASSIGN_OR_RETURN(auto graph_path, LocalPathOf(*in.index_store, g.hnsw_file));
-  LH_ASSIGN_OR_RETURN(auto graph, HnswGraph::Load(graph_path, dim, batch.rows.size()));
-  for (int64_t label : removed) LH_RETURN_IF_ERROR(graph->MarkDeleted(label));
-  LH_RETURN_IF_ERROR(graph->Add(batch.vectors.data(), batch.labels, in.threads));
-  out.stats.hnsw_ms = MillisSince(hnsw_started);
-  LH_RETURN_IF_ERROR(WriteGraph(*graph, *in.index_store, HnswKey(name, number), written));
+  auto index_started = Clock::now();
+  // The next generation's own copy: the served one is never mutated.
+  std::shared_ptr<const VectorStore> vectors;
+  if (TypeOf(g.backend.kind).needs_vectors) {
+    std::shared_ptr<VectorStore> copy;
+    if (current->vectors) {
+      copy = std::make_shared<VectorStore>(*current->vectors);
+    } else {
+      LH_ASSIGN_OR_RETURN(copy, ReadStoredVectors(*conn, *in.index_store, g));
+    }
+    copy->Remove(removed);
+    copy->Add(batch.vectors.data(), batch.labels);
+    vectors = std::move(copy);
+  }
+  LH_ASSIGN_OR_RETURN(auto backend, LoadBackend(*conn, *in.index_store, g, batch.rows.size(), &vectors));
+  LH_RETURN_IF_ERROR(backend->Remove(removed));
+  LH_RETURN_IF_ERROR(backend->Add(batch.vectors.data(), batch.labels, in.threads, {}));
+  out.stats.index_ms = MillisSince(index_started);
+  std::string backend_key = backend->HasFile() ? BackendKey(name, g.backend.kind, number) : "";
+  LH_RETURN_IF_ERROR(WriteBackend(*backend, *in.index_store, backend_key, written));
   auto text_started = Clock::now();
   LH_ASSIGN_OR_RETURN(auto text,
                       WriteText(*in.index_store, TextIndexKey(name, number), g.text_file, removed, batch, written));
   out.stats.text_ms = MillisSince(text_started);
 
   next.number = number;
-  next.hnsw_file = HnswKey(name, number);
+  next.backend_file = backend_key;
   next.text_file = TextIndexKey(name, number);
   next.deleted_labels.insert(next.deleted_labels.end(), removed.begin(), removed.end());
   next.next_label = g.next_label + static_cast<int64_t>(batch.rows.size());
   next.built_at = Now();
-  index->graph = std::move(graph);
+  index->backend = std::move(backend);
+  index->vectors = std::move(vectors);
   index->text = std::move(text);
   std::unordered_set<int64_t> gone(removed.begin(), removed.end());
   for (const auto& [label, row] : current->chunks) {

@@ -21,13 +21,27 @@ std::optional<TimePoint> TimeField(const json& j, const char* key) {
   return t.ok() ? std::optional<TimePoint>(*t) : std::nullopt;
 }
 
+BackendSpec BackendSpecFromJson(const json& j) {
+  if (!j.is_object()) throw std::invalid_argument("backend must be an object {kind, options}");
+  BackendSpec spec;
+  auto kind = ParseBackendKind(j.value("kind", "auto"));
+  if (!kind.ok()) throw std::invalid_argument(kind.status().message());
+  spec.kind = *kind;
+  if (j.contains("options") && j["options"].is_object()) {
+    for (const auto& [key, value] : j["options"].items()) spec.options[key] = JsonInteger<int64_t>(value, key.c_str());
+  }
+  if (Status s = ValidateBackendOptions(spec); !s.ok()) throw std::invalid_argument(s.message());
+  return spec;
+}
+
 json GenerationToJson(const IndexGeneration& g) {
   return {{"number", g.number},
           {"provider", g.provider},
           {"model", g.model},
           {"dimension", g.dimension},
           {"embedding_files", g.embedding_files},
-          {"hnsw_file", g.hnsw_file},
+          {"backend", BackendSpecToJson(g.backend)},
+          {"backend_file", g.backend_file},
           {"text_file", g.text_file},
           {"deleted_labels", g.deleted_labels},
           {"next_label", g.next_label},
@@ -44,7 +58,10 @@ IndexGeneration GenerationFromJson(const json& j) {
   g.model = j.value("model", "");
   g.dimension = IntField<int>(j, "dimension", 0);
   g.embedding_files = j.value("embedding_files", std::vector<std::string>{});
-  g.hnsw_file = j.value("hnsw_file", "");
+  if (j.contains("backend")) g.backend = BackendSpecFromJson(j["backend"]);
+  // Before backends, every generation was an HNSW graph in hnsw_file.
+  g.backend_file = j.contains("backend_file") ? j.value("backend_file", "") : j.value("hnsw_file", "");
+  if (!j.contains("backend")) g.backend.kind = BackendKind::kHnsw;
   g.text_file = j.value("text_file", "");
   if (j.contains("deleted_labels") && j["deleted_labels"].is_array()) {
     for (const auto& label : j["deleted_labels"]) g.deleted_labels.push_back(JsonInteger<int64_t>(label, "deleted_labels"));
@@ -59,13 +76,10 @@ IndexGeneration GenerationFromJson(const json& j) {
 
 }  // namespace
 
-Status ValidateHnswParams(const HnswParams& p) {
-  if (p.m < 2 || p.m > 128) return InvalidArgument("hnsw.m must be between 2 and 128 (16 is a good start)");
-  if (p.ef_construction < p.m || p.ef_construction > 4096) {
-    return InvalidArgument("hnsw.ef_construction must be between m and 4096 (200 is a good start)");
-  }
-  if (p.ef_search < 1 || p.ef_search > 4096) return InvalidArgument("hnsw.ef_search must be between 1 and 4096");
-  return Status::Ok();
+json BackendSpecToJson(const BackendSpec& spec) {
+  json options = json::object();
+  for (const auto& [key, value] : spec.options) options[key] = value;
+  return {{"kind", BackendKindName(spec.kind)}, {"options", options}};
 }
 
 Status ValidateRefreshPolicy(const RefreshPolicy& p) {
@@ -104,7 +118,7 @@ json BuildStatsToJson(const BuildStats& s) {
           {"chunks_embedded", s.chunks_embedded},
           {"read_ms", s.read_ms},
           {"embed_ms", s.embed_ms},
-          {"hnsw_ms", s.hnsw_ms},
+          {"index_ms", s.index_ms},
           {"text_ms", s.text_ms},
           {"total_ms", s.total_ms}};
 }
@@ -119,7 +133,7 @@ BuildStats BuildStatsFromJson(const json& j) {
   s.chunks_embedded = IntField<int64_t>(j, "chunks_embedded", 0);
   s.read_ms = j.value("read_ms", 0.0);
   s.embed_ms = j.value("embed_ms", 0.0);
-  s.hnsw_ms = j.value("hnsw_ms", 0.0);
+  s.index_ms = j.contains("index_ms") ? j.value("index_ms", 0.0) : j.value("hnsw_ms", 0.0);
   s.text_ms = j.value("text_ms", 0.0);
   s.total_ms = j.value("total_ms", 0.0);
   return s;
@@ -134,7 +148,7 @@ json IndexManifestToJson(const IndexManifest& m) {
             {"chunk_size", m.chunking.size},
             {"chunk_overlap", m.chunking.overlap},
             {"embedder", EmbedderSpecToJson(m.embedder)},
-            {"hnsw", {{"m", m.hnsw.m}, {"ef_construction", m.hnsw.ef_construction}, {"ef_search", m.hnsw.ef_search}}},
+            {"backend", BackendSpecToJson(m.backend)},
             {"allow_pii", m.allow_pii},
             {"refresh_policy", {{"mode", m.refresh.mode}, {"interval_s", m.refresh.interval_s}}},
             {"status", m.status},
@@ -165,10 +179,14 @@ Result<IndexManifest> IndexManifestFromJsonOrThrow(const json& j) {
   m.chunking.size = IntField(j, "chunk_size", m.chunking.size);
   m.chunking.overlap = IntField(j, "chunk_overlap", m.chunking.overlap);
   if (j.contains("embedder") && j["embedder"].is_object()) m.embedder = EmbedderSpecFromJson(j["embedder"]);
-  if (j.contains("hnsw") && j["hnsw"].is_object()) {
-    m.hnsw.m = IntField(j["hnsw"], "m", m.hnsw.m);
-    m.hnsw.ef_construction = IntField(j["hnsw"], "ef_construction", m.hnsw.ef_construction);
-    m.hnsw.ef_search = IntField(j["hnsw"], "ef_search", m.hnsw.ef_search);
+  if (j.contains("backend")) {
+    m.backend = BackendSpecFromJson(j["backend"]);
+  } else if (j.contains("hnsw") && j["hnsw"].is_object()) {
+    // Written before backends: an HNSW index with these settings.
+    m.backend.kind = BackendKind::kHnsw;
+    for (const char* key : {"m", "ef_construction", "ef_search"}) {
+      if (j["hnsw"].contains(key)) m.backend.options[key] = IntField<int64_t>(j["hnsw"], key, 0);
+    }
   }
   m.allow_pii = j.value("allow_pii", false);
   if (j.contains("refresh_policy") && j["refresh_policy"].is_object()) {
@@ -177,7 +195,13 @@ Result<IndexManifest> IndexManifestFromJsonOrThrow(const json& j) {
   }
   m.status = j.value("status", m.status);
   m.error = j.value("error", "");
-  if (j.contains("active") && j["active"].is_object()) m.active = GenerationFromJson(j["active"]);
+  if (j.contains("active") && j["active"].is_object()) {
+    m.active = GenerationFromJson(j["active"]);
+    if (!j["active"].contains("backend")) {
+      BackendSpec graph{BackendKind::kHnsw, m.backend.kind == BackendKind::kHnsw ? m.backend.options : BackendOptions{}};
+      m.active->backend = ResolveBackend(graph, 0, m.active->dimension);
+    }
+  }
   if (j.contains("pending_embedder") && j["pending_embedder"].is_object()) {
     m.pending_embedder = EmbedderSpecFromJson(j["pending_embedder"]);
   }
@@ -197,6 +221,8 @@ Result<IndexManifest> IndexManifestFromJson(const json& j) {
     return IndexManifestFromJsonOrThrow(j);
   } catch (const json::exception& e) {
     return InvalidArgument(std::string("index manifest has a field of the wrong type: ") + e.what());
+  } catch (const std::invalid_argument& e) {
+    return InvalidArgument(std::string("index manifest: ") + e.what());
   }
 }
 

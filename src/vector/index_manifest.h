@@ -15,16 +15,11 @@
 #include "ai/embedder.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "vector/backend.h"
 #include "vector/chunker.h"
 
 namespace lakehouse::vector {
 
-struct HnswParams {
-  int m = 16;
-  int ef_construction = 200;
-  int ef_search = 64;
-};
-Status ValidateHnswParams(const HnswParams& p);
 
 // manual: only POST /vectors/refresh; on_append: after every ingest, import
 // or inbox drop into the dataset; scheduled: every interval_s seconds.
@@ -43,7 +38,8 @@ struct IndexGeneration {
   std::string model;
   int dimension = 0;
   std::vector<std::string> embedding_files;  // keys in the index's bucket
-  std::string hnsw_file;
+  BackendSpec backend;       // what was built: kind resolved, every option set
+  std::string backend_file;  // the backend's own file; empty for flat (the embeddings are its data)
   std::string text_file;                     // SQLite FTS5 database
   std::vector<int64_t> deleted_labels;       // tombstones within embedding_files
   int64_t next_label = 0;
@@ -60,7 +56,7 @@ struct BuildStats {
   int64_t docs_removed = 0;
   int64_t duplicate_ids = 0;  // rows whose id an earlier row already had (skipped)
   int64_t chunks_embedded = 0;
-  double read_ms = 0, embed_ms = 0, hnsw_ms = 0, text_ms = 0, total_ms = 0;
+  double read_ms = 0, embed_ms = 0, index_ms = 0, text_ms = 0, total_ms = 0;  // index_ms: the vector backend
 };
 
 struct IndexManifest {
@@ -71,7 +67,9 @@ struct IndexManifest {
   std::string bucket;  // empty in a request: the dataset's
   ChunkOptions chunking;
   ai::EmbedderSpec embedder;  // api_key is never stored
-  HnswParams hnsw;
+  // What the index asks for: auto picks flat or hnsw by size at each full
+  // build; the generation records what was built.
+  BackendSpec backend;
   bool allow_pii = false;
   RefreshPolicy refresh;
   // building | ready | failed. A ready index may also be refreshing or
@@ -92,6 +90,7 @@ nlohmann::json BuildStatsToJson(const BuildStats& s);
 nlohmann::json IndexManifestToJson(const IndexManifest& m);
 Result<IndexManifest> IndexManifestFromJson(const nlohmann::json& j);
 nlohmann::json EmbedderSpecToJson(const ai::EmbedderSpec& spec);  // without the key
+nlohmann::json BackendSpecToJson(const BackendSpec& spec);  // {"kind": "hnsw", "options": {...}}
 ai::EmbedderSpec EmbedderSpecFromJson(const nlohmann::json& j);
 
 }  // namespace lakehouse::vector

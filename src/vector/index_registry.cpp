@@ -23,9 +23,16 @@ int Threads(int configured) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+// Query knobs the index's own settings name (PATCHed ones included) carry
+// over to a freshly built generation of the same backend.
+void KeepQueryKnobs(const BackendSpec& wanted, IndexGeneration& built) {
+  if (wanted.kind != built.backend.kind) return;
+  for (const auto& [knob, value] : QueryKnobsOf(wanted.kind, wanted.options)) built.backend.options[knob] = value;
+}
+
 std::set<std::string> FilesOf(const IndexGeneration& g) {
   std::set<std::string> files(g.embedding_files.begin(), g.embedding_files.end());
-  files.insert(g.hnsw_file);
+  if (!g.backend_file.empty()) files.insert(g.backend_file);
   files.insert(g.text_file);
   return files;
 }
@@ -211,6 +218,7 @@ Result<ai::EmbedderSpec> IndexRegistry::Probe(ai::EmbedderSpec spec) const {
 
 void IndexRegistry::RecordGeneration(IndexManifest& m, const BuildOutcome& outcome) {
   m.active = outcome.index->generation;
+  KeepQueryKnobs(m.backend, *m.active);
   m.build_ms = outcome.stats.total_ms;
   m.last_build = outcome.stats;
   m.last_refreshed_at = Now();
@@ -222,7 +230,7 @@ Result<IndexManifest> IndexRegistry::Prepare(IndexManifest request) {
   LH_RETURN_IF_ERROR(CheckColumn(dataset, request.id_column, "id_column", request.allow_pii));
   LH_RETURN_IF_ERROR(CheckColumn(dataset, request.text_column, "text_column", request.allow_pii));
   LH_RETURN_IF_ERROR(ValidateChunkOptions(request.chunking));
-  LH_RETURN_IF_ERROR(ValidateHnswParams(request.hnsw));
+  LH_RETURN_IF_ERROR(ValidateBackendOptions(request.backend));
   LH_RETURN_IF_ERROR(ValidateRefreshPolicy(request.refresh));
   if (request.bucket.empty()) request.bucket = dataset.bucket;
   LH_RETURN_IF_ERROR(buckets_.Get(request.bucket).status());
@@ -411,10 +419,9 @@ Status IndexRegistry::Drop(const std::string& name) {
 Result<IndexManifest> IndexRegistry::Patch(const std::string& name, const IndexPatch& patch) {
   LH_ASSIGN_OR_RETURN(auto current, Get(name));
   if (patch.refresh) LH_RETURN_IF_ERROR(ValidateRefreshPolicy(*patch.refresh));
-  if (patch.ef_search) {
-    HnswParams p = current.hnsw;
-    p.ef_search = *patch.ef_search;
-    LH_RETURN_IF_ERROR(ValidateHnswParams(p));
+  if (!patch.search_defaults.empty()) {
+    if (!current.active) return Conflict("index '" + name + "' has no built generation yet; wait until it is ready");
+    LH_RETURN_IF_ERROR(ValidateSearchKnobs(current.active->backend.kind, patch.search_defaults));
   }
   std::optional<ai::EmbedderSpec> pending;
   if (patch.embedder) {
@@ -433,7 +440,15 @@ Result<IndexManifest> IndexRegistry::Patch(const std::string& name, const IndexP
       m.error.clear();
     }
     if (patch.refresh) m.refresh = *patch.refresh;
-    if (patch.ef_search) m.hnsw.ef_search = *patch.ef_search;
+    if (!patch.search_defaults.empty()) {
+      if (!m.active) return Conflict("index '" + name + "' has no built generation yet; wait until it is ready");
+      LH_RETURN_IF_ERROR(ValidateSearchKnobs(m.active->backend.kind, patch.search_defaults));
+      for (const auto& [knob, value] : patch.search_defaults) {
+        m.active->backend.options[knob] = value;
+        // Kept for later builds of the same backend.
+        if (m.backend.kind == m.active->backend.kind) m.backend.options[knob] = value;
+      }
+    }
     return Status::Ok();
   });
 }
@@ -513,10 +528,16 @@ Result<RefreshReport> IndexRegistry::Refresh(const std::string& name, const Prog
   IndexGeneration next = outcome.index->generation;
   report.generation = next.number;
   // A signature-only step keeps the served graph; a new generation brings its own.
-  bool new_files = outcome.index->graph != nullptr;
+  bool new_files = outcome.index->backend != nullptr;
   LH_RETURN_IF_ERROR(Publish(
                          name,
                          [&](IndexManifest& m) {
+                           // A PATCH of the knobs while this ran wins over the copy it started from.
+                           if (m.active && m.active->backend.kind == next.backend.kind) {
+                             for (const auto& [knob, value] : QueryKnobsOf(next.backend.kind, m.active->backend.options)) {
+                               next.backend.options[knob] = value;
+                             }
+                           }
                            m.active = next;
                            m.last_build = report.stats;
                            m.last_refreshed_at = Now();

@@ -47,7 +47,9 @@ struct RefreshReport {
 struct IndexPatch {
   std::optional<ai::EmbedderSpec> embedder;
   std::optional<RefreshPolicy> refresh;
-  std::optional<int> ef_search;
+  // New defaults for query knobs (hnsw ef_search; ivf_pq nprobe,
+  // refine_factor): searches use them at once, nothing is rebuilt.
+  BackendOptions search_defaults;
 };
 
 class IndexRegistry {

@@ -61,6 +61,7 @@ class IndexTest : public ingest::IngestFixture {
     request.text_column = "body";
     request.chunking = {200, 30};
     request.refresh = policy;
+    request.backend = backend_;
     auto prepared = registry_->Prepare(request);
     EXPECT_TRUE(prepared.ok()) << prepared.status().message();
     auto built = registry_->BuildPrepared(name);
@@ -78,6 +79,8 @@ class IndexTest : public ingest::IngestFixture {
 
   std::unique_ptr<IndexRegistry> registry_;
   std::unique_ptr<Searcher> searcher_;
+  // What Build asks for: these tests were written against HNSW graphs.
+  BackendSpec backend_{BackendKind::kHnsw, {}};
 };
 
 TEST_F(IndexTest, BuildsSearchesAndRedactsPiiInRows) {
@@ -89,7 +92,7 @@ TEST_F(IndexTest, BuildsSearchesAndRedactsPiiInRows) {
   EXPECT_EQ(m.active->chunk_count, 200);
   EXPECT_EQ(m.active->dimension, 768);
   EXPECT_EQ(m.embedder.model, "hash-768");
-  EXPECT_TRUE(Exists(m.active->hnsw_file) && Exists(m.active->text_file) && Exists(m.active->embedding_files[0]));
+  EXPECT_TRUE(Exists(m.active->backend_file) && Exists(m.active->text_file) && Exists(m.active->embedding_files[0]));
 
   SearchRequest q;
   q.text = "Marker word137";
@@ -222,7 +225,7 @@ TEST_F(IndexTest, RefreshEmbedsOnlyTheDeltaAndIsANoOpWhenNothingChanged) {
   auto m = *registry_->Get("docs_idx");
   EXPECT_EQ(m.active->doc_count, 110);
   EXPECT_EQ(m.active->embedding_files.size(), 2u);
-  EXPECT_FALSE(Exists(first.active->hnsw_file));  // the replaced generation's graph is gone
+  EXPECT_FALSE(Exists(first.active->backend_file));  // the replaced generation's graph is gone
 
   SearchRequest q;
   q.text = "Marker word105";
@@ -449,12 +452,13 @@ TEST_F(IndexTest, APatchDuringARefreshIsNotLost) {
   IngestDocs(200, 400, ingest::WriteMode::kAppend);
   std::thread refresh([&] { EXPECT_TRUE(registry_->Refresh("docs_idx").ok()); });
   IndexPatch patch;
-  patch.ef_search = 123;
+  patch.search_defaults = {{"ef_search", 123}};
   patch.refresh = RefreshPolicy{"on_append", 0};
   EXPECT_TRUE(registry_->Patch("docs_idx", patch).ok());
   refresh.join();
   auto m = *registry_->Get("docs_idx");
-  EXPECT_EQ(m.hnsw.ef_search, 123);
+  EXPECT_EQ(m.active->backend.options.at("ef_search"), 123);
+  EXPECT_EQ(m.backend.options.at("ef_search"), 123);
   EXPECT_EQ(m.refresh.mode, "on_append");
   EXPECT_EQ(m.active->doc_count, 400);
 }

@@ -1,5 +1,6 @@
-// One generation of an index, in memory and ready to search: the HNSW
-// graph, the full-text index and, per live label, the chunk it stands for.
+// One generation of an index, in memory and ready to search: its vector
+// backend (and the raw vectors when the backend needs them), the full-text
+// index and, per live label, the chunk it stands for.
 // Immutable once published; a refresh builds the next one beside it.
 #pragma once
 
@@ -9,9 +10,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "vector/hnsw_graph.h"
+#include "vector/backend.h"
 #include "vector/index_manifest.h"
 #include "vector/text_index.h"
+#include "vector/vector_store.h"
 
 namespace lakehouse::vector {
 
@@ -26,7 +28,8 @@ struct ChunkRow {
 
 struct LoadedIndex {
   IndexGeneration generation;
-  std::unique_ptr<HnswGraph> graph;
+  std::unique_ptr<VectorBackend> backend;
+  std::shared_ptr<const VectorStore> vectors;  // null when the backend holds its own (hnsw)
   std::unique_ptr<TextIndex> text;
   std::unordered_map<int64_t, ChunkRow> chunks;  // live labels only
   std::unordered_map<std::string, std::vector<int64_t>> labels_by_doc;
@@ -40,7 +43,8 @@ struct LoadedIndex {
 // Object keys of an index's files inside its bucket.
 std::string IndexDirKey(const std::string& index);
 std::string EmbeddingPartKey(const std::string& index, int part);
-std::string HnswKey(const std::string& index, int generation);
+// The backend's own file of a generation (hnsw-N.bin, ivf_pq-N.faiss).
+std::string BackendKey(const std::string& index, BackendKind kind, int generation);
 std::string TextIndexKey(const std::string& index, int generation);
 
 }  // namespace lakehouse::vector

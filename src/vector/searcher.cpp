@@ -48,12 +48,24 @@ Status Normalize(std::vector<float>& v) {
 }
 
 // Vector hits for k documents, honouring the allowed set by exact search
-// over its chunks when small, else by widening the graph search.
-std::vector<DocHit> VectorSearch(const LoadedIndex& index, const std::vector<float>& query, size_t k, size_t ef,
-                                 const std::unordered_set<std::string>* allowed, std::string* strategy) {
+// over its chunks when small, else through the backend: filtered as it
+// scans where it can, else by widening an unfiltered search.
+Result<std::vector<DocHit>> VectorSearch(const LoadedIndex& index, const std::vector<float>& query, size_t k,
+                                         const BackendOptions& knobs,
+                                         const std::unordered_set<std::string>* allowed, std::string* strategy) {
   const size_t total = index.chunks.size();
-  if (total == 0) return {};
+  if (total == 0) return std::vector<DocHit>{};
+  const VectorBackend& backend = *index.backend;
+  const std::string kind = BackendKindName(backend.kind());
   double chunks_per_doc = static_cast<double>(total) / std::max<size_t>(index.labels_by_doc.size(), 1);
+  // A graph search keeps a beam at least as wide as what it is asked for.
+  auto search = [&](size_t want, const LabelFilter* filter) {
+    SearchKnobs request{want, knobs};
+    if (backend.kind() == BackendKind::kHnsw) {
+      request.overrides["ef_search"] = std::max<int64_t>(OptionOr(knobs, {}, "ef_search", 0), static_cast<int64_t>(want));
+    }
+    return backend.Search(query.data(), request, filter);
+  };
   // Enough of the best chunks to hold k documents, when documents have several.
   auto exact_depth = [&](size_t labels) {
     return std::min(labels, static_cast<size_t>(std::ceil(k * chunks_per_doc)) * 4 + k);
@@ -66,6 +78,7 @@ std::vector<DocHit> VectorSearch(const LoadedIndex& index, const std::vector<flo
     }
     return labels;
   };
+  size_t first_want = static_cast<size_t>(std::ceil(k * chunks_per_doc)) + (chunks_per_doc > 1 ? k : 0);
   if (allowed) {
     // Estimated from the document count first: gathering the labels of a
     // broad filter costs more than the graph search it leads to.
@@ -74,35 +87,48 @@ std::vector<DocHit> VectorSearch(const LoadedIndex& index, const std::vector<flo
       auto labels = gather();
       *strategy = "exact";
       size_t depth = exact_depth(labels.size());
-      auto hits = BestPerDoc(index, index.graph->Exact(query.data(), labels, depth), allowed, k);
+      auto hits = BestPerDoc(index, backend.Score(query.data(), labels, depth), allowed, k);
       // A few documents with many close chunks can fill the depth: score all.
       if (hits.size() < k && depth < labels.size()) {
-        hits = BestPerDoc(index, index.graph->Exact(query.data(), labels, labels.size()), allowed, k);
+        hits = BestPerDoc(index, backend.Score(query.data(), labels, labels.size()), allowed, k);
       }
       return hits;
     }
+    if (TypeOf(backend.kind()).filters_natively) {
+      LabelFilter filter = [&](int64_t label) {
+        auto it = index.chunks.find(label);
+        return it != index.chunks.end() && allowed->count(it->second.doc_id) > 0;
+      };
+      *strategy = kind + "_filtered";
+      for (size_t want = first_want;; want *= 2) {
+        want = std::min(want, total);
+        LH_ASSIGN_OR_RETURN(auto found, search(want, &filter));
+        auto hits = BestPerDoc(index, found, allowed, k);
+        if (hits.size() >= k || found.size() < want || want >= total) return hits;
+      }
+    }
     double selectivity = std::min(1.0, estimated / total);
     size_t want = static_cast<size_t>(std::ceil(k * chunks_per_doc / selectivity * 2));
-    *strategy = "hnsw_widened";
+    *strategy = kind + "_widened";
     while (true) {
       want = std::min(want, total);
-      auto hits = BestPerDoc(index, index.graph->Search(query.data(), want, std::max(ef, want)), allowed, k);
+      LH_ASSIGN_OR_RETURN(auto found, search(want, nullptr));
+      auto hits = BestPerDoc(index, found, allowed, k);
       if (hits.size() >= k || want >= total) return hits;
       if (want >= total / 2) {
         auto labels = gather();
         *strategy = "exact";
-        return BestPerDoc(index, index.graph->Exact(query.data(), labels, labels.size()), allowed, k);
+        return BestPerDoc(index, backend.Score(query.data(), labels, labels.size()), allowed, k);
       }
       want *= 2;
     }
   }
-  *strategy = "hnsw";
-  size_t want = static_cast<size_t>(std::ceil(k * chunks_per_doc)) + (chunks_per_doc > 1 ? k : 0);
-  while (true) {
+  *strategy = kind;
+  for (size_t want = first_want;; want *= 2) {
     want = std::min(want, total);
-    auto hits = BestPerDoc(index, index.graph->Search(query.data(), want, std::max(ef, want)), nullptr, k);
+    LH_ASSIGN_OR_RETURN(auto found, search(want, nullptr));
+    auto hits = BestPerDoc(index, found, nullptr, k);
     if (hits.size() >= k || want >= total) return hits;
-    want *= 2;
   }
 }
 
@@ -268,6 +294,9 @@ Result<SearchResponse> Searcher::Search(const std::string& name, const SearchReq
   }
   LH_ASSIGN_OR_RETURN(auto manifest, indexes_.Get(name));
   LH_ASSIGN_OR_RETURN(auto index, indexes_.Acquire(name));
+  if (!request.knobs.empty() && request.mode != "text") {
+    LH_RETURN_IF_ERROR(ValidateSearchKnobs(index->backend->kind(), request.knobs));
+  }
   SearchResponse out;
   out.index = name;
   out.mode = request.mode;
@@ -331,8 +360,14 @@ Result<SearchResponse> Searcher::Search(const std::string& name, const SearchReq
     LH_RETURN_IF_ERROR(Normalize(query));
     out.embed_ms = MillisSince(embed_started);
     auto search_started = Clock::now();
-    size_t ef = request.ef > 0 ? request.ef : static_cast<size_t>(manifest.hnsw.ef_search);
-    vector_hits = VectorSearch(*index, query, depth, ef, allowed_ptr, &out.strategy);
+    // The stored defaults of the generation being served (PATCH changes
+    // them without a rebuild), then this request's.
+    BackendOptions knobs = QueryKnobsOf(index->backend->kind(), manifest.active && manifest.active->number ==
+                                                                        index->generation.number
+                                                                    ? manifest.active->backend.options
+                                                                    : index->generation.backend.options);
+    for (const auto& [knob, value] : request.knobs) knobs[knob] = value;
+    LH_ASSIGN_OR_RETURN(vector_hits, VectorSearch(*index, query, depth, knobs, allowed_ptr, &out.strategy));
     out.search_ms += MillisSince(search_started);
   }
   if (request.mode != "vector") {

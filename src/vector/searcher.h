@@ -1,4 +1,4 @@
-// Search over an index: by meaning (HNSW), by words (FTS5 bm25), or both
+// Search over an index: by meaning (its vector backend), by words (FTS5 bm25), or both
 // fused by reciprocal rank fusion, optionally restricted by a SQL filter on
 // the dataset's columns, each hit joined with its dataset row (PII columns
 // redacted unless the caller may see them and asks).
@@ -23,7 +23,7 @@ struct SearchRequest {
   std::string text;
   std::vector<float> vector;  // instead of text: a query vector of the index's dimension
   size_t k = 10;
-  size_t ef = 0;              // 0: the index's ef_search
+  BackendOptions knobs;       // query knobs of the index's backend (ef_search, nprobe, refine_factor)
   std::string filter;         // SQL condition on the dataset's columns; empty: none
   std::string mode = "vector";  // vector | text | hybrid
   bool include_rows = true;
@@ -50,7 +50,9 @@ struct SearchResponse {
   std::vector<std::string> redacted_columns;
   bool filtered = false;
   int64_t filter_matching_docs = 0;
-  std::string strategy;  // hnsw | hnsw_widened | exact | text
+  // <backend> | <backend>_filtered | <backend>_widened | exact | text
+  // (backend: flat, hnsw, ivf_pq)
+  std::string strategy;
   double embed_ms = 0, filter_ms = 0, search_ms = 0, join_ms = 0, total_ms = 0;
 };
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "vector/hnsw_graph.h"
+#include "vector/backend.h"
 
 namespace lakehouse::vector {
 

@@ -1,4 +1,4 @@
-#include "vector/hnsw_graph.h"
+#include "vector/backends/hnsw_graph.h"
 
 #include <hnswlib/hnswlib.h>
 
@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/files.h"
+#include "vector/vector_store.h"
 
 namespace lakehouse::vector {
 
@@ -60,14 +61,7 @@ std::vector<std::pair<float, tableint>> SearchWithEf(const Graph& g, const void*
 
 }  // namespace
 
-float Dot(const float* a, const float* b, int dimension) {
-  float sum = 0;
-  for (int i = 0; i < dimension; ++i) sum += a[i] * b[i];
-  return sum;
-}
-
 Result<std::unique_ptr<HnswGraph>> HnswGraph::Create(int dimension, size_t capacity, const HnswParams& params) {
-  LH_RETURN_IF_ERROR(ValidateHnswParams(params));
   if (dimension <= 0) return InvalidArgument("vector dimension must be positive");
   auto g = std::unique_ptr<HnswGraph>(new HnswGraph());
   g->dimension_ = dimension;
@@ -115,7 +109,7 @@ size_t HnswGraph::size() const { return impl_->graph->cur_element_count - impl_-
 size_t HnswGraph::deleted() const { return impl_->graph->num_deleted_; }
 size_t HnswGraph::capacity() const { return impl_->graph->max_elements_; }
 
-Status HnswGraph::Add(const float* vectors, const std::vector<int64_t>& labels, int threads,
+Status HnswGraph::Add(const float* vectors, std::span<const int64_t> labels, int threads,
                       const std::function<void(size_t)>& progress) {
   auto& graph = *impl_->graph;
   if (graph.cur_element_count + labels.size() > graph.max_elements_) {
@@ -195,7 +189,7 @@ std::vector<Hit> HnswGraph::Search(const float* query, size_t k, size_t ef) cons
   return hits;
 }
 
-std::vector<Hit> HnswGraph::Exact(const float* query, const std::vector<int64_t>& labels, size_t k) const {
+std::vector<Hit> HnswGraph::Exact(const float* query, std::span<const int64_t> labels, size_t k) const {
   auto& graph = *impl_->graph;
   std::vector<Hit> scored;
   scored.reserve(labels.size());

@@ -15,14 +15,17 @@
 #include <utility>
 #include <vector>
 
+#include <span>
+
 #include "common/status.h"
-#include "vector/index_manifest.h"
+#include "vector/backend.h"
 
 namespace lakehouse::vector {
 
-struct Hit {
-  int64_t label = 0;
-  float score = 0;  // cosine similarity, higher is closer
+struct HnswParams {
+  int m = 16;
+  int ef_construction = 200;
+  int ef_search = 64;
 };
 
 class HnswGraph {
@@ -35,7 +38,7 @@ class HnswGraph {
 
   // Adds rows of `vectors` (n x dimension) with their labels on `threads`
   // threads; progress gets the count done so far (from the calling thread).
-  Status Add(const float* vectors, const std::vector<int64_t>& labels, int threads,
+  Status Add(const float* vectors, std::span<const int64_t> labels, int threads,
              const std::function<void(size_t)>& progress = {});
   Status MarkDeleted(int64_t label);  // NotFound for an unknown label
 
@@ -45,7 +48,7 @@ class HnswGraph {
   std::vector<Hit> Search(const float* query, size_t k, size_t ef) const;
   // Exact scores of the query against the given labels (unknown or deleted
   // ones skipped), best k first: the filtered search for small id sets.
-  std::vector<Hit> Exact(const float* query, const std::vector<int64_t>& labels, size_t k) const;
+  std::vector<Hit> Exact(const float* query, std::span<const int64_t> labels, size_t k) const;
 
   int dimension() const { return dimension_; }
   size_t size() const;      // live elements
@@ -58,8 +61,5 @@ class HnswGraph {
   std::unique_ptr<Impl> impl_;
   int dimension_ = 0;
 };
-
-// The plain inner product of two rows (for exact scans elsewhere).
-float Dot(const float* a, const float* b, int dimension);
 
 }  // namespace lakehouse::vector
