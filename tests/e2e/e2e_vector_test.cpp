@@ -3,6 +3,7 @@
 // refresh, the on_append policy, deletion rules, and the CLI on the same data.
 #include <chrono>
 #include <thread>
+#include <tuple>
 
 #include "e2e_helpers.h"
 
@@ -194,6 +195,76 @@ TEST_F(VectorE2E, DatasetsWithIndexesAreNotDeletedUntilTheIndexIsDropped) {
   EXPECT_FALSE(std::filesystem::exists(server_.data_dir() / "vectors" / "notes_idx"));
   EXPECT_EQ(Delete("/vectors/indexes/notes_idx").status, 404);
   EXPECT_EQ(Delete("/catalog/datasets/by-name/notes").status, 200);
+}
+
+TEST_F(VectorE2E, EachBackendThroughHttpWithItsKnobs) {
+  for (const char* backend : {"flat", "hnsw", "ivf_pq"}) {
+    auto body = CreateBody(std::string(backend) + "_idx");
+    body["wait"] = true;
+    body["backend"] = backend;
+    auto created = Post("/vectors/indexes", body);
+    ASSERT_EQ(created.status, 201) << backend << ": " << created.body.dump();
+    EXPECT_EQ(created.body["backend"]["kind"], backend);
+    EXPECT_EQ(created.body["active"]["backend"]["kind"], backend);
+    nlohmann::json search = {{"text", "Note 123 keyword123"}, {"k", 3}};
+    if (std::string(backend) == "ivf_pq") search["nprobe"] = 4, search["refine_factor"] = 20;
+    if (std::string(backend) == "hnsw") search["ef"] = 128;
+    auto r = Post("/vectors/search/" + std::string(backend) + "_idx", search);
+    ASSERT_EQ(r.status, 200) << r.body.dump();
+    EXPECT_EQ(r.body["hits"][0]["doc_id"], "123") << r.body.dump();
+    EXPECT_EQ(r.body["strategy"], backend);
+    // A knob of another backend names itself and the backend's own.
+    auto wrong = Post("/vectors/search/" + std::string(backend) + "_idx",
+                      {{"text", "x"}, {std::string(backend) == "ivf_pq" ? "ef" : "nprobe", 4}});
+    EXPECT_EQ(wrong.status, 400) << wrong.body.dump();
+    EXPECT_NE(ErrorMessage(wrong).find("does not apply to this index's backend"), std::string::npos)
+        << ErrorMessage(wrong);
+  }
+  // Stored defaults change without a rebuild.
+  auto patched = ToReply(server_.http().Patch("/vectors/indexes/ivf_pq_idx", nlohmann::json{{"nprobe", 2}}.dump(),
+                                              "application/json"));
+  ASSERT_EQ(patched.status, 200) << patched.body.dump();
+  EXPECT_EQ(patched.body["active"]["backend"]["options"]["nprobe"], 2);
+  // auto: a corpus this small is searched exactly.
+  auto body = CreateBody("auto_idx");
+  body["wait"] = true;
+  auto created = Post("/vectors/indexes", body);
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  EXPECT_EQ(created.body["backend"]["kind"], "auto");
+  EXPECT_EQ(created.body["active"]["backend"]["kind"], "flat");
+  // Bad requests say what is wrong.
+  for (const auto& [field, value, words] : std::vector<std::tuple<std::string, nlohmann::json, std::string>>{
+           {"backend", "annoy", "backend must be auto, flat, hnsw or ivf_pq"},
+           {"backend_options", nlohmann::json{{"m", 4}}, "backend auto takes no options"},
+           {"backend_options", nlohmann::json{{"m", "x"}}, "field 'backend_options.m' must be an integer"}}) {
+    auto bad = CreateBody("bad_idx");
+    bad[field] = value;
+    auto r = Post("/vectors/indexes", bad);
+    EXPECT_EQ(r.status, 400) << r.body.dump();
+    EXPECT_NE(ErrorMessage(r).find(words), std::string::npos) << ErrorMessage(r);
+  }
+  auto unknown = CreateBody("bad_idx");
+  unknown["backend"] = "hnsw";
+  unknown["backend_options"] = {{"nlist", 8}};
+  auto r = Post("/vectors/indexes", unknown);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(ErrorMessage(r).find("hnsw has no option 'nlist'"), std::string::npos) << ErrorMessage(r);
+  // The CLI takes the same choices.
+  std::string out, err;
+  ASSERT_EQ(server_.RunCli({"index", "create", "cli_idx", "--dataset", "notes", "--id-column", "id", "--text-column",
+                            "body", "--backend", "ivf_pq", "--option", "nlist=8"},
+                           &out, &err),
+            0)
+      << err;
+  EXPECT_NE(out.find("ivf_pq"), std::string::npos) << out;
+  ASSERT_EQ(server_.RunCli({"index", "search", "cli_idx", "keyword77", "-k", "1", "--nprobe", "8", "--json"}, &out, &err), 0)
+      << err;
+  EXPECT_NE(out.find("\"doc_id\": \"77\""), std::string::npos) << out;
+  EXPECT_NE(server_.RunCli({"index", "create", "x_idx", "--dataset", "notes", "--id-column", "id", "--text-column",
+                            "body", "--option", "nlist"},
+                           &out, &err),
+            0);
+  EXPECT_NE(err.find("--option takes KEY=INTEGER"), std::string::npos) << err;
 }
 
 }  // namespace lakehouse::testing

@@ -237,8 +237,8 @@ const BackendType& IvfPqBackendType() {
         o.try_emplace("nlist", DefaultNlist(n));
         o.try_emplace("nbits", kDefaultNbits);
         o.try_emplace("pq_m", DefaultPqM(dim, o["nbits"]));
-        // A twentieth of the lists: measured recall@10 >= 0.95 with refine 10 (docs/benchmarks.md).
-        o.try_emplace("nprobe", std::max<int64_t>(1, o["nlist"] / 20));
+        // A twentieth of the lists, at least 8 (docs/benchmarks.md: recall and latency by nprobe).
+        o.try_emplace("nprobe", std::min(o["nlist"], std::max<int64_t>(8, o["nlist"] / 20)));
         o.try_emplace("refine_factor", kDefaultRefine);
         return o;
       },

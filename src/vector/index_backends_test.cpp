@@ -1,0 +1,142 @@
+// An index on each backend through the registry and the searcher: build,
+// needle search, filter, delta refresh, reload after a restart; auto's
+// choice; a manifest naming an unknown backend.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "vector/index_fixture.h"
+
+namespace lakehouse::vector {
+namespace {
+
+class IndexBackendTest : public IndexTest, public ::testing::WithParamInterface<BackendKind> {
+ protected:
+  // The document a query naming its marker word ranks first.
+  void ExpectNeedleFirst(int doc, const std::string& expected_strategy) {
+    SearchRequest q;
+    q.text = "Marker word" + std::to_string(doc);
+    q.k = 5;
+    auto r = Search("docs_idx", q);
+    ASSERT_FALSE(r.hits.empty());
+    EXPECT_EQ(r.hits[0].doc_id, std::to_string(doc));
+    EXPECT_EQ(r.strategy, expected_strategy);
+  }
+};
+
+TEST_P(IndexBackendTest, BuildsSearchesFiltersRefreshesAndReloads) {
+  const std::string kind = BackendKindName(GetParam());
+  IngestDocs(0, 400, ingest::WriteMode::kAppend);  // 400 chunks: ivf_pq trains on them
+  backend_ = {GetParam(), {}};
+  IndexManifest m = Build("docs_idx");
+  ASSERT_EQ(m.status, "ready") << m.error;
+  EXPECT_EQ(m.active->backend.kind, GetParam());
+  EXPECT_EQ(m.active->backend_file.empty(), GetParam() == BackendKind::kFlat);
+  if (!m.active->backend_file.empty()) EXPECT_TRUE(Exists(m.active->backend_file));
+  for (int doc : {0, 137, 399}) ExpectNeedleFirst(doc, kind);
+
+  SearchRequest filtered;
+  filtered.text = "rocket engine";
+  filtered.filter = "region = 'r2'";
+  auto f = Search("docs_idx", filtered);
+  ASSERT_EQ(f.hits.size(), 10u);
+  for (const auto& h : f.hits) EXPECT_EQ(std::stoi(h.doc_id) % 5, 2) << h.doc_id;
+
+  // Appended documents are searchable after the refresh, without a retrain.
+  IngestDocs(400, 450, ingest::WriteMode::kAppend);
+  auto refreshed = registry_->Refresh("docs_idx");
+  ASSERT_TRUE(refreshed.ok()) << refreshed.status().ToString();
+  EXPECT_FALSE(refreshed->rebuilt);
+  EXPECT_EQ(refreshed->stats.chunks_embedded, 50);
+  ExpectNeedleFirst(437, kind);
+  ExpectNeedleFirst(12, kind);
+  auto after = *registry_->Get("docs_idx");
+  EXPECT_EQ(after.active->backend, m.active->backend);
+
+  // From the files alone, as after a restart.
+  Restart();
+  ExpectNeedleFirst(437, kind);
+  ExpectNeedleFirst(200, kind);
+
+  // Knobs of another backend are refused, naming the knob.
+  SearchRequest wrong;
+  wrong.text = "x";
+  wrong.knobs = {{GetParam() == BackendKind::kIvfPq ? "ef_search" : "nprobe", 4}};
+  auto refused = searcher_->Search("docs_idx", wrong);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("does not apply to this index's backend, " + kind), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllBackends, IndexBackendTest,
+                         ::testing::Values(BackendKind::kFlat, BackendKind::kHnsw, BackendKind::kIvfPq),
+                         [](const auto& info) { return std::string(BackendKindName(info.param)); });
+
+TEST_F(IndexTest, AutoSearchesASmallIndexExactly) {
+  IngestDocs(0, 300, ingest::WriteMode::kAppend);
+  backend_ = {};
+  IndexManifest m = Build("docs_idx");
+  EXPECT_EQ(m.backend.kind, BackendKind::kAuto);
+  EXPECT_EQ(m.active->backend.kind, BackendKind::kFlat);
+  EXPECT_TRUE(m.active->backend_file.empty());
+  // Every marker word finds its document first: an exact scan never misses.
+  for (int doc = 0; doc < 300; doc += 7) {
+    SearchRequest q;
+    q.text = "word" + std::to_string(doc);
+    q.k = 1;
+    auto r = Search("docs_idx", q);
+    ASSERT_EQ(r.hits.size(), 1u);
+    EXPECT_EQ(r.hits[0].doc_id, std::to_string(doc));
+    EXPECT_EQ(r.strategy, "flat");
+  }
+}
+
+TEST_F(IndexTest, AManifestNamingAnUnknownBackendIsSkippedAndReported) {
+  IngestDocs(0, 30, ingest::WriteMode::kAppend);
+  Build("docs_idx");
+  std::string good = *buckets_->Primary()->Get("_catalog/indexes/docs_idx.json");
+  std::string bad = good;
+  bad.replace(bad.find("docs_idx"), 8, "bad_idx");
+  auto at = bad.find("\"kind\": \"hnsw\"");
+  ASSERT_NE(at, std::string::npos) << bad;
+  bad.replace(at, 14, "\"kind\": \"annoy\"");
+  ASSERT_TRUE(buckets_->Primary()->Put("_catalog/indexes/bad_idx.json", bad).ok());
+  Restart();
+  EXPECT_EQ(registry_->List().size(), 1u);
+  auto problems = registry_->Problems();
+  ASSERT_EQ(problems.count("_catalog/indexes/bad_idx.json"), 1u);
+  EXPECT_NE(problems["_catalog/indexes/bad_idx.json"].find("backend must be auto, flat, hnsw or ivf_pq"),
+            std::string::npos)
+      << problems["_catalog/indexes/bad_idx.json"];
+  SearchRequest q;
+  q.text = "Marker word3";
+  EXPECT_EQ(Search("docs_idx", q).hits[0].doc_id, "3");
+}
+
+TEST_F(IndexTest, AManifestWrittenBeforeBackendsLoadsAsHnsw) {
+  IngestDocs(0, 30, ingest::WriteMode::kAppend);
+  Build("docs_idx");
+  auto json = nlohmann::json::parse(*buckets_->Primary()->Get("_catalog/indexes/docs_idx.json"));
+  // What the previous release wrote: hnsw settings, hnsw_file, no backend.
+  json["hnsw"] = {{"m", 16}, {"ef_construction", 200}, {"ef_search", 77}};
+  json.erase("backend");
+  json["active"]["hnsw_file"] = json["active"]["backend_file"];
+  json["active"].erase("backend");
+  json["active"].erase("backend_file");
+  ASSERT_TRUE(buckets_->Primary()->Put("_catalog/indexes/docs_idx.json", json.dump()).ok());
+  Restart();
+  auto m = registry_->Get("docs_idx");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->backend.kind, BackendKind::kHnsw);
+  EXPECT_EQ(m->active->backend.kind, BackendKind::kHnsw);
+  EXPECT_EQ(m->active->backend.options.at("ef_search"), 77);
+  EXPECT_FALSE(m->active->backend_file.empty());
+  SearchRequest q;
+  q.text = "Marker word21";
+  auto r = Search("docs_idx", q);
+  EXPECT_EQ(r.hits[0].doc_id, "21");
+  EXPECT_EQ(r.strategy, "hnsw");
+}
+
+}  // namespace
+}  // namespace lakehouse::vector
