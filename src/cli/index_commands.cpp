@@ -93,10 +93,17 @@ IndexCommands::IndexCommands(CLI::App& app) {
   search_->add_option("--nprobe", nprobe_, "ivf_pq: lists to visit for this query");
   search_->add_option("--refine-factor", refine_factor_, "ivf_pq: candidates re-ranked exactly, per hit");
   search_->add_flag("--json", search_json_, "Print the answer as JSON, each hit with its row's columns");
+  stats_ = index->add_subcommand("stats", "Backend, settings, counts and bytes per vector (JSON, as GET .../stats)");
+  stats_->add_option("name", name_, "Index name")->required();
+  doc_ = index->add_subcommand("doc", "One document's chunks by its id (JSON, as GET .../docs/{doc_id})");
+  doc_->add_option("name", name_, "Index name")->required();
+  doc_->add_option("doc_id", doc_id_, "The document's id (its id column's value)")->required();
+  doc_->add_flag("--vectors", vectors_, "Include each chunk's vector");
 }
 
 int IndexCommands::Run(const Config& config) const {
-  if (!create_->parsed() && !list_->parsed() && !drop_->parsed() && !refresh_->parsed() && !search_->parsed()) {
+  if (!create_->parsed() && !list_->parsed() && !drop_->parsed() && !refresh_->parsed() && !search_->parsed() &&
+      !stats_->parsed() && !doc_->parsed()) {
     return -1;
   }
   auto runtime = app::Runtime::Start(config);
@@ -184,6 +191,20 @@ int IndexCommands::Run(const Config& config) const {
                   static_cast<long long>(s.docs_removed), static_cast<long long>(s.chunks_embedded),
                   s.total_ms / 1000, report->rebuilt ? " (rebuilt)" : "");
     }
+    return 0;
+  }
+  if (stats_->parsed()) {
+    auto stats = vector::ComputeStats(indexes, (*runtime)->buckets(), name_);
+    if (!stats.ok()) return Fail(stats.status());
+    std::cout << server::StatsJson(*stats).dump(2) << "\n";
+    return 0;
+  }
+  if (doc_->parsed()) {
+    // PII redacted as in `index search` from the CLI.
+    vector::DocRequest request{vectors_, false, false};
+    auto doc = vector::FetchDoc(indexes, (*runtime)->catalog(), name_, doc_id_, request);
+    if (!doc.ok()) return Fail(doc.status());
+    std::cout << server::DocJson(*doc).dump(2) << "\n";
     return 0;
   }
   vector::SearchRequest request;

@@ -24,6 +24,10 @@ class IndexCommands {
   CLI::App* drop_ = nullptr;
   CLI::App* refresh_ = nullptr;
   CLI::App* search_ = nullptr;
+  CLI::App* stats_ = nullptr;
+  CLI::App* doc_ = nullptr;
+  std::string doc_id_;
+  bool vectors_ = false;
   std::string name_, dataset_, id_column_, text_column_, bucket_, provider_ = "hash", model_, url_, policy_ = "manual";
   std::string query_, filter_, mode_ = "vector", backend_ = "auto";
   std::vector<std::string> backend_options_;  // KEY=VALUE

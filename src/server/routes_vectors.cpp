@@ -145,6 +145,15 @@ Result<vector::IndexManifest> ParseCreate(const json& body) {
   return m;
 }
 
+// ?name=true|false; absent is false.
+Result<bool> BoolParam(const httplib::Request& req, const char* name) {
+  if (!req.has_param(name)) return false;
+  std::string value = req.get_param_value(name);
+  if (value == "true" || value == "1") return true;
+  if (value == "false" || value == "0") return false;
+  return InvalidArgument(std::string("query parameter '") + name + "' must be true or false (got '" + value + "')");
+}
+
 bool MaySeePii(const httplib::Request& req, const std::string& token) {
   if (token.empty() || !req.has_header("X-Lakehouse-Pii-Token")) return false;
   std::string given = req.get_header_value("X-Lakehouse-Pii-Token");
@@ -211,6 +220,21 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
   http.Get(R"(/vectors/indexes/([^/]+))", Guarded([&](const httplib::Request& req, httplib::Response& res) {
     LH_ASSIGN_OR_RETURN(auto m, indexes.Get(req.matches[1]));
     SendJson(res, IndexJson(m, indexes, catalog));
+    return Status::Ok();
+  }));
+  http.Get(R"(/vectors/indexes/([^/]+)/stats)", Guarded([&](const httplib::Request& req, httplib::Response& res) {
+    LH_ASSIGN_OR_RETURN(auto stats, vector::ComputeStats(indexes, rt.buckets(), req.matches[1]));
+    SendJson(res, StatsJson(stats));
+    return Status::Ok();
+  }));
+  http.Get(R"(/vectors/indexes/([^/]+)/docs/(.+))", Guarded([&, pii_token](const httplib::Request& req,
+                                                                            httplib::Response& res) {
+    vector::DocRequest request;
+    LH_ASSIGN_OR_RETURN(request.include_vectors, BoolParam(req, "vectors"));
+    LH_ASSIGN_OR_RETURN(request.include_pii, BoolParam(req, "include_pii"));
+    request.may_see_pii = MaySeePii(req, pii_token);
+    LH_ASSIGN_OR_RETURN(auto doc, vector::FetchDoc(indexes, catalog, req.matches[1], req.matches[2], request));
+    SendJson(res, DocJson(doc));
     return Status::Ok();
   }));
   http.Patch(R"(/vectors/indexes/([^/]+))", Guarded([&](const httplib::Request& req, httplib::Response& res) {

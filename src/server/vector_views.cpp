@@ -55,4 +55,43 @@ json SearchJson(const vector::SearchResponse& r) {
             {"total", r.total_ms}}}};
 }
 
+json DocJson(const vector::DocResponse& d) {
+  json chunks = json::array();
+  for (const auto& c : d.chunks) {
+    json chunk = {{"chunk_index", c.chunk_index}, {"begin", c.begin}, {"end", c.end}, {"text", c.text}};
+    if (!c.vector.empty()) chunk["vector"] = c.vector;
+    chunks.push_back(std::move(chunk));
+  }
+  return {{"index", d.index},         {"doc_id", d.doc_id}, {"model", d.model}, {"generation", d.generation},
+          {"chunks", std::move(chunks)}, {"redacted", d.redacted}};
+}
+
+json StatsJson(const vector::IndexStats& s) {
+  const auto& m = s.manifest;
+  json j = {{"index", m.name}, {"status", m.status}, {"backend_requested", vector::BackendSpecToJson(m.backend)}};
+  if (!m.active) return j;
+  const auto& g = *m.active;
+  auto per_vector = [&](uint64_t bytes) { return s.vectors ? static_cast<double>(bytes) / s.vectors : 0.0; };
+  uint64_t disk = s.backend_file_bytes + s.embeddings_bytes + s.text_index_bytes;
+  j["backend"] = vector::BackendSpecToJson(g.backend);
+  j["generation"] = g.number;
+  j["model"] = g.model;
+  j["dimension"] = g.dimension;
+  j["vectors"] = s.vectors;
+  j["documents"] = s.documents;
+  j["tombstones"] = s.tombstones;
+  j["memory"] = {{"bytes", s.memory_bytes}, {"bytes_per_vector", per_vector(s.memory_bytes)}};
+  j["disk"] = {{"bytes", disk},
+               {"bytes_per_vector", per_vector(disk)},
+               {"backend_file", s.backend_file_bytes},
+               {"embeddings", s.embeddings_bytes},
+               {"text_index", s.text_index_bytes}};
+  j["build_ms"] = m.build_ms;
+  j["last_build"] = vector::BuildStatsToJson(m.last_build);
+  j["built_at"] = g.built_at == TimePoint{} ? json(nullptr) : json(FormatTime(g.built_at));
+  j["last_refreshed_at"] = m.last_refreshed_at ? json(FormatTime(*m.last_refreshed_at)) : json(nullptr);
+  j["last_recall"] = nullptr;  // measured by the evaluation harness (not yet built)
+  return j;
+}
+
 }  // namespace lakehouse::server

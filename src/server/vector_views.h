@@ -5,7 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "catalog/catalog.h"
+#include "vector/doc_fetch.h"
 #include "vector/index_registry.h"
+#include "vector/index_stats.h"
 #include "vector/searcher.h"
 
 namespace lakehouse::server {
@@ -15,5 +17,9 @@ namespace lakehouse::server {
 nlohmann::json IndexJson(const vector::IndexManifest& m, vector::IndexRegistry& indexes, catalog::Catalog& catalog);
 // A search answer as POST /vectors/search/{index} returns it.
 nlohmann::json SearchJson(const vector::SearchResponse& r);
+// GET /vectors/indexes/{name}/docs/{doc_id}.
+nlohmann::json DocJson(const vector::DocResponse& d);
+// GET /vectors/indexes/{name}/stats.
+nlohmann::json StatsJson(const vector::IndexStats& s);
 
 }  // namespace lakehouse::server

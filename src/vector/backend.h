@@ -65,6 +65,8 @@ class VectorBackend {
                                           const LabelFilter* allowed) const = 0;
   // Exact scores of the query against `labels` (unknown ones skipped), best k first.
   virtual std::vector<Hit> Score(const float* query, std::span<const int64_t> labels, size_t k) const = 0;
+  // The stored vector of `label` into `out` (dimension floats); false when unknown.
+  virtual bool CopyVector(int64_t label, float* out) const = 0;
   // Writes the backend's own file atomically; only when HasFile() (flat
   // has none: the stored embeddings are all it is).
   virtual bool HasFile() const = 0;
@@ -116,9 +118,11 @@ Status ValidateSearchKnobs(BackendKind kind, const BackendOptions& knobs);
 // What auto builds for n vectors of `dim` dimensions: flat while an exact
 // scan is about as fast as a graph search (kFlatMaxBytes), hnsw above.
 BackendKind ResolveAuto(size_t n, int dim);
-// Bytes of vectors (n x dim x 4) up to which an exact scan beats or ties a
-// graph search on two cores (bench/vector_bench, docs/benchmarks.md).
-inline constexpr size_t kFlatMaxBytes = size_t{8} << 20;
+// Bytes of vectors (n x dim x 4) up to which an exact scan ties a graph
+// search: at 768 dimensions flat/hnsw p50 is 0.8x at 250 vectors, 1.0x at
+// 500 and 750, 1.1x at 1,000, 1.4x at 1,500 (bench/backend_bench, 2 cores,
+// docs/benchmarks.md). 3 MB is 1,024 vectors of 768 dimensions.
+inline constexpr size_t kFlatMaxBytes = size_t{3} << 20;
 
 // The spec a generation is built with: auto resolved, defaults filled in.
 BackendSpec ResolveBackend(const BackendSpec& requested, size_t n, int dim);

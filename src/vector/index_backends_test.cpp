@@ -5,7 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "vector/doc_fetch.h"
 #include "vector/index_fixture.h"
+#include "vector/index_stats.h"
 
 namespace lakehouse::vector {
 namespace {
@@ -57,6 +59,31 @@ TEST_P(IndexBackendTest, BuildsSearchesFiltersRefreshesAndReloads) {
   Restart();
   ExpectNeedleFirst(437, kind);
   ExpectNeedleFirst(200, kind);
+
+  // A document by id: its chunks and, on request, the vectors searched.
+  DocRequest with_vectors;
+  with_vectors.include_vectors = true;
+  auto doc = FetchDoc(*registry_, *catalog_, "docs_idx", "437", with_vectors);
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  ASSERT_EQ(doc->chunks.size(), 1u);
+  EXPECT_EQ(doc->chunks[0].text, Doc(437));
+  EXPECT_EQ(doc->chunks[0].begin, 0);
+  ASSERT_EQ(doc->chunks[0].vector.size(), 768u);
+  SearchRequest by_vector;
+  by_vector.vector = doc->chunks[0].vector;
+  by_vector.k = 1;
+  EXPECT_EQ(Search("docs_idx", by_vector).hits.at(0).doc_id, "437");
+  EXPECT_TRUE(doc->redacted.empty());
+  auto missing = FetchDoc(*registry_, *catalog_, "docs_idx", "nope", {});
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  auto stats = ComputeStats(*registry_, *buckets_, "docs_idx");
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->vectors, 450u);
+  EXPECT_EQ(stats->documents, 450u);
+  EXPECT_EQ(stats->backend_file_bytes > 0, GetParam() != BackendKind::kFlat);
+  EXPECT_GT(stats->embeddings_bytes, 0u);
+  EXPECT_GT(stats->text_index_bytes, 0u);
+  EXPECT_GT(stats->memory_bytes, 0u);
 
   // Knobs of another backend are refused, naming the knob.
   SearchRequest wrong;
@@ -136,6 +163,29 @@ TEST_F(IndexTest, AManifestWrittenBeforeBackendsLoadsAsHnsw) {
   auto r = Search("docs_idx", q);
   EXPECT_EQ(r.hits[0].doc_id, "21");
   EXPECT_EQ(r.strategy, "hnsw");
+}
+
+TEST_F(IndexTest, AFetchedDocumentOfAPiiColumnIsRedactedUnlessAskedWithTheToken) {
+  IngestDocs(0, 30, ingest::WriteMode::kAppend);
+  IndexManifest request;
+  request.name = "contact_idx";
+  request.dataset = "docs";
+  request.id_column = "id";
+  request.text_column = "contact";
+  request.allow_pii = true;
+  ASSERT_TRUE(registry_->Prepare(request).ok());
+  ASSERT_TRUE(registry_->BuildPrepared("contact_idx").ok());
+  auto hidden = FetchDoc(*registry_, *catalog_, "contact_idx", "7", {});
+  ASSERT_TRUE(hidden.ok()) << hidden.status().ToString();
+  EXPECT_EQ(hidden->chunks.at(0).text, "[redacted]");
+  EXPECT_EQ(hidden->redacted, std::vector<std::string>{"text"});
+  DocRequest asked;
+  asked.include_pii = true;
+  EXPECT_EQ(FetchDoc(*registry_, *catalog_, "contact_idx", "7", asked).status().code(), StatusCode::kPermissionDenied);
+  asked.may_see_pii = true;
+  auto shown = FetchDoc(*registry_, *catalog_, "contact_idx", "7", asked);
+  ASSERT_TRUE(shown.ok());
+  EXPECT_EQ(shown->chunks.at(0).text, "user7@example.com");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "common/names.h"
+#include "vector/visibility.h"
 
 namespace lakehouse::vector {
 
@@ -175,8 +176,6 @@ std::string IdPredicate(const std::string& id_col, const std::string& type, cons
   if (integers || type == "VARCHAR") return id_col + " IN (" + list + ")";
   return "CAST(" + id_col + " AS VARCHAR) IN (" + list + ")";
 }
-
-constexpr const char* kRedacted = "[redacted]";
 
 }  // namespace
 
@@ -401,12 +400,9 @@ Result<SearchResponse> Searcher::Search(const std::string& name, const SearchReq
   // they are shown only to callers who asked for PII and may see it.
   bool reveal = request.include_pii;
   auto dataset = catalog_.Get(manifest.dataset);
-  auto is_pii = [&](const std::string& column) {
-    const catalog::ColumnMeta* meta = dataset.ok() ? dataset->FindColumn(column) : nullptr;
-    return !meta || meta->is_pii;  // unknown: treated as PII, a stale catalog must not leak
-  };
-  bool hide_text = !reveal && is_pii(manifest.text_column);
-  bool hide_id = !reveal && is_pii(manifest.id_column);
+  auto is_pii = [&](const std::string& column) { return IsPiiColumn(dataset, column); };
+  const Visibility visibility = VisibilityOf(dataset, manifest, reveal);
+  const bool hide_text = visibility.hide_text, hide_id = visibility.hide_id;
   for (const auto& h : ranked) {
     const ChunkRow& chunk = index->chunks.at(h.label);
     SearchHit hit{h.doc_id, chunk.chunk_index, hide_text ? std::string(kRedacted) : chunk.text, h.score};

@@ -213,6 +213,20 @@ TEST_F(VectorE2E, EachBackendThroughHttpWithItsKnobs) {
     ASSERT_EQ(r.status, 200) << r.body.dump();
     EXPECT_EQ(r.body["hits"][0]["doc_id"], "123") << r.body.dump();
     EXPECT_EQ(r.body["strategy"], backend);
+    // Doc fetch by id and stats, through the same routes for every backend.
+    auto doc = Get(server_, "/vectors/indexes/" + std::string(backend) + "_idx/docs/123?vectors=true");
+    ASSERT_EQ(doc.status, 200) << doc.body.dump();
+    EXPECT_EQ(doc.body["chunks"][0]["text"], "Note 123 on database index query, keyword123.");
+    EXPECT_EQ(doc.body["chunks"][0]["vector"].size(), 768u);
+    EXPECT_EQ(Get(server_, "/vectors/indexes/" + std::string(backend) + "_idx/docs/999999").status, 404);
+    EXPECT_EQ(Get(server_, "/vectors/indexes/" + std::string(backend) + "_idx/docs/1?vectors=maybe").status, 400);
+    auto stats = Get(server_, "/vectors/indexes/" + std::string(backend) + "_idx/stats");
+    ASSERT_EQ(stats.status, 200) << stats.body.dump();
+    EXPECT_EQ(stats.body["backend"]["kind"], backend);
+    EXPECT_EQ(stats.body["vectors"], 400);
+    EXPECT_EQ(stats.body["documents"], 400);
+    EXPECT_GT(stats.body["memory"]["bytes_per_vector"].get<double>(), 0);
+    EXPECT_GT(stats.body["disk"]["bytes"].get<double>(), 0);
     // A knob of another backend names itself and the backend's own.
     auto wrong = Post("/vectors/search/" + std::string(backend) + "_idx",
                       {{"text", "x"}, {std::string(backend) == "ivf_pq" ? "ef" : "nprobe", 4}});
@@ -260,6 +274,13 @@ TEST_F(VectorE2E, EachBackendThroughHttpWithItsKnobs) {
   ASSERT_EQ(server_.RunCli({"index", "search", "cli_idx", "keyword77", "-k", "1", "--nprobe", "8", "--json"}, &out, &err), 0)
       << err;
   EXPECT_NE(out.find("\"doc_id\": \"77\""), std::string::npos) << out;
+  out.clear();
+  ASSERT_EQ(server_.RunCli({"index", "stats", "cli_idx"}, &out, &err), 0) << err;
+  EXPECT_EQ(nlohmann::json::parse(out)["backend"]["kind"], "ivf_pq") << out;
+  ASSERT_EQ(server_.RunCli({"index", "doc", "cli_idx", "77"}, &out, &err), 0) << err;
+  EXPECT_NE(out.find("keyword77"), std::string::npos) << out;
+  EXPECT_NE(server_.RunCli({"index", "doc", "cli_idx", "nope"}, &out, &err), 0);
+  EXPECT_NE(err.find("has no document 'nope'"), std::string::npos) << err;
   EXPECT_NE(server_.RunCli({"index", "create", "x_idx", "--dataset", "notes", "--id-column", "id", "--text-column",
                             "body", "--option", "nlist"},
                            &out, &err),

@@ -29,6 +29,11 @@ class FlatBackend final : public VectorBackend {
   std::vector<Hit> Score(const float* query, std::span<const int64_t> labels, size_t k) const override {
     return vectors_->Score(query, labels, k);
   }
+  bool CopyVector(int64_t label, float* out) const override {
+    const float* row = vectors_->Find(label);
+    if (row) std::copy(row, row + vectors_->dimension(), out);
+    return row != nullptr;
+  }
   bool HasFile() const override { return false; }
   Status Save(const std::filesystem::path&) const override { return Status::Ok(); }
   size_t size() const override { return vectors_->size(); }

@@ -51,6 +51,7 @@ class HnswBackend final : public VectorBackend {
   std::vector<Hit> Score(const float* query, std::span<const int64_t> labels, size_t k) const override {
     return graph_->Exact(query, labels, k);
   }
+  bool CopyVector(int64_t label, float* out) const override { return graph_->Vector(label, out); }
   bool HasFile() const override { return true; }
   Status Save(const std::filesystem::path& path) const override { return graph_->Save(path); }
   size_t size() const override { return graph_->size(); }

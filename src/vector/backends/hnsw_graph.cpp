@@ -189,6 +189,15 @@ std::vector<Hit> HnswGraph::Search(const float* query, size_t k, size_t ef) cons
   return hits;
 }
 
+bool HnswGraph::Vector(int64_t label, float* out) const {
+  auto& graph = *impl_->graph;
+  auto it = graph.label_lookup_.find(static_cast<hnswlib::labeltype>(label));
+  if (it == graph.label_lookup_.end() || graph.isMarkedDeleted(it->second)) return false;
+  const float* v = reinterpret_cast<const float*>(graph.getDataByInternalId(it->second));
+  std::copy(v, v + dimension_, out);
+  return true;
+}
+
 std::vector<Hit> HnswGraph::Exact(const float* query, std::span<const int64_t> labels, size_t k) const {
   auto& graph = *impl_->graph;
   std::vector<Hit> scored;

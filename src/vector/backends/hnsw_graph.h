@@ -49,6 +49,8 @@ class HnswGraph {
   // Exact scores of the query against the given labels (unknown or deleted
   // ones skipped), best k first: the filtered search for small id sets.
   std::vector<Hit> Exact(const float* query, std::span<const int64_t> labels, size_t k) const;
+  // The vector stored for `label` (dimension floats); false when unknown or deleted.
+  bool Vector(int64_t label, float* out) const;
 
   int dimension() const { return dimension_; }
   size_t size() const;      // live elements

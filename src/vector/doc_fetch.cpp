@@ -1,0 +1,43 @@
+#include "vector/doc_fetch.h"
+
+#include <algorithm>
+
+#include "vector/visibility.h"
+
+namespace lakehouse::vector {
+
+Result<DocResponse> FetchDoc(IndexRegistry& indexes, catalog::Catalog& catalog, const std::string& index,
+                             const std::string& doc_id, const DocRequest& request) {
+  if (request.include_pii && !request.may_see_pii) {
+    return PermissionDenied("include_pii needs the PII access token (header X-Lakehouse-Pii-Token); "
+                            "ask the server's operator");
+  }
+  LH_ASSIGN_OR_RETURN(auto manifest, indexes.Get(index));
+  LH_ASSIGN_OR_RETURN(auto loaded, indexes.Acquire(index));
+  auto it = loaded->labels_by_doc.find(doc_id);
+  if (it == loaded->labels_by_doc.end()) {
+    return NotFound("index '" + index + "' has no document '" + doc_id + "' (a document without text has no chunks)");
+  }
+  Visibility visibility = VisibilityOf(catalog.Get(manifest.dataset), manifest, request.include_pii);
+  DocResponse out;
+  out.index = index;
+  out.doc_id = doc_id;
+  out.model = loaded->generation.model;
+  out.generation = loaded->generation.number;
+  const int dim = loaded->generation.dimension;
+  for (int64_t label : it->second) {
+    const ChunkRow& row = loaded->chunks.at(label);
+    DocChunk chunk{row.chunk_index, row.begin, row.end, visibility.hide_text ? kRedacted : row.text, {}};
+    if (request.include_vectors) {
+      chunk.vector.resize(static_cast<size_t>(dim));
+      if (!loaded->backend->CopyVector(label, chunk.vector.data())) chunk.vector.clear();
+    }
+    out.chunks.push_back(std::move(chunk));
+  }
+  std::sort(out.chunks.begin(), out.chunks.end(),
+            [](const DocChunk& a, const DocChunk& b) { return a.chunk_index < b.chunk_index; });
+  if (visibility.hide_text) out.redacted.push_back("text");
+  return out;
+}
+
+}  // namespace lakehouse::vector
