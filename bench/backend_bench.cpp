@@ -4,7 +4,7 @@
 // refine_factor, the flat-vs-hnsw crossover that sets auto's threshold, and
 // needle queries (a word in exactly one document) per backend.
 //
-//   backend_bench [--docs 100000] [--dim 768] [--threads 2] [--queries 200] [--skip-hnsw]
+//   backend_bench [--docs 100000] [--dim 768] [--threads 2] [--queries 200] [--skip-hnsw] [--ivf pq_m=96 ...]
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexIVFPQ.h>
 #include <omp.h>
@@ -31,6 +31,7 @@ struct Options {
   size_t docs = 100000;
   int dim = 768, threads = 2, queries = 200;
   bool skip_hnsw = false;
+  lh::vector::BackendOptions ivf;  // --ivf KEY=VALUE: settings other than the defaults
 };
 
 [[noreturn]] void Die(const char* what, const lh::Status& s) {
@@ -105,6 +106,12 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--threads")) o.threads = std::atoi(next());
     else if (!std::strcmp(argv[i], "--queries")) o.queries = std::atoi(next());
     else if (!std::strcmp(argv[i], "--skip-hnsw")) o.skip_hnsw = true;
+    else if (!std::strcmp(argv[i], "--ivf")) {
+      std::string kv = next();
+      auto eq = kv.find('=');
+      if (eq == std::string::npos) return 2;
+      o.ivf[kv.substr(0, eq)] = std::strtoll(kv.c_str() + eq + 1, nullptr, 10);
+    }
     else {
       std::fprintf(stderr, "unknown flag %s\n", argv[i]);
       return 2;
@@ -195,7 +202,7 @@ int main(int argc, char** argv) {
   table.push_back({"flat needles ranked first", needle_rate(*flat, {}), "exact"});
 
   // IVF_PQ: ours and FAISS direct, interleaved twice.
-  auto ivf_options = TypeOf(BackendKind::kIvfPq).defaults(N, D, {});
+  auto ivf_options = TypeOf(BackendKind::kIvfPq).defaults(N, D, o.ivf);
   std::vector<double> ours_ms, faiss_ms;
   std::unique_ptr<lh::vector::VectorBackend> ivf;
   for (int round = 0; round < 2; ++round) {

@@ -119,10 +119,10 @@ Status ValidateSearchKnobs(BackendKind kind, const BackendOptions& knobs);
 // scan is about as fast as a graph search (kFlatMaxBytes), hnsw above.
 BackendKind ResolveAuto(size_t n, int dim);
 // Bytes of vectors (n x dim x 4) up to which an exact scan ties a graph
-// search: at 768 dimensions flat/hnsw p50 is 0.8x at 250 vectors, 1.0x at
-// 500 and 750, 1.1x at 1,000, 1.4x at 1,500 (bench/backend_bench, 2 cores,
-// docs/benchmarks.md). 3 MB is 1,024 vectors of 768 dimensions.
-inline constexpr size_t kFlatMaxBytes = size_t{3} << 20;
+// search: at 768 dimensions flat/hnsw p50 is 0.73x at 250 vectors, 0.95x at
+// 500, 1.12x at 750, 1.23x at 1,000 (bench/backend_bench, 2 cores,
+// docs/benchmarks.md). 2 MB is 682 vectors of 768 dimensions.
+inline constexpr size_t kFlatMaxBytes = size_t{2} << 20;
 
 // The spec a generation is built with: auto resolved, defaults filled in.
 BackendSpec ResolveBackend(const BackendSpec& requested, size_t n, int dim);

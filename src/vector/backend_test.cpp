@@ -106,7 +106,7 @@ TEST_P(BackendSuite, RecallAgainstExactSearchRisesWithItsKnobs) {
   if (GetParam() == BackendKind::kHnsw) settings = {{{"ef_search", 16}}, {{"ef_search", 64}}, {{"ef_search", 400}}};
   if (GetParam() == BackendKind::kIvfPq) {
     int64_t nlist = spec_.options.at("nlist");
-    settings = {{{"nprobe", 1}, {"refine_factor", 1}}, {}, {{"nprobe", nlist}, {"refine_factor", 50}}};
+    settings = {{{"nprobe", 1}, {"refine_factor", 1}}, {}, {{"nprobe", nlist}, {"refine_factor", 100}}};
   }
   std::vector<double> recall;
   for (const auto& knobs : settings) recall.push_back(Recall(*backend_, knobs));

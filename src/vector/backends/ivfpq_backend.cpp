@@ -28,7 +28,7 @@ namespace {
 using faiss_idx = faiss::Index::idx_t;
 
 constexpr int64_t kDefaultNbits = 4;
-constexpr int64_t kDefaultRefine = 10;
+constexpr int64_t kDefaultRefine = 20;
 // FAISS's k-means wants 39 points per list or more; past 256 per list the
 // sample only costs time.
 constexpr size_t kMinPointsPerList = 39, kTrainPointsPerList = 64, kMaxTrainPoints = 32768;
@@ -51,10 +51,14 @@ int64_t DefaultNlist(size_t n) {
   return std::clamp<int64_t>(lists, 1, 65536);
 }
 
-// Sub-vectors: the most that still have 4 dimensions each and fit codes
-// plus the 8-byte id in 110 bytes per vector (the budget).
+// Sub-vectors of 8 dimensions (the most that fit codes plus the 8-byte id
+// in 110 bytes per vector). On 100,000 x 768 with nprobe 8 and refine 20,
+// 96 sub-vectors of 4 bits gave recall@10 0.982 at p50 0.73 ms and 56
+// bytes; 128 gave 0.991 at 0.86 ms and 72 bytes; 192 gave 0.995 at 1.13 ms
+// and 104 bytes (docs/benchmarks.md): past 0.95, re-ranking buys recall
+// more cheaply than finer codes.
 int64_t DefaultPqM(int dim, int64_t nbits) {
-  for (int64_t m = dim / 4; m >= 1; --m) {
+  for (int64_t m = std::max(dim / 8, 1); m >= 1; --m) {
     if (dim % m == 0 && (m * nbits + 7) / 8 + 8 <= 110) return m;
   }
   return 1;
@@ -242,9 +246,8 @@ const BackendType& IvfPqBackendType() {
         o.try_emplace("nlist", DefaultNlist(n));
         o.try_emplace("nbits", kDefaultNbits);
         o.try_emplace("pq_m", DefaultPqM(dim, o["nbits"]));
-        // A fortieth of the lists, at least 8: recall@10 0.985 at p50 0.97 ms
-        // on 100,000 x 768 (nlist 316); twice the lists cost 1.7x for +0.003
-        // (docs/benchmarks.md).
+        // A fortieth of the lists, at least 8: on 100,000 x 768 (nlist 316)
+        // twice the lists cost 1.5x the time for +0.003 recall (docs/benchmarks.md).
         o.try_emplace("nprobe", std::min(o["nlist"], std::max<int64_t>(8, o["nlist"] / 40)));
         o.try_emplace("refine_factor", kDefaultRefine);
         return o;
