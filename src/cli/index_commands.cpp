@@ -93,6 +93,13 @@ IndexCommands::IndexCommands(CLI::App& app) {
   search_->add_option("--nprobe", nprobe_, "ivf_pq: lists to visit for this query");
   search_->add_option("--refine-factor", refine_factor_, "ivf_pq: candidates re-ranked exactly, per hit");
   search_->add_flag("--json", search_json_, "Print the answer as JSON, each hit with its row's columns");
+  migrate_ = index->add_subcommand("migrate", "Move an index to another backend or settings, built from its stored "
+                                             "vectors (no re-embedding); searches go on meanwhile");
+  migrate_->add_option("name", name_, "Index name")->required();
+  migrate_->add_option("--backend", backend_, "auto, flat, hnsw or ivf_pq")
+      ->check(CLI::IsMember({"auto", "flat", "hnsw", "ivf_pq"}))
+      ->required();
+  migrate_->add_option("--option", backend_options_, "Backend setting KEY=VALUE, repeatable (as for create)");
   stats_ = index->add_subcommand("stats", "Backend, settings, counts and bytes per vector (JSON, as GET .../stats)");
   stats_->add_option("name", name_, "Index name")->required();
   doc_ = index->add_subcommand("doc", "One document's chunks by its id (JSON, as GET .../docs/{doc_id})");
@@ -101,9 +108,30 @@ IndexCommands::IndexCommands(CLI::App& app) {
   doc_->add_flag("--vectors", vectors_, "Include each chunk's vector");
 }
 
+Result<vector::BackendSpec> IndexCommands::BackendFromFlags() const {
+  vector::BackendSpec spec;
+  LH_ASSIGN_OR_RETURN(spec.kind, vector::ParseBackendKind(backend_));
+  for (const auto& [value, key] : {std::pair{m_, "m"}, {ef_construction_, "ef_construction"}, {ef_search_, "ef_search"}}) {
+    if (value < 0) continue;
+    if (spec.kind == vector::BackendKind::kAuto) spec.kind = vector::BackendKind::kHnsw;
+    spec.options[key] = value;
+  }
+  for (const auto& option : backend_options_) {
+    auto eq = option.find('=');
+    int64_t value = 0;
+    auto [end, error] = std::from_chars(option.data() + (eq == std::string::npos ? 0 : eq + 1),
+                                        option.data() + option.size(), value);
+    if (eq == std::string::npos || eq == 0 || error != std::errc() || end != option.data() + option.size()) {
+      return InvalidArgument("--option takes KEY=INTEGER, e.g. --option nprobe=16 (got '" + option + "')");
+    }
+    spec.options[option.substr(0, eq)] = value;
+  }
+  return spec;
+}
+
 int IndexCommands::Run(const Config& config) const {
   if (!create_->parsed() && !list_->parsed() && !drop_->parsed() && !refresh_->parsed() && !search_->parsed() &&
-      !stats_->parsed() && !doc_->parsed()) {
+      !stats_->parsed() && !doc_->parsed() && !migrate_->parsed()) {
     return -1;
   }
   auto runtime = app::Runtime::Start(config);
@@ -123,24 +151,9 @@ int IndexCommands::Run(const Config& config) const {
     request.embedder.model = model_;
     request.embedder.url = url_;
     request.embedder.dimension = dimension_;
-    auto kind = vector::ParseBackendKind(backend_);
-    if (!kind.ok()) return Fail(kind.status());
-    request.backend.kind = *kind;
-    for (const auto& [value, key] : {std::pair{m_, "m"}, {ef_construction_, "ef_construction"}, {ef_search_, "ef_search"}}) {
-      if (value < 0) continue;
-      if (request.backend.kind == vector::BackendKind::kAuto) request.backend.kind = vector::BackendKind::kHnsw;
-      request.backend.options[key] = value;
-    }
-    for (const auto& option : backend_options_) {
-      auto eq = option.find('=');
-      int64_t value = 0;
-      auto [end, error] = std::from_chars(option.data() + (eq == std::string::npos ? 0 : eq + 1),
-                                          option.data() + option.size(), value);
-      if (eq == std::string::npos || eq == 0 || error != std::errc() || end != option.data() + option.size()) {
-        return Fail(InvalidArgument("--option takes KEY=INTEGER, e.g. --option nprobe=16 (got '" + option + "')"));
-      }
-      request.backend.options[option.substr(0, eq)] = value;
-    }
+    auto backend = BackendFromFlags();
+    if (!backend.ok()) return Fail(backend.status());
+    request.backend = *backend;
     request.refresh = {policy_, interval_s_};
     request.allow_pii = allow_pii_;
     auto prepared = indexes.Prepare(request);
@@ -191,6 +204,21 @@ int IndexCommands::Run(const Config& config) const {
                   static_cast<long long>(s.docs_removed), static_cast<long long>(s.chunks_embedded),
                   s.total_ms / 1000, report->rebuilt ? " (rebuilt)" : "");
     }
+    return 0;
+  }
+  if (migrate_->parsed()) {
+    vector::IndexPatch patch;
+    auto backend = BackendFromFlags();
+    if (!backend.ok()) return Fail(backend.status());
+    patch.backend = *backend;
+    auto patched = indexes.Patch(name_, patch);
+    if (!patched.ok()) return Fail(patched.status());
+    auto moved = indexes.BuildShadow(name_, ProgressLine());
+    EndProgress();
+    if (!moved.ok()) return Fail(moved.status());
+    std::printf("index %s: now %s, %s chunks, in %.2f s (nothing re-embedded)\n", name_.c_str(),
+                vector::BackendKindName(moved->active->backend.kind), HumanCount(moved->active->chunk_count).c_str(),
+                moved->last_build.total_ms / 1000);
     return 0;
   }
   if (stats_->parsed()) {

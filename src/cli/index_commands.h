@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/config.h"
+#include "vector/backend.h"
 
 namespace lakehouse::cli {
 
@@ -25,8 +26,11 @@ class IndexCommands {
   CLI::App* refresh_ = nullptr;
   CLI::App* search_ = nullptr;
   CLI::App* stats_ = nullptr;
+  CLI::App* migrate_ = nullptr;
   CLI::App* doc_ = nullptr;
   std::string doc_id_;
+  // --backend and --option as one spec (create, migrate).
+  Result<vector::BackendSpec> BackendFromFlags() const;
   bool vectors_ = false;
   std::string name_, dataset_, id_column_, text_column_, bucket_, provider_ = "hash", model_, url_, policy_ = "manual";
   std::string query_, filter_, mode_ = "vector", backend_ = "auto";

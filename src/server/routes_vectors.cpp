@@ -247,13 +247,12 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
     LH_ASSIGN_OR_RETURN(patch.refresh, ParseRefreshPolicy(body["refresh_policy"]));
   }
     LH_ASSIGN_OR_RETURN(patch.search_defaults, ParseKnobs(body));
-    if (body.contains("backend") || body.contains("backend_options")) {
-      return InvalidArgument("an index's backend is chosen when it is created; create a new index with the "
-                             "backend you want (moving an index to another backend in place is not built yet)");
+    if (body.contains("backend") || body.contains("backend_options") || body.contains("hnsw")) {
+      LH_ASSIGN_OR_RETURN(patch.backend, ParseBackend(body));
     }
     LH_ASSIGN_OR_RETURN(auto wait, OptionalBool(body, "wait"));
     LH_ASSIGN_OR_RETURN(auto m, indexes.Patch(req.matches[1], patch));
-    if (patch.embedder) {
+    if (patch.embedder || patch.backend) {
       if (wait.value_or(false)) {
         LH_ASSIGN_OR_RETURN(m, indexes.BuildShadow(m.name));
       } else {

@@ -3,6 +3,9 @@
 // choice; a manifest naming an unknown backend.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "vector/doc_fetch.h"
@@ -186,6 +189,86 @@ TEST_F(IndexTest, AFetchedDocumentOfAPiiColumnIsRedactedUnlessAskedWithTheToken)
   auto shown = FetchDoc(*registry_, *catalog_, "contact_idx", "7", asked);
   ASSERT_TRUE(shown.ok());
   EXPECT_EQ(shown->chunks.at(0).text, "user7@example.com");
+}
+
+TEST_F(IndexTest, ABackendChangeBuildsFromStoredVectorsWhileSearchesGoOn) {
+  IngestDocs(0, 400, ingest::WriteMode::kAppend);
+  IndexManifest m = Build("docs_idx");  // hnsw
+  const int64_t embedded = m.last_build.chunks_embedded;
+  std::atomic<bool> stop{false};
+  std::atomic<int> searches{0}, failures{0}, wrong{0};
+  std::thread reader([&] {
+    while (!stop) {
+      SearchRequest q;
+      q.text = "Marker word123";
+      q.k = 3;
+      auto r = searcher_->Search("docs_idx", q);
+      if (!r.ok()) {
+        ++failures;
+      } else if (r->hits.empty() || r->hits[0].doc_id != "123") {
+        ++wrong;
+      }
+      ++searches;
+    }
+  });
+  for (BackendKind target : {BackendKind::kIvfPq, BackendKind::kFlat, BackendKind::kHnsw}) {
+    IndexPatch patch;
+    patch.backend = BackendSpec{target, {}};
+    auto patched = registry_->Patch("docs_idx", patch);
+    ASSERT_TRUE(patched.ok()) << patched.status().ToString();
+    EXPECT_TRUE(patched->pending_backend);
+    auto switched = registry_->BuildShadow("docs_idx");
+    ASSERT_TRUE(switched.ok()) << switched.status().ToString();
+    EXPECT_EQ(switched->active->backend.kind, target);
+    EXPECT_EQ(switched->backend.kind, target);
+    EXPECT_FALSE(switched->pending_backend);
+    EXPECT_EQ(switched->last_build.chunks_embedded, 0);  // nothing re-embedded
+    EXPECT_EQ(switched->active->chunk_count, 400);
+  }
+  stop = true;
+  reader.join();
+  EXPECT_GT(searches.load(), 0);
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_GT(embedded, 0);
+  // The replaced generations' files are gone; only the served one's remain.
+  auto current = *registry_->Get("docs_idx");
+  auto files = buckets_->Primary()->List("vectors/docs_idx/");
+  ASSERT_TRUE(files.ok());
+  for (const auto& f : *files) {
+    bool used = f.key == current.active->backend_file || f.key == current.active->text_file;
+    for (const auto& e : current.active->embedding_files) used = used || f.key == e;
+    EXPECT_TRUE(used) << f.key;
+  }
+  // Still up to date with the dataset, and refreshable.
+  IngestDocs(400, 410, ingest::WriteMode::kAppend);
+  auto refreshed = registry_->Refresh("docs_idx");
+  ASSERT_TRUE(refreshed.ok()) << refreshed.status().ToString();
+  EXPECT_EQ(refreshed->stats.chunks_embedded, 10);
+}
+
+TEST_F(IndexTest, AFailedBackendChangeLeavesTheOldOneServing) {
+  IngestDocs(0, 300, ingest::WriteMode::kAppend);
+  Build("docs_idx");
+  IndexPatch patch;
+  patch.backend = BackendSpec{BackendKind::kIvfPq, {{"nlist", 200}}};  // needs 7,800 chunks to train on
+  ASSERT_TRUE(registry_->Patch("docs_idx", patch).ok());
+  auto failed = registry_->BuildShadow("docs_idx");
+  ASSERT_FALSE(failed.ok());
+  auto m = *registry_->Get("docs_idx");
+  EXPECT_EQ(m.status, "ready");
+  EXPECT_EQ(m.active->backend.kind, BackendKind::kHnsw);
+  EXPECT_FALSE(m.pending_backend);
+  EXPECT_NE(m.error.find("changing the backend to ivf_pq failed"), std::string::npos) << m.error;
+  EXPECT_NE(m.error.find("lower it to"), std::string::npos) << m.error;
+  SearchRequest q;
+  q.text = "Marker word42";
+  EXPECT_EQ(Search("docs_idx", q).hits.at(0).doc_id, "42");
+  // The same backend again is no change; an embedder and a backend at once are refused.
+  patch.backend = BackendSpec{BackendKind::kHnsw, {}};
+  EXPECT_EQ(registry_->Patch("docs_idx", patch).status().code(), StatusCode::kInvalidArgument);
+  patch.embedder = ai::EmbedderSpec{"hash", "", 256};
+  EXPECT_EQ(registry_->Patch("docs_idx", patch).status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

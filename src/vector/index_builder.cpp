@@ -415,6 +415,21 @@ Result<BuildOutcome> IndexBuilder::Build(const BuildInputs& in, int generation) 
   return out;
 }
 
+Result<BuildOutcome> IndexBuilder::Rebuild(const BuildInputs& in, const IndexGeneration& g) {
+  auto started = Clock::now();
+  BuildOutcome out;
+  LH_ASSIGN_OR_RETURN(auto conn, db_->Connect());
+  if (in.progress) in.progress({"reading", 0, 0, 0, -1});
+  Batch batch;
+  LH_RETURN_IF_ERROR(ReadLiveChunks(*conn, *in.index_store, g, {}, batch));
+  out.stats.read_ms = MillisSince(started);
+  LH_ASSIGN_OR_RETURN(out.index, Materialize(*conn, in, batch, g.number + 1, g.next_label, out.stats));
+  // The chunks are those of `g`: what it had seen of the dataset is still all this one has.
+  out.index->generation.source_signature = g.source_signature;
+  out.stats.total_ms = MillisSince(started);
+  return out;
+}
+
 Result<std::shared_ptr<LoadedIndex>> IndexBuilder::Load(const IndexManifest& settings, const IndexGeneration& g,
                                                         const storage::ObjectStore& store) {
   auto index = std::make_shared<LoadedIndex>();

@@ -64,6 +64,11 @@ class IndexBuilder {
   Result<BuildOutcome> Refresh(const BuildInputs& in, const IndexGeneration& generation,
                                std::shared_ptr<const LoadedIndex> current);
 
+  // The next generation of `generation` with every live chunk and its
+  // stored vector, indexed by `in.settings.backend`: nothing is embedded or
+  // read from the dataset (a backend change).
+  Result<BuildOutcome> Rebuild(const BuildInputs& in, const IndexGeneration& generation);
+
   // Reads a generation's chunk table (not its vectors) and opens its graph
   // and full-text index: what a first search needs.
   Result<std::shared_ptr<LoadedIndex>> Load(const IndexManifest& settings, const IndexGeneration& generation,

@@ -155,6 +155,7 @@ json IndexManifestToJson(const IndexManifest& m) {
             {"error", m.error},
             {"active", m.active ? GenerationToJson(*m.active) : json(nullptr)},
             {"pending_embedder", m.pending_embedder ? EmbedderSpecToJson(*m.pending_embedder) : json(nullptr)},
+            {"pending_backend", m.pending_backend ? BackendSpecToJson(*m.pending_backend) : json(nullptr)},
             {"build_ms", m.build_ms},
             {"last_build", BuildStatsToJson(m.last_build)},
             {"created_at", TimeJson(m.created_at)},
@@ -204,6 +205,9 @@ Result<IndexManifest> IndexManifestFromJsonOrThrow(const json& j) {
   }
   if (j.contains("pending_embedder") && j["pending_embedder"].is_object()) {
     m.pending_embedder = EmbedderSpecFromJson(j["pending_embedder"]);
+  }
+  if (j.contains("pending_backend") && j["pending_backend"].is_object()) {
+    m.pending_backend = BackendSpecFromJson(j["pending_backend"]);
   }
   m.build_ms = j.value("build_ms", 0.0);
   if (j.contains("last_build")) m.last_build = BuildStatsFromJson(j["last_build"]);

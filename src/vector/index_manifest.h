@@ -79,6 +79,9 @@ struct IndexManifest {
   std::optional<IndexGeneration> active;
   // A new model being embedded; replaces `active` when complete.
   std::optional<ai::EmbedderSpec> pending_embedder;
+  // Another backend being built from the stored vectors (no re-embedding);
+  // replaces `active` when complete. One shadow at a time.
+  std::optional<BackendSpec> pending_backend;
   double build_ms = 0;
   BuildStats last_build;  // of the last build or refresh that changed something
   TimePoint created_at{};

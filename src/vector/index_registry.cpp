@@ -252,6 +252,8 @@ Result<IndexManifest> IndexRegistry::Prepare(IndexManifest request) {
   return request;
 }
 
+int IndexRegistry::BuildThreads() const { return Threads(options_.threads); }
+
 Result<BuildOutcome> IndexRegistry::RunBuild(const IndexManifest& manifest, const ai::EmbedderSpec& spec,
                                              int generation, const ProgressFn& progress) {
   LH_ASSIGN_OR_RETURN(auto dataset, catalog_.Get(manifest.dataset));
@@ -423,6 +425,12 @@ Result<IndexManifest> IndexRegistry::Patch(const std::string& name, const IndexP
     if (!current.active) return Conflict("index '" + name + "' has no built generation yet; wait until it is ready");
     LH_RETURN_IF_ERROR(ValidateSearchKnobs(current.active->backend.kind, patch.search_defaults));
   }
+  if (patch.backend) {
+    LH_RETURN_IF_ERROR(ValidateBackendOptions(*patch.backend));
+    if (patch.embedder) {
+      return InvalidArgument("change the embedder or the backend, not both at once (each builds a new generation)");
+    }
+  }
   std::optional<ai::EmbedderSpec> pending;
   if (patch.embedder) {
     // Probed before any lock: an embedding server may take its time.
@@ -438,6 +446,25 @@ Result<IndexManifest> IndexRegistry::Patch(const std::string& name, const IndexP
       }
       m.pending_embedder = pending;
       m.error.clear();
+    }
+    if (patch.backend) {
+      if (m.status != "ready" || !m.active) {
+        return Conflict("index '" + name + "' is " + m.status + "; wait until it is ready");
+      }
+      if (m.pending_embedder) {
+        return Conflict("index '" + name + "' is being re-embedded with " + m.pending_embedder->model +
+                        "; change the backend when that is done");
+      }
+      if (*patch.backend == m.backend &&
+          ResolveBackend(*patch.backend, m.active->chunk_count, m.active->dimension).kind == m.active->backend.kind) {
+        return InvalidArgument("index '" + name + "' already uses backend " + BackendKindName(m.backend.kind) +
+                               " with these options");
+      }
+      m.pending_backend = *patch.backend;
+      m.error.clear();
+    }
+    if (pending && m.pending_backend) {
+      return Conflict("index '" + name + "' is changing its backend; change the embedder when that is done");
     }
     if (patch.refresh) m.refresh = *patch.refresh;
     if (!patch.search_defaults.empty()) {
@@ -456,6 +483,9 @@ Result<IndexManifest> IndexRegistry::Patch(const std::string& name, const IndexP
 Result<IndexManifest> IndexRegistry::BuildShadow(const std::string& name, const ProgressFn& progress) {
   LH_ASSIGN_OR_RETURN(auto work, LockWork(name));
   LH_ASSIGN_OR_RETURN(auto manifest, Get(name));
+  if (!manifest.pending_embedder && manifest.pending_backend && manifest.active) {
+    return BuildPendingBackend(name, progress);
+  }
   if (!manifest.pending_embedder || !manifest.active) return manifest;
   const ai::EmbedderSpec target = *manifest.pending_embedder;
   auto same_target = [&](const IndexManifest& m) {

@@ -46,6 +46,9 @@ struct RefreshReport {
 // shadow generation; the old one serves until it is complete.
 struct IndexPatch {
   std::optional<ai::EmbedderSpec> embedder;
+  // Another backend (or settings): built from the stored vectors into a
+  // shadow generation; the old one serves until it is complete.
+  std::optional<BackendSpec> backend;
   std::optional<RefreshPolicy> refresh;
   // New defaults for query knobs (hnsw ef_search; ivf_pq nprobe,
   // refine_factor): searches use them at once, nothing is rebuilt.
@@ -81,7 +84,8 @@ class IndexRegistry {
   // Removes the manifest, then the index's files.
   Status Drop(const std::string& name);
   Result<IndexManifest> Patch(const std::string& name, const IndexPatch& patch);
-  // Builds the pending embedder's generation and switches to it.
+  // Builds the pending embedder's or backend's generation and switches to
+  // it; on failure the old one keeps serving and `error` says why.
   Result<IndexManifest> BuildShadow(const std::string& name, const ProgressFn& progress = {});
 
   Result<RefreshReport> Refresh(const std::string& name, const ProgressFn& progress = {});
@@ -143,6 +147,10 @@ class IndexRegistry {
   Result<IndexManifest> Update(const std::string& name, const std::function<Status(IndexManifest&)>& change);
   Result<BuildOutcome> RunBuild(const IndexManifest& manifest, const ai::EmbedderSpec& spec, int generation,
                                 const ProgressFn& progress);
+  // The pending backend's generation from the stored vectors; the caller
+  // holds the work lock (index_migration.cpp).
+  Result<IndexManifest> BuildPendingBackend(const std::string& name, const ProgressFn& progress);
+  int BuildThreads() const;
   // Stores the generation `change` sets, serves `loaded`, removes the files
   // of `replaced` the new generation does not use.
   Result<IndexManifest> Publish(const std::string& name, const std::function<Status(IndexManifest&)>& change,

@@ -13,7 +13,7 @@ void RefreshScheduler::Start() {
   worker_ = std::thread([this] { Run(); });
   for (const auto& m : indexes_.List()) {
     if (m.status == "building") SubmitBuild(m.name);
-    if (m.pending_embedder) SubmitShadow(m.name);
+    if (m.pending_embedder || m.pending_backend) SubmitShadow(m.name);
   }
 }
 

@@ -239,6 +239,26 @@ TEST_F(VectorE2E, EachBackendThroughHttpWithItsKnobs) {
                                               "application/json"));
   ASSERT_EQ(patched.status, 200) << patched.body.dump();
   EXPECT_EQ(patched.body["active"]["backend"]["options"]["nprobe"], 2);
+  // Another backend, built from the stored vectors: waited for, then in the background.
+  auto moved = ToReply(server_.http().Patch("/vectors/indexes/hnsw_idx",
+                                            nlohmann::json{{"backend", "ivf_pq"}, {"wait", true}}.dump(),
+                                            "application/json"));
+  ASSERT_EQ(moved.status, 200) << moved.body.dump();
+  EXPECT_EQ(moved.body["active"]["backend"]["kind"], "ivf_pq");
+  EXPECT_EQ(moved.body["last_build"]["chunks_embedded"], 0);
+  auto after_move = Post("/vectors/search/hnsw_idx", {{"text", "Note 321 keyword321"}, {"k", 1}});
+  EXPECT_EQ(after_move.body["hits"][0]["doc_id"], "321") << after_move.body.dump();
+  EXPECT_EQ(after_move.body["strategy"], "ivf_pq");
+  auto queued = ToReply(server_.http().Patch("/vectors/indexes/flat_idx", nlohmann::json{{"backend", "hnsw"}}.dump(),
+                                             "application/json"));
+  ASSERT_EQ(queued.status, 202) << queued.body.dump();
+  EXPECT_EQ(queued.body["pending_backend"]["kind"], "hnsw");
+  auto done = WaitFor("flat_idx", [](const nlohmann::json& j) { return j["active"]["backend"]["kind"] == "hnsw"; });
+  EXPECT_EQ(done["active"]["backend"]["kind"], "hnsw") << done.dump();
+  EXPECT_TRUE(done["pending_backend"].is_null());
+  auto same = ToReply(server_.http().Patch("/vectors/indexes/flat_idx", nlohmann::json{{"backend", "hnsw"}}.dump(),
+                                           "application/json"));
+  EXPECT_EQ(same.status, 400) << same.body.dump();
   // auto: a corpus this small is searched exactly.
   auto body = CreateBody("auto_idx");
   body["wait"] = true;

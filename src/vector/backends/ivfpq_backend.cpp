@@ -198,6 +198,9 @@ Result<std::unique_ptr<VectorBackend>> Create(int dim, size_t, const BackendOpti
     quantizer.release();
     index->cp.niter = 10;
     index->pq.cp.niter = 10;
+    // 16 points per code suffice (kMinVectors); FAISS's own floor of 39
+    // only prints a warning per sub-vector on small indexes.
+    index->pq.cp.min_points_per_centroid = 16;
     index->train(static_cast<faiss_idx>(train_n), sample.data());
     return std::unique_ptr<VectorBackend>(new IvfPqBackend(std::move(index), options, std::move(vectors)));
   } catch (const std::exception& e) {
