@@ -162,10 +162,6 @@ Result<Manifest> Catalog::PatchMetadata(const std::string& name, const MetadataP
   if (patch.expected_update_interval_s && *patch.expected_update_interval_s < 0) {
     return InvalidArgument("freshness interval must be 0 (none) or a positive number of seconds");
   }
-  if (patch.refresh_policy && *patch.refresh_policy != "manual" &&
-      *patch.refresh_policy != "on_append" && *patch.refresh_policy != "scheduled") {
-    return InvalidArgument("refresh_policy must be manual, on_append or scheduled");
-  }
   if (patch.schema_policy && *patch.schema_policy != "evolve" && *patch.schema_policy != "strict" &&
       *patch.schema_policy != "new_dataset") {
     return InvalidArgument("schema_policy must be evolve, strict or new_dataset");
@@ -195,7 +191,6 @@ Result<Manifest> Catalog::PatchMetadata(const std::string& name, const MetadataP
     if (patch.expected_update_interval_s) {
       m.expected_update_interval_s = *patch.expected_update_interval_s;
     }
-    if (patch.refresh_policy) m.refresh_policy = *patch.refresh_policy;
     if (patch.schema_policy) m.schema_policy = *patch.schema_policy;
     return m;
   });

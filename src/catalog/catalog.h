@@ -30,7 +30,6 @@ struct MetadataPatch {
   std::optional<Sensitivity> sensitivity;
   std::optional<std::vector<std::string>> tags;
   std::optional<int64_t> expected_update_interval_s;
-  std::optional<std::string> refresh_policy;
   std::optional<std::string> schema_policy;
   std::map<std::string, Sensitivity> column_sensitivity;
 };

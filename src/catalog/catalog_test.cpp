@@ -66,7 +66,6 @@ TEST_F(CatalogTest, OldManifestsLoadWithDefaults) {
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(m->bucket, "primary");
   EXPECT_EQ(m->sensitivity, Sensitivity::kInternal);
-  EXPECT_EQ(m->refresh_policy, "manual");
   EXPECT_FALSE(m->embedding_stale_since.has_value());
   EXPECT_EQ(m->row_count(), 0);
   EXPECT_FALSE(ManifestFromJson(nlohmann::json{{"name", 5}}).ok());
@@ -114,9 +113,6 @@ TEST_F(CatalogTest, PatchMetadataValidatesAndApplies) {
   MetadataPatch bad_column;
   bad_column.column_sensitivity["nope"] = Sensitivity::kPublic;
   EXPECT_EQ(catalog_->PatchMetadata("orders", bad_column).status().code(), StatusCode::kInvalidArgument);
-  MetadataPatch bad_policy;
-  bad_policy.refresh_policy = "hourly";
-  EXPECT_EQ(catalog_->PatchMetadata("orders", bad_policy).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(catalog_->PatchMetadata("missing", patch).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(catalog_->Get("orders")->owner, "ana");
 }

@@ -260,7 +260,6 @@ json ManifestHeadToJson(const Manifest& m, bool with_pending_deletes) {
       {"freshness", {{"expected_update_interval_s", m.expected_update_interval_s}}},
       {"last_embedded_at", OptionalTimeJson(m.last_embedded_at)},
       {"embedding_stale_since", OptionalTimeJson(m.embedding_stale_since)},
-      {"refresh_policy", m.refresh_policy},
       {"schema_policy", m.schema_policy},
       {"pending_deletes", pending},
       {"incremental",
@@ -326,7 +325,6 @@ Result<Manifest> ManifestFromJson(const json& j) {
     }
     m.last_embedded_at = OptionalTime(j, "last_embedded_at");
     m.embedding_stale_since = OptionalTime(j, "embedding_stale_since");
-    m.refresh_policy = j.value("refresh_policy", "manual");
     m.schema_policy = j.value("schema_policy", "evolve");
     if (j.contains("incremental") && j["incremental"].is_object()) {
       m.incremental_column = j["incremental"].value("column", "");

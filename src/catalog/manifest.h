@@ -139,7 +139,6 @@ struct Manifest {
   // Embedding state, maintained by ingest (stale) and vector/ (refresh).
   std::optional<TimePoint> last_embedded_at;
   std::optional<TimePoint> embedding_stale_since;
-  std::string refresh_policy = "manual";
   // What a re-ingest with a different schema does: evolve (accept and record
   // the diff), strict (refuse with 409), new_dataset (write to <name>_vN).
   std::string schema_policy = "evolve";

@@ -143,7 +143,6 @@ int Main(int argc, char** argv) {
   set_cmd->add_option("--sensitivity", set.sensitivity, "public, internal, confidential or restricted");
   set_cmd->add_option("--tags", set.tags, "Tags (replaces the list)");
   set_cmd->add_option("--freshness", set.freshness_s, "Expected update interval in seconds; 0 removes it");
-  set_cmd->add_option("--refresh-policy", set.refresh_policy, "manual, on_append or scheduled");
   set_cmd->add_option("--schema-policy", set.schema_policy,
                       "When a file's columns differ: evolve (add them), strict (refuse it) or new_dataset")
       ->check(CLI::IsMember({"evolve", "strict", "new_dataset"}));

@@ -211,7 +211,6 @@ int RunCatalogSet(const Config& config, const CatalogSetOptions& options) {
   patch.owner = options.owner;
   patch.tags = options.tags;
   patch.expected_update_interval_s = options.freshness_s;
-  patch.refresh_policy = options.refresh_policy;
   patch.schema_policy = options.schema_policy;
   if (options.sensitivity) {
     auto s = catalog::ParseSensitivity(*options.sensitivity);

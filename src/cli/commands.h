@@ -52,7 +52,7 @@ int RunExport(const Config& config, const ExportOptions& options);
 
 struct CatalogSetOptions {
   std::string name;
-  std::optional<std::string> description, owner, sensitivity, refresh_policy, schema_policy;
+  std::optional<std::string> description, owner, sensitivity, schema_policy;
   std::optional<std::vector<std::string>> tags;
   std::optional<int64_t> freshness_s;
   std::vector<std::string> column_sensitivity;  // "column=level"

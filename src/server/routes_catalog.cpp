@@ -11,19 +11,23 @@ namespace {
 Result<catalog::MetadataPatch> ParsePatch(const json& body) {
   static const std::set<std::string> kKnown = {"description", "owner", "sensitivity", "tags",
                                                "freshness", "expected_update_interval_s",
-                                               "refresh_policy", "schema_policy", "columns"};
+                                               "schema_policy", "columns"};
+  if (body.contains("refresh_policy")) {
+    // It once lived here and nothing acted on it: the policy that runs is the index's.
+    return InvalidArgument("refresh policies belong to vector indexes: PATCH /vectors/indexes/{name} with "
+                           "{\"refresh_policy\": ...} (GET /vectors/indexes lists them)");
+  }
   for (const auto& [key, value] : body.items()) {
     if (!kKnown.count(key)) {
       return InvalidArgument("unknown field '" + key +
                              "'; allowed: description, owner, sensitivity, tags, "
-                             "expected_update_interval_s, refresh_policy, schema_policy, columns");
+                             "expected_update_interval_s, schema_policy, columns");
     }
   }
   catalog::MetadataPatch patch;
   LH_ASSIGN_OR_RETURN(patch.description, OptionalString(body, "description"));
   LH_ASSIGN_OR_RETURN(patch.owner, OptionalString(body, "owner"));
   LH_ASSIGN_OR_RETURN(patch.tags, OptionalStrings(body, "tags"));
-  LH_ASSIGN_OR_RETURN(patch.refresh_policy, OptionalString(body, "refresh_policy"));
   LH_ASSIGN_OR_RETURN(patch.schema_policy, OptionalString(body, "schema_policy"));
   LH_ASSIGN_OR_RETURN(auto sensitivity, OptionalString(body, "sensitivity"));
   if (sensitivity) {

@@ -319,10 +319,12 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
     json datasets = json::array(), stale_indexes = json::array();
     for (const auto& d : catalog.List()) {
       if (!d.embedding_stale_since) continue;
+      json names = json::array();  // each index's refresh_policy says when it catches up
+      for (const auto& m : indexes.IndexesOfDataset(d.name)) names.push_back(m.name);
       datasets.push_back({{"dataset", d.name},
                           {"embedding_stale_since", FormatTime(*d.embedding_stale_since)},
                           {"last_embedded_at", d.last_embedded_at ? json(FormatTime(*d.last_embedded_at)) : json()},
-                          {"refresh_policy", d.refresh_policy}});
+                          {"indexes", names}});
     }
     for (const auto& m : indexes.List()) {
       json j = IndexJson(m, indexes, catalog);
