@@ -112,9 +112,9 @@ Result<vector::BackendSpec> IndexCommands::BackendFromFlags() const {
   vector::BackendSpec spec;
   LH_ASSIGN_OR_RETURN(spec.kind, vector::ParseBackendKind(backend_));
   for (const auto& [value, key] : {std::pair{m_, "m"}, {ef_construction_, "ef_construction"}, {ef_search_, "ef_search"}}) {
-    if (value < 0) continue;
+    if (!value) continue;
     if (spec.kind == vector::BackendKind::kAuto) spec.kind = vector::BackendKind::kHnsw;
-    spec.options[key] = value;
+    spec.options[key] = *value;
   }
   for (const auto& option : backend_options_) {
     auto eq = option.find('=');
@@ -241,7 +241,7 @@ int IndexCommands::Run(const Config& config) const {
   request.filter = filter_;
   request.mode = mode_;
   for (const auto& [value, knob] : {std::pair{ef_, "ef_search"}, {nprobe_, "nprobe"}, {refine_factor_, "refine_factor"}}) {
-    if (value >= 0) request.knobs[knob] = value;
+    if (value) request.knobs[knob] = *value;
   }
   auto result = (*runtime)->searcher().Search(name_, request);
   if (!result.ok()) return Fail(result.status());

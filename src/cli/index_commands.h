@@ -2,6 +2,7 @@
 // the data directory with a progress line while embedding.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,8 +36,9 @@ class IndexCommands {
   std::string name_, dataset_, id_column_, text_column_, bucket_, provider_ = "hash", model_, url_, policy_ = "manual";
   std::string query_, filter_, mode_ = "vector", backend_ = "auto";
   std::vector<std::string> backend_options_;  // KEY=VALUE
-  int chunk_size_ = 1000, chunk_overlap_ = -1, dimension_ = 768, m_ = -1, ef_construction_ = -1, ef_search_ = -1;
-  int64_t ef_ = -1, nprobe_ = -1, refine_factor_ = -1;  // search knobs; -1: the index's defaults
+  int chunk_size_ = 1000, chunk_overlap_ = -1, dimension_ = 768;
+  std::optional<int64_t> m_, ef_construction_, ef_search_;  // given: backend hnsw
+  std::optional<int64_t> ef_, nprobe_, refine_factor_;      // search knobs; absent: the index's defaults
   int64_t interval_s_ = 0;
   int k_ = 10;
   bool allow_pii_ = false, json_ = false, search_json_ = false;

@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <signal.h>
 #include <openssl/evp.h>
+#include <zlib.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -145,6 +146,11 @@ std::vector<fs::path> RemoveSymlinksBelow(const fs::path& dir) {
 
 DataFolderReport SecureDataFolder(const fs::path& dir) {
   DataFolderReport report;
+  std::error_code link_error;
+  if (fs::is_symlink(dir, link_error)) {
+    report.is_link = true;  // walking it would change files outside the bucket
+    return report;
+  }
   report.links_removed = RemoveSymlinksBelow(dir);
   auto check = [&](const fs::path& path) {
     struct stat st {};
@@ -163,6 +169,31 @@ DataFolderReport SecureDataFolder(const fs::path& dir) {
     check(it->path());
   }
   return report;
+}
+
+Result<uint32_t> Crc32File(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Internal("cannot read " + path.filename().string());
+  uLong crc = crc32(0L, Z_NULL, 0);
+  std::vector<char> buffer(1 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    if (in.gcount() > 0) crc = crc32(crc, reinterpret_cast<const Bytef*>(buffer.data()), static_cast<uInt>(in.gcount()));
+  }
+  if (in.bad()) return Internal("cannot read " + path.filename().string());
+  return static_cast<uint32_t>(crc);
+}
+
+fs::path FirstLinkBelow(const fs::path& root, const fs::path& path) {
+  fs::path rel = path.lexically_relative(root);
+  if (rel.empty() || *rel.begin() == "..") return {};
+  fs::path at = root;
+  for (const auto& part : rel) {
+    at /= part;
+    std::error_code ec;
+    if (fs::is_symlink(at, ec)) return at;
+  }
+  return {};
 }
 
 fs::path UniqueTempPath(const fs::path& dir, std::string_view stem) {

@@ -53,6 +53,7 @@ struct DataFolderReport {
   std::vector<fs::path> links_removed;
   std::vector<fs::path> tightened;  // group or others could write it; now only the owner can
   std::vector<fs::path> not_ours;   // owned by another user, who could plant links in it
+  bool is_link = false;             // `dir` itself is a link: not walked, nothing changed
 };
 
 // Makes `dir` a folder only this process's user can add entries to: links
@@ -61,6 +62,10 @@ struct DataFolderReport {
 // read everything the server can anyway, could plant one while it runs.
 DataFolderReport SecureDataFolder(const fs::path& dir);
 
+// The first symbolic link on the way from `root` (excluded) down to `path`
+// (included), or empty when there is none.
+fs::path FirstLinkBelow(const fs::path& root, const fs::path& path);
+
 // Removes the folders in `dir` named after a process id whose process is
 // gone (or is us: a previous life with the same pid). Returns how many.
 int SweepStaleProcessDirs(const fs::path& dir);
@@ -68,6 +73,10 @@ int SweepStaleProcessDirs(const fs::path& dir);
 // A name no other writer in this or another process will pick:
 // "<stem>.<pid>.<counter>.tmp".
 fs::path UniqueTempPath(const fs::path& dir, std::string_view stem);
+
+// CRC-32 (zlib's) of a file's bytes: cheap enough to check a large index
+// file before a library that trusts its input reads it.
+Result<uint32_t> Crc32File(const fs::path& path);
 
 // Hex SHA-256 of a file's bytes, or of a buffer.
 Result<std::string> Sha256File(const fs::path& path);

@@ -130,6 +130,28 @@ TEST_F(FilesTest, SecureDataFolderRemovesLinksAndWriteAccessOfOthers) {
   EXPECT_TRUE(SecureDataFolder(dir_ / "missing").links_removed.empty());
 }
 
+TEST_F(FilesTest, ADataFolderThatIsALinkIsReportedAndNotWalked) {
+  ASSERT_TRUE(AtomicWriteFile(dir_ / "outside" / "secret.txt", "x").ok());
+  fs::create_symlink("/etc/passwd", dir_ / "outside" / "link");
+  fs::permissions(dir_ / "outside" / "secret.txt", fs::perms::all);
+  fs::create_directory_symlink(dir_ / "outside", dir_ / "datasets");
+  auto report = SecureDataFolder(dir_ / "datasets");
+  EXPECT_TRUE(report.is_link);
+  EXPECT_TRUE(report.links_removed.empty());
+  EXPECT_TRUE(fs::is_symlink(dir_ / "outside" / "link"));  // nothing outside was touched
+  EXPECT_NE(fs::status(dir_ / "outside" / "secret.txt").permissions() & fs::perms::others_write, fs::perms::none);
+}
+
+TEST_F(FilesTest, FirstLinkBelowFindsALinkedFolderOnTheWay) {
+  ASSERT_TRUE(AtomicWriteFile(dir_ / "real" / "1-1.parquet", "x").ok());
+  ASSERT_TRUE(EnsureDirectory(dir_ / "root" / "datasets").ok());
+  fs::create_directory_symlink(dir_ / "real", dir_ / "root" / "datasets" / "sales");
+  EXPECT_EQ(FirstLinkBelow(dir_ / "root", dir_ / "root" / "datasets" / "sales" / "1-1.parquet"),
+            dir_ / "root" / "datasets" / "sales");
+  EXPECT_TRUE(FirstLinkBelow(dir_, dir_ / "real" / "1-1.parquet").empty());
+  EXPECT_TRUE(FirstLinkBelow(dir_ / "root", "/etc/passwd").empty());  // not below the root: not ours to judge
+}
+
 TEST_F(FilesTest, SecureDataFolderReportsAFolderAnotherUserOwns) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to give a folder to another user";
   fs::path data = dir_ / "datasets";

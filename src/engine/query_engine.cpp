@@ -77,9 +77,9 @@ Status QueryEngine::SyncViews(State& state, Connection& conn) {
       for (const auto& f : version.files) {
         auto path = (*store)->LocalPath(f.key);
         if (path) files += (files.empty() ? "" : ", ") + QuoteLiteral(path->string());
-        // We never write links; one placed by hand could point anywhere.
-        std::error_code link_error;
-        if (path && link.empty() && std::filesystem::is_symlink(*path, link_error)) link = path->string();
+        // We never write links; one placed by hand (the file, or a folder
+        // on its way) could point anywhere.
+        if (path && link.empty()) link = FirstLinkBelow((*store)->Root(), *path).string();
         bytes += f.bytes;
       }
       if (files.empty()) continue;
@@ -156,8 +156,8 @@ Status QueryEngine::SyncViews(State& state, Connection& conn) {
 Status QueryEngine::BuildView(Connection& conn, const std::string& view, const std::string& signature) {
   if (signature.rfind("link:", 0) == 0) {
     return PermissionDenied("its data file " + signature.substr(5) +
-                            " is a symbolic link, which lakehouse never writes; remove it and restore the file "
-                            "(the server also removes links when it starts)");
+                            " is, or lies in, a symbolic link, which lakehouse never writes; remove the link and "
+                            "restore the file (the server also removes links when it starts)");
   }
   bool cache = signature.rfind("cached:", 0) == 0;
   // Matching columns by name across files costs a fifth of a full scan;

@@ -290,6 +290,8 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
     LH_ASSIGN_OR_RETURN(auto wait, OptionalBool(body, "wait"));
     json reports = json::array();
     int64_t embedded = 0;
+    std::optional<Status> first_error;
+    int refreshed_count = 0;
     if (!wait.value_or(true)) {
       for (const auto& m : list) {
         if (m.active) scheduler.SubmitRefresh(m.name);
@@ -305,13 +307,22 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
         reports.push_back({{"index", m.name}, {"skipped", "status " + m.status}});
         continue;
       }
-      LH_ASSIGN_OR_RETURN(auto report, indexes.Refresh(m.name));
+      auto refreshed = indexes.Refresh(m.name);
+      if (!refreshed.ok()) {
+        // One index that cannot refresh does not hold back the others.
+        if (!first_error) first_error = refreshed.status();
+        reports.push_back({{"index", m.name}, {"error", refreshed.status().message()}});
+        continue;
+      }
+      const auto& report = *refreshed;
+      ++refreshed_count;
       embedded += report.stats.chunks_embedded;
       reports.push_back({{"index", report.index},
                          {"generation", report.generation},
                          {"rebuilt", report.rebuilt},
                          {"stats", vector::BuildStatsToJson(report.stats)}});
     }
+    if (first_error && refreshed_count == 0) return *first_error;
     SendJson(res, {{"dataset", dataset}, {"chunks_embedded", embedded}, {"indexes", reports}});
     return Status::Ok();
   }));

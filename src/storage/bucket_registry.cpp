@@ -139,7 +139,13 @@ void BucketRegistry::SecureDataFolder(const std::string& name, const std::filesy
     spdlog::warn("bucket {}: {} was writable by other users; now only its owner can write it", name, path.string());
   }
   std::string key = "bucket " + name + " data folder";
-  if (report.not_ours.empty()) {
+  if (report.is_link) {
+    std::error_code ec;
+    problems_.Report(key, (root / "datasets").string() + " is a symbolic link (to " +
+                              std::filesystem::read_symlink(root / "datasets", ec).string() +
+                              "); a bucket's data folder must be a real folder: point the bucket's root at the real "
+                              "place instead");
+  } else if (report.not_ours.empty()) {
     problems_.Clear(key);
   } else {
     size_t more = report.not_ours.size() - 1;

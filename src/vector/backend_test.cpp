@@ -254,6 +254,31 @@ TEST(BackendTypes, IvfPqRefusesWhatItCannotTrainOn) {
   EXPECT_NE(too_many_lists.status().message().find("lower it to"), std::string::npos);
 }
 
+TEST(BackendTypes, IvfPqFindsKEvenWhenItsListsHoldFewer) {
+  auto rows = RandomUnitRows(1000, kDim, 5);
+  std::vector<int64_t> labels(1000);
+  for (int i = 0; i < 1000; ++i) labels[i] = i;
+  auto store = std::make_shared<VectorStore>(kDim);
+  store->Add(rows.data(), labels);
+  const BackendType& type = TypeOf(BackendKind::kIvfPq);
+  // 8-bit codes on few lists: the sample must still hold 256 codes' worth.
+  auto eight = type.create(kDim, 1000, type.defaults(1000, kDim, {{"nlist", 2}, {"nbits", 8}}), store);
+  ASSERT_TRUE(eight.ok()) << eight.status().ToString();
+  ASSERT_TRUE((*eight)->Add(rows.data(), labels, 1, {}).ok());
+  auto backend = type.create(kDim, 1000, type.defaults(1000, kDim, {}), store);
+  ASSERT_TRUE(backend.ok());
+  ASSERT_TRUE((*backend)->Add(rows.data(), labels, 1, {}).ok());
+  // One list of about twenty holds ~40 vectors: the search probes more until k are found.
+  auto many = (*backend)->Search(rows.data(), {300, {{"nprobe", 1}, {"refine_factor", 1}}}, nullptr);
+  ASSERT_TRUE(many.ok());
+  EXPECT_EQ(many->size(), 300u);
+  LabelFilter quarter = [](int64_t label) { return label % 4 == 0; };
+  auto filtered = (*backend)->Search(rows.data(), {100, {{"nprobe", 1}}}, &quarter);
+  ASSERT_TRUE(filtered.ok());
+  EXPECT_EQ(filtered->size(), 100u);
+  for (const auto& h : *filtered) EXPECT_EQ(h.label % 4, 0);
+}
+
 TEST(VectorStoreTest, RemovalKeepsRowsDenseAndFindable) {
   VectorStore store(2);
   std::vector<float> rows = {1, 0, 0, 1, 0.6f, 0.8f};

@@ -192,13 +192,16 @@ Status WritePart(engine::Connection& conn, storage::ObjectStore& store, const Ba
   return Status::Ok();
 }
 
-Status WriteBackend(const VectorBackend& backend, storage::ObjectStore& store, const std::string& key,
-                    WrittenFiles& written) {
-  if (!backend.HasFile()) return Status::Ok();
+// Saves the backend's file (if it has one) and returns its checksum.
+Result<std::optional<uint32_t>> WriteBackend(const VectorBackend& backend, storage::ObjectStore& store,
+                                             const std::string& key, WrittenFiles& written) {
+  if (!backend.HasFile()) return std::optional<uint32_t>();
   LH_ASSIGN_OR_RETURN(auto path, LocalPathOf(store, key));
   LH_RETURN_IF_ERROR(EnsureDirectory(path.parent_path()));
   written.Add(key);
-  return backend.Save(path);
+  LH_RETURN_IF_ERROR(backend.Save(path));
+  LH_ASSIGN_OR_RETURN(uint32_t crc, Crc32File(path));
+  return std::optional<uint32_t>(crc);
 }
 
 // The raw vectors of a batch, for the backends that search or re-rank them.
@@ -253,7 +256,8 @@ Result<std::string> PartList(const storage::ObjectStore& store, const std::vecto
 // vector): one embeddings part, a new graph, a new full-text index. Labels
 // are kept as they are; `next_label` is where the next refresh continues.
 Result<std::shared_ptr<LoadedIndex>> Materialize(engine::Connection& conn, const BuildInputs& in, Batch& batch,
-                                                 int generation, int64_t next_label, BuildStats& stats) {
+                                                 int generation, int64_t next_label, BuildStats& stats,
+                                                 bool compacting = false) {
   const std::string& name = in.settings.name;
   const int dim = in.embedder.dimension();
   WrittenFiles written(*in.index_store);
@@ -266,7 +270,18 @@ Result<std::shared_ptr<LoadedIndex>> Materialize(engine::Connection& conn, const
   BackendSpec spec = ResolveBackend(in.settings.backend, batch.rows.size(), dim);
   const BackendType& type = TypeOf(spec.kind);
   std::shared_ptr<VectorStore> vectors = type.needs_vectors ? StoreOf(batch, dim) : nullptr;
-  LH_ASSIGN_OR_RETURN(auto backend, type.create(dim, batch.rows.size(), spec.options, vectors));
+  auto created = type.create(dim, batch.rows.size(), spec.options, vectors);
+  if (!created.ok() && created.status().code() == StatusCode::kInvalidArgument && compacting) {
+    // A compaction of an index whose data shrank below what its backend can
+    // train on (ivf_pq under 256 chunks): searched exactly until it grows
+    // back; the index still asks for its backend, so the next full build
+    // tries it again.
+    spdlog::warn("index {}: {}; this generation is flat", name, created.status().message());
+    spec = ResolveBackend({BackendKind::kFlat, {}}, batch.rows.size(), dim);
+    if (!vectors) vectors = StoreOf(batch, dim);
+    created = TypeOf(BackendKind::kFlat).create(dim, batch.rows.size(), spec.options, vectors);
+  }
+  LH_ASSIGN_OR_RETURN(auto backend, std::move(created));
   ProgressFn progress = in.progress;
   size_t total = batch.rows.size();
   LH_RETURN_IF_ERROR(backend->Add(batch.vectors.data(), batch.labels, in.threads, [&](size_t done) {
@@ -277,7 +292,7 @@ Result<std::shared_ptr<LoadedIndex>> Materialize(engine::Connection& conn, const
   stats.index_ms = MillisSince(index_started);
   if (in.progress) in.progress({"saving", 0, 0, 0, -1});
   std::string backend_key = backend->HasFile() ? BackendKey(name, spec.kind, generation) : "";
-  LH_RETURN_IF_ERROR(WriteBackend(*backend, *in.index_store, backend_key, written));
+  LH_ASSIGN_OR_RETURN(auto backend_crc, WriteBackend(*backend, *in.index_store, backend_key, written));
   auto text_started = Clock::now();
   LH_ASSIGN_OR_RETURN(auto text, WriteText(*in.index_store, TextIndexKey(name, generation), "", {}, batch, written));
   stats.text_ms = MillisSince(text_started);
@@ -291,6 +306,7 @@ Result<std::shared_ptr<LoadedIndex>> Materialize(engine::Connection& conn, const
   g.embedding_files = {EmbeddingPartKey(name, generation)};
   g.backend = spec;
   g.backend_file = backend_key;
+  g.backend_file_crc32 = backend_crc;
   g.text_file = TextIndexKey(name, generation);
   g.next_label = next_label;
   g.chunk_count = static_cast<int64_t>(batch.rows.size());
@@ -366,6 +382,14 @@ Result<std::unique_ptr<VectorBackend>> LoadBackend(engine::Connection& conn, con
   std::filesystem::path file;
   if (!g.backend_file.empty()) {
     LH_ASSIGN_OR_RETURN(file, LocalPathOf(store, g.backend_file));
+    if (g.backend_file_crc32) {
+      auto crc = Crc32File(file);
+      if (!crc.ok() || *crc != *g.backend_file_crc32) {
+        return Internal(std::string(BackendKindName(g.backend.kind)) + " index file " + file.filename().string() +
+                        (crc.ok() ? " is damaged (its checksum does not match)" : " cannot be read") +
+                        "; rebuild the index (PATCH it with another backend, or drop and create it)");
+      }
+    }
   }
   return type.load(file, g.dimension, extra, g.backend.options, type.needs_vectors ? *vectors : nullptr);
 }
@@ -525,7 +549,7 @@ Result<BuildOutcome> IndexBuilder::Refresh(const BuildInputs& in, const IndexGen
     all.vectors.insert(all.vectors.end(), batch.vectors.begin(), batch.vectors.end());
     for (auto& row : batch.rows) all.rows.push_back(std::move(row));
     int64_t next_label = g.next_label + static_cast<int64_t>(batch.labels.size());
-    LH_ASSIGN_OR_RETURN(out.index, Materialize(*conn, in, all, g.number + 1, next_label, out.stats));
+    LH_ASSIGN_OR_RETURN(out.index, Materialize(*conn, in, all, g.number + 1, next_label, out.stats, true));
     out.compacted = true;
     out.stats.total_ms = MillisSince(started);
     return out;
@@ -558,7 +582,7 @@ Result<BuildOutcome> IndexBuilder::Refresh(const BuildInputs& in, const IndexGen
   LH_RETURN_IF_ERROR(backend->Add(batch.vectors.data(), batch.labels, in.threads, {}));
   out.stats.index_ms = MillisSince(index_started);
   std::string backend_key = backend->HasFile() ? BackendKey(name, g.backend.kind, number) : "";
-  LH_RETURN_IF_ERROR(WriteBackend(*backend, *in.index_store, backend_key, written));
+  LH_ASSIGN_OR_RETURN(auto backend_crc, WriteBackend(*backend, *in.index_store, backend_key, written));
   auto text_started = Clock::now();
   LH_ASSIGN_OR_RETURN(auto text,
                       WriteText(*in.index_store, TextIndexKey(name, number), g.text_file, removed, batch, written));
@@ -566,6 +590,7 @@ Result<BuildOutcome> IndexBuilder::Refresh(const BuildInputs& in, const IndexGen
 
   next.number = number;
   next.backend_file = backend_key;
+  next.backend_file_crc32 = backend_crc;
   next.text_file = TextIndexKey(name, number);
   next.deleted_labels.insert(next.deleted_labels.end(), removed.begin(), removed.end());
   next.next_label = g.next_label + static_cast<int64_t>(batch.rows.size());

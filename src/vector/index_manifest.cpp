@@ -42,6 +42,7 @@ json GenerationToJson(const IndexGeneration& g) {
           {"embedding_files", g.embedding_files},
           {"backend", BackendSpecToJson(g.backend)},
           {"backend_file", g.backend_file},
+          {"backend_file_crc32", g.backend_file_crc32 ? json(*g.backend_file_crc32) : json(nullptr)},
           {"text_file", g.text_file},
           {"deleted_labels", g.deleted_labels},
           {"next_label", g.next_label},
@@ -62,6 +63,9 @@ IndexGeneration GenerationFromJson(const json& j) {
   // Before backends, every generation was an HNSW graph in hnsw_file.
   g.backend_file = j.contains("backend_file") ? j.value("backend_file", "") : j.value("hnsw_file", "");
   if (!j.contains("backend")) g.backend.kind = BackendKind::kHnsw;
+  if (j.contains("backend_file_crc32") && !j["backend_file_crc32"].is_null()) {
+    g.backend_file_crc32 = JsonInteger<uint32_t>(j["backend_file_crc32"], "backend_file_crc32");
+  }
   g.text_file = j.value("text_file", "");
   if (j.contains("deleted_labels") && j["deleted_labels"].is_array()) {
     for (const auto& label : j["deleted_labels"]) g.deleted_labels.push_back(JsonInteger<int64_t>(label, "deleted_labels"));
@@ -188,6 +192,8 @@ Result<IndexManifest> IndexManifestFromJsonOrThrow(const json& j) {
     for (const char* key : {"m", "ef_construction", "ef_search"}) {
       if (j["hnsw"].contains(key)) m.backend.options[key] = IntField<int64_t>(j["hnsw"], key, 0);
     }
+    // Checked as the new format is, so that rewriting it never makes it unreadable.
+    if (Status s = ValidateBackendOptions(m.backend); !s.ok()) throw std::invalid_argument(s.message());
   }
   m.allow_pii = j.value("allow_pii", false);
   if (j.contains("refresh_policy") && j["refresh_policy"].is_object()) {

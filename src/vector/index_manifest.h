@@ -40,6 +40,8 @@ struct IndexGeneration {
   std::vector<std::string> embedding_files;  // keys in the index's bucket
   BackendSpec backend;       // what was built: kind resolved, every option set
   std::string backend_file;  // the backend's own file; empty for flat (the embeddings are its data)
+  // Checked before the library reads the file: hnswlib and FAISS trust it.
+  std::optional<uint32_t> backend_file_crc32;
   std::string text_file;                     // SQLite FTS5 database
   std::vector<int64_t> deleted_labels;       // tombstones within embedding_files
   int64_t next_label = 0;

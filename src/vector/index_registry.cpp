@@ -398,6 +398,21 @@ std::vector<std::string> IndexRegistry::IndexesInBucket(const std::string& bucke
 }
 
 Status IndexRegistry::Drop(const std::string& name) {
+  LH_RETURN_IF_ERROR(ValidateName(name, "index name"));
+  auto found = Get(name);
+  if (!found.ok() && found.status().code() == StatusCode::kNotFound &&
+      buckets_.Primary()->Stat(ManifestKey(name)).ok()) {
+    // A manifest that cannot be read (skipped and reported) can still go,
+    // with the files of that name in any bucket: index names are unique.
+    ProcessLock process(LockPath(name));
+    LH_RETURN_IF_ERROR(buckets_.Primary()->Delete(ManifestKey(name)));
+    for (const auto& bucket : buckets_.List()) {
+      std::error_code ec;
+      std::filesystem::remove_all(bucket.root / IndexDirKey(name), ec);
+    }
+    ForceReload();
+    return Status::Ok();
+  }
   LH_ASSIGN_OR_RETURN(auto work, LockWork(name));
   LH_ASSIGN_OR_RETURN(auto manifest, Get(name));
   {
@@ -406,6 +421,7 @@ Status IndexRegistry::Drop(const std::string& name) {
     LH_RETURN_IF_ERROR(buckets_.Primary()->Delete(ManifestKey(name)));
     entries_.erase(name);
   }
+  problems_.Clear("index " + name);
   if (auto store = buckets_.Get(manifest.bucket); store.ok()) {
     if (auto listed = (*store)->List(IndexDirKey(name)); listed.ok()) {
       for (const auto& object : *listed) (void)(*store)->Delete(object.key);
@@ -605,9 +621,11 @@ Result<std::shared_ptr<const LoadedIndex>> IndexRegistry::Acquire(const std::str
       // A refresh may have replaced (and removed) this generation meanwhile.
       auto now = Get(name);
       if (attempt == 0 && now.ok() && now->active && now->active->number != manifest.active->number) continue;
+      problems_.Report("index " + name, "cannot be loaded: " + loaded.status().message());
       return Internal("index '" + name + "' cannot be loaded (" + loaded.status().message() +
                       "); drop and re-create it");
     }
+    problems_.Clear("index " + name);
     std::lock_guard lock(mutex_);
     auto it = entries_.find(name);
     if (it == entries_.end()) return NotFound("no index named '" + name + "'");

@@ -293,7 +293,7 @@ Result<SearchResponse> Searcher::Search(const std::string& name, const SearchReq
   }
   LH_ASSIGN_OR_RETURN(auto manifest, indexes_.Get(name));
   LH_ASSIGN_OR_RETURN(auto index, indexes_.Acquire(name));
-  if (!request.knobs.empty() && request.mode != "text") {
+  if (!request.knobs.empty()) {
     LH_RETURN_IF_ERROR(ValidateSearchKnobs(index->backend->kind(), request.knobs));
   }
   SearchResponse out;

@@ -140,11 +140,11 @@ TEST_F(HostileE2E, ALinkPlacedWhileTheServerRunsIsNeverRead) {
   EXPECT_EQ(read.status, 409) << read.body.dump();
   EXPECT_NE(ErrorMessage(read).find("dataset 'good' cannot be read: its data file"), std::string::npos)
       << ErrorMessage(read);
-  EXPECT_NE(ErrorMessage(read).find("is a symbolic link"), std::string::npos) << ErrorMessage(read);
+  EXPECT_NE(ErrorMessage(read).find("symbolic link"), std::string::npos) << ErrorMessage(read);
   EXPECT_EQ(read.body.dump().find("4321"), std::string::npos) << read.body.dump();
   std::string cli_out, cli_err;  // one-shot CLI: its views are built lazily, checked the same way
   EXPECT_NE(server_.RunCli({"query", "SELECT * FROM good"}, &cli_out, &cli_err), 0);
-  EXPECT_NE(cli_err.find("is a symbolic link"), std::string::npos) << cli_err;
+  EXPECT_NE(cli_err.find("symbolic link"), std::string::npos) << cli_err;
   EXPECT_EQ((cli_out + cli_err).find("4321"), std::string::npos) << cli_out;
   auto outside_read = Sql(server_, "SELECT * FROM read_parquet('" + secret_copy.string() + "')");
   EXPECT_EQ(outside_read.status, 403) << outside_read.body.dump();

@@ -76,7 +76,7 @@ const BackendType& HnswBackendType() {
       [] {
         return std::vector<ParamRange>{{"m", 2, 128, false},
                                        {"ef_construction", 2, 4096, false},
-                                       {"ef_search", 1, 4096, true}};
+                                       {"ef_search", 1, 10000, true}};
       },
       [](size_t, int, const BackendOptions& given) {
         BackendOptions o{{"m", kDefaultM}, {"ef_construction", kDefaultEfConstruction}, {"ef_search", kDefaultEfSearch}};

@@ -3,6 +3,7 @@
 #include <hnswlib/hnswlib.h>
 
 #include <algorithm>
+#include <fstream>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -59,6 +60,87 @@ std::vector<std::pair<float, tableint>> SearchWithEf(const Graph& g, const void*
   return out;
 }
 
+// hnswlib 0.6.2 trusts the file: a damaged header or link makes it read or
+// write out of bounds (a segfault, not an exception). Everything it will
+// follow is checked here first, in one streaming pass: the header against
+// the dimension, the file size, and every link list against the counts.
+Status ValidateGraphFile(const std::filesystem::path& path, int dimension) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Internal("cannot open HNSW graph " + path.filename().string());
+  in.seekg(0, std::ios::end);
+  const uint64_t file_size = static_cast<uint64_t>(in.tellg());
+  in.seekg(0, std::ios::beg);
+  struct {
+    size_t offset_level0, max_elements, count, size_per_element, label_offset, offset_data;
+    int max_level;
+    unsigned int enterpoint;
+    size_t max_m, max_m0, m;
+    double mult;
+    size_t ef_construction;
+  } h{};
+  auto read = [&](auto& v) { return static_cast<bool>(in.read(reinterpret_cast<char*>(&v), sizeof(v))); };
+  bool ok = read(h.offset_level0) && read(h.max_elements) && read(h.count) && read(h.size_per_element) &&
+            read(h.label_offset) && read(h.offset_data) && read(h.max_level) && read(h.enterpoint) &&
+            read(h.max_m) && read(h.max_m0) && read(h.m) && read(h.mult) && read(h.ef_construction);
+  const std::string name = path.filename().string();
+  auto damaged = [&](const std::string& why) {
+    return Internal("HNSW graph " + name + " is damaged (" + why + "); rebuild the index");
+  };
+  if (!ok) return damaged("shorter than its header");
+  const size_t links0 = h.max_m0 * sizeof(tableint) + sizeof(unsigned int);
+  const size_t links = h.max_m * sizeof(tableint) + sizeof(unsigned int);
+  if (h.offset_level0 != 0 || h.m < 2 || h.m > 4096 || h.max_m != h.m || h.max_m0 != 2 * h.m ||
+      h.offset_data != links0 || h.label_offset != h.offset_data + static_cast<size_t>(dimension) * sizeof(float) ||
+      h.size_per_element != h.label_offset + sizeof(hnswlib::labeltype) || h.count > h.max_elements ||
+      h.count > (size_t{1} << 32)) {
+    // A consistent header for other vectors: a file of another index.
+    if (h.label_offset - h.offset_data != static_cast<size_t>(dimension) * sizeof(float) && h.m == h.max_m &&
+        h.offset_data == links0 && h.size_per_element == h.label_offset + sizeof(hnswlib::labeltype) &&
+        (h.label_offset - h.offset_data) % sizeof(float) == 0) {
+      return Internal("HNSW graph " + name + " was built for another dimension");
+    }
+    return damaged("inconsistent header");
+  }
+  if (h.count == 0) return Status::Ok();
+  if (h.max_level < 0 || h.max_level > 64 || h.enterpoint >= h.count) return damaged("bad entry point");
+  const uint64_t header = static_cast<uint64_t>(in.tellg());
+  if (file_size < header + h.count * h.size_per_element) return damaged("cut short");
+  // Level 0: a count (low 16 bits) and neighbours in every element's block.
+  std::vector<char> block(h.size_per_element);
+  for (size_t i = 0; i < h.count; ++i) {
+    if (!in.read(block.data(), static_cast<std::streamsize>(block.size()))) return damaged("cut short");
+    unsigned short n = *reinterpret_cast<const unsigned short*>(block.data());
+    if (n > h.max_m0) return damaged("a link list longer than its capacity");
+    const auto* ids = reinterpret_cast<const tableint*>(block.data() + sizeof(unsigned int));
+    for (unsigned short j = 0; j < n; ++j) {
+      if (ids[j] >= h.count) return damaged("a link to an element that does not exist");
+    }
+  }
+  // Upper levels: per element a byte size, then that many bytes of lists.
+  std::vector<char> upper;
+  int entry_level = -1;
+  for (size_t i = 0; i < h.count; ++i) {
+    unsigned int size = 0;
+    if (!read(size)) return damaged("cut short");
+    if (size % links != 0 || size / links > static_cast<size_t>(h.max_level)) return damaged("bad level lists");
+    if (i == h.enterpoint) entry_level = static_cast<int>(size / links);
+    upper.resize(size);
+    if (size && !in.read(upper.data(), size)) return damaged("cut short");
+    for (size_t level = 0; level < size / links; ++level) {
+      const char* list = upper.data() + level * links;
+      unsigned short n = *reinterpret_cast<const unsigned short*>(list);
+      if (n > h.max_m) return damaged("a link list longer than its capacity");
+      const auto* ids = reinterpret_cast<const tableint*>(list + sizeof(unsigned int));
+      for (unsigned short j = 0; j < n; ++j) {
+        if (ids[j] >= h.count) return damaged("a link to an element that does not exist");
+      }
+    }
+  }
+  if (entry_level != h.max_level) return damaged("the entry point is not on the top level");
+  if (static_cast<uint64_t>(in.tellg()) != file_size) return damaged("trailing bytes");
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<HnswGraph>> HnswGraph::Create(int dimension, size_t capacity, const HnswParams& params) {
@@ -80,6 +162,7 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const std::filesystem::path& 
                                                    size_t extra_capacity) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return Internal("HNSW graph file missing: " + path.filename().string());
+  LH_RETURN_IF_ERROR(ValidateGraphFile(path, dimension));
   auto g = std::unique_ptr<HnswGraph>(new HnswGraph());
   g->dimension_ = dimension;
   g->impl_ = std::make_unique<Impl>(dimension);
@@ -90,7 +173,7 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const std::filesystem::path& 
     // leaves num_deleted_ uninitialised before counting the file's
     // tombstones into it: check the one and recount the other.
     if (graph.label_offset_ - graph.offsetData_ != g->impl_->space.get_data_size()) {
-      return Internal("HNSW graph " + path.string() + " was built for another dimension");
+      return Internal("HNSW graph " + path.filename().string() + " was built for another dimension");
     }
     graph.num_deleted_ = 0;
     for (size_t i = 0; i < graph.cur_element_count; ++i) {
@@ -98,7 +181,8 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const std::filesystem::path& 
     }
     if (extra_capacity > 0) graph.resizeIndex(graph.cur_element_count + extra_capacity);
   } catch (const std::exception& e) {
-    return Internal("cannot read HNSW graph " + path.string() + ": " + e.what());
+    return Internal("HNSW graph " + path.filename().string() + " cannot be read (damaged or unsupported); "
+                    "rebuild the index");
   }
   return g;
 }

@@ -111,14 +111,21 @@ class IvfPqBackend final : public VectorBackend {
     size_t want = std::max<size_t>(knobs.k * refine, knobs.k);
     std::vector<float> distances(want);
     std::vector<faiss_idx> ids(want, -1);
-    try {
-      index_->search(1, query, static_cast<faiss_idx>(want), distances.data(), ids.data(), &params);
-    } catch (const std::exception& e) {
-      return Internal(std::string("IVF_PQ search failed: ") + e.what());
-    }
     std::vector<int64_t> candidates;
-    for (faiss_idx id : ids) {
-      if (id >= 0) candidates.push_back(static_cast<int64_t>(id));
+    // The lists probed may hold fewer than asked for (a small nprobe, a
+    // narrow filter): probe twice as many until they do or all were seen.
+    while (true) {
+      try {
+        index_->search(1, query, static_cast<faiss_idx>(want), distances.data(), ids.data(), &params);
+      } catch (const std::exception& e) {
+        return Internal(std::string("IVF_PQ search failed: ") + e.what());
+      }
+      candidates.clear();
+      for (faiss_idx id : ids) {
+        if (id >= 0) candidates.push_back(static_cast<int64_t>(id));
+      }
+      if (candidates.size() >= want || params.nprobe >= index_->nlist) break;
+      params.nprobe = std::min(params.nprobe * 2, index_->nlist);
     }
     return vectors_->Score(query, candidates, knobs.k);
   }
@@ -181,9 +188,17 @@ Result<std::unique_ptr<VectorBackend>> Create(int dim, size_t, const BackendOpti
                            std::to_string(nlist * kMinPointsPerList) + " chunks to train on (this index has " +
                            std::to_string(n) + "); lower it to " + std::to_string(DefaultNlist(n)));
   }
-  // A deterministic sample spread over the whole store.
+  // A deterministic sample spread over the whole store, enough for the
+  // lists and for the 2^nbits codes of each sub-vector.
+  const size_t codes = size_t{1} << nbits;
   size_t train_n = std::min({n, static_cast<size_t>(nlist) * kTrainPointsPerList, kMaxTrainPoints});
-  train_n = std::max(train_n, std::min(n, static_cast<size_t>(nlist) * kMinPointsPerList));
+  train_n = std::max({train_n, std::min(n, static_cast<size_t>(nlist) * kMinPointsPerList),
+                      std::min(n, codes * kMinPointsPerList)});
+  if (train_n < codes) {
+    return InvalidArgument("ivf_pq with nbits " + std::to_string(nbits) + " learns " + std::to_string(codes) +
+                           " codes per sub-vector and needs at least that many chunks (this index has " +
+                           std::to_string(n) + "); lower nbits or use backend flat or hnsw");
+  }
   std::vector<float> sample(train_n * static_cast<size_t>(dim));
   for (size_t i = 0; i < train_n; ++i) {
     const float* row = vectors->data() + (i * n / train_n) * static_cast<size_t>(dim);
