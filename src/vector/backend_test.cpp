@@ -10,6 +10,7 @@
 #include <set>
 
 #include "fixtures.h"
+#include "vector/random_rows.h"
 #include "vector/vector_store.h"
 
 namespace lakehouse::vector {
@@ -18,18 +19,6 @@ namespace {
 
 constexpr int kDim = 32;
 constexpr size_t kRows = 3000;
-
-std::vector<float> RandomUnitRows(size_t n, int dim, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> rows(n * dim);
-  for (size_t i = 0; i < n; ++i) {
-    double norm = 0;
-    for (int j = 0; j < dim; ++j) norm += std::pow(rows[i * dim + j] = normal(rng), 2);
-    for (int j = 0; j < dim; ++j) rows[i * dim + j] /= static_cast<float>(std::sqrt(norm));
-  }
-  return rows;
-}
 
 std::set<int64_t> LabelsOf(const std::vector<Hit>& hits) {
   std::set<int64_t> out;

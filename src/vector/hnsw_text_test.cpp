@@ -6,28 +6,18 @@
 
 #include "fixtures.h"
 #include "vector/backends/hnsw_graph.h"
+#include "vector/random_rows.h"
 #include "vector/searcher.h"
 #include "vector/text_index.h"
 
 namespace lakehouse::vector {
 namespace {
 
-std::vector<float> RandomUnitVectors(size_t n, int dim, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> v(n * dim);
-  for (size_t i = 0; i < n; ++i) {
-    double norm = 0;
-    for (int d = 0; d < dim; ++d) norm += std::pow(v[i * dim + d] = normal(rng), 2);
-    for (int d = 0; d < dim; ++d) v[i * dim + d] /= static_cast<float>(std::sqrt(norm));
-  }
-  return v;
-}
 
 TEST(HnswGraphTest, FindsTheExactNeighboursAndSurvivesSaveAndLoad) {
   const int dim = 32;
   const size_t n = 2000;
-  auto data = RandomUnitVectors(n, dim, 7);
+  auto data = RandomUnitRows(n, dim, 7);
   std::vector<int64_t> labels(n);
   for (size_t i = 0; i < n; ++i) labels[i] = 1000 + static_cast<int64_t>(i);
   auto graph = HnswGraph::Create(dim, n, {16, 100, 64});
@@ -57,7 +47,7 @@ TEST(HnswGraphTest, FindsTheExactNeighboursAndSurvivesSaveAndLoad) {
   EXPECT_EQ((*loaded)->deleted(), 1u);
   EXPECT_EQ((*loaded)->MarkDeleted(424242).code(), StatusCode::kNotFound);
   // Growing past the reserved capacity works.
-  auto more = RandomUnitVectors(50, dim, 8);
+  auto more = RandomUnitRows(50, dim, 8);
   std::vector<int64_t> more_labels(50);
   for (size_t i = 0; i < 50; ++i) more_labels[i] = 5000 + static_cast<int64_t>(i);
   ASSERT_TRUE((*loaded)->Add(more.data(), more_labels, 1).ok());

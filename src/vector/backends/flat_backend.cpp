@@ -9,9 +9,9 @@ namespace lakehouse::vector {
 
 namespace {
 
-class FlatBackend final : public VectorBackend {
+class FlatBackend final : public StoreBackedBackend {
  public:
-  explicit FlatBackend(std::shared_ptr<const VectorStore> vectors) : vectors_(std::move(vectors)) {}
+  explicit FlatBackend(std::shared_ptr<const VectorStore> vectors) : StoreBackedBackend(std::move(vectors)) {}
   BackendKind kind() const override { return BackendKind::kFlat; }
   // The rows are the vector store's; there is nothing else to build.
   Status Add(const float*, std::span<const int64_t> labels, int, const std::function<void(size_t)>& progress) override {
@@ -26,14 +26,6 @@ class FlatBackend final : public VectorBackend {
                                   const LabelFilter* allowed) const override {
     return vectors_->TopK(query, knobs.k, allowed, Threads());
   }
-  std::vector<Hit> Score(const float* query, std::span<const int64_t> labels, size_t k) const override {
-    return vectors_->Score(query, labels, k);
-  }
-  bool CopyVector(int64_t label, float* out) const override {
-    const float* row = vectors_->Find(label);
-    if (row) std::copy(row, row + vectors_->dimension(), out);
-    return row != nullptr;
-  }
   bool HasFile() const override { return false; }
   Status Save(const std::filesystem::path&) const override { return Status::Ok(); }
   size_t size() const override { return vectors_->size(); }
@@ -41,7 +33,6 @@ class FlatBackend final : public VectorBackend {
 
  private:
   static int Threads() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
-  std::shared_ptr<const VectorStore> vectors_;
 };
 
 Result<std::unique_ptr<VectorBackend>> Make(std::shared_ptr<const VectorStore> vectors) {

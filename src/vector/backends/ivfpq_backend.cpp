@@ -71,11 +71,11 @@ struct FilterSelector final : faiss::IDSelector {
   const LabelFilter& filter;
 };
 
-class IvfPqBackend final : public VectorBackend {
+class IvfPqBackend final : public StoreBackedBackend {
  public:
   IvfPqBackend(std::unique_ptr<faiss::IndexIVFPQ> index, BackendOptions options,
                std::shared_ptr<const VectorStore> vectors)
-      : index_(std::move(index)), options_(std::move(options)), vectors_(std::move(vectors)) {}
+      : StoreBackedBackend(std::move(vectors)), index_(std::move(index)), options_(std::move(options)) {}
   BackendKind kind() const override { return BackendKind::kIvfPq; }
 
   Status Add(const float* rows, std::span<const int64_t> labels, int, const std::function<void(size_t)>& progress) override {
@@ -130,14 +130,6 @@ class IvfPqBackend final : public VectorBackend {
     return vectors_->Score(query, candidates, knobs.k);
   }
 
-  std::vector<Hit> Score(const float* query, std::span<const int64_t> labels, size_t k) const override {
-    return vectors_->Score(query, labels, k);
-  }
-  bool CopyVector(int64_t label, float* out) const override {
-    const float* row = vectors_->Find(label);
-    if (row) std::copy(row, row + vectors_->dimension(), out);
-    return row != nullptr;
-  }
   bool HasFile() const override { return true; }
 
   Status Save(const std::filesystem::path& path) const override {
@@ -163,7 +155,6 @@ class IvfPqBackend final : public VectorBackend {
  private:
   std::unique_ptr<faiss::IndexIVFPQ> index_;
   BackendOptions options_;
-  std::shared_ptr<const VectorStore> vectors_;
 };
 
 Result<std::unique_ptr<VectorBackend>> Create(int dim, size_t, const BackendOptions& options,
