@@ -27,6 +27,7 @@
 #include "fixtures.h"
 #include "server/server.h"
 #include "vector/backends/hnsw_graph.h"
+#include "vector/doc_fetch.h"
 #include "vector_bench_util.h"
 
 namespace fs = std::filesystem;
@@ -286,6 +287,24 @@ int main(int argc, char** argv) {
     if (!hits.ok()) Die("search", hits.status());
     return *hits;
   };
+  {
+    // Doc fetch by id (issue 12): in process, through FetchDoc as the route calls it.
+    std::vector<double> fetch_ms, fetch_vector_ms;
+    lh::vector::DocRequest plain_fetch, with_vector;
+    with_vector.include_vectors = true;
+    for (int i = 0; i < 2000; ++i) {
+      std::string id = std::to_string((static_cast<uint64_t>(i) * 7919) % N);
+      auto f0 = Clock::now();
+      auto doc = lh::vector::FetchDoc(rt.indexes(), rt.catalog(), "docs_idx", id, i % 2 ? with_vector : plain_fetch);
+      (i % 2 ? fetch_vector_ms : fetch_ms).push_back(Ms(f0));
+      if (!doc.ok()) Die("doc fetch", doc.status());
+    }
+    auto plain_s = Summarise(fetch_ms), vector_s = Summarise(fetch_vector_ms);
+    table.push_back({"doc fetch by id, in process, p50 / p95 us (1,000 ids)",
+                     Fmt("%.1f", plain_s.p50 * 1000) + " / " + Fmt("%.1f", plain_s.p95 * 1000),
+                     "with the vector: " + Fmt("%.1f", vector_s.p50 * 1000) + " / " + Fmt("%.1f", vector_s.p95 * 1000),
+                     "goal p50 <= 50 us (reference 5-7 ms)"});
+  }
   for (size_t q = 0; q < qtexts.size(); ++q) {  // warm-up, untimed (and lets FAISS's OpenMP threads go idle)
     (void)ours_search(qvec.data() + q * D, 64);
     (void)plain->Search(qvec.data() + q * D, K, 64);
@@ -487,8 +506,19 @@ int main(int argc, char** argv) {
       if (!res || res->status != 200) Die("HTTP search", lh::Internal(res ? res->body : "no response"));
       if (i >= warm) over_http.push_back(Ms(q0));
     }
+    std::vector<double> doc_http;
+    for (int i = 0; i < 1000 + warm; ++i) {
+      std::string path = "/vectors/indexes/docs_idx/docs/" + std::to_string((static_cast<uint64_t>(i) * 7919) % N);
+      auto q0 = Clock::now();
+      auto res = client.Get(path);
+      if (!res || res->status != 200) Die("HTTP doc fetch", lh::Internal(res ? res->body : "no response"));
+      if (i >= warm) doc_http.push_back(Ms(q0));
+    }
     http.Stop();
     serving.join();
+    Summary dh = Summarise(doc_http);
+    table.push_back({"doc fetch over HTTP GET /vectors/indexes/{name}/docs/{id} p50 / p95 ms",
+                     Fmt("%.3f", dh.p50) + " / " + Fmt("%.3f", dh.p95), "", "reference 5-7 ms"});
     Summary d = Summarise(direct), h = Summarise(over_http);
     table.push_back({"search k 10 in process (Searcher::Search) p50 / p95 ms", Fmt("%.2f", d.p50) + " / " + Fmt("%.2f", d.p95), "",
                      "mean embed " + Fmt("%.2f", Summarise(embed_ms).mean) + " / search " + Fmt("%.2f", Summarise(search_ms).mean) +
