@@ -20,6 +20,19 @@ namespace {
 constexpr int kDim = 32;
 constexpr size_t kRows = 3000;
 
+// n random rows labelled 0..n-1 in a store; `rows` gets them too.
+std::shared_ptr<VectorStore> RandomStore(size_t n, uint32_t seed, std::vector<float>* rows = nullptr,
+                                         std::vector<int64_t>* labels = nullptr) {
+  std::vector<float> data = RandomUnitRows(n, kDim, seed);
+  std::vector<int64_t> ids(n);
+  for (size_t i = 0; i < n; ++i) ids[i] = static_cast<int64_t>(i);
+  auto store = std::make_shared<VectorStore>(kDim);
+  store->Add(data.data(), ids);
+  if (rows) *rows = std::move(data);
+  if (labels) *labels = std::move(ids);
+  return store;
+}
+
 std::set<int64_t> LabelsOf(const std::vector<Hit>& hits) {
   std::set<int64_t> out;
   for (const auto& h : hits) out.insert(h.label);
@@ -220,21 +233,13 @@ TEST(BackendTypes, AutoIsFlatWhileAnExactScanIsCheap) {
 }
 
 TEST(BackendTypes, IvfPqRefusesWhatItCannotTrainOn) {
-  auto rows = RandomUnitRows(100, kDim, 1);
-  std::vector<int64_t> labels(100);
-  for (int i = 0; i < 100; ++i) labels[i] = i;
-  auto store = std::make_shared<VectorStore>(kDim);
-  store->Add(rows.data(), labels);
+  auto store = RandomStore(100, 1);
   const BackendType& type = TypeOf(BackendKind::kIvfPq);
   auto small = type.create(kDim, 100, type.defaults(100, kDim, {}), store);
   ASSERT_FALSE(small.ok());
   EXPECT_EQ(small.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(small.status().message().find("use backend flat or hnsw"), std::string::npos) << small.status().message();
-  auto big_rows = RandomUnitRows(1000, kDim, 2);
-  std::vector<int64_t> big_labels(1000);
-  for (int i = 0; i < 1000; ++i) big_labels[i] = i;
-  auto big = std::make_shared<VectorStore>(kDim);
-  big->Add(big_rows.data(), big_labels);
+  auto big = RandomStore(1000, 2);
   auto not_divisor = type.create(kDim, 1000, type.defaults(1000, kDim, {{"pq_m", 5}}), big);
   ASSERT_FALSE(not_divisor.ok());
   EXPECT_NE(not_divisor.status().message().find("'pq_m' must divide the dimension 32"), std::string::npos);
@@ -244,11 +249,9 @@ TEST(BackendTypes, IvfPqRefusesWhatItCannotTrainOn) {
 }
 
 TEST(BackendTypes, IvfPqFindsKEvenWhenItsListsHoldFewer) {
-  auto rows = RandomUnitRows(1000, kDim, 5);
-  std::vector<int64_t> labels(1000);
-  for (int i = 0; i < 1000; ++i) labels[i] = i;
-  auto store = std::make_shared<VectorStore>(kDim);
-  store->Add(rows.data(), labels);
+  std::vector<float> rows;
+  std::vector<int64_t> labels;
+  auto store = RandomStore(1000, 5, &rows, &labels);
   const BackendType& type = TypeOf(BackendKind::kIvfPq);
   // 8-bit codes on few lists: the sample must still hold 256 codes' worth.
   auto eight = type.create(kDim, 1000, type.defaults(1000, kDim, {{"nlist", 2}, {"nbits", 8}}), store);
