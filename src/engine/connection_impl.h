@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <unordered_map>
 #include <mutex>
 
 #include "engine/database.h"
@@ -25,7 +26,12 @@ struct Connection::Impl {
   duckdb_connection conn = nullptr;
   std::shared_ptr<Database::Impl> db;  // the database outlives its connections
   std::atomic<bool> interrupted{false};
+  duckdb_prepared_statement serialize = nullptr;  // json_serialize_sql(?), prepared on first use
+  // What recent statements read (ReadsOf): a dashboard sends the same text
+  // again and again, and analysing it costs ~50 us. Emptied when full.
+  std::unordered_map<std::string, Result<SqlReads>> reads_seen;
   ~Impl() {
+    if (serialize) duckdb_destroy_prepare(&serialize);
     if (conn) duckdb_disconnect(&conn);
   }
 };

@@ -290,7 +290,8 @@ Result<int64_t> Connection::ExecuteCount(const std::string& sql) {
   return duckdb_value_int64(&r.result, 0, 0);
 }
 
-Status Connection::PrepareOne(const std::string& sql, StatementPolicy policy, void* prepared_out) {
+Status Connection::PrepareOne(const std::string& sql, StatementPolicy policy, void* prepared_out,
+                              const ReadsCheck& check_reads) {
   auto& prepared = *static_cast<Prepared*>(prepared_out);
   if (sql.empty()) return InvalidArgument("the SQL text is empty");
   Extracted extracted;
@@ -317,6 +318,16 @@ Status Connection::PrepareOne(const std::string& sql, StatementPolicy policy, vo
       return PermissionDenied("PRAGMA " + pragma + " is not allowed: queries are read-only (allowed: " + allowed + ")");
     }
   }
+  // Before binding, which already opens the files a statement names.
+  Status unreadable;
+  if (check_reads) {
+    auto reads = ReadsOf(sql);
+    if (reads.ok()) {
+      LH_RETURN_IF_ERROR(check_reads(*reads));
+    } else {
+      unreadable = reads.status();  // not a SELECT, or not valid: binding says which, in its words
+    }
+  }
   if (duckdb_prepare_extracted_statement(impl_->conn, extracted.handle, 0, &prepared.handle) != DuckDBSuccess) {
     // A write that fails to bind (DELETE on a view) is still a write: say so
     // rather than why DuckDB could not plan it.
@@ -330,14 +341,42 @@ Status Connection::PrepareOne(const std::string& sql, StatementPolicy policy, vo
     return PermissionDenied(std::string(StatementWord(type)) +
                             " statements are not allowed: queries are read-only (use SELECT)");
   }
-  return Status::Ok();
+  return unreadable;
 }
 
-Status Connection::CheckSelect(const std::string& sql_in) {
+Status Connection::CheckSelect(const std::string& sql_in, const ReadsCheck& check_reads) {
   std::string sql = StripTrailingSemicolons(sql_in);
   if (!PragmaName(sql).empty()) return InvalidArgument("export a SELECT; a PRAGMA cannot be exported");
   Prepared prepared;
-  return PrepareOne(sql, StatementPolicy::kReadOnly, &prepared);
+  return PrepareOne(sql, StatementPolicy::kReadOnly, &prepared, check_reads);
+}
+
+Result<SqlReads> Connection::ReadsOf(const std::string& sql_in) {
+  std::string sql = StripTrailingSemicolons(sql_in);
+  // DuckDB serializes only SELECTs; the PRAGMAs a query may run take names.
+  if (!PragmaName(sql).empty()) return SqlReads{QuotedLiterals(sql), {}};
+  if (auto seen = impl_->reads_seen.find(sql); seen != impl_->reads_seen.end()) return seen->second;
+  if (!impl_->serialize &&
+      duckdb_prepare(impl_->conn, "SELECT json_serialize_sql(?::VARCHAR)", &impl_->serialize) != DuckDBSuccess) {
+    std::string why = duckdb_prepare_error(impl_->serialize);
+    duckdb_destroy_prepare(&impl_->serialize);
+    return Internal("cannot analyse queries: " + why);
+  }
+  if (duckdb_bind_varchar_length(impl_->serialize, 1, sql.data(), sql.size()) != DuckDBSuccess) {
+    return InvalidArgument("the SQL text is not valid UTF-8");
+  }
+  ResultHolder r;
+  r.valid = true;
+  if (duckdb_execute_prepared(impl_->serialize, &r.result) != DuckDBSuccess) {
+    return internal::DuckError(*impl_, duckdb_result_error(&r.result));
+  }
+  char* text = duckdb_value_varchar(&r.result, 0, 0);
+  if (!text) return Internal("cannot analyse the query");
+  std::string json = text;
+  duckdb_free(text);
+  constexpr size_t kStatementsRemembered = 256;
+  if (impl_->reads_seen.size() >= kStatementsRemembered) impl_->reads_seen.clear();
+  return impl_->reads_seen.emplace(sql, ReadsOfSerializedSql(json)).first->second;
 }
 
 Result<int64_t> Connection::CopySelectTo(const std::string& sql_in, const std::filesystem::path& path,
@@ -355,7 +394,7 @@ Result<QueryResult> Connection::Query(const std::string& sql_in, const QueryLimi
   impl_->interrupted = false;
   std::string sql = StripTrailingSemicolons(sql_in);
   Prepared prepared;
-  LH_RETURN_IF_ERROR(PrepareOne(sql, limits.policy, &prepared));
+  LH_RETURN_IF_ERROR(PrepareOne(sql, limits.policy, &prepared, limits.check_reads));
   duckdb_statement_type type = duckdb_prepared_statement_type(prepared.handle);
 
   // Columns DuckDB must render for us: rewrite once, keeping the original type names.

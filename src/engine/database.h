@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -15,6 +16,7 @@
 #include "engine/columnar.h"
 #include "engine/result.h"
 #include "engine/row_stream.h"
+#include "engine/sql_reads.h"
 
 namespace lakehouse::engine {
 
@@ -74,12 +76,17 @@ class RowSink {
   virtual Status Row(const std::vector<Cell>& cells) = 0;
 };
 
+// Sees what a statement reads (Connection::ReadsOf) before it is bound; an
+// error refuses the statement.
+using ReadsCheck = std::function<Status(const SqlReads&)>;
+
 struct QueryLimits {
   int64_t max_rows = -1;  // -1: all rows
   int64_t max_bytes = -1;  // -1: any size; else rows stop before their JSON would pass it
   StatementPolicy policy = StatementPolicy::kAny;
   bool first_column_strings = false;  // fill QueryResult::strings, not rows
   RowSink* sink = nullptr;  // rows go here, not into QueryResult::rows (row_count counts them)
+  ReadsCheck check_reads;  // when set, run before the statement is bound
 };
 
 class Connection {
@@ -97,7 +104,9 @@ class Connection {
   // Runs exactly one statement and streams its rows, stopping at the cap.
   Result<QueryResult> Query(const std::string& sql, const QueryLimits& limits = {});
   // Parses and binds `sql` as one read-only SELECT (not a PRAGMA), without running it.
-  Status CheckSelect(const std::string& sql);
+  Status CheckSelect(const std::string& sql, const ReadsCheck& check_reads = {});
+  // The literals and table names of one statement, from DuckDB's parse tree.
+  Result<SqlReads> ReadsOf(const std::string& sql);
   // Writes the rows of one read-only SELECT (checked as Query checks it)
   // to `path` with DuckDB's COPY; `copy_options` are ours, never the user's
   // ("FORMAT csv, HEADER true"). Returns the rows written.
@@ -131,7 +140,7 @@ class Connection {
   Connection(void* handle, std::shared_ptr<Database::Impl> db);
   // Exactly one statement, allowed by `policy`, prepared into `prepared`
   // (an internal::Prepared: duckdb.h stays out of this header).
-  Status PrepareOne(const std::string& sql, StatementPolicy policy, void* prepared);
+  Status PrepareOne(const std::string& sql, StatementPolicy policy, void* prepared, const ReadsCheck& check_reads = {});
   std::unique_ptr<Impl> impl_;
 };
 

@@ -44,10 +44,12 @@ Result<std::shared_ptr<QueryEngine::State>> QueryEngine::Current() {
   // Only the data files: SQL never reads manifests, vector files or spill
   // files, even inside a bucket.
   for (const auto& root : buckets_.Roots()) db_options.allowed_directories.push_back(root / "datasets");
+  std::vector<std::filesystem::path> roots = db_options.allowed_directories;
   if (!options_.export_directory.empty()) db_options.allowed_directories.push_back(options_.export_directory);
   db_options.reopen_when_invalidated = false;
   auto fresh = std::make_shared<State>();
   fresh->bucket_generation = bucket_generation;
+  fresh->roots = std::move(roots);
   LH_ASSIGN_OR_RETURN(fresh->db, Database::Open(db_options));
   LH_ASSIGN_OR_RETURN(auto conn, fresh->db->Connect());
   LH_RETURN_IF_ERROR(conn->Execute("CREATE SCHEMA IF NOT EXISTS lh_cache"));
@@ -55,6 +57,35 @@ Result<std::shared_ptr<QueryEngine::State>> QueryEngine::Current() {
   std::atomic_store(&state_, fresh);
   return fresh;
 }
+
+namespace {
+
+// The dataset a "no dataset named 'X' (...)" error names (internal::DuckError), or "".
+std::string MissingDataset(const Status& status) {
+  const std::string& message = status.message();
+  const std::string marker = "no dataset named '";
+  auto at = message.find(marker);
+  auto end = message.find("' (", at == std::string::npos ? 0 : at);
+  if (at == std::string::npos || end == std::string::npos) return "";
+  return message.substr(at + marker.size(), end - at - marker.size());
+}
+
+// Unquoted names fold case in DuckDB; ours are lower case.
+template <typename Map>
+auto FindView(Map& views, const std::string& name) {
+  auto it = views.find(name);
+  if (it != views.end()) return it;
+  std::string lower = name;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return views.find(lower);
+}
+
+Status CannotRead(const std::string& view, const Status& why) {
+  return Status(why.code() == StatusCode::kInternal ? StatusCode::kConflict : why.code(),
+                "dataset '" + view + "' cannot be read: " + why.message());
+}
+
+}  // namespace
 
 Status QueryEngine::SyncViews(State& state, Connection& conn) {
   uint64_t generation = catalog_.Generation();
@@ -64,6 +95,7 @@ Status QueryEngine::SyncViews(State& state, Connection& conn) {
   // versions a table in memory (a Parquet scan costs ~1 ms of setup per
   // query, a table scan a fraction of that). Unchanged views are left alone.
   std::map<std::string, std::string> wanted;  // view -> source signature
+  decltype(state.scanned) scanned;
   uint64_t cached_bytes = 0;
   for (const auto& m : catalog_.List()) {
     auto store = buckets_.Get(m.bucket);
@@ -73,10 +105,12 @@ Status QueryEngine::SyncViews(State& state, Connection& conn) {
     }
     for (const auto& version : m.versions) {
       std::string files, link;
+      std::vector<std::filesystem::path> paths;
       uint64_t bytes = 0;
       for (const auto& f : version.files) {
         auto path = (*store)->LocalPath(f.key);
         if (path) files += (files.empty() ? "" : ", ") + QuoteLiteral(path->string());
+        if (path) paths.push_back(*path);
         // We never write links; one placed by hand (the file, or a folder
         // on its way) could point anywhere.
         if (path && link.empty()) link = FirstLinkBelow((*store)->Root(), *path).string();
@@ -89,8 +123,11 @@ Status QueryEngine::SyncViews(State& state, Connection& conn) {
                    cached_bytes + bytes <= options_.cache_max_bytes;
       if (cache) cached_bytes += bytes;
       wanted[view] = !link.empty() ? "link:" + link : std::string(cache ? "cached:" : "files:") + files;
+      // One-shot (lazy) views are never cached: they scan too.
+      if (link.empty() && (!cache || lazy_views_)) scanned[view] = {(*store)->Root(), std::move(paths)};
     }
   }
+  state.scanned = std::move(scanned);
   if (lazy_views_) {
     // One-shot: what each view would read, built when a statement names it.
     for (auto& [view, signature] : wanted) {
@@ -197,6 +234,25 @@ std::map<std::string, std::string> QueryEngine::Quarantined() const {
   return quarantined_report_;
 }
 
+Status QueryEngine::CheckReads(State& state, const SqlReads& reads) {
+  LH_RETURN_IF_ERROR(CheckNoLinks(reads.literals, state.roots));
+  std::lock_guard lock(state.views_mutex);
+  for (const auto& table : reads.tables) {
+    auto it = FindView(state.scanned, table);
+    if (it == state.scanned.end()) continue;
+    const auto& [root, files] = it->second;
+    for (const auto& file : files) {
+      if (!FirstLinkBelow(root, file).empty()) {
+        return CannotRead(it->first, PermissionDenied("its data file " + file.filename().string() +
+                                                      " is, or lies in, a symbolic link, which lakehouse never writes; "
+                                                      "remove the link and restore the file (the server also removes "
+                                                      "links when it starts)"));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 // A connection of the current database with its views in sync, and one of
 // the engine's slots: given back when the lease goes.
 struct QueryEngine::Lease {
@@ -236,34 +292,6 @@ Result<std::unique_ptr<QueryEngine::Lease>> QueryEngine::Borrow(int64_t wait_ms)
   return lease;
 }
 
-namespace {
-
-// The dataset a "no dataset named 'X' (...)" error names (internal::DuckError), or "".
-std::string MissingDataset(const Status& status) {
-  const std::string& message = status.message();
-  const std::string marker = "no dataset named '";
-  auto at = message.find(marker);
-  auto end = message.find("' (", at == std::string::npos ? 0 : at);
-  if (at == std::string::npos || end == std::string::npos) return "";
-  return message.substr(at + marker.size(), end - at - marker.size());
-}
-
-// Unquoted names fold case in DuckDB; ours are lower case.
-template <typename Map>
-auto FindView(Map& views, const std::string& name) {
-  auto it = views.find(name);
-  if (it != views.end()) return it;
-  std::string lower = name;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return views.find(lower);
-}
-
-Status CannotRead(const std::string& view, const Status& why) {
-  return Status(why.code() == StatusCode::kInternal ? StatusCode::kConflict : why.code(),
-                "dataset '" + view + "' cannot be read: " + why.message());
-}
-
-}  // namespace
 
 template <typename T, typename F>
 Result<T> QueryEngine::WithLazyViews(State& state, Connection& conn, F attempt) {
@@ -293,8 +321,10 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
   LH_ASSIGN_OR_RETURN(auto lease, Borrow(timeout_ms));
   Watchdog::Scope deadline(*watchdog_, *lease->conn, std::chrono::milliseconds(timeout_ms));
   return WithLazyViews<QueryResult>(*lease->state, *lease->conn, [&] {
+    State& state = *lease->state;
     return lease->conn->Query(request.sql, {max_rows, request.uncapped ? -1 : options_.max_bytes,
-                                            StatementPolicy::kReadOnly, request.first_column_strings, request.sink});
+                                            StatementPolicy::kReadOnly, request.first_column_strings, request.sink,
+                                            [this, &state](const SqlReads& reads) { return CheckReads(state, reads); }});
   });
 }
 
@@ -306,7 +336,8 @@ Result<std::unique_ptr<ExportJob>> QueryEngine::StartExport(const std::string& s
   // What fails at once (syntax, unknown names, writes) is refused here,
   // while the caller can still answer with an error instead of a cut stream.
   LH_RETURN_IF_ERROR(WithLazyViews<bool>(*lease->state, *lease->conn, [&]() -> Result<bool> {
-                       LH_RETURN_IF_ERROR(lease->conn->CheckSelect(sql));
+                       LH_RETURN_IF_ERROR(lease->conn->CheckSelect(
+                           sql, [this, &lease](const SqlReads& reads) { return CheckReads(*lease->state, reads); }));
                        return true;
                      }).status());
   auto spool = UniqueTempPath(options_.export_directory, std::string("export") + ExportExtension(format));

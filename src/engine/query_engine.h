@@ -105,6 +105,10 @@ class QueryEngine {
     std::map<std::string, std::string> views;    // view -> source signature; GUARDED_BY(views_mutex)
     std::map<std::string, std::string> quarantined;  // view -> why; GUARDED_BY(views_mutex)
     std::map<std::string, std::string> pending;  // lazy views not built yet -> signature; GUARDED_BY(views_mutex)
+    // Views that scan files when queried (not cached): their bucket root and
+    // files, checked for links each time a query names them.
+    std::map<std::string, std::pair<std::filesystem::path, std::vector<std::filesystem::path>>> scanned;  // GUARDED_BY(views_mutex)
+    std::vector<std::filesystem::path> roots;  // the buckets' datasets folders, as the sandbox allows them
   };
   struct Lease;
   // A slot (waiting up to `wait_ms`) and a connection with views in sync.
@@ -115,6 +119,9 @@ class QueryEngine {
   // that view and runs it again.
   template <typename T, typename F>
   Result<T> WithLazyViews(State& state, Connection& conn, F attempt);
+  // Refuses a query whose literals or scanned views lead through a symbolic
+  // link (DuckDB's sandbox compares path strings and follows links).
+  Status CheckReads(State& state, const SqlReads& reads);
   Status BuildView(Connection& conn, const std::string& view, const std::string& signature);
   // Adds the rows of `new_files` (quoted, comma-separated) to a cached view's table.
   Status AppendToCache(Connection& conn, const std::string& view, const std::string& new_files);

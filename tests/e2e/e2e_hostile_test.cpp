@@ -146,6 +146,13 @@ TEST_F(HostileE2E, ALinkPlacedWhileTheServerRunsIsNeverRead) {
   EXPECT_NE(server_.RunCli({"query", "SELECT * FROM good"}, &cli_out, &cli_err), 0);
   EXPECT_NE(cli_err.find("symbolic link"), std::string::npos) << cli_err;
   EXPECT_EQ((cli_out + cli_err).find("4321"), std::string::npos) << cli_out;
+  // Named by its path, or by a pattern that takes it in, the link is not followed either.
+  for (const std::string& path : {good_file.string(), (data / "datasets").string() + "/*/*.parquet"}) {
+    auto direct = Sql(server_, "SELECT * FROM read_parquet('" + path + "')");
+    EXPECT_EQ(direct.status, 403) << direct.body.dump();
+    EXPECT_NE(ErrorMessage(direct).find("symbolic link inside a bucket"), std::string::npos) << ErrorMessage(direct);
+    EXPECT_EQ(direct.body.dump().find("4321"), std::string::npos) << direct.body.dump();
+  }
   auto outside_read = Sql(server_, "SELECT * FROM read_parquet('" + secret_copy.string() + "')");
   EXPECT_EQ(outside_read.status, 403) << outside_read.body.dump();
   EXPECT_NE(ErrorMessage(outside_read).find("SQL may read only the data files of the buckets"), std::string::npos)
