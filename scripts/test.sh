@@ -13,5 +13,8 @@ cleanup() {
   rm -rf "$LAKEHOUSE_SERVICES_DIR"
 }
 trap cleanup EXIT
-eval "$(bash scripts/services.sh start)"
+# An assignment, not eval "$(...)": a server that cannot start (its port
+# taken by one left running) fails the run instead of skipping the import tests.
+exports=$(bash scripts/services.sh start)
+eval "$exports"
 ctest --test-dir "${BUILD_DIR:-build}" --output-on-failure -j"$(nproc)" --timeout 600
