@@ -3,6 +3,8 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <fstream>
 #include <map>
 #include <regex>
 
@@ -10,6 +12,8 @@
 #include "common/names.h"
 
 namespace lakehouse::ingest {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -144,7 +148,7 @@ Status CheckGzip(const std::filesystem::path& path, const std::string& file_name
   return Status::Ok();
 }
 
-Status Cp1252ToUtf8(const std::filesystem::path& path, const std::filesystem::path& out_path) {
+Result<Cp1252Decoded> Cp1252ToUtf8(const std::filesystem::path& path, const std::filesystem::path& out_path) {
   // 0x80..0x9F: where Windows-1252 differs from latin-1 (0: undefined there, kept as U+FFFD).
   static const char16_t kHigh[32] = {0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
                                      0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017D, 0,
@@ -152,13 +156,22 @@ Status Cp1252ToUtf8(const std::filesystem::path& path, const std::filesystem::pa
                                      0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
   gzFile in = gzopen(path.c_str(), "rb");
   if (!in) return NotFound("cannot open the file to decode it");
+  // Streamed through a temporary beside `out`, renamed when whole: a big
+  // file never sits in memory.
+  fs::path tmp = UniqueTempPath(out_path.parent_path(), "cp1252");
+  TempFileGuard guard(tmp);
+  std::ofstream out(tmp, std::ios::binary);
+  Cp1252Decoded decoded;
+  int64_t offset = 0;
   std::string text;
   char buf[1 << 16];
   int got;
   while ((got = gzread(in, buf, sizeof buf)) > 0) {
-    for (int i = 0; i < got; ++i) {
+    text.clear();
+    for (int i = 0; i < got; ++i, ++offset) {
       unsigned char c = static_cast<unsigned char>(buf[i]);
       char32_t cp = c < 0x80 ? c : (c < 0xA0 ? (kHigh[c - 0x80] ? kHigh[c - 0x80] : 0xFFFD) : c);
+      if (cp == 0xFFFD && decoded.undefined++ == 0) decoded.first_undefined_at = offset;
       if (cp < 0x80) {
         text += static_cast<char>(cp);
       } else if (cp < 0x800) {
@@ -170,10 +183,22 @@ Status Cp1252ToUtf8(const std::filesystem::path& path, const std::filesystem::pa
         text += static_cast<char>(0x80 | (cp & 0x3F));
       }
     }
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
   }
   gzclose(in);
   if (got < 0) return InvalidArgument("the compressed data is damaged");
-  return AtomicWriteFile(out_path, text);
+  out.flush();
+  if (!out) {
+    int error = errno;
+    if (error == ENOSPC || error == EDQUOT || error == EFBIG) return StorageFullError(error);
+    return Internal("cannot write the decoded copy of the file");
+  }
+  out.close();
+  std::error_code ec;
+  fs::rename(tmp, out_path, ec);
+  if (ec) return Internal("cannot move the decoded copy into place: " + ec.message());
+  guard.Release();
+  return decoded;
 }
 
 Result<SourcePlan> PlanSource(const SourceInput& in) {

@@ -51,8 +51,14 @@ std::string ReaderErrorInOurWords(const std::string& message, const std::string&
 // compression bomb).
 Status CheckGzip(const std::filesystem::path& path, const std::string& file_name);
 
-// Decodes Windows-1252 text (gzip or plain) into UTF-8 at `out`.
-Status Cp1252ToUtf8(const std::filesystem::path& in, const std::filesystem::path& out);
+// Decodes Windows-1252 text (gzip or plain) into UTF-8 at `out`. The five
+// bytes cp1252 leaves undefined become U+FFFD; the answer says how many
+// there were, and the offset of the first, for the caller to warn about.
+struct Cp1252Decoded {
+  int64_t undefined = 0;
+  int64_t first_undefined_at = -1;
+};
+Result<Cp1252Decoded> Cp1252ToUtf8(const std::filesystem::path& in, const std::filesystem::path& out);
 
 // Field counts of a CSV's records (quotes respected, comment lines and the
 // first `skip` lines left out); reads gzip too.

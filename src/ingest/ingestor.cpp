@@ -135,7 +135,13 @@ Result<Ingestor::Converted> Ingestor::Convert(const IngestRequest& request, Form
     // DuckDB knows latin-1, not Windows-1252 (which has €, curly quotes and
     // dashes where latin-1 has control codes): decode it ourselves.
     fs::path utf8 = copy_to("utf8");
-    LH_RETURN_IF_ERROR(Cp1252ToUtf8(source.path, utf8));
+    LH_ASSIGN_OR_RETURN(auto decoded, Cp1252ToUtf8(source.path, utf8));
+    if (decoded.undefined > 0) {
+      out.warnings.push_back(GroupThousands(decoded.undefined) + (decoded.undefined == 1 ? " byte" : " bytes") +
+                             " that cp1252 does not define (0x81, 0x8D, 0x8F, 0x90 or 0x9D; the first at byte " +
+                             std::to_string(decoded.first_undefined_at) +
+                             ") became U+FFFD; if the file is not cp1252, give its --encoding (latin-1, utf-8)");
+    }
     source.path = utf8;
     source.compression = Compression::kNone;
   }
@@ -184,7 +190,7 @@ Result<Ingestor::Converted> Ingestor::Convert(const IngestRequest& request, Form
   }
   if (!copied.ok()) return copied.status();
   out.rows = *copied;
-  out.warnings = std::move(plan.warnings);
+  out.warnings.insert(out.warnings.end(), plan.warnings.begin(), plan.warnings.end());
   out.options = std::move(plan.options);
   return out;
 }

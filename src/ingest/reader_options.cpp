@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "common/names.h"
+#include "engine/row_stream.h"
 
 namespace lakehouse::ingest {
 
@@ -20,6 +21,10 @@ Result<char> OneChar(const std::string& key, const std::string& value, bool allo
   if (v == "tab" || value == "\\t" || value == "\t") return '\t';
   if (allow_none && (v == "none" || value.empty())) return '\0';
   if (value.size() == 1 && static_cast<unsigned char>(value[0]) >= 32 && value[0] != 127) return value[0];
+  if (value.size() > 1 && value.size() <= 4 && static_cast<unsigned char>(value[0]) >= 0xC0) {
+    return InvalidArgument(key + " must be a one-byte (ASCII) character such as , ; | or \"tab\"; '" + value +
+                           "' takes " + std::to_string(value.size()) + " bytes in UTF-8");
+  }
   return InvalidArgument(key + " must be one character (or \"tab\"" + (allow_none ? ", \"none\"" : "") +
                          "), got '" + value + "'");
 }
@@ -139,6 +144,8 @@ std::map<std::string, std::string> ReaderOptions::ToMap() const {
 Result<ReaderOptions> ReaderOptionsFromMap(const std::map<std::string, std::string>& values, bool strict) {
   ReaderOptions o;
   for (const auto& [key, value] : values) {
+    // Checked here, or DuckDB later blames the file for the option's bytes.
+    if (!engine::IsValidUtf8(value.data(), value.size())) return InvalidArgument("the value of " + key + " is not valid UTF-8 text");
     if (key == "delimiter") {
       LH_ASSIGN_OR_RETURN(o.delimiter, OneChar(key, value, false));
     } else if (key == "quote") {

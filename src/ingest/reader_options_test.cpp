@@ -37,6 +37,10 @@ TEST(ReaderOptionsTest, BadValuesAreRefusedNamingTheOption) {
     return o.ok() ? std::string() : o.status().message();
   };
   EXPECT_EQ(bad("delimiter", ",,"), "delimiter must be one character (or \"tab\"), got ',,'");
+  EXPECT_EQ(bad("delimiter", "\xc3\xa9"),
+            "delimiter must be a one-byte (ASCII) character such as , ; | or \"tab\"; '\xc3\xa9' takes 2 bytes in UTF-8");
+  EXPECT_EQ(bad("null", "\xff\xfe"), "the value of null is not valid UTF-8 text");
+  EXPECT_EQ(bad("date_format", "%d\xc3"), "the value of date_format is not valid UTF-8 text");
   EXPECT_EQ(bad("skip", "-1"), "skip must be a number of lines from 0 to 1000000, got '-1'");
   EXPECT_EQ(bad("header", "maybe"), "header must be true or false, got 'maybe'");
   EXPECT_EQ(bad("encoding", "ebcdic"), "encoding 'ebcdic' is not supported: use utf-8, utf-16, latin-1 or cp1252");

@@ -163,6 +163,17 @@ TEST_F(RealFilesTest, EncodingsSeparatorsFormatsAndTypesAsGiven) {
   EXPECT_EQ(p.Text(0, 2), "\u201cbest\u201d \u20ac deal");
   EXPECT_EQ(p.Text(1, 2), "\u2013");
   EXPECT_EQ(p.Text(0, 3), "DOUBLE");
+  EXPECT_TRUE(prices->warnings.empty()) << prices->warnings[0];
+  // Bytes cp1252 leaves undefined are kept as U+FFFD, and said so.
+  fs::path undefined_file = dir_ / "undefined.csv";
+  testing::WriteFile(undefined_file, "item,note\nA,x\x81y\nB,\x9d\n");
+  auto undefined = Ingest(undefined_file, "undefined", {{"encoding", "cp1252"}});
+  ASSERT_TRUE(undefined.ok()) << undefined.status().message();
+  ASSERT_EQ(undefined->warnings.size(), 1u);
+  EXPECT_EQ(undefined->warnings[0],
+            "2 bytes that cp1252 does not define (0x81, 0x8D, 0x8F, 0x90 or 0x9D; the first at byte 13) became "
+            "U+FFFD; if the file is not cp1252, give its --encoding (latin-1, utf-8)");
+  EXPECT_EQ(Sql("SELECT note FROM undefined WHERE item = 'A'").Text(0, 0), "x\uFFFDy");
 
   // latin-1 has control codes where cp1252 has quotes and the euro sign.
   auto not_latin = Ingest(Real("prices-cp1252.csv"), "prices_latin", {{"encoding", "latin-1"}});
