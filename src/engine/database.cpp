@@ -380,12 +380,33 @@ Result<SqlReads> Connection::ReadsOf(const std::string& sql_in) {
 }
 
 Result<int64_t> Connection::CopySelectTo(const std::string& sql_in, const std::filesystem::path& path,
-                                         const std::string& copy_options) {
+                                         const std::string& copy_options, bool floats_as_text) {
   impl_->interrupted = false;
   std::string sql = StripTrailingSemicolons(sql_in);
   // The same checks as a query: exactly one read-only statement. Only then
   // is it wrapped, so the COPY around it is the one statement that writes.
   LH_RETURN_IF_ERROR(CheckSelect(sql));
+  if (floats_as_text) {
+    // DuckDB's JSON writer prints FLOAT widened (0.10000000149011612); as
+    // DOUBLEs parsed from their shortest text they print as stored.
+    Prepared prepared;
+    if (duckdb_prepare(impl_->conn, sql.c_str(), &prepared.handle) != DuckDBSuccess) {
+      return internal::DuckError(*impl_, duckdb_prepare_error(prepared.handle));
+    }
+    std::string replacements;
+    for (idx_t i = 0; i < duckdb_prepared_statement_column_count(prepared.handle); ++i) {
+      OwnedType t{duckdb_prepared_statement_column_logical_type(prepared.handle, i)};
+      std::string col = QuoteIdent(duckdb_prepared_statement_column_name(prepared.handle, i));
+      std::string as_text = duckdb_get_type_id(t.handle) == DUCKDB_TYPE_FLOAT
+                                ? "VARCHAR"
+                                : internal::NestedTypeWithFloatsAs(t.handle, "VARCHAR");
+      if (as_text.empty()) continue;
+      std::string as_double = as_text == "VARCHAR" ? "DOUBLE" : internal::NestedTypeWithFloatsAs(t.handle, "DOUBLE");
+      replacements += (replacements.empty() ? "" : ", ") + std::string("CAST(CAST(") + col + " AS " + as_text +
+                      ") AS " + as_double + ") AS " + col;
+    }
+    if (!replacements.empty()) sql = "SELECT * REPLACE (" + replacements + ") FROM (" + sql + "\n) AS lh_q";
+  }
   return ExecuteCount("COPY (" + sql + "\n) TO " + QuoteLiteral(path.string()) + " (" + copy_options + ")");
 }
 
@@ -410,8 +431,16 @@ Result<QueryResult> Connection::Query(const std::string& sql_in, const QueryLimi
     if (rendering == Rendering::kDirect) continue;
     std::string col = QuoteIdent(columns[i].name);
     as_json[i] = rendering == Rendering::kAsJson;
+    std::string value = col;
+    if (as_json[i]) {
+      // FLOATs inside go through their shortest text: to_json would widen them.
+      std::string as_text = internal::NestedTypeWithFloatsAs(t.handle, "VARCHAR");
+      if (!as_text.empty()) {
+        value = "CAST(CAST(" + col + " AS " + as_text + ") AS " + internal::NestedTypeWithFloatsAs(t.handle, "DOUBLE") + ")";
+      }
+    }
     replacements += (replacements.empty() ? "" : ", ") +
-                    (as_json[i] ? "CAST(to_json(" + col + ") AS VARCHAR)" : "CAST(" + col + " AS VARCHAR)") +
+                    (as_json[i] ? "CAST(to_json(" + value + ") AS VARCHAR)" : "CAST(" + col + " AS VARCHAR)") +
                     " AS " + col;
   }
   if (!replacements.empty() && type == DUCKDB_STATEMENT_TYPE_SELECT) {

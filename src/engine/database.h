@@ -110,8 +110,10 @@ class Connection {
   // Writes the rows of one read-only SELECT (checked as Query checks it)
   // to `path` with DuckDB's COPY; `copy_options` are ours, never the user's
   // ("FORMAT csv, HEADER true"). Returns the rows written.
+  // `floats_as_text`: FLOAT values, also inside lists and structs, are
+  // written in their shortest form (for text formats; Parquet keeps FLOAT).
   Result<int64_t> CopySelectTo(const std::string& sql, const std::filesystem::path& path,
-                               const std::string& copy_options);
+                               const std::string& copy_options, bool floats_as_text = false);
   // Cancels the statement running now (if any); it fails with kTimeout.
   // DuckDB checks for it between vectors: a single row that takes long to
   // decode is not cut short.

@@ -188,6 +188,19 @@ TEST_F(EngineTest, ValuesPrintAsStored) {
   EXPECT_EQ(r->Text(0, 2), "2024-01-02T03:04:05.123456789");
   EXPECT_EQ(r->Text(0, 3), "1969-12-31T23:59:59.999999999");
   EXPECT_EQ(r->columns[4].type, "STRUCT(\"csv-parse\" VARCHAR, ok INTEGER)");
+  // FLOATs inside lists, arrays, structs and maps too, and the types still say FLOAT.
+  auto nested = Run("SELECT [0.1::FLOAT, 'inf'::FLOAT, NULL] AS l, [0.1::FLOAT, 2.5]::FLOAT[2] AS a, "
+                    "{'v': 0.1::FLOAT, 'w': [0.3::FLOAT], 'x': 'y'} AS s, MAP {'k': 0.7::FLOAT} AS m");
+  ASSERT_TRUE(nested.ok()) << nested.status().message();
+  EXPECT_EQ(std::get<RawJson>(nested->rows[0][0]).text, "[0.1,Infinity,null]");
+  EXPECT_EQ(std::get<RawJson>(nested->rows[0][1]).text, "[0.1,2.5]");
+  EXPECT_EQ(std::get<RawJson>(nested->rows[0][2]).text, "{\"v\":0.1,\"w\":[0.3],\"x\":\"y\"}");
+  EXPECT_EQ(std::get<RawJson>(nested->rows[0][3]).text, "{\"k\":0.7}");
+  EXPECT_EQ(nested->columns[0].type, "FLOAT[]");
+  EXPECT_EQ(nested->columns[2].type, "STRUCT(v FLOAT, w FLOAT[], x VARCHAR)");
+  auto job = engine_->StartExport("SELECT 0.1::FLOAT AS f, [0.1::FLOAT] AS l", ExportFormat::kNdjson);
+  ASSERT_TRUE(job.ok()) << job.status().message();
+  EXPECT_EQ(ReadAll(**job), "{\"f\":0.1,\"l\":[0.1]}\n");
 }
 
 }  // namespace lakehouse::engine

@@ -344,7 +344,7 @@ Result<std::unique_ptr<ExportJob>> QueryEngine::StartExport(const std::string& s
   Connection* conn = lease->conn.get();
   auto work = [this, conn, sql, spool, format]() -> Result<int64_t> {
     Watchdog::Scope deadline(*watchdog_, *conn, std::chrono::milliseconds(options_.export_timeout_ms));
-    auto rows = conn->CopySelectTo(sql, spool, ExportCopyOptions(format));
+    auto rows = conn->CopySelectTo(sql, spool, ExportCopyOptions(format), format != ExportFormat::kParquet);
     if (!rows.ok() && rows.status().code() == StatusCode::kTimeout) {
       return Timeout("the export ran past its time limit of " + std::to_string(options_.export_timeout_ms) +
                      " ms ([query] export_timeout_ms)");

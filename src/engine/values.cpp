@@ -161,6 +161,62 @@ T At(duckdb_vector vector, idx_t row) {
 
 }  // namespace
 
+namespace {
+
+// TypeName, with FLOAT as `float_as`; *found says whether there was one,
+// *castable turns false for a type a CAST cannot name.
+std::string NameWith(duckdb_logical_type type, const std::string& float_as, bool* found, bool* castable) {
+  switch (duckdb_get_type_id(type)) {
+    case DUCKDB_TYPE_FLOAT:
+      *found = true;
+      return float_as;
+    case DUCKDB_TYPE_ENUM:
+    case DUCKDB_TYPE_UNION:
+    case DUCKDB_TYPE_INVALID:
+      *castable = false;
+      return "";
+    case DUCKDB_TYPE_LIST: {
+      LogicalType child(duckdb_list_type_child_type(type));
+      return NameWith(child.handle, float_as, found, castable) + "[]";
+    }
+    case DUCKDB_TYPE_ARRAY: {
+      LogicalType child(duckdb_array_type_child_type(type));
+      return NameWith(child.handle, float_as, found, castable) + "[" +
+             std::to_string(duckdb_array_type_array_size(type)) + "]";
+    }
+    case DUCKDB_TYPE_MAP: {
+      LogicalType key(duckdb_map_type_key_type(type));
+      LogicalType value(duckdb_map_type_value_type(type));
+      return "MAP(" + NameWith(key.handle, float_as, found, castable) + ", " +
+             NameWith(value.handle, float_as, found, castable) + ")";
+    }
+    case DUCKDB_TYPE_STRUCT: {
+      std::string out = "STRUCT(";
+      idx_t n = duckdb_struct_type_child_count(type);
+      for (idx_t i = 0; i < n; ++i) {
+        char* name = duckdb_struct_type_child_name(type, i);
+        LogicalType child(duckdb_struct_type_child_type(type, i));
+        out += (i ? ", " : "") + FieldName(name) + " " + NameWith(child.handle, float_as, found, castable);
+        duckdb_free(name);
+      }
+      return out + ")";
+    }
+    default: {
+      std::string name = TypeName(type);
+      if (name == "UNKNOWN") *castable = false;
+      return name;
+    }
+  }
+}
+
+}  // namespace
+
+std::string NestedTypeWithFloatsAs(duckdb_logical_type type, const std::string& float_as) {
+  bool found = false, castable = true;
+  std::string name = NameWith(type, float_as, &found, &castable);
+  return found && castable && duckdb_get_type_id(type) != DUCKDB_TYPE_FLOAT ? name : "";
+}
+
 std::string TypeName(duckdb_logical_type type) {
   std::string alias = Alias(type);
   if (!alias.empty()) return alias;
