@@ -77,6 +77,9 @@ IndexCommands::IndexCommands(CLI::App& app) {
       ->check(CLI::IsMember({"manual", "on_append", "scheduled"}));
   create_->add_option("--interval", interval_s_, "Seconds between scheduled refreshes");
   create_->add_flag("--allow-pii", allow_pii_, "Index a column flagged PII (its text goes to the embedder)");
+  create_->add_flag("--redact-pii-spans", redact_spans_,
+                    "Replace e-mail addresses, phone and card numbers and other PII inside the text by their kind "
+                    "([EMAIL]) before it is embedded or stored");
   list_ = index->add_subcommand("list", "List indexes with status, counts and model");
   list_->add_flag("--json", json_, "Print JSON");
   drop_ = index->add_subcommand("drop", "Delete an index and its files");
@@ -156,6 +159,7 @@ int IndexCommands::Run(const Config& config) const {
     request.backend = *backend;
     request.refresh = {policy_, interval_s_};
     request.allow_pii = allow_pii_;
+    request.chunking.redact_pii_spans = redact_spans_;
     auto prepared = indexes.Prepare(request);
     if (!prepared.ok()) return Fail(prepared.status());
     auto built = indexes.BuildPrepared(name_, ProgressLine());

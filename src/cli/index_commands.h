@@ -41,7 +41,7 @@ class IndexCommands {
   std::optional<int64_t> ef_, nprobe_, refine_factor_;      // search knobs; absent: the index's defaults
   int64_t interval_s_ = 0;
   int k_ = 10;
-  bool allow_pii_ = false, json_ = false, search_json_ = false;
+  bool allow_pii_ = false, redact_spans_ = false, json_ = false, search_json_ = false;
 };
 
 }  // namespace lakehouse::cli

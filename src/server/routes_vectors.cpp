@@ -120,6 +120,7 @@ Result<vector::IndexManifest> ParseCreate(const json& body) {
   LH_ASSIGN_OR_RETURN(auto chunk_size, OptionalInt(body, "chunk_size"));
   LH_ASSIGN_OR_RETURN(auto chunk_overlap, OptionalInt(body, "chunk_overlap"));
   LH_ASSIGN_OR_RETURN(auto allow_pii, OptionalBool(body, "allow_pii"));
+  LH_ASSIGN_OR_RETURN(auto redact_spans, OptionalBool(body, "redact_pii_spans"));
   if (!name || !dataset || !id_column || !text_column) {
     return InvalidArgument("fields name, dataset, id_column and text_column are required");
   }
@@ -135,6 +136,7 @@ Result<vector::IndexManifest> ParseCreate(const json& body) {
     m.chunking.overlap = vector::DefaultOverlap(m.chunking.size);
   }
   m.allow_pii = allow_pii.value_or(false);
+  m.chunking.redact_pii_spans = redact_spans.value_or(false);
   if (body.contains("embedder")) {
     LH_ASSIGN_OR_RETURN(m.embedder, ParseEmbedder(body["embedder"]));
   }

@@ -25,6 +25,10 @@ struct Chunk {
 struct ChunkOptions {
   size_t size = 1000;
   size_t overlap = 150;
+  // PII spans inside the text (e-mail addresses, phone and card numbers…,
+  // catalog/pii_spans) are replaced by their kind ("[EMAIL]") before a chunk
+  // is embedded or stored: the index never holds them, whoever asks.
+  bool redact_pii_spans = false;
 };
 
 // The overlap used when only a size is given: 15%, as the default 150/1000.

@@ -25,11 +25,14 @@ Result<DocResponse> FetchDoc(IndexRegistry& indexes, catalog::Catalog& catalog, 
   out.model = loaded->generation.model;
   out.generation = loaded->generation.number;
   const int dim = loaded->generation.dimension;
+  bool withheld_vectors = false;
   for (int64_t label : it->second) {
     const ChunkRow& row = loaded->chunks.at(label);
-    DocChunk chunk{row.chunk_index, row.begin, row.end, visibility.hide_text ? kRedacted : row.text, {}};
+    DocChunk chunk{row.chunk_index, row.begin, row.end, ShownText(row.text, visibility), {}};
     // A vector of redacted text would let guesses be checked against it.
-    if (request.include_vectors && !visibility.hide_text) {
+    bool whole = !visibility.hide_text && chunk.text == row.text;
+    withheld_vectors = withheld_vectors || (request.include_vectors && !whole);
+    if (request.include_vectors && whole) {
       chunk.vector.resize(static_cast<size_t>(dim));
       if (!loaded->backend->CopyVector(label, chunk.vector.data())) chunk.vector.clear();
     }
@@ -38,7 +41,7 @@ Result<DocResponse> FetchDoc(IndexRegistry& indexes, catalog::Catalog& catalog, 
   std::sort(out.chunks.begin(), out.chunks.end(),
             [](const DocChunk& a, const DocChunk& b) { return a.chunk_index < b.chunk_index; });
   if (visibility.hide_text) out.redacted.push_back("text");
-  if (visibility.hide_text && request.include_vectors) out.redacted.push_back("vector");
+  if (withheld_vectors) out.redacted.push_back("vector");
   return out;
 }
 

@@ -205,6 +205,59 @@ TEST_F(IndexTest, AFetchedDocumentOfAPiiColumnIsRedactedUnlessAskedWithTheToken)
   EXPECT_EQ(no_vector->redacted, (std::vector<std::string>{"text", "vector"}));
 }
 
+TEST_F(IndexTest, PiiInsideTextShowsAsItsKindAndCanBeKeptOutOfTheIndex) {
+  // One note of forty holds contact details: too few to flag the column, so it is indexed.
+  std::string csv = "id,note\n";
+  for (int i = 0; i < 40; ++i) {
+    csv += std::to_string(i) + ",\"" +
+           (i == 7 ? std::string("Call Alice at alice@example.org or card 4111 1111 1111 1111 about the kiwi")
+                   : "note number " + std::to_string(i) + " about the weather") +
+           "\"\n";
+  }
+  testing::WriteFile(dir_ / "notes.csv", csv);
+  ingest::IngestRequest ingest;
+  ingest.file = dir_ / "notes.csv";
+  ingest.file_name = "notes.csv";
+  ingest.dataset = "notes";
+  ASSERT_TRUE(ingestor_->Ingest(ingest).ok());
+  for (bool redact_at_build : {false, true}) {
+    IndexManifest request;
+    request.name = redact_at_build ? "kept_out" : "shown_as_kind";
+    request.dataset = "notes";
+    request.id_column = "id";
+    request.text_column = "note";
+    request.chunking.redact_pii_spans = redact_at_build;
+    ASSERT_TRUE(registry_->Prepare(request).ok());
+    ASSERT_TRUE(registry_->BuildPrepared(request.name).ok());
+    SearchRequest q;
+    q.text = "kiwi Alice";
+    q.k = 1;
+    auto hit = Search(request.name, q);
+    ASSERT_EQ(hit.hits.size(), 1u);
+    EXPECT_EQ(hit.hits[0].doc_id, "7");
+    EXPECT_EQ(hit.hits[0].text, "Call Alice at [EMAIL] or card [CARD] about the kiwi") << request.name;
+    DocRequest asked;
+    asked.include_pii = asked.may_see_pii = true;
+    asked.include_vectors = true;
+    auto doc = FetchDoc(*registry_, *catalog_, request.name, "7", asked);
+    ASSERT_TRUE(doc.ok()) << doc.status().message();
+    // Asked with the right to see PII: shown as stored, which for kept_out never held it.
+    EXPECT_EQ(doc->chunks.at(0).text, redact_at_build
+                                          ? "Call Alice at [EMAIL] or card [CARD] about the kiwi"
+                                          : "Call Alice at alice@example.org or card 4111 1111 1111 1111 about the kiwi");
+    EXPECT_FALSE(doc->chunks.at(0).vector.empty());
+    DocRequest plain;
+    plain.include_vectors = true;
+    auto hidden = FetchDoc(*registry_, *catalog_, request.name, "7", plain);
+    ASSERT_TRUE(hidden.ok());
+    EXPECT_EQ(hidden->chunks.at(0).text, "Call Alice at [EMAIL] or card [CARD] about the kiwi");
+    EXPECT_EQ(hidden->chunks.at(0).vector.empty(), !redact_at_build) << "the vector of text with PII in it is withheld";
+  }
+  auto stored = registry_->Get("kept_out");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_TRUE(stored->chunking.redact_pii_spans);
+}
+
 TEST_F(IndexTest, AnIvfPqIndexWhoseDataShrankIsSearchedExactlyUntilItGrows) {
   IngestDocs(0, 400, ingest::WriteMode::kAppend);
   backend_ = {BackendKind::kIvfPq, {}};

@@ -1,5 +1,7 @@
 #include "vector/index_builder.h"
 
+#include "catalog/pii_spans.h"
+
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -76,6 +78,10 @@ Batch ChunkDocs(const std::vector<const SourceDoc*>& docs, const ChunkOptions& o
   int64_t label = first_label;
   for (const SourceDoc* doc : docs) {
     for (auto& chunk : ChunkText(doc->id, doc->text, options)) {
+      if (options.redact_pii_spans) {
+        auto spans = catalog::FindPiiSpans(chunk.text);
+        if (!spans.empty()) chunk.text = catalog::RedactPiiSpans(chunk.text, spans);
+      }
       batch.labels.push_back(label++);
       batch.rows.push_back({doc->id, chunk.index, static_cast<int64_t>(chunk.begin), static_cast<int64_t>(chunk.end),
                             std::move(chunk.text), doc->hash});

@@ -151,6 +151,7 @@ json IndexManifestToJson(const IndexManifest& m) {
             {"bucket", m.bucket},
             {"chunk_size", m.chunking.size},
             {"chunk_overlap", m.chunking.overlap},
+            {"redact_pii_spans", m.chunking.redact_pii_spans},
             {"embedder", EmbedderSpecToJson(m.embedder)},
             {"backend", BackendSpecToJson(m.backend)},
             {"allow_pii", m.allow_pii},
@@ -183,6 +184,7 @@ Result<IndexManifest> IndexManifestFromJsonOrThrow(const json& j) {
   LH_RETURN_IF_ERROR(ValidateName(m.bucket, "bucket name"));
   m.chunking.size = IntField(j, "chunk_size", m.chunking.size);
   m.chunking.overlap = IntField(j, "chunk_overlap", m.chunking.overlap);
+  m.chunking.redact_pii_spans = j.value("redact_pii_spans", false);
   if (j.contains("embedder") && j["embedder"].is_object()) m.embedder = EmbedderSpecFromJson(j["embedder"]);
   if (j.contains("backend")) {
     m.backend = BackendSpecFromJson(j["backend"]);

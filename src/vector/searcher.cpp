@@ -405,7 +405,7 @@ Result<SearchResponse> Searcher::Search(const std::string& name, const SearchReq
   const bool hide_text = visibility.hide_text, hide_id = visibility.hide_id;
   for (const auto& h : ranked) {
     const ChunkRow& chunk = index->chunks.at(h.label);
-    SearchHit hit{h.doc_id, chunk.chunk_index, hide_text ? std::string(kRedacted) : chunk.text, h.score};
+    SearchHit hit{h.doc_id, chunk.chunk_index, ShownText(chunk.text, visibility), h.score};
     if (by_vector.count(h.doc_id)) hit.vector_score = by_vector[h.doc_id]->score;
     if (by_text.count(h.doc_id)) hit.text_score = by_text[h.doc_id]->score;
     out.hits.push_back(std::move(hit));

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "catalog/manifest.h"
+#include "catalog/pii_spans.h"
 #include "common/status.h"
 #include "vector/index_manifest.h"
 
@@ -22,10 +23,19 @@ inline bool IsPiiColumn(const Result<catalog::Manifest>& dataset, const std::str
 struct Visibility {
   bool hide_text = true;
   bool hide_id = true;
+  bool hide_spans = true;  // PII inside text a caller may see (an e-mail in a note) shows as its kind
 };
 
+// Chunk text as `visibility` lets it be shown.
+inline std::string ShownText(const std::string& text, const Visibility& visibility) {
+  if (visibility.hide_text) return kRedacted;
+  if (!visibility.hide_spans) return text;
+  auto spans = catalog::FindPiiSpans(text);
+  return spans.empty() ? text : catalog::RedactPiiSpans(text, spans);
+}
+
 inline Visibility VisibilityOf(const Result<catalog::Manifest>& dataset, const IndexManifest& index, bool reveal) {
-  return {!reveal && IsPiiColumn(dataset, index.text_column), !reveal && IsPiiColumn(dataset, index.id_column)};
+  return {!reveal && IsPiiColumn(dataset, index.text_column), !reveal && IsPiiColumn(dataset, index.id_column), !reveal};
 }
 
 }  // namespace lakehouse::vector
