@@ -118,6 +118,7 @@ CsvShape ScanCsvShape(const std::filesystem::path& path, char delimiter, char qu
   }
   if (!quoted) finish();
   gzclose(in);
+  shape.lines = line_number;
   return shape;
 }
 
@@ -267,6 +268,11 @@ Result<SourcePlan> ReplanAfterError(const SourceInput& in, const SourcePlan& pla
   char delimiter = plan.delimiter ? plan.delimiter : ',';
   CsvShape shape = ScanCsvShape(in.path, delimiter, plan.options.quote.value_or('"'), plan.options.comment.value_or(0),
                                 plan.options.skip.value_or(0));
+  if (plan.options.skip.value_or(0) > 0 && shape.header_fields == 0) {
+    return InvalidArgument(what + "--skip " + std::to_string(*plan.options.skip) +
+                           " leaves nothing to read: the file has " + std::to_string(shape.lines) +
+                           (shape.lines == 1 ? " line" : " lines"));
+  }
   if (!plan.options.null_padding && shape.short_records > 0 && shape.long_records == 0) {
     // Old rows written before a column existed (Debian's distro-info): the
     // missing trailing fields are NULL, and the user is told.
@@ -334,6 +340,12 @@ std::string ReaderErrorInOurWords(const std::string& raw, const std::string& spo
     std::string type = m[1].str();
     while (!type.empty() && type.back() == '!') type.pop_back();
     return "'" + type + "' in types is not a column type (use e.g. BIGINT, VARCHAR, DOUBLE, DATE, DECIMAL(10,2))";
+  }
+  static const std::regex converting(R"re(Error when converting column "([^"\n]*)"\. (Could not convert [^\n]*))re");
+  if (std::regex_search(message, m, converting)) {
+    return "column " + m[1].str() + ": " + m[2].str() + at +
+           ". Give the column's type with --types COLUMN=VARCHAR, or the --date-format, --timestamp-format or "
+           "--decimal-separator the file uses";
   }
   std::string first = StripPrefix(FirstLine(message));
   if (first.find("Could not convert") != std::string::npos || first.find("Could not parse") != std::string::npos) {

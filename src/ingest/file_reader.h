@@ -67,6 +67,7 @@ struct CsvShape {
   int64_t records = 0;
   int64_t short_records = 0, long_records = 0;
   int64_t first_short_line = 0, first_long_line = 0, long_fields = 0, short_fields = 0;
+  int64_t lines = 0;  // all of them, skipped ones included
 };
 CsvShape ScanCsvShape(const std::filesystem::path& path, char delimiter, char quote, char comment, int64_t skip);
 

@@ -216,6 +216,17 @@ TEST_F(RealFilesTest, EncodingsSeparatorsFormatsAndTypesAsGiven) {
   ASSERT_FALSE(clash.ok());
   EXPECT_EQ(clash.status().message(), "cannot read nulls-and-zips.csv as csv: two reader options clash: the "
                                       "delimiter, quote, escape and null text must all differ");
+  fs::path nested = dir_ / "nested.csv";
+  testing::WriteFile(nested, "a,b\n1,{\"x\":2}\n");
+  auto not_a_list = Ingest(nested, "nested", {{"types", "b=INTEGER[]"}});
+  ASSERT_FALSE(not_a_list.ok());
+  EXPECT_EQ(not_a_list.status().message(),
+            "cannot read nested.csv as csv: column b: Could not convert string \"{\"x\":2}\" to 'INTEGER[]' (line 2). "
+            "Give the column's type with --types COLUMN=VARCHAR, or the --date-format, --timestamp-format or "
+            "--decimal-separator the file uses");
+  auto past_the_end = Ingest(nested, "nested2", {{"skip", "10"}});
+  ASSERT_FALSE(past_the_end.ok());
+  EXPECT_EQ(past_the_end.status().message(), "cannot read nested.csv as csv: --skip 10 leaves nothing to read: the file has 2 lines");
 }
 
 TEST_F(RealFilesTest, TheSameBytesReadAnotherWayAreNewDataAndReplaceAlwaysRuns) {
