@@ -101,8 +101,31 @@ Result<Format> ParseFormat(std::string_view name) {
                          "'; use csv, tsv, json, ndjson, parquet, text or pdf");
 }
 
+bool IsUtf16Le(std::string_view head) { return head.size() >= 2 && head.substr(0, 2) == "\xFF\xFE"; }
+bool IsUtf16Be(std::string_view head) { return head.size() >= 2 && head.substr(0, 2) == "\xFE\xFF"; }
+
+namespace {
+
+// Enough of UTF-16LE text to tell its format and delimiter: each code unit
+// below 0x80 as itself, others as a letter.
+std::string NarrowUtf16Le(std::string_view head) {
+  std::string out;
+  for (size_t i = 2; i + 1 < head.size(); i += 2) {
+    unsigned char low = static_cast<unsigned char>(head[i]), high = static_cast<unsigned char>(head[i + 1]);
+    out += high == 0 && low < 0x80 ? static_cast<char>(low) : 'x';
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<Format> DetectFormatFromPrefix(std::string_view head, std::string_view file_name, bool whole_file) {
   if (head.empty()) return InvalidArgument("the file is empty");
+  if (IsUtf16Le(head)) return DetectFormatFromPrefix(NarrowUtf16Le(head), file_name, whole_file);
+  if (IsUtf16Be(head)) {
+    return InvalidArgument("the file is UTF-16 big-endian text; convert it to UTF-8 first, e.g. "
+                           "iconv -f UTF-16BE -t UTF-8 FILE > FILE.utf8");
+  }
   if (head.substr(0, 5) == "%PDF-") return Format::kPdf;
   if (head.substr(0, 4) == "PAR1") return Format::kParquet;
   if (HasBinaryBytes(head)) {
@@ -121,7 +144,9 @@ Result<Format> DetectFormatFromPrefix(std::string_view head, std::string_view fi
 
 char DetectDelimiter(const std::filesystem::path& path) {
   std::string head = ReadHead(path, DetectCompression(path));
-  return DetectDelimiterInHead(head, head.size() < kSniffBytes);
+  bool whole_file = head.size() < kSniffBytes;
+  if (IsUtf16Le(head)) head = NarrowUtf16Le(head);
+  return DetectDelimiterInHead(head, whole_file);
 }
 
 char DetectDelimiterInHead(std::string_view head, bool whole_file) {

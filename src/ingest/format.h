@@ -37,6 +37,10 @@ bool IsJsonDocument(std::string_view head);
 // Fixing it keeps DuckDB's sniffer from "explaining" a ragged file by
 // skipping its first lines.
 char DetectDelimiter(const std::filesystem::path& path);
+// UTF-16 text announced by its byte-order mark. Little endian (FF FE) is
+// read through DuckDB's utf-16 encoding, CSV/TSV only; big endian is refused.
+bool IsUtf16Le(std::string_view head);
+bool IsUtf16Be(std::string_view head);
 char DetectDelimiterInHead(std::string_view head, bool whole_file);
 
 

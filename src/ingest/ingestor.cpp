@@ -486,6 +486,15 @@ Result<IngestResult> Ingestor::Ingest(const IngestRequest& incoming) {
   } else {
     LH_ASSIGN_OR_RETURN(result.format, std::move(detected));
   }
+  if (Compression compression = DetectCompression(request.file); compression == Compression::kNone) {
+    std::string head = ReadHead(request.file, compression);
+    if (IsUtf16Le(head) && result.format != Format::kCsv) {
+      return InvalidArgument("cannot read " + request.file_name + ": UTF-16 text is read as CSV or TSV only; convert "
+                             "it to UTF-8 first, e.g. iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8");
+    }
+    // Its byte-order mark says how to read it; an encoding given says otherwise.
+    if (IsUtf16Le(head) && !request.reader.encoding) request.reader.encoding = Encoding::kUtf16;
+  }
   if (DetectCompression(request.file) == Compression::kZstd && result.format != Format::kCsv) {
     return InvalidArgument("cannot read " + request.file_name + ": zstd-compressed input is read as CSV or TSV only; "
                            "decompress it, or compress it with gzip");

@@ -229,6 +229,32 @@ TEST_F(RealFilesTest, EncodingsSeparatorsFormatsAndTypesAsGiven) {
   EXPECT_EQ(past_the_end.status().message(), "cannot read nested.csv as csv: --skip 10 leaves nothing to read: the file has 2 lines");
 }
 
+TEST_F(RealFilesTest, ZstdAndUtf16FilesAreReadOrRefusedSayingHow) {
+  auto zstd = Ingest(Real("nulls-and-zips.csv.zst"), "zips_zst", {{"null", "NA"}, {"types", "zip=VARCHAR"}});
+  ASSERT_TRUE(zstd.ok()) << zstd.status().message();
+  EXPECT_EQ(Sql("SELECT zip FROM zips_zst WHERE id = 1").Text(0, 0), "01234");
+  auto json = Ingest(Real("package.json.zst"), "package_zst");
+  ASSERT_FALSE(json.ok());
+  EXPECT_EQ(json.status().message(),
+            "cannot read package.json.zst: zstd-compressed input is read as CSV or TSV only; decompress it, or "
+            "compress it with gzip");
+  auto utf16 = Ingest(Real("cities-utf16.csv"), "cities", {{"encoding", "utf-16"}});
+  ASSERT_TRUE(utf16.ok()) << utf16.status().message();
+  auto c = Sql("SELECT name, city FROM cities ORDER BY name");
+  EXPECT_EQ(c.Text(0, 0), "Anna");
+  EXPECT_EQ(c.Text(1, 1), "Zürich");
+  // Its byte-order mark is enough.
+  auto by_bom = Ingest(Real("cities-utf16.csv"), "cities_bom");
+  ASSERT_TRUE(by_bom.ok()) << by_bom.status().message();
+  EXPECT_EQ(Sql("SELECT city FROM cities_bom WHERE name = 'José'").Text(0, 0), "Zürich");
+  fs::path big_endian = dir_ / "be.csv";
+  testing::WriteFile(big_endian, std::string("\xFE\xFF\0a\0,\0b\0\n\0" "1\0,\0" "2\0\n", 18));
+  auto be = Ingest(big_endian, "be");
+  ASSERT_FALSE(be.ok());
+  EXPECT_EQ(be.status().message(), "the file is UTF-16 big-endian text; convert it to UTF-8 first, e.g. iconv -f "
+                                   "UTF-16BE -t UTF-8 FILE > FILE.utf8");
+}
+
 TEST_F(RealFilesTest, TheSameBytesReadAnotherWayAreNewDataAndReplaceAlwaysRuns) {
   fs::path tsv = dir_ / "pairs.txt";
   testing::WriteFile(tsv, "a\tb\n1\t2\n");
