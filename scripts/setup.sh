@@ -20,7 +20,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
 PACKAGES=(build-essential cmake pkg-config git curl ca-certificates openssl
   libcpp-httplib-dev nlohmann-json3-dev libtomlplusplus-dev libspdlog-dev libcli11-dev
   libhnswlib-dev libfaiss-dev libopenblas-dev libpoppler-cpp-dev libpq-dev libmariadb-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev libssl-dev zlib1g-dev)
+  libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev libssl-dev zlib1g-dev libzstd-dev zstd)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

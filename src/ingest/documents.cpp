@@ -1,6 +1,7 @@
 #include "ingest/documents.h"
 
-#include <zlib.h>
+#include "ingest/decoded_file.h"
+
 
 #include <poppler/cpp/poppler-document.h>
 #include <poppler/cpp/poppler-global.h>
@@ -92,15 +93,10 @@ std::vector<std::string> SplitRecords(std::string_view text, TextRecords mode, c
 Result<int64_t> TextToNdjson(const fs::path& input, const std::string& doc_id, const fs::path& output,
                              TextRecords mode, const std::string& separator) {
   std::string text;
-  {
-    gzFile in = gzopen(input.c_str(), "rb");  // plain text is read as it is
-    if (!in) return NotFound("cannot open the text file");
-    char buf[1 << 16];
-    int got;
-    while ((got = gzread(in, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(got));
-    gzclose(in);
-    if (got < 0) return InvalidArgument("the compressed text is damaged");
-  }
+  LH_RETURN_IF_ERROR(ForEachDecodedChunk(input, [&](std::string_view bytes) {
+    text.append(bytes);
+    return true;
+  }));
   std::vector<std::string> records = SplitRecords(text, mode, separator);
   if (records.empty()) return InvalidArgument("the text file has no text");
   const char* column = mode == TextRecords::kLine ? "line" : mode == TextRecords::kSeparator ? "record" : "paragraph";

@@ -1,6 +1,7 @@
 #include "ingest/file_reader.h"
 
-#include <zlib.h>
+#include "ingest/decoded_file.h"
+
 
 #include <algorithm>
 #include <cerrno>
@@ -68,12 +69,9 @@ int64_t ErrorLine(const std::string& message) {
 
 CsvShape ScanCsvShape(const std::filesystem::path& path, char delimiter, char quote, char comment, int64_t skip) {
   CsvShape shape;
-  gzFile in = gzopen(path.c_str(), "rb");  // reads plain files as they are
-  if (!in) return shape;
   std::string record;
   bool quoted = false;
   int64_t fields = 1, line_number = 0, record_start = 1;
-  char buf[1 << 16];
   auto finish = [&] {
     if (record.empty() || record == "\r") return;
     if (shape.header_fields == 0) {
@@ -91,10 +89,9 @@ CsvShape ScanCsvShape(const std::filesystem::path& path, char delimiter, char qu
     }
   };
   bool line_start = true, in_comment = false, skipping = skip > 0;
-  int got;
-  while ((got = gzread(in, buf, sizeof buf)) > 0) {
-    for (int i = 0; i < got; ++i) {
-      char c = buf[i];
+  // A damaged file shows in what DuckDB says; its shape is what could be read.
+  (void)ForEachDecodedChunk(path, [&](std::string_view bytes) {
+    for (char c : bytes) {
       if (line_start && !quoted) {
         ++line_number;
         skipping = line_number <= skip;
@@ -115,35 +112,30 @@ CsvShape ScanCsvShape(const std::filesystem::path& path, char delimiter, char qu
       if (c == delimiter && !quoted) ++fields;
       if (record.size() < 2) record += c;  // enough to tell an empty line
     }
-  }
+    return true;
+  });
   if (!quoted) finish();
-  gzclose(in);
   shape.lines = line_number;
   return shape;
 }
 
-Status CheckGzip(const std::filesystem::path& path, const std::string& file_name) {
+Status CheckCompressed(const std::filesystem::path& path, const std::string& file_name) {
   std::error_code ec;
   uint64_t packed = std::filesystem::file_size(path, ec);
   uint64_t cap = std::max<uint64_t>(uint64_t{1} << 30, packed * 100);
-  gzFile in = gzopen(path.c_str(), "rb");
-  if (!in) return NotFound("cannot open " + file_name);
-  std::vector<char> buf(1 << 20);
   uint64_t total = 0;
-  int got;
-  while ((got = gzread(in, buf.data(), static_cast<unsigned>(buf.size()))) > 0) {
-    total += static_cast<uint64_t>(got);
-    if (total > cap) {
-      gzclose(in);
-      return InvalidArgument("cannot read " + file_name + ": it expands to more than " + std::to_string(cap >> 20) +
-                             " MiB (over 100 times its size); decompress it and ingest the file itself");
-    }
+  const char* kind = DetectCompression(path) == Compression::kZstd ? "zstd" : "gzip";
+  Status read = ForEachDecodedChunk(path, [&](std::string_view bytes) {
+    total += bytes.size();
+    return total <= cap;
+  });
+  if (total > cap) {
+    return InvalidArgument("cannot read " + file_name + ": it expands to more than " + std::to_string(cap >> 20) +
+                           " MiB (over 100 times its size); decompress it and ingest the file itself");
   }
-  int error = Z_OK;
-  gzerror(in, &error);
-  gzclose(in);
-  if (got < 0 || (error != Z_OK && error != Z_STREAM_END)) {
-    return InvalidArgument("cannot read " + file_name + ": the gzip data is damaged or cut short after " +
+  if (read.code() == StatusCode::kNotFound) return NotFound("cannot open " + file_name);
+  if (!read.ok()) {
+    return InvalidArgument("cannot read " + file_name + ": the " + kind + " data is damaged or cut short after " +
                            std::to_string(total) + " bytes; nothing was stored");
   }
   return Status::Ok();
@@ -155,8 +147,6 @@ Result<Cp1252Decoded> Cp1252ToUtf8(const std::filesystem::path& path, const std:
                                      0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017D, 0,
                                      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
                                      0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
-  gzFile in = gzopen(path.c_str(), "rb");
-  if (!in) return NotFound("cannot open the file to decode it");
   // Streamed through a temporary beside `out`, renamed when whole: a big
   // file never sits in memory.
   fs::path tmp = UniqueTempPath(out_path.parent_path(), "cp1252");
@@ -165,12 +155,10 @@ Result<Cp1252Decoded> Cp1252ToUtf8(const std::filesystem::path& path, const std:
   Cp1252Decoded decoded;
   int64_t offset = 0;
   std::string text;
-  char buf[1 << 16];
-  int got;
-  while ((got = gzread(in, buf, sizeof buf)) > 0) {
+  Status read = ForEachDecodedChunk(path, [&](std::string_view bytes) {
     text.clear();
-    for (int i = 0; i < got; ++i, ++offset) {
-      unsigned char c = static_cast<unsigned char>(buf[i]);
+    for (size_t i = 0; i < bytes.size(); ++i, ++offset) {
+      unsigned char c = static_cast<unsigned char>(bytes[i]);
       char32_t cp = c < 0x80 ? c : (c < 0xA0 ? (kHigh[c - 0x80] ? kHigh[c - 0x80] : 0xFFFD) : c);
       if (cp == 0xFFFD && decoded.undefined++ == 0) decoded.first_undefined_at = offset;
       if (cp < 0x80) {
@@ -185,9 +173,10 @@ Result<Cp1252Decoded> Cp1252ToUtf8(const std::filesystem::path& path, const std:
       }
     }
     out.write(text.data(), static_cast<std::streamsize>(text.size()));
-  }
-  gzclose(in);
-  if (got < 0) return InvalidArgument("the compressed data is damaged");
+    return static_cast<bool>(out);
+  });
+  if (read.code() == StatusCode::kInvalidArgument) return InvalidArgument("the compressed data is damaged");
+  LH_RETURN_IF_ERROR(read);
   out.flush();
   if (!out) {
     int error = errno;
@@ -218,7 +207,6 @@ Result<SourcePlan> PlanSource(const SourceInput& in) {
     // `records` one row per element of the array it names.
     if (in.format == Format::kNdjson && IsJsonDocument(head)) layout = "unstructured";
     if (!in.options.records.empty() && layout == "newline_delimited") layout = "unstructured";
-    if (in.compression == Compression::kZstd) layout = "auto";
     plan.sql = JsonReaderSql(in.path.string(), plan.options, layout, in.typed_json_depth, compression);
     return plan;
   }
@@ -264,7 +252,6 @@ Result<SourcePlan> ReplanAfterError(const SourceInput& in, const SourcePlan& pla
     }
     return InvalidArgument(what + message);
   }
-  if (in.compression == Compression::kZstd) return InvalidArgument(what + message);
   char delimiter = plan.delimiter ? plan.delimiter : ',';
   CsvShape shape = ScanCsvShape(in.path, delimiter, plan.options.quote.value_or('"'), plan.options.comment.value_or(0),
                                 plan.options.skip.value_or(0));

@@ -45,11 +45,11 @@ Result<SourcePlan> ReplanAfterError(const SourceInput& in, const SourcePlan& pla
 std::string ReaderErrorInOurWords(const std::string& message, const std::string& spool_path,
                                   const std::string& file_name);
 
-// Reads a gzip file through to its end: refuses one that is damaged or cut
+// Reads a gzip or zstd file through to its end: refuses one that is damaged or cut
 // short (zlib would hand over what it could, and the rows would be lost
 // without a word), or that expands past 100 times its size and 1 GiB (a
 // compression bomb).
-Status CheckGzip(const std::filesystem::path& path, const std::string& file_name);
+Status CheckCompressed(const std::filesystem::path& path, const std::string& file_name);
 
 // Decodes Windows-1252 text (gzip or plain) into UTF-8 at `out`. The five
 // bytes cp1252 leaves undefined become U+FFFD; the answer says how many

@@ -1,12 +1,13 @@
 #include "ingest/format.h"
 
+#include "ingest/decoded_file.h"
+
 #include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <map>
 #include <vector>
 
-#include <zlib.h>
 
 namespace lakehouse::ingest {
 
@@ -194,22 +195,7 @@ const char* CompressionName(Compression c) {
   return "";
 }
 
-std::string ReadHead(const std::filesystem::path& path, Compression compression) {
-  std::string head(kSniffBytes, '\0');
-  if (compression == Compression::kZstd) return "";
-  if (compression == Compression::kGzip) {
-    gzFile gz = gzopen(path.c_str(), "rb");
-    if (!gz) return "";
-    int got = gzread(gz, head.data(), static_cast<unsigned>(head.size()));
-    gzclose(gz);
-    head.resize(got > 0 ? static_cast<size_t>(got) : 0);
-    return head;
-  }
-  std::ifstream in(path, std::ios::binary);
-  in.read(head.data(), static_cast<std::streamsize>(head.size()));
-  head.resize(static_cast<size_t>(in.gcount()));
-  return head;
-}
+std::string ReadHead(const std::filesystem::path& path, Compression) { return ReadDecodedHead(path, kSniffBytes); }
 
 bool IsJsonDocument(std::string_view head) {
   std::string_view body = SkipBomAndSpace(head);
@@ -230,17 +216,9 @@ Result<Format> DetectFormat(const std::filesystem::path& path, std::string_view 
     std::string ext = Extension(inner);
     if (inner.size() > ext.size() + 1 && "." + ext == suffix) inner.resize(inner.size() - ext.size() - 1);
   }
-  if (compression == Compression::kZstd) {
-    std::string ext = Extension(inner);
-    if (ext == "csv" || ext == "tsv" || ext == "tab") return Format::kCsv;
-    if (ext == "ndjson" || ext == "jsonl") return Format::kNdjson;
-    if (ext == "json") return Format::kJsonArray;
-    return InvalidArgument("a zstd-compressed file is read by the name inside it: call it data.csv.zst, "
-                           "data.ndjson.zst or data.json.zst, or give the format");
-  }
   std::string head = ReadHead(path, compression);
-  if (compression == Compression::kGzip && head.empty()) {
-    return InvalidArgument("the gzip file is damaged or empty");
+  if (compression != Compression::kNone && head.empty()) {
+    return InvalidArgument(std::string("the ") + CompressionName(compression) + " file is damaged or empty");
   }
   bool whole_file = head.size() < kSniffBytes;
   return DetectFormatFromPrefix(head, inner, whole_file);

@@ -130,7 +130,7 @@ Result<Ingestor::Converted> Ingestor::Convert(const IngestRequest& request, Form
     copies.push_back(std::make_unique<TempFileGuard>(UniqueTempPath(staging_dir, stem)));
     return copies.back()->path();
   };
-  if (source.compression == Compression::kGzip) LH_RETURN_IF_ERROR(CheckGzip(source.path, request.file_name));
+  if (source.compression != Compression::kNone) LH_RETURN_IF_ERROR(CheckCompressed(source.path, request.file_name));
   if (source.options.encoding == Encoding::kCp1252 && format != Format::kParquet && format != Format::kPdf) {
     // DuckDB knows latin-1, not Windows-1252 (which has €, curly quotes and
     // dashes where latin-1 has control codes): decode it ourselves.
@@ -153,7 +153,7 @@ Result<Ingestor::Converted> Ingestor::Convert(const IngestRequest& request, Form
     if (!written.ok()) return written.status();
     source = SourceInput{rows, request.file_name, Format::kNdjson, {}, Compression::kNone, kTypedJsonDepth};
   }
-  if ((format == Format::kJsonArray || format == Format::kNdjson) && source.compression == Compression::kNone) {
+  if (format == Format::kJsonArray || format == Format::kNdjson) {
     LH_RETURN_IF_ERROR(CheckJsonDepth(source.path, request.file_name, options_.max_json_depth));
   }
   LH_ASSIGN_OR_RETURN(SourcePlan plan, PlanSource(source));
@@ -486,18 +486,14 @@ Result<IngestResult> Ingestor::Ingest(const IngestRequest& incoming) {
   } else {
     LH_ASSIGN_OR_RETURN(result.format, std::move(detected));
   }
-  if (Compression compression = DetectCompression(request.file); compression == Compression::kNone) {
-    std::string head = ReadHead(request.file, compression);
+  {
+    std::string head = ReadHead(request.file, DetectCompression(request.file));
     if (IsUtf16Le(head) && result.format != Format::kCsv) {
       return InvalidArgument("cannot read " + request.file_name + ": UTF-16 text is read as CSV or TSV only; convert "
                              "it to UTF-8 first, e.g. iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8");
     }
     // Its byte-order mark says how to read it; an encoding given says otherwise.
     if (IsUtf16Le(head) && !request.reader.encoding) request.reader.encoding = Encoding::kUtf16;
-  }
-  if (DetectCompression(request.file) == Compression::kZstd && result.format != Format::kCsv) {
-    return InvalidArgument("cannot read " + request.file_name + ": zstd-compressed input is read as CSV or TSV only; "
-                           "decompress it, or compress it with gzip");
   }
   auto reader_map = request.reader.ToMap();
   bool plain_read = reader_map.empty() && (!detected.ok() || *detected == result.format);

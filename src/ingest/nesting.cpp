@@ -1,6 +1,7 @@
 #include "ingest/nesting.h"
 
-#include <zlib.h>
+#include "ingest/decoded_file.h"
+
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -47,17 +48,12 @@ bool JsonDepthScanner::Feed(std::string_view bytes) {
 }
 
 Status CheckJsonDepth(const std::filesystem::path& file, std::string_view file_name, int limit) {
-  // gzread reads plain files as they are, and gzip ones decompressed.
-  gzFile in = gzopen(file.c_str(), "rb");
-  if (!in) return NotFound("cannot open " + std::string(file_name));
   JsonDepthScanner scanner(limit);
-  std::vector<char> buffer(1 << 20);
-  int n = 0;
-  while ((n = gzread(in, buffer.data(), static_cast<unsigned>(buffer.size()))) > 0) {
-    if (!scanner.Feed({buffer.data(), static_cast<size_t>(n)})) break;
+  Status read = ForEachDecodedChunk(file, [&](std::string_view bytes) { return scanner.Feed(bytes); });
+  if (read.code() == StatusCode::kInvalidArgument) {
+    return InvalidArgument("cannot read " + std::string(file_name) + ": " + read.message());
   }
-  gzclose(in);
-  if (n < 0) return InvalidArgument("cannot read " + std::string(file_name) + ": the compressed data is damaged");
+  LH_RETURN_IF_ERROR(read);
   if (scanner.exceeded()) {
     return InvalidArgument("cannot read " + std::string(file_name) + ": its JSON nests deeper than " +
                            std::to_string(limit) + " levels (line " + std::to_string(scanner.line()) +
