@@ -39,10 +39,10 @@ void EndProgress() {
 
 void PrintIndex(const vector::IndexManifest& m, bool stale) {
   std::printf("%-20s %-16s %-8s %-5s %-10s %10s %10s  %s/%s  refresh=%s\n", m.name.c_str(), m.dataset.c_str(),
-              m.status.c_str(), stale ? "yes" : "no", m.text_column.c_str(),
+              vector::IndexStatusName(m.status), stale ? "yes" : "no", m.text_column.c_str(),
               m.active ? HumanCount(m.active->doc_count).c_str() : "-",
               m.active ? HumanCount(m.active->chunk_count).c_str() : "-", m.embedder.provider.c_str(),
-              m.embedder.model.c_str(), m.refresh.mode.c_str());
+              m.embedder.model.c_str(), vector::RefreshModeName(m.refresh.mode));
 }
 
 }  // namespace
@@ -157,7 +157,7 @@ int IndexCommands::Run(const Config& config) const {
     auto backend = BackendFromFlags();
     if (!backend.ok()) return Fail(backend.status());
     request.backend = *backend;
-    request.refresh = {policy_, interval_s_};
+    request.refresh = {*vector::ParseRefreshMode(policy_), interval_s_};  // CLI11 checked the name
     request.allow_pii = allow_pii_;
     request.chunking.redact_pii_spans = redact_spans_;
     auto prepared = indexes.Prepare(request);
@@ -243,7 +243,7 @@ int IndexCommands::Run(const Config& config) const {
   request.text = query_;
   request.k = static_cast<size_t>(std::max(k_, 1));
   request.filter = filter_;
-  request.mode = mode_;
+  request.mode = *vector::ParseSearchMode(mode_);  // CLI11 checked the name
   for (const auto& [value, knob] : {std::pair{ef_, "ef_search"}, {nprobe_, "nprobe"}, {refine_factor_, "refine_factor"}}) {
     if (value) request.knobs[knob] = *value;
   }

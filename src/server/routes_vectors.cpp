@@ -49,16 +49,20 @@ Result<ai::EmbedderSpec> ParseEmbedder(const json& j) {
 
 Result<vector::RefreshPolicy> ParseRefreshPolicy(const json& j) {
   vector::RefreshPolicy p;
+  std::string mode = "manual";
   if (j.is_string()) {
-    p.mode = j.get<std::string>();
+    mode = j.get<std::string>();
   } else if (j.is_object()) {
-    LH_ASSIGN_OR_RETURN(auto mode, OptionalString(j, "mode"));
+    LH_ASSIGN_OR_RETURN(auto given, OptionalString(j, "mode"));
     LH_ASSIGN_OR_RETURN(auto interval, OptionalInt(j, "interval_s"));
-    p.mode = mode.value_or("manual");
+    mode = given.value_or("manual");
     p.interval_s = interval.value_or(0);
   } else {
     return InvalidArgument("refresh_policy must be \"manual\", \"on_append\" or {\"mode\": \"scheduled\", \"interval_s\": N}");
   }
+  auto parsed = vector::ParseRefreshMode(mode);
+  if (!parsed) return InvalidArgument("refresh policy must be manual, on_append or scheduled (got '" + mode + "')");
+  p.mode = *parsed;
   LH_RETURN_IF_ERROR(vector::ValidateRefreshPolicy(p));
   return p;
 }
@@ -177,7 +181,9 @@ Result<vector::SearchRequest> ParseSearch(const json& body) {
     r.k = static_cast<size_t>(*k);
   }
   r.filter = filter.value_or("");
-  r.mode = mode.value_or("vector");
+  auto parsed_mode = vector::ParseSearchMode(mode.value_or("vector"));
+  if (!parsed_mode) return InvalidArgument("mode must be vector, text or hybrid (got '" + *mode + "')");
+  r.mode = *parsed_mode;
   r.include_rows = include_rows.value_or(true);
   r.include_pii = include_pii.value_or(false);
   if (body.contains("vector") && !body["vector"].is_null()) {
@@ -306,7 +312,7 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
       // An index still building (or failed) is reported, not refreshed, and
       // does not hold back the dataset's other indexes.
       if (!m.active) {
-        reports.push_back({{"index", m.name}, {"skipped", "status " + m.status}});
+        reports.push_back({{"index", m.name}, {"skipped", std::string("status ") + vector::IndexStatusName(m.status)}});
         continue;
       }
       auto refreshed = indexes.Refresh(m.name);

@@ -20,7 +20,7 @@ json IndexJson(const vector::IndexManifest& m, vector::IndexRegistry& indexes, c
     j["progress"] = {{"phase", p->phase}, {"done", p->done}, {"total", p->total}, {"per_second", p->per_second}};
     if (p->eta_s >= 0) j["progress"]["eta_s"] = p->eta_s;
   }
-  if (m.refresh.mode == "scheduled" && m.active) {
+  if (m.refresh.mode == vector::RefreshMode::kScheduled && m.active) {
     TimePoint last = m.last_refreshed_at.value_or(m.active->built_at);
     j["next_refresh_due"] = FormatTime(last + std::chrono::seconds(m.refresh.interval_s));
   }
@@ -44,7 +44,7 @@ json SearchJson(const vector::SearchResponse& r) {
     hits.push_back(std::move(hit));
   }
   return {{"index", r.index},
-          {"mode", r.mode},
+          {"mode", vector::SearchModeName(r.mode)},
           {"model", r.model},
           {"hits", std::move(hits)},
           {"redacted_columns", r.redacted_columns},
@@ -68,7 +68,7 @@ json DocJson(const vector::DocResponse& d) {
 
 json StatsJson(const vector::IndexStats& s) {
   const auto& m = s.manifest;
-  json j = {{"index", m.name}, {"status", m.status}, {"backend_requested", vector::BackendSpecToJson(m.backend)}};
+  json j = {{"index", m.name}, {"status", vector::IndexStatusName(m.status)}, {"backend_requested", vector::BackendSpecToJson(m.backend)}};
   if (!m.active) return j;
   const auto& g = *m.active;
   auto per_vector = [&](uint64_t bytes) { return s.vectors ? static_cast<double>(bytes) / s.vectors : 0.0; };

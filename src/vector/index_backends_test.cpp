@@ -35,7 +35,7 @@ TEST_P(IndexBackendTest, BuildsSearchesFiltersRefreshesAndReloads) {
   IngestDocs(0, 400, ingest::WriteMode::kAppend);  // 400 chunks: ivf_pq trains on them
   backend_ = {GetParam(), {}};
   IndexManifest m = Build("docs_idx");
-  ASSERT_EQ(m.status, "ready") << m.error;
+  ASSERT_EQ(m.status, IndexStatus::kReady) << m.error;
   EXPECT_EQ(m.active->backend.kind, GetParam());
   EXPECT_EQ(m.active->backend_file.empty(), GetParam() == BackendKind::kFlat);
   if (!m.active->backend_file.empty()) EXPECT_TRUE(Exists(m.active->backend_file));
@@ -279,7 +279,7 @@ TEST_F(IndexTest, AnIvfPqIndexWhoseDataShrankIsSearchedExactlyUntilItGrows) {
   // Knobs are checked in every mode.
   SearchRequest text;
   text.text = "x";
-  text.mode = "text";
+  text.mode = SearchMode::kText;
   text.knobs = {{"nprobe", -5}};
   EXPECT_EQ(searcher_->Search("docs_idx", text).status().code(), StatusCode::kInvalidArgument);
 }
@@ -349,7 +349,7 @@ TEST_F(IndexTest, AFailedBackendChangeLeavesTheOldOneServing) {
   auto failed = registry_->BuildShadow("docs_idx");
   ASSERT_FALSE(failed.ok());
   auto m = *registry_->Get("docs_idx");
-  EXPECT_EQ(m.status, "ready");
+  EXPECT_EQ(m.status, IndexStatus::kReady);
   EXPECT_EQ(m.active->backend.kind, BackendKind::kHnsw);
   EXPECT_FALSE(m.pending_backend);
   EXPECT_NE(m.error.find("changing the backend to ivf_pq failed"), std::string::npos) << m.error;

@@ -86,13 +86,29 @@ json BackendSpecToJson(const BackendSpec& spec) {
   return {{"kind", BackendKindName(spec.kind)}, {"options", options}};
 }
 
-Status ValidateRefreshPolicy(const RefreshPolicy& p) {
-  if (p.mode == "manual" || p.mode == "on_append") return Status::Ok();
-  if (p.mode == "scheduled") {
-    if (p.interval_s < 1) return InvalidArgument("a scheduled refresh needs interval_s >= 1");
-    return Status::Ok();
+namespace {
+constexpr const char* kRefreshModes[] = {"manual", "on_append", "scheduled"};
+constexpr const char* kStatuses[] = {"building", "ready", "failed"};
+
+template <typename E, size_t N>
+std::optional<E> ParseEnum(const char* const (&names)[N], std::string_view name) {
+  for (size_t i = 0; i < N; ++i) {
+    if (name == names[i]) return static_cast<E>(i);
   }
-  return InvalidArgument("refresh policy must be manual, on_append or scheduled (got '" + p.mode + "')");
+  return std::nullopt;
+}
+}  // namespace
+
+const char* RefreshModeName(RefreshMode mode) { return kRefreshModes[static_cast<int>(mode)]; }
+std::optional<RefreshMode> ParseRefreshMode(std::string_view name) { return ParseEnum<RefreshMode>(kRefreshModes, name); }
+const char* IndexStatusName(IndexStatus status) { return kStatuses[static_cast<int>(status)]; }
+std::optional<IndexStatus> ParseIndexStatus(std::string_view name) { return ParseEnum<IndexStatus>(kStatuses, name); }
+
+Status ValidateRefreshPolicy(const RefreshPolicy& p) {
+  if (p.mode == RefreshMode::kScheduled && p.interval_s < 1) {
+    return InvalidArgument("a scheduled refresh needs interval_s >= 1");
+  }
+  return Status::Ok();
 }
 
 json EmbedderSpecToJson(const ai::EmbedderSpec& spec) {
@@ -155,8 +171,8 @@ json IndexManifestToJson(const IndexManifest& m) {
             {"embedder", EmbedderSpecToJson(m.embedder)},
             {"backend", BackendSpecToJson(m.backend)},
             {"allow_pii", m.allow_pii},
-            {"refresh_policy", {{"mode", m.refresh.mode}, {"interval_s", m.refresh.interval_s}}},
-            {"status", m.status},
+            {"refresh_policy", {{"mode", RefreshModeName(m.refresh.mode)}, {"interval_s", m.refresh.interval_s}}},
+            {"status", IndexStatusName(m.status)},
             {"error", m.error},
             {"active", m.active ? GenerationToJson(*m.active) : json(nullptr)},
             {"pending_embedder", m.pending_embedder ? EmbedderSpecToJson(*m.pending_embedder) : json(nullptr)},
@@ -199,10 +215,16 @@ Result<IndexManifest> IndexManifestFromJsonOrThrow(const json& j) {
   }
   m.allow_pii = j.value("allow_pii", false);
   if (j.contains("refresh_policy") && j["refresh_policy"].is_object()) {
-    m.refresh.mode = j["refresh_policy"].value("mode", m.refresh.mode);
+    std::string mode = j["refresh_policy"].value("mode", "manual");
+    auto parsed = ParseRefreshMode(mode);
+    if (!parsed) return InvalidArgument("unknown refresh mode '" + mode + "'");
+    m.refresh.mode = *parsed;
     m.refresh.interval_s = IntField(j["refresh_policy"], "interval_s", m.refresh.interval_s);
   }
-  m.status = j.value("status", m.status);
+  std::string status = j.value("status", "building");
+  auto parsed_status = ParseIndexStatus(status);
+  if (!parsed_status) return InvalidArgument("unknown status '" + status + "'");
+  m.status = *parsed_status;
   m.error = j.value("error", "");
   if (j.contains("active") && j["active"].is_object()) {
     m.active = GenerationFromJson(j["active"]);

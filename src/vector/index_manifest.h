@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -23,11 +24,19 @@ namespace lakehouse::vector {
 
 // manual: only POST /vectors/refresh; on_append: after every ingest, import
 // or inbox drop into the dataset; scheduled: every interval_s seconds.
+enum class RefreshMode { kManual, kOnAppend, kScheduled };
+const char* RefreshModeName(RefreshMode mode);
+std::optional<RefreshMode> ParseRefreshMode(std::string_view name);
+
 struct RefreshPolicy {
-  std::string mode = "manual";
+  RefreshMode mode = RefreshMode::kManual;
   int64_t interval_s = 0;
 };
 Status ValidateRefreshPolicy(const RefreshPolicy& p);
+
+enum class IndexStatus { kBuilding, kReady, kFailed };
+const char* IndexStatusName(IndexStatus status);  // building, ready, failed
+std::optional<IndexStatus> ParseIndexStatus(std::string_view name);
 
 // One built generation of the index. Embeddings are append-only Parquet
 // parts; a refresh adds a part and tombstones the labels it replaces, and a
@@ -74,9 +83,9 @@ struct IndexManifest {
   BackendSpec backend;
   bool allow_pii = false;
   RefreshPolicy refresh;
-  // building | ready | failed. A ready index may also be refreshing or
-  // building a shadow generation for a new model; it keeps serving meanwhile.
-  std::string status = "building";
+  // A ready index may also be refreshing or building a shadow generation
+  // (new model or backend); it keeps serving meanwhile.
+  IndexStatus status = IndexStatus::kBuilding;
   std::string error;
   std::optional<IndexGeneration> active;
   // A new model being embedded; replaces `active` when complete.

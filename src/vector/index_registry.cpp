@@ -67,7 +67,7 @@ Status IndexRegistry::Open() {
   // were replaced but not yet removed. Only for indexes no process is
   // working on right now: their files are all accounted for by the manifest.
   for (const auto& m : List()) {
-    if (m.status != "ready" || !m.active) continue;
+    if (m.status != IndexStatus::kReady || !m.active) continue;
     ProcessLock lock(LockPath(m.name), ProcessLock::Mode::kTry);
     if (!lock.held()) continue;
     ForceReload();
@@ -236,7 +236,7 @@ Result<IndexManifest> IndexRegistry::Prepare(IndexManifest request) {
   LH_RETURN_IF_ERROR(buckets_.Get(request.bucket).status());
   // Fail now, not minutes into a build, when the embedder cannot work.
   LH_ASSIGN_OR_RETURN(request.embedder, Probe(request.embedder));
-  request.status = "building";
+  request.status = IndexStatus::kBuilding;
   request.error.clear();
   request.active.reset();
   request.pending_embedder.reset();
@@ -299,7 +299,7 @@ Result<IndexManifest> IndexRegistry::BuildPrepared(const std::string& name, cons
   auto outcome = RunBuild(manifest, manifest.embedder, generation, progress);
   if (!outcome.ok()) {
     (void)Update(name, [&](IndexManifest& m) {
-      m.status = m.active ? "ready" : "failed";
+      m.status = m.active ? IndexStatus::kReady : IndexStatus::kFailed;
       m.error = "build failed: " + outcome.status().message();
       return Status::Ok();
     });
@@ -308,7 +308,7 @@ Result<IndexManifest> IndexRegistry::BuildPrepared(const std::string& name, cons
   return Publish(
       name,
       [&](IndexManifest& m) {
-        m.status = "ready";
+        m.status = IndexStatus::kReady;
         m.error.clear();
         RecordGeneration(m, *outcome);
         return Status::Ok();
@@ -454,8 +454,8 @@ Result<IndexManifest> IndexRegistry::Patch(const std::string& name, const IndexP
   }
   return Update(name, [&](IndexManifest& m) -> Status {
     if (pending) {
-      if (m.status != "ready" || !m.active) {
-        return Conflict("index '" + name + "' is " + m.status + "; wait until it is ready");
+      if (m.status != IndexStatus::kReady || !m.active) {
+        return Conflict("index '" + name + "' is " + IndexStatusName(m.status) + "; wait until it is ready");
       }
       if (pending->provider == m.embedder.provider && pending->model == m.embedder.model) {
         return InvalidArgument("index '" + name + "' already uses " + pending->provider + "/" + pending->model);
@@ -464,8 +464,8 @@ Result<IndexManifest> IndexRegistry::Patch(const std::string& name, const IndexP
       m.error.clear();
     }
     if (patch.backend) {
-      if (m.status != "ready" || !m.active) {
-        return Conflict("index '" + name + "' is " + m.status + "; wait until it is ready");
+      if (m.status != IndexStatus::kReady || !m.active) {
+        return Conflict("index '" + name + "' is " + IndexStatusName(m.status) + "; wait until it is ready");
       }
       if (m.pending_embedder) {
         return Conflict("index '" + name + "' is being re-embedded with " + m.pending_embedder->model +
@@ -534,7 +534,7 @@ Result<RefreshReport> IndexRegistry::Refresh(const std::string& name, const Prog
   // The common case, nothing new, is answered without a lock or a file.
   LH_ASSIGN_OR_RETURN(auto quick, Get(name));
   if (!quick.active) {
-    return Conflict("index '" + name + "' has no built generation yet (status " + quick.status + ")");
+    return Conflict("index '" + name + "' has no built generation yet (status " + IndexStatusName(quick.status) + ")");
   }
   LH_ASSIGN_OR_RETURN(auto dataset, catalog_.Get(quick.dataset));
   RefreshReport report;
@@ -547,7 +547,7 @@ Result<RefreshReport> IndexRegistry::Refresh(const std::string& name, const Prog
   LH_ASSIGN_OR_RETURN(auto work, LockWork(name));
   LH_ASSIGN_OR_RETURN(auto manifest, Get(name));
   if (!manifest.active) {  // dropped and created again while this waited
-    return Conflict("index '" + name + "' has no built generation yet (status " + manifest.status + ")");
+    return Conflict("index '" + name + "' has no built generation yet (status " + IndexStatusName(manifest.status) + ")");
   }
   LH_ASSIGN_OR_RETURN(dataset, catalog_.Get(manifest.dataset));
   report.generation = manifest.active->number;
@@ -598,7 +598,7 @@ Result<std::shared_ptr<const LoadedIndex>> IndexRegistry::Acquire(const std::str
   for (int attempt = 0;; ++attempt) {
     LH_ASSIGN_OR_RETURN(auto manifest, Get(name));
     if (!manifest.active) {
-      return Conflict("index '" + name + "' is " + manifest.status +
+      return Conflict("index '" + name + "' is " + IndexStatusName(manifest.status) +
                       (manifest.error.empty() ? "" : " (" + manifest.error + ")") + "; it cannot be searched yet");
     }
     std::shared_ptr<std::mutex> load_mutex;

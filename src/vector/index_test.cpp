@@ -19,7 +19,7 @@ namespace {
 TEST_F(IndexTest, BuildsSearchesAndRedactsPiiInRows) {
   IngestDocs(0, 200, ingest::WriteMode::kAppend);
   IndexManifest m = Build("docs_idx");
-  ASSERT_EQ(m.status, "ready");
+  ASSERT_EQ(m.status, IndexStatus::kReady);
   ASSERT_TRUE(m.active);
   EXPECT_EQ(m.active->doc_count, 200);
   EXPECT_EQ(m.active->chunk_count, 200);
@@ -63,14 +63,14 @@ TEST_F(IndexTest, BuildsSearchesAndRedactsPiiInRows) {
   EXPECT_EQ(std::get<std::string>(r.hits[0].row[contact]), "user137@example.com");
 
   // Text and hybrid modes find the exact word too.
-  for (const char* mode : {"text", "hybrid"}) {
+  for (SearchMode mode : {SearchMode::kText, SearchMode::kHybrid}) {
     SearchRequest t;
     t.text = "word42";
     t.mode = mode;
     t.k = 5;
     auto hits = Search("docs_idx", t).hits;
-    ASSERT_FALSE(hits.empty()) << mode;
-    EXPECT_EQ(hits[0].doc_id, "42") << mode;
+    ASSERT_FALSE(hits.empty()) << SearchModeName(mode);
+    EXPECT_EQ(hits[0].doc_id, "42") << SearchModeName(mode);
   }
   SearchRequest wrong;
   wrong.vector = std::vector<float>(10, 1.0f);
@@ -207,7 +207,7 @@ TEST_F(IndexTest, ReloadsFromFilesAfterARestart) {
   Build("docs_idx");
   SearchRequest q;
   q.text = "Marker word33 violin";
-  q.mode = "hybrid";
+  q.mode = SearchMode::kHybrid;
   auto before = Search("docs_idx", q);
   registry_ = std::make_unique<IndexRegistry>(*catalog_, *buckets_, VectorOptions{2});
   ASSERT_TRUE(registry_->Open().ok());
@@ -244,8 +244,8 @@ TEST_F(IndexTest, AModelChangeBuildsAShadowAndSwitchesWhenDone) {
 
 TEST_F(IndexTest, OnAppendAndScheduledPoliciesRefreshByThemselves) {
   IngestDocs(0, 30, ingest::WriteMode::kAppend);
-  Build("appended", {"on_append", 0});
-  Build("scheduled", {"scheduled", 1});
+  Build("appended", {RefreshMode::kOnAppend, 0});
+  Build("scheduled", {RefreshMode::kScheduled, 1});
   RefreshScheduler scheduler(*registry_, 50);
   ingestor_->SetOnCommitted([&](const std::string& dataset) { scheduler.OnDatasetChanged(dataset); });
   scheduler.Start();
@@ -270,7 +270,7 @@ TEST_F(IndexTest, SearchesKeepWorkingWhileARefreshReplacesTheGeneration) {
     SearchRequest q;
     q.text = "word42";
     q.k = 5;
-    q.mode = "hybrid";
+    q.mode = SearchMode::kHybrid;
     while (!done) {
       auto r = searcher_->Search("docs_idx", q);
       if (!r.ok() || r->hits.size() != 5 || r->hits[0].doc_id != "42") {
@@ -298,15 +298,15 @@ TEST_F(IndexTest, ABuildInterruptedByAStopResumesOnStart) {
   ASSERT_TRUE(registry_->Prepare(request).ok());  // stored as "building"; the process "stops" here
   registry_ = std::make_unique<IndexRegistry>(*catalog_, *buckets_, VectorOptions{2});
   ASSERT_TRUE(registry_->Open().ok());
-  EXPECT_EQ(registry_->Get("docs_idx")->status, "building");
+  EXPECT_EQ(registry_->Get("docs_idx")->status, IndexStatus::kBuilding);
   RefreshScheduler scheduler(*registry_, 50);
   scheduler.Start();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (registry_->Get("docs_idx")->status == "building" && std::chrono::steady_clock::now() < deadline) {
+  while (registry_->Get("docs_idx")->status == IndexStatus::kBuilding && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   scheduler.Stop();
-  EXPECT_EQ(registry_->Get("docs_idx")->status, "ready");
+  EXPECT_EQ(registry_->Get("docs_idx")->status, IndexStatus::kReady);
   EXPECT_EQ(registry_->Get("docs_idx")->active->doc_count, 40);
 }
 
@@ -386,13 +386,13 @@ TEST_F(IndexTest, APatchDuringARefreshIsNotLost) {
   std::thread refresh([&] { EXPECT_TRUE(registry_->Refresh("docs_idx").ok()); });
   IndexPatch patch;
   patch.search_defaults = {{"ef_search", 123}};
-  patch.refresh = RefreshPolicy{"on_append", 0};
+  patch.refresh = RefreshPolicy{RefreshMode::kOnAppend, 0};
   EXPECT_TRUE(registry_->Patch("docs_idx", patch).ok());
   refresh.join();
   auto m = *registry_->Get("docs_idx");
   EXPECT_EQ(m.active->backend.options.at("ef_search"), 123);
   EXPECT_EQ(m.backend.options.at("ef_search"), 123);
-  EXPECT_EQ(m.refresh.mode, "on_append");
+  EXPECT_EQ(m.refresh.mode, RefreshMode::kOnAppend);
   EXPECT_EQ(m.active->doc_count, 400);
 }
 

@@ -12,7 +12,7 @@ void RefreshScheduler::Start() {
   if (worker_.joinable()) return;
   worker_ = std::thread([this] { Run(); });
   for (const auto& m : indexes_.List()) {
-    if (m.status == "building") SubmitBuild(m.name);
+    if (m.status == IndexStatus::kBuilding) SubmitBuild(m.name);
     if (m.pending_embedder || m.pending_backend) SubmitShadow(m.name);
   }
 }
@@ -71,7 +71,7 @@ void RefreshScheduler::SubmitRefresh(const std::string& index) {
 
 void RefreshScheduler::OnDatasetChanged(const std::string& dataset) {
   for (const auto& m : indexes_.IndexesOfDataset(dataset)) {
-    if (m.refresh.mode == "on_append" && m.active) SubmitRefresh(m.name);
+    if (m.refresh.mode == RefreshMode::kOnAppend && m.active) SubmitRefresh(m.name);
   }
 }
 
@@ -87,8 +87,8 @@ void RefreshScheduler::QueueDueRefreshes() {
   auto now = Now();
   for (const auto& m : indexes_.List()) {
     // Data another process (a CLI ingest) committed reaches on_append here.
-    if (m.refresh.mode == "on_append" && indexes_.SourceChanged(m)) SubmitRefresh(m.name);
-    if (m.refresh.mode != "scheduled" || !m.active || m.refresh.interval_s <= 0) continue;
+    if (m.refresh.mode == RefreshMode::kOnAppend && indexes_.SourceChanged(m)) SubmitRefresh(m.name);
+    if (m.refresh.mode != RefreshMode::kScheduled || !m.active || m.refresh.interval_s <= 0) continue;
     // A no-op refresh does not touch the manifest, so remember it here.
     TimePoint last = std::max(m.last_refreshed_at.value_or(m.active->built_at), last_due_[m.name]);
     if (now - last >= std::chrono::seconds(m.refresh.interval_s)) {

@@ -12,6 +12,19 @@
 namespace lakehouse::vector {
 
 namespace {
+constexpr const char* kSearchModes[] = {"vector", "text", "hybrid"};
+}  // namespace
+
+const char* SearchModeName(SearchMode mode) { return kSearchModes[static_cast<int>(mode)]; }
+
+std::optional<SearchMode> ParseSearchMode(std::string_view name) {
+  for (int i = 0; i < 3; ++i) {
+    if (name == kSearchModes[i]) return static_cast<SearchMode>(i);
+  }
+  return std::nullopt;
+}
+
+namespace {
 
 using Clock = std::chrono::steady_clock;
 
@@ -279,12 +292,9 @@ std::vector<std::pair<std::string, float>> FuseRanks(const std::vector<std::vect
 
 Result<SearchResponse> Searcher::Search(const std::string& name, const SearchRequest& request) {
   auto started = Clock::now();
-  if (request.mode != "vector" && request.mode != "text" && request.mode != "hybrid") {
-    return InvalidArgument("mode must be vector, text or hybrid (got '" + request.mode + "')");
-  }
   if (request.k < 1 || request.k > 1000) return InvalidArgument("k must be between 1 and 1000");
-  if (request.mode != "vector" && request.text.empty()) {
-    return InvalidArgument("mode " + request.mode + " needs \"text\" (words to match)");
+  if (request.mode != SearchMode::kVector && request.text.empty()) {
+    return InvalidArgument(std::string("mode ") + SearchModeName(request.mode) + " needs \"text\" (words to match)");
   }
   if (request.text.empty() && request.vector.empty()) return InvalidArgument("give \"text\" or \"vector\" to search for");
   if (request.include_pii && !request.may_see_pii) {
@@ -343,8 +353,8 @@ Result<SearchResponse> Searcher::Search(const std::string& name, const SearchReq
   const std::unordered_set<std::string>* allowed_ptr = allowed ? &*allowed : nullptr;
 
   std::vector<DocHit> vector_hits, text_hits;
-  size_t depth = request.mode == "hybrid" ? std::max<size_t>(request.k * 4, 50) : request.k;
-  if (request.mode != "text") {
+  size_t depth = request.mode == SearchMode::kHybrid ? std::max<size_t>(request.k * 4, 50) : request.k;
+  if (request.mode != SearchMode::kText) {
     auto embed_started = Clock::now();
     std::vector<float> query = request.vector;
     if (query.empty()) {
@@ -369,20 +379,20 @@ Result<SearchResponse> Searcher::Search(const std::string& name, const SearchReq
     LH_ASSIGN_OR_RETURN(vector_hits, VectorSearch(*index, query, depth, knobs, allowed_ptr, &out.strategy));
     out.search_ms += MillisSince(search_started);
   }
-  if (request.mode != "vector") {
+  if (request.mode != SearchMode::kVector) {
     auto search_started = Clock::now();
     LH_ASSIGN_OR_RETURN(text_hits, TextSearch(*index, request.text, depth, allowed_ptr));
     out.search_ms += MillisSince(search_started);
-    if (request.mode == "text") out.strategy = "text";
+    if (request.mode == SearchMode::kText) out.strategy = "text";
   }
 
   std::vector<DocHit> ranked;
   std::unordered_map<std::string, const DocHit*> by_vector, by_text;
   for (const auto& h : vector_hits) by_vector[h.doc_id] = &h;
   for (const auto& h : text_hits) by_text[h.doc_id] = &h;
-  if (request.mode == "vector") {
+  if (request.mode == SearchMode::kVector) {
     ranked = vector_hits;
-  } else if (request.mode == "text") {
+  } else if (request.mode == SearchMode::kText) {
     ranked = text_hits;
   } else {
     std::vector<std::string> a, b;

@@ -19,13 +19,18 @@
 
 namespace lakehouse::vector {
 
+// vector: by meaning; text: full-text (BM25) words; hybrid: both, fused.
+enum class SearchMode { kVector, kText, kHybrid };
+const char* SearchModeName(SearchMode mode);
+std::optional<SearchMode> ParseSearchMode(std::string_view name);
+
 struct SearchRequest {
   std::string text;
   std::vector<float> vector;  // instead of text: a query vector of the index's dimension
   size_t k = 10;
   BackendOptions knobs;       // query knobs of the index's backend (ef_search, nprobe, refine_factor)
   std::string filter;         // SQL condition on the dataset's columns; empty: none
-  std::string mode = "vector";  // vector | text | hybrid
+  SearchMode mode = SearchMode::kVector;
   bool include_rows = true;
   bool include_pii = false;   // asked for PII columns in the rows
   bool may_see_pii = false;   // decided at the edge (the PII access token)
@@ -43,7 +48,7 @@ struct SearchHit {
 
 struct SearchResponse {
   std::string index;
-  std::string mode;
+  SearchMode mode = SearchMode::kVector;
   std::string model;
   std::vector<SearchHit> hits;
   std::vector<engine::ResultColumn> row_columns;
