@@ -48,7 +48,8 @@ class EngineTest : public ::testing::Test {
     QueryEngineOptions options{50, 2000, 2, ""};
     options.export_directory = dir_ / "export";
     engine_ = std::make_unique<QueryEngine>(*catalog_, *buckets_, options);
-    ASSERT_TRUE(engine_->Open().ok());
+    Status opened = engine_->Open();
+    ASSERT_TRUE(opened.ok()) << opened.message();
   }
   void TearDown() override {
     engine_.reset();

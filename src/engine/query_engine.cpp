@@ -50,7 +50,24 @@ Result<std::shared_ptr<QueryEngine::State>> QueryEngine::Current() {
   auto fresh = std::make_shared<State>();
   fresh->bucket_generation = bucket_generation;
   fresh->roots = std::move(roots);
-  LH_ASSIGN_OR_RETURN(fresh->db, Database::Open(db_options));
+  // Every statement runs on these threads, and DuckDB's own workers start
+  // from one of them: the kernel lets them read the data files and nothing
+  // else, and write only where queries spill and exports are spooled.
+  Confinement confinement;
+  confinement.read_dirs = db_options.allowed_directories;
+  // A rule holds a folder that exists: one made later would stay unreadable.
+  for (const auto& dir : confinement.read_dirs) (void)EnsureDirectory(dir);
+  for (const auto& dir : {options_.temp_directory, options_.export_directory}) {
+    if (dir.empty()) continue;
+    LH_RETURN_IF_ERROR(EnsureDirectory(dir));
+    confinement.write_dirs.push_back(dir);
+  }
+  fresh->pool = std::make_shared<ConfinedPool>(confinement, std::max(1, options_.max_concurrent));
+  if (!fresh->pool->confined()) {
+    spdlog::warn("SQL runs unconfined ({}): links inside buckets are checked before queries run, not when files open",
+                 fresh->pool->why_not());
+  }
+  LH_ASSIGN_OR_RETURN(fresh->db, fresh->pool->Run([&] { return Database::Open(db_options); }));
   LH_ASSIGN_OR_RETURN(auto conn, fresh->db->Connect());
   LH_RETURN_IF_ERROR(conn->Execute("CREATE SCHEMA IF NOT EXISTS lh_cache"));
   if (!watchdog_) watchdog_ = std::make_unique<Watchdog>();
@@ -87,8 +104,8 @@ Status CannotRead(const std::string& view, const Status& why) {
 
 }  // namespace
 
-Status QueryEngine::SyncViews(State& state, Connection& conn) {
-  uint64_t generation = catalog_.Generation();
+Status QueryEngine::SyncViews(State& state, Connection& conn, uint64_t generation,
+                              const std::vector<catalog::Manifest>& datasets) {
   std::lock_guard lock(state.views_mutex);
   if (generation == state.views_generation) return Status::Ok();
   // What each view should read: the file list, and for small current
@@ -97,7 +114,7 @@ Status QueryEngine::SyncViews(State& state, Connection& conn) {
   std::map<std::string, std::string> wanted;  // view -> source signature
   decltype(state.scanned) scanned;
   uint64_t cached_bytes = 0;
-  for (const auto& m : catalog_.List()) {
+  for (const auto& m : datasets) {
     auto store = buckets_.Get(m.bucket);
     if (!store.ok()) {
       spdlog::warn("dataset {} lives in unknown bucket {}; no view", m.name, m.bucket);
@@ -229,6 +246,12 @@ Status QueryEngine::AppendToCache(Connection& conn, const std::string& view, con
                       "], union_by_name = true)");
 }
 
+std::string QueryEngine::UnconfinedBecause() {
+  auto state = Current();
+  if (!state.ok()) return state.status().message();
+  return (*state)->pool->why_not();
+}
+
 std::map<std::string, std::string> QueryEngine::Quarantined() const {
   std::lock_guard lock(report_mutex_);
   return quarantined_report_;
@@ -263,7 +286,7 @@ struct QueryEngine::Lease {
   ~Lease() {
     if (conn && state && !state->db->Invalidated()) {
       std::lock_guard lock(state->pool_mutex);
-      state->pool.push_back(std::move(conn));
+      state->connections.push_back(std::move(conn));
     }
     conn.reset();
     slots.release();
@@ -276,19 +299,30 @@ Result<std::unique_ptr<QueryEngine::Lease>> QueryEngine::Borrow(int64_t wait_ms)
                        " queries were running for the whole time limit ([query] max_concurrent); try again");
   }
   auto lease = std::make_unique<Lease>(slots_);
-  // Opened on first use, and again after the buckets changed.
+  // Opened on first use, and again after the buckets changed (here, on the
+  // caller's thread: a confined thread could not start the next pool).
   LH_ASSIGN_OR_RETURN(lease->state, Current());
   {
     std::lock_guard lock(lease->state->pool_mutex);
-    if (!lease->state->pool.empty()) {
-      lease->conn = std::move(lease->state->pool.back());
-      lease->state->pool.pop_back();
+    if (!lease->state->connections.empty()) {
+      lease->conn = std::move(lease->state->connections.back());
+      lease->state->connections.pop_back();
     }
   }
   if (!lease->conn) {
     LH_ASSIGN_OR_RETURN(lease->conn, lease->state->db->Connect());
   }
-  LH_RETURN_IF_ERROR(SyncViews(*lease->state, *lease->conn));
+  // The catalog reads its own files, here; views and caches read data
+  // files, on a confined thread.
+  uint64_t generation = catalog_.Generation();
+  std::vector<catalog::Manifest> datasets;
+  {
+    std::lock_guard lock(lease->state->views_mutex);
+    if (generation == lease->state->views_generation) return lease;  // the usual case: no handoff
+    datasets = catalog_.List();
+  }
+  LH_RETURN_IF_ERROR(
+      lease->state->pool->Run([&] { return SyncViews(*lease->state, *lease->conn, generation, datasets); }));
   return lease;
 }
 
@@ -320,11 +354,13 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
   int64_t timeout_ms = request.timeout_ms <= 0 ? options_.timeout_ms : std::min(request.timeout_ms, options_.timeout_ms);
   LH_ASSIGN_OR_RETURN(auto lease, Borrow(timeout_ms));
   Watchdog::Scope deadline(*watchdog_, *lease->conn, std::chrono::milliseconds(timeout_ms));
-  return WithLazyViews<QueryResult>(*lease->state, *lease->conn, [&] {
-    State& state = *lease->state;
-    return lease->conn->Query(request.sql, {max_rows, request.uncapped ? -1 : options_.max_bytes,
-                                            StatementPolicy::kReadOnly, request.first_column_strings, request.sink,
-                                            [this, &state](const SqlReads& reads) { return CheckReads(state, reads); }});
+  State& state = *lease->state;
+  return state.pool->Run([&] {
+    return WithLazyViews<QueryResult>(state, *lease->conn, [&] {
+      return lease->conn->Query(request.sql, {max_rows, request.uncapped ? -1 : options_.max_bytes,
+                                              StatementPolicy::kReadOnly, request.first_column_strings, request.sink,
+                                              [this, &state](const SqlReads& reads) { return CheckReads(state, reads); }});
+    });
   });
 }
 
@@ -335,16 +371,23 @@ Result<std::unique_ptr<ExportJob>> QueryEngine::StartExport(const std::string& s
   std::shared_ptr<Lease> lease = std::move(borrowed);
   // What fails at once (syntax, unknown names, writes) is refused here,
   // while the caller can still answer with an error instead of a cut stream.
-  LH_RETURN_IF_ERROR(WithLazyViews<bool>(*lease->state, *lease->conn, [&]() -> Result<bool> {
-                       LH_RETURN_IF_ERROR(lease->conn->CheckSelect(
-                           sql, [this, &lease](const SqlReads& reads) { return CheckReads(*lease->state, reads); }));
-                       return true;
-                     }).status());
+  LH_RETURN_IF_ERROR(lease->state->pool
+                         ->Run([&] {
+                           return WithLazyViews<bool>(*lease->state, *lease->conn, [&]() -> Result<bool> {
+                             LH_RETURN_IF_ERROR(lease->conn->CheckSelect(sql, [this, &lease](const SqlReads& reads) {
+                               return CheckReads(*lease->state, reads);
+                             }));
+                             return true;
+                           });
+                         })
+                         .status());
   auto spool = UniqueTempPath(options_.export_directory, std::string("export") + ExportExtension(format));
   Connection* conn = lease->conn.get();
-  auto work = [this, conn, sql, spool, format]() -> Result<int64_t> {
+  std::shared_ptr<ConfinedPool> pool = lease->state->pool;
+  auto work = [this, conn, sql, spool, format, pool]() -> Result<int64_t> {
     Watchdog::Scope deadline(*watchdog_, *conn, std::chrono::milliseconds(options_.export_timeout_ms));
-    auto rows = conn->CopySelectTo(sql, spool, ExportCopyOptions(format), format != ExportFormat::kParquet);
+    auto rows = pool->Run(
+        [&] { return conn->CopySelectTo(sql, spool, ExportCopyOptions(format), format != ExportFormat::kParquet); });
     if (!rows.ok() && rows.status().code() == StatusCode::kTimeout) {
       return Timeout("the export ran past its time limit of " + std::to_string(options_.export_timeout_ms) +
                      " ms ([query] export_timeout_ms)");

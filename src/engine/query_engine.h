@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "engine/confined_pool.h"
 #include "engine/database.h"
 #include "engine/export.h"
 #include "engine/watchdog.h"
@@ -90,6 +91,8 @@ class QueryEngine {
   // last query. Their datasets cannot be queried until their files change;
   // the others can. Never waits for a view build.
   std::map<std::string, std::string> Quarantined() const;
+  // Empty when SQL runs on kernel-confined threads; else why it cannot (/health).
+  std::string UnconfinedBecause();
 
  private:
   // One sandboxed database and everything built in it: its connections and
@@ -98,8 +101,9 @@ class QueryEngine {
   struct State {
     std::shared_ptr<Database> db;
     uint64_t bucket_generation = 0;
+    std::shared_ptr<ConfinedPool> pool;  // the threads every statement runs on
     std::mutex pool_mutex;
-    std::vector<std::unique_ptr<Connection>> pool;  // GUARDED_BY(pool_mutex)
+    std::vector<std::unique_ptr<Connection>> connections;  // idle ones; GUARDED_BY(pool_mutex)
     std::mutex views_mutex;
     uint64_t views_generation = UINT64_MAX;      // GUARDED_BY(views_mutex)
     std::map<std::string, std::string> views;    // view -> source signature; GUARDED_BY(views_mutex)
@@ -114,7 +118,10 @@ class QueryEngine {
   // A slot (waiting up to `wait_ms`) and a connection with views in sync.
   Result<std::unique_ptr<Lease>> Borrow(int64_t wait_ms);
   Result<std::shared_ptr<State>> Current();
-  Status SyncViews(State& state, Connection& conn);
+  // Brings the views of `state` to the catalog's `generation`, whose
+  // datasets are `datasets` (read by the caller: only data files can be read
+  // on the confined threads this runs on).
+  Status SyncViews(State& state, Connection& conn, uint64_t generation, const std::vector<catalog::Manifest>& datasets);
   // Runs `attempt`; while it fails naming a lazy view not built yet, builds
   // that view and runs it again.
   template <typename T, typename F>
