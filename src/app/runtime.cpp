@@ -130,6 +130,10 @@ std::map<std::string, std::string> Runtime::Problems() const {
   all.merge(catalog_->Problems());
   all.merge(indexes_->Problems());
   for (const auto& [view, why] : query_->Quarantined()) all["view " + view] = "not queryable: " + why;
+  if (std::string why = query_->UnconfinedBecause(); !why.empty()) {
+    all["sql confinement"] = "SQL runs unconfined (" + why +
+                             "): links in buckets are refused by checks before a query runs, not by the kernel";
+  }
   return all;
 }
 

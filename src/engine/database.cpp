@@ -321,11 +321,11 @@ Status Connection::PrepareOne(const std::string& sql, StatementPolicy policy, vo
   // Before binding, which already opens the files a statement names.
   Status unreadable;
   if (check_reads) {
-    auto reads = ReadsOf(sql);
-    if (reads.ok()) {
-      LH_RETURN_IF_ERROR(check_reads(*reads));
+    LH_ASSIGN_OR_RETURN(auto reads, ReadsOf(sql));
+    if (reads.not_analysed.empty()) {
+      LH_RETURN_IF_ERROR(check_reads(reads));
     } else {
-      unreadable = reads.status();  // not a SELECT, or not valid: binding says which, in its words
+      unreadable = InvalidArgument(reads.not_analysed);  // binding may say why first, in its words
     }
   }
   if (duckdb_prepare_extracted_statement(impl_->conn, extracted.handle, 0, &prepared.handle) != DuckDBSuccess) {

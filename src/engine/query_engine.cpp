@@ -45,6 +45,7 @@ Result<std::shared_ptr<QueryEngine::State>> QueryEngine::Current() {
   // files, even inside a bucket.
   for (const auto& root : buckets_.Roots()) db_options.allowed_directories.push_back(root / "datasets");
   std::vector<std::filesystem::path> roots = db_options.allowed_directories;
+  if (!options_.export_directory.empty()) roots.push_back(options_.export_directory);
   if (!options_.export_directory.empty()) db_options.allowed_directories.push_back(options_.export_directory);
   db_options.reopen_when_invalidated = false;
   auto fresh = std::make_shared<State>();
@@ -246,10 +247,9 @@ Status QueryEngine::AppendToCache(Connection& conn, const std::string& view, con
                       "], union_by_name = true)");
 }
 
-std::string QueryEngine::UnconfinedBecause() {
-  auto state = Current();
-  if (!state.ok()) return state.status().message();
-  return (*state)->pool->why_not();
+std::string QueryEngine::UnconfinedBecause() const {
+  auto state = std::atomic_load(&state_);
+  return state && state->pool ? state->pool->why_not() : "";
 }
 
 std::map<std::string, std::string> QueryEngine::Quarantined() const {
@@ -349,6 +349,13 @@ Result<T> QueryEngine::WithLazyViews(State& state, Connection& conn, F attempt) 
 }
 
 Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
+  // Analysing a statement costs memory several times its size: 1 MiB of SQL
+  // is far past any query written by hand, and past it lists belong in a dataset.
+  constexpr size_t kMaxSqlBytes = 1 << 20;
+  if (request.sql.size() > kMaxSqlBytes) {
+    return TooLarge("the SQL text is " + std::to_string(request.sql.size() >> 10) +
+                    " KiB, over the 1024 KiB a statement may have; ingest long value lists as a dataset and join it");
+  }
   int64_t max_rows = request.max_rows < 0 ? options_.max_rows : std::min(request.max_rows, options_.max_rows);
   if (request.uncapped) max_rows = request.max_rows;
   int64_t timeout_ms = request.timeout_ms <= 0 ? options_.timeout_ms : std::min(request.timeout_ms, options_.timeout_ms);

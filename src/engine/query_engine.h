@@ -91,8 +91,9 @@ class QueryEngine {
   // last query. Their datasets cannot be queried until their files change;
   // the others can. Never waits for a view build.
   std::map<std::string, std::string> Quarantined() const;
-  // Empty when SQL runs on kernel-confined threads; else why it cannot (/health).
-  std::string UnconfinedBecause();
+  // Empty when SQL runs on kernel-confined threads (or none has run yet);
+  // else why it cannot (/health).
+  std::string UnconfinedBecause() const;
 
  private:
   // One sandboxed database and everything built in it: its connections and

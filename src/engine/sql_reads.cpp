@@ -46,7 +46,15 @@ bool WrittenOut(const json& e) {
   if (!e.is_object()) return false;
   std::string cls = Str(e, "class");
   if (cls == "CONSTANT") return true;
-  if (cls == "CAST") return e.contains("child") && e["child"].is_object() && Str(e["child"], "class") == "CONSTANT";
+  if (cls == "CAST") {
+    // To a scalar type: a cast to a list or struct parses text the check saw as one name.
+    std::string to = e.contains("cast_type") && e["cast_type"].is_object() ? Str(e["cast_type"], "id") : "";
+    if (to == "LIST" || to == "ARRAY" || to == "STRUCT" || to == "MAP" || to == "UNION" || to.empty()) return false;
+    return e.contains("child") && e["child"].is_object() && Str(e["child"], "class") == "CONSTANT";
+  }
+  // A column, as a table macro takes it (histogram(t, col)); a file-reading
+  // function refuses columns when DuckDB binds it.
+  if (cls == "COLUMN_REF") return true;
   if (cls == "COMPARISON") {
     // name = value, a named parameter
     return Str(e, "type") == "COMPARE_EQUAL" && e.contains("left") && e["left"].is_object() &&
@@ -72,8 +80,13 @@ Status Walk(const json& node, SqlReads& reads) {
     return Status::Ok();
   }
   if (auto name = node.find("table_name"); name != node.end() && name->is_string() && !name->get<std::string>().empty()) {
-    reads.tables.push_back(name->get<std::string>());
-    reads.literals.push_back(name->get<std::string>());  // FROM 'file.parquet' scans the file
+    std::string table = name->get<std::string>(), schema = Str(node, "schema_name"), catalog = Str(node, "catalog_name");
+    reads.tables.push_back(table);
+    // FROM 'file.parquet' scans the file; a qualified name is a file's name
+    // too, its parts joined by dots ("/d/x"."parquet" reads /d/x.parquet).
+    reads.literals.push_back(table);
+    if (!schema.empty()) reads.literals.push_back(schema + "." + table);
+    if (!catalog.empty()) reads.literals.push_back(catalog + "." + schema + "." + table);
   }
   if (Str(node, "type") == "TABLE_FUNCTION" && node.contains("function") && node["function"].is_object()) {
     const json& fn = node["function"];
@@ -98,8 +111,8 @@ Status Walk(const json& node, SqlReads& reads) {
 
 bool IsPattern(const std::string& part) { return part.find_first_of("*?[{") != std::string::npos; }
 
-// The path DuckDB would open for a literal, as its local file system resolves it.
-fs::path Resolve(std::string literal) {
+// The literal as an absolute path, its ".." left in.
+fs::path WrittenPath(std::string literal) {
   if (literal.rfind("file://", 0) == 0) literal = literal.substr(7);
   if (literal == "~" || literal.rfind("~/", 0) == 0) {
     const char* home = std::getenv("HOME");
@@ -107,8 +120,11 @@ fs::path Resolve(std::string literal) {
   }
   std::error_code ec;
   fs::path p = fs::absolute(fs::path(literal), ec);
-  return ec ? fs::path() : p.lexically_normal();
+  return ec ? fs::path() : p;
 }
+
+// The path DuckDB would open for a literal, as its local file system resolves it.
+fs::path Resolve(const std::string& literal) { return WrittenPath(literal).lexically_normal(); }
 
 bool Below(const fs::path& root, const fs::path& path) {
   fs::path rel = path.lexically_relative(root);
@@ -128,8 +144,10 @@ Result<SqlReads> ReadsOfSerializedSql(const std::string& text) {
   if (tree.is_discarded() || !tree.is_object()) return Internal("the query's parse tree is not JSON");
   if (auto error = tree.find("error"); error == tree.end() || !error->is_boolean() || error->get<bool>()) {
     std::string why = Str(tree, "error_message");
-    return InvalidArgument("lakehouse cannot tell which files this query reads (" +
-                           (why.empty() ? std::string("it could not be analysed") : why) + "); name datasets in FROM");
+    SqlReads unknown;
+    unknown.not_analysed = "lakehouse cannot tell which files this query reads (" +
+                           (why.empty() ? std::string("it could not be analysed") : why) + "); name datasets in FROM";
+    return unknown;
   }
   SqlReads reads;
   if (auto statements = tree.find("statements"); statements != tree.end()) LH_RETURN_IF_ERROR(Walk(*statements, reads));
@@ -162,9 +180,23 @@ Status CheckNoLinks(const std::vector<std::string>& literals, const std::vector<
   for (const auto& literal : literals) {
     fs::path path = Resolve(literal);
     if (path.empty()) continue;
+    fs::path written = WrittenPath(literal);
     for (const auto& root : roots) {
       fs::path normal_root = root.lexically_normal();
+      // The kernel applies ".." after following a link; a path that climbs
+      // out of a folder inside a bucket is judged as written, and refused.
+      fs::path before_climb;
+      for (const auto& part : written) {
+        if (part == "..") break;
+        before_climb /= part;
+      }
+      bool climbs = before_climb != written;
+      if (climbs && (Below(normal_root, before_climb.lexically_normal()) || before_climb.lexically_normal() == normal_root)) {
+        return PermissionDenied("'" + literal + "' climbs out of a folder in a bucket (..); name the file by its own path");
+      }
       if (!Below(normal_root, path) && path != normal_root) continue;
+      std::error_code link_error;
+      if (fs::is_symlink(normal_root, link_error)) return Refuse(literal);
       // The folder a pattern starts from: what comes before its first wildcard.
       fs::path fixed = normal_root;
       bool pattern = false;

@@ -15,6 +15,9 @@ namespace lakehouse::engine {
 struct SqlReads {
   std::vector<std::string> literals;  // every string literal: any of them may be a path DuckDB opens
   std::vector<std::string> tables;    // names in FROM (a view, or a file DuckDB scans by its name)
+  // Empty when DuckDB could serialize the statement; else why not (not a
+  // SELECT, or not valid SQL: binding then says which, in its words).
+  std::string not_analysed;
 };
 
 // The reads in the JSON json_serialize_sql gave for one SELECT. A table
