@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <set>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -394,7 +395,14 @@ Result<int64_t> Connection::CopySelectTo(const std::string& sql_in, const std::f
       return internal::DuckError(*impl_, duckdb_prepare_error(prepared.handle));
     }
     std::string replacements;
+    // REPLACE names columns: with two of one name (in any case) it would
+    // change the wrong one, so such results are written as they are.
+    std::set<std::string> names;
+    bool unique = true;
     for (idx_t i = 0; i < duckdb_prepared_statement_column_count(prepared.handle); ++i) {
+      unique = names.insert(Lower(duckdb_prepared_statement_column_name(prepared.handle, i))).second && unique;
+    }
+    for (idx_t i = 0; unique && i < duckdb_prepared_statement_column_count(prepared.handle); ++i) {
       OwnedType t{duckdb_prepared_statement_column_logical_type(prepared.handle, i)};
       std::string col = QuoteIdent(duckdb_prepared_statement_column_name(prepared.handle, i));
       std::string as_text = duckdb_get_type_id(t.handle) == DUCKDB_TYPE_FLOAT

@@ -201,6 +201,14 @@ TEST_F(EngineTest, ValuesPrintAsStored) {
   auto job = engine_->StartExport("SELECT 0.1::FLOAT AS f, [0.1::FLOAT] AS l", ExportFormat::kNdjson);
   ASSERT_TRUE(job.ok()) << job.status().message();
   EXPECT_EQ(ReadAll(**job), "{\"f\":0.1,\"l\":[0.1]}\n");
+  // Fields named like keywords, and unnamed ones (widened then, never failing).
+  auto odd = Run("SELECT struct_pack(\"select\" := 0.3::FLOAT) AS s, row(0.5::FLOAT, 2) AS r");
+  ASSERT_TRUE(odd.ok()) << odd.status().message();
+  EXPECT_EQ(std::get<RawJson>(odd->rows[0][0]).text, "{\"select\":0.3}");
+  // Two columns of one name: written as they are, never one changed for the other.
+  auto same = engine_->StartExport("SELECT 2 AS f, 0.1::FLOAT AS \"F\"", ExportFormat::kCsv);
+  ASSERT_TRUE(same.ok()) << same.status().message();
+  EXPECT_EQ(ReadAll(**same), "f,F_1\n2,0.1\n");  // DuckDB renames the second
 }
 
 }  // namespace lakehouse::engine

@@ -196,8 +196,13 @@ std::string NameWith(duckdb_logical_type type, const std::string& float_as, bool
       for (idx_t i = 0; i < n; ++i) {
         char* name = duckdb_struct_type_child_name(type, i);
         LogicalType child(duckdb_struct_type_child_type(type, i));
-        out += (i ? ", " : "") + FieldName(name) + " " + NameWith(child.handle, float_as, found, castable);
+        std::string field = name ? name : "";
         duckdb_free(name);
+        if (field.empty()) *castable = false;  // row(...) has unnamed fields no CAST can name
+        // Always quoted: a field may be called like a keyword ("order", "select").
+        std::string quoted = "\"";
+        for (char ch : field) quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+        out += (i ? ", " : "") + quoted + "\" " + NameWith(child.handle, float_as, found, castable);
       }
       return out + ")";
     }

@@ -200,6 +200,22 @@ Result<SourcePlan> PlanSource(const SourceInput& in) {
     return plan;
   }
   std::string head = ReadHead(in.path, in.compression);
+  if (int64_t skip = in.options.skip.value_or(0); in.format == Format::kCsv && skip > 0) {
+    // DuckDB reads a file skipped to its end as an empty table with made-up columns.
+    int64_t lines = 0;
+    bool ends_open = false;
+    (void)ForEachDecodedChunk(in.path, [&](std::string_view bytes) {
+      for (char c : bytes) lines += c == '\n';
+      if (!bytes.empty()) ends_open = bytes.back() != '\n';
+      return lines <= skip;
+    });
+    lines += ends_open ? 1 : 0;
+    if (lines <= skip) {
+      return InvalidArgument("cannot read " + in.file_name + " as csv: --skip " + std::to_string(skip) +
+                             " leaves nothing to read: the file has " + std::to_string(lines) +
+                             (lines == 1 ? " line" : " lines"));
+    }
+  }
   if (in.format != Format::kCsv) {
     std::string layout = "newline_delimited";
     if (in.format == Format::kJsonArray) layout = "array";

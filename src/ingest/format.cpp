@@ -183,6 +183,11 @@ Compression DetectCompression(const std::filesystem::path& path) {
   if (in.gcount() == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd) {
     return Compression::kZstd;
   }
+  // A skippable frame (0x184D2A50..5F, little endian) opens what pzstd and
+  // zstd -T write.
+  if (in.gcount() == 4 && (magic[0] & 0xF0) == 0x50 && magic[1] == 0x2a && magic[2] == 0x4d && magic[3] == 0x18) {
+    return Compression::kZstd;
+  }
   return Compression::kNone;
 }
 

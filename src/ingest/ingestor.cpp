@@ -488,6 +488,14 @@ Result<IngestResult> Ingestor::Ingest(const IngestRequest& incoming) {
   }
   {
     std::string head = ReadHead(request.file, DetectCompression(request.file));
+    if (IsUtf16Be(head)) {
+      return InvalidArgument("cannot read " + request.file_name + ": it is UTF-16 big-endian text; convert it to UTF-8 "
+                             "first, e.g. iconv -f UTF-16BE -t UTF-8 FILE > FILE.utf8");
+    }
+    if (IsUtf16Le(head) && request.reader.encoding && *request.reader.encoding != Encoding::kUtf16) {
+      return InvalidArgument("cannot read " + request.file_name +
+                             ": its byte-order mark says it is UTF-16; leave out --encoding, or give utf-16");
+    }
     if (IsUtf16Le(head) && result.format != Format::kCsv) {
       return InvalidArgument("cannot read " + request.file_name + ": UTF-16 text is read as CSV or TSV only; convert "
                              "it to UTF-8 first, e.g. iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8");

@@ -248,6 +248,14 @@ TEST_F(RealFilesTest, ZstdAndUtf16FilesAreReadOrRefusedSayingHow) {
     EXPECT_NE(refused.status().message().find("its JSON nests deeper than 64 levels"), std::string::npos)
         << refused.status().message();
   }
+  // What zstd -T and pzstd write opens with a skippable frame.
+  std::string skippable("\x50\x2a\x4d\x18\x04\0\0\0\0\0\0\0", 12);
+  std::ifstream plain_zst(Real("nulls-and-zips.csv.zst"), std::ios::binary);
+  fs::path framed = dir_ / "framed.csv.zst";
+  testing::WriteFile(framed, skippable + std::string((std::istreambuf_iterator<char>(plain_zst)), {}));
+  auto framed_read = Ingest(framed, "framed", {{"null", "NA"}});
+  ASSERT_TRUE(framed_read.ok()) << framed_read.status().message();
+  EXPECT_EQ(framed_read->rows_written, zstd->rows_written);
   // Cut short: refused, nothing stored.
   std::ifstream whole(Real("nulls-and-zips.csv.zst"), std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(whole)), std::istreambuf_iterator<char>());
@@ -270,6 +278,13 @@ TEST_F(RealFilesTest, ZstdAndUtf16FilesAreReadOrRefusedSayingHow) {
   EXPECT_EQ(Sql("SELECT city FROM cities_bom WHERE name = 'José'").Text(0, 0), "Zürich");
   fs::path big_endian = dir_ / "be.csv";
   testing::WriteFile(big_endian, std::string("\xFE\xFF\0a\0,\0b\0\n\0" "1\0,\0" "2\0\n", 18));
+  auto latin = Ingest(Real("cities-utf16.csv"), "cities_latin", {{"encoding", "latin-1"}});
+  ASSERT_FALSE(latin.ok());
+  EXPECT_EQ(latin.status().message(), "cannot read cities-utf16.csv: its byte-order mark says it is UTF-16; leave out "
+                                      "--encoding, or give utf-16");
+  auto be_forced = Ingest(big_endian, "be", {{"encoding", "utf-16"}}, ingest::WriteMode::kAppend, Format::kCsv);
+  ASSERT_FALSE(be_forced.ok());
+  EXPECT_NE(be_forced.status().message().find("UTF-16 big-endian"), std::string::npos) << be_forced.status().message();
   auto be = Ingest(big_endian, "be");
   ASSERT_FALSE(be.ok());
   EXPECT_EQ(be.status().message(), "the file is UTF-16 big-endian text; convert it to UTF-8 first, e.g. iconv -f "

@@ -207,12 +207,12 @@ TEST_F(IndexTest, AFetchedDocumentOfAPiiColumnIsRedactedUnlessAskedWithTheToken)
 
 TEST_F(IndexTest, PiiInsideTextShowsAsItsKindAndCanBeKeptOutOfTheIndex) {
   // One note of forty holds contact details: too few to flag the column, so it is indexed.
-  std::string csv = "id,note\n";
+  std::string csv = "id,note,who\n";
   for (int i = 0; i < 40; ++i) {
     csv += std::to_string(i) + ",\"" +
            (i == 7 ? std::string("Call Alice at alice@example.org or card 4111 1111 1111 1111 about the kiwi")
                    : "note number " + std::to_string(i) + " about the weather") +
-           "\"\n";
+           "\"," + (i == 7 ? "ask bob@example.net" : "nobody") + "\n";
   }
   testing::WriteFile(dir_ / "notes.csv", csv);
   ingest::IngestRequest ingest;
@@ -236,6 +236,8 @@ TEST_F(IndexTest, PiiInsideTextShowsAsItsKindAndCanBeKeptOutOfTheIndex) {
     ASSERT_EQ(hit.hits.size(), 1u);
     EXPECT_EQ(hit.hits[0].doc_id, "7");
     EXPECT_EQ(hit.hits[0].text, "Call Alice at [EMAIL] or card [CARD] about the kiwi") << request.name;
+    ASSERT_EQ(hit.hits[0].row.size(), 2u);  // id and who: the indexed text is the hit's
+    EXPECT_EQ(std::get<std::string>(hit.hits[0].row[1]), "ask [EMAIL]") << "other text columns too";
     DocRequest asked;
     asked.include_pii = asked.may_see_pii = true;
     asked.include_vectors = true;
@@ -252,6 +254,24 @@ TEST_F(IndexTest, PiiInsideTextShowsAsItsKindAndCanBeKeptOutOfTheIndex) {
     ASSERT_TRUE(hidden.ok());
     EXPECT_EQ(hidden->chunks.at(0).text, "Call Alice at [EMAIL] or card [CARD] about the kiwi");
     EXPECT_EQ(hidden->chunks.at(0).vector.empty(), !redact_at_build) << "the vector of text with PII in it is withheld";
+  }
+  // Small chunks cut the card number apart; the spans were found in the whole text first.
+  IndexManifest small;
+  small.name = "small_chunks";
+  small.dataset = "notes";
+  small.id_column = "id";
+  small.text_column = "note";
+  small.chunking = {16, 0, true};
+  ASSERT_TRUE(registry_->Prepare(small).ok());
+  ASSERT_TRUE(registry_->BuildPrepared("small_chunks").ok());
+  DocRequest everything;
+  everything.include_pii = everything.may_see_pii = true;
+  auto pieces = FetchDoc(*registry_, *catalog_, "small_chunks", "7", everything);
+  ASSERT_TRUE(pieces.ok());
+  ASSERT_GT(pieces->chunks.size(), 2u);
+  for (const auto& chunk : pieces->chunks) {
+    EXPECT_EQ(chunk.text.find("1111"), std::string::npos) << chunk.text;
+    EXPECT_EQ(chunk.text.find("example.org"), std::string::npos) << chunk.text;
   }
   auto stored = registry_->Get("kept_out");
   ASSERT_TRUE(stored.ok());

@@ -77,11 +77,15 @@ Batch ChunkDocs(const std::vector<const SourceDoc*>& docs, const ChunkOptions& o
   Batch batch;
   int64_t label = first_label;
   for (const SourceDoc* doc : docs) {
-    for (auto& chunk : ChunkText(doc->id, doc->text, options)) {
-      if (options.redact_pii_spans) {
-        auto spans = catalog::FindPiiSpans(chunk.text);
-        if (!spans.empty()) chunk.text = catalog::RedactPiiSpans(chunk.text, spans);
-      }
+    // Spans are found in the whole text: a chunk boundary must not cut a card
+    // number into pieces that no longer look like one. Offsets are then in
+    // the redacted text.
+    std::string redacted;
+    if (options.redact_pii_spans) {
+      auto spans = catalog::FindPiiSpans(doc->text);
+      if (!spans.empty()) redacted = catalog::RedactPiiSpans(doc->text, spans);
+    }
+    for (auto& chunk : ChunkText(doc->id, redacted.empty() ? doc->text : redacted, options)) {
       batch.labels.push_back(label++);
       batch.rows.push_back({doc->id, chunk.index, static_cast<int64_t>(chunk.begin), static_cast<int64_t>(chunk.end),
                             std::move(chunk.text), doc->hash});

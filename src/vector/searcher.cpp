@@ -455,7 +455,11 @@ Result<SearchResponse> Searcher::Search(const std::string& name, const SearchReq
       if (it == row_of.end()) continue;
       hit.row = rows.rows[it->second];
       for (size_t c = 0; c < redact.size(); ++c) {
-        if (redact[c] && !std::holds_alternative<std::monostate>(hit.row[c])) hit.row[c] = std::string(kRedacted);
+        if (redact[c] && !std::holds_alternative<std::monostate>(hit.row[c])) {
+          hit.row[c] = std::string(kRedacted);
+        } else if (auto* text = std::get_if<std::string>(&hit.row[c]); text && !reveal) {
+          *text = ShownText(*text, Visibility{false, false, true});  // PII inside the other text columns
+        }
       }
     }
     out.join_ms = MillisSince(join_started);
