@@ -517,7 +517,7 @@ Result<QueryResult> Connection::Query(const std::string& sql_in, const QueryLimi
       for (idx_t c = 0; c < ncols; ++c) {
         cells[c] = internal::ReadCell(vectors[c], types[c].handle, row);
         if (as_json[c] && std::holds_alternative<std::string>(cells[c])) {
-          cells[c] = RawJson{std::get<std::string>(cells[c])};
+          cells[c] = RawJson{internal::NonFiniteAsNull(std::get<std::string>(cells[c]))};
         }
         row_bytes += ApproximateJsonBytes(cells[c]);
       }

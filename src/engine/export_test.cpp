@@ -192,7 +192,11 @@ TEST_F(EngineTest, ValuesPrintAsStored) {
   auto nested = Run("SELECT [0.1::FLOAT, 'inf'::FLOAT, NULL] AS l, [0.1::FLOAT, 2.5]::FLOAT[2] AS a, "
                     "{'v': 0.1::FLOAT, 'w': [0.3::FLOAT], 'x': 'y'} AS s, MAP {'k': 0.7::FLOAT} AS m");
   ASSERT_TRUE(nested.ok()) << nested.status().message();
-  EXPECT_EQ(std::get<RawJson>(nested->rows[0][0]).text, "[0.1,Infinity,null]");
+  EXPECT_EQ(std::get<RawJson>(nested->rows[0][0]).text, "[0.1,null,null]");  // JSON has no Infinity
+  auto strange = Run("SELECT ['NaN'::DOUBLE, '-inf'::DOUBLE] AS l, {'k': 'NaN and Infinity'} AS s");
+  ASSERT_TRUE(strange.ok()) << strange.status().message();
+  EXPECT_EQ(std::get<RawJson>(strange->rows[0][0]).text, "[null,null]");
+  EXPECT_EQ(std::get<RawJson>(strange->rows[0][1]).text, "{\"k\":\"NaN and Infinity\"}");
   EXPECT_EQ(std::get<RawJson>(nested->rows[0][1]).text, "[0.1,2.5]");
   EXPECT_EQ(std::get<RawJson>(nested->rows[0][2]).text, "{\"v\":0.1,\"w\":[0.3],\"x\":\"y\"}");
   EXPECT_EQ(std::get<RawJson>(nested->rows[0][3]).text, "{\"k\":0.7}");

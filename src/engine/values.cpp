@@ -216,6 +216,37 @@ std::string NameWith(duckdb_logical_type type, const std::string& float_as, bool
 
 }  // namespace
 
+std::string NonFiniteAsNull(std::string json) {
+  if (json.find_first_of("NI") == std::string::npos) return json;
+  std::string out;
+  out.reserve(json.size());
+  bool in_string = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    if (in_string) {
+      out += c;
+      if (c == '\\' && i + 1 < json.size()) out += json[++i];
+      if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    auto token = [&](std::string_view word) { return json.compare(i, word.size(), word) == 0; };
+    if (token("-Infinity")) {
+      out += "null";
+      i += 8;
+    } else if (token("Infinity")) {
+      out += "null";
+      i += 7;
+    } else if (token("NaN")) {
+      out += "null";
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 std::string NestedTypeWithFloatsAs(duckdb_logical_type type, const std::string& float_as) {
   bool found = false, castable = true;
   std::string name = NameWith(type, float_as, &found, &castable);

@@ -22,6 +22,10 @@ std::string NestedTypeWithFloatsAs(duckdb_logical_type type, const std::string& 
 enum class Rendering { kDirect, kAsJson, kAsText };
 Rendering RenderingFor(duckdb_logical_type type);
 
+// DuckDB's to_json writes NaN and Infinity bare, which is not JSON: as
+// null, as top-level FLOAT and DOUBLE values are (outside strings only).
+std::string NonFiniteAsNull(std::string json);
+
 // Reads row `row` of `vector` (of logical type `type`) into a Cell.
 Cell ReadCell(duckdb_vector vector, duckdb_logical_type type, idx_t row);
 
