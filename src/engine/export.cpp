@@ -62,10 +62,16 @@ std::string ExportCopyOptions(ExportFormat format) {
 ExportJob::ExportJob(std::filesystem::path spool, ExportFormat format, Connection* conn, std::shared_ptr<void> lease,
                      std::function<Result<int64_t>()> work)
     : spool_(std::move(spool)), format_(format), conn_(conn), lease_(std::move(lease)) {
-  fd_ = ::open(spool_.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0666);
+  // Made here, new (O_EXCL: never a file or link someone put at this name)
+  // and read through this descriptor only: DuckDB, confined to the export
+  // folder, then writes into this very file, or fails.
+  fd_ = ::open(spool_.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd_ < 0) {
-    Finish(errno == ENOSPC || errno == EDQUOT ? StorageFullError(errno)
-                                              : Internal("cannot create the export file: " + std::string(std::strerror(errno))));
+    int error = errno;
+    Finish(error == ENOSPC || error == EDQUOT ? StorageFullError(error)
+           : error == EEXIST || error == ELOOP
+               ? Conflict("the export's spool file name was taken by something put in the export folder; try again")
+               : Internal("cannot create the export file: " + std::string(std::strerror(error))));
     return;
   }
   thread_ = std::thread([this, work = std::move(work)] { Finish(work()); });
@@ -79,9 +85,10 @@ ExportJob::~ExportJob() {
     if (done_cv_.wait_for(lock, std::chrono::milliseconds(20), [&] { return done_; })) break;
   }
   if (thread_.joinable()) thread_.join();
+  bool created = fd_ >= 0;
   if (fd_ >= 0) ::close(fd_);
   std::error_code ec;
-  if (!moved_) std::filesystem::remove(spool_, ec);
+  if (!moved_ && created) std::filesystem::remove(spool_, ec);  // never what someone else put there
 }
 
 void ExportJob::Finish(Result<int64_t> result) {

@@ -238,4 +238,28 @@ TEST_F(EngineTest, LazyViewsAreBuiltForWhatAStatementNames) {
   EXPECT_EQ(ReadAll(**job), "id\n0\n1\n");
 }
 
+
+TEST_F(EngineTest, AnExportNeverReadsThroughALinkPutAtItsSpoolName) {
+  fs::create_directories(dir_ / "export");
+  fs::path secret = dir_ / "secret.txt";
+  std::ofstream(secret) << "TOPSECRET";
+  fs::path spool = dir_ / "export" / ".export.csv.1.tmp";
+  fs::create_symlink(secret, spool);
+  bool ran = false;
+  ExportJob job(spool, ExportFormat::kCsv, nullptr, nullptr, [&]() -> Result<int64_t> {
+    ran = true;
+    return int64_t{0};
+  });
+  std::string buf(64, '\0');
+  auto got = job.Read(buf.data(), buf.size());
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), StatusCode::kConflict) << got.status().message();
+  EXPECT_FALSE(ran);
+  EXPECT_TRUE(fs::is_symlink(spool)) << "what someone else put there is left alone";
+  std::ifstream in(secret);
+  std::string kept;
+  std::getline(in, kept);
+  EXPECT_EQ(kept, "TOPSECRET");
+}
+
 }  // namespace lakehouse::engine

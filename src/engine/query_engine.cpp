@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <random>
 
 #include "common/files.h"
 #include "common/names.h"
@@ -388,7 +389,10 @@ Result<std::unique_ptr<ExportJob>> QueryEngine::StartExport(const std::string& s
                            });
                          })
                          .status());
-  auto spool = UniqueTempPath(options_.export_directory, std::string("export") + ExportExtension(format));
+  // A name no one can guess ahead: a link planted there fails the export anyway (O_EXCL).
+  std::random_device random;
+  auto spool = UniqueTempPath(options_.export_directory, std::string("export-") + std::to_string(random()) +
+                                                              std::to_string(random()) + ExportExtension(format));
   Connection* conn = lease->conn.get();
   std::shared_ptr<ConfinedPool> pool = lease->state->pool;
   auto work = [this, conn, sql, spool, format, pool]() -> Result<int64_t> {
