@@ -583,6 +583,10 @@ Result<IngestResult> Ingestor::Ingest(const IngestRequest& incoming) {
   result.warnings = converted.warnings;
   if (result.format == Format::kCsv && staged.columns.size() == 1 && converted.rows > 0) {
     result.warnings.push_back("the file came out as one column: if it has several, give its --delimiter");
+  } else if (result.format == Format::kCsv && converted.rows == 0) {
+    // One line read as a header and nothing else: JSON in a .csv, say, or a note.
+    result.warnings.push_back("the file came out as a header and no rows: if it is not CSV, give its --format "
+                              "(json, ndjson, text)");
   }
   LH_RETURN_IF_ERROR(ApplySchemaPolicy(staged));
   result.schema_diff = staged.schema_diff;

@@ -285,6 +285,13 @@ TEST_F(RealFilesTest, ZstdAndUtf16FilesAreReadOrRefusedSayingHow) {
   auto be_forced = Ingest(big_endian, "be", {{"encoding", "utf-16"}}, ingest::WriteMode::kAppend, Format::kCsv);
   ASSERT_FALSE(be_forced.ok());
   EXPECT_NE(be_forced.status().message().find("UTF-16 big-endian"), std::string::npos) << be_forced.status().message();
+  fs::path json_in_csv = dir_ / "really-json.csv";
+  testing::WriteFile(json_in_csv, "[{\"a\": 1}, {\"a\": 2}]\n");
+  auto json_rows = Ingest(json_in_csv, "really_json");
+  ASSERT_TRUE(json_rows.ok()) << json_rows.status().message();
+  ASSERT_EQ(json_rows->warnings.size(), 1u);
+  EXPECT_EQ(json_rows->warnings[0],
+            "the file came out as a header and no rows: if it is not CSV, give its --format (json, ndjson, text)");
   auto be = Ingest(big_endian, "be");
   ASSERT_FALSE(be.ok());
   EXPECT_EQ(be.status().message(), "the file is UTF-16 big-endian text; convert it to UTF-8 first, e.g. iconv -f "
