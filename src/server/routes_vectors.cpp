@@ -3,6 +3,8 @@
 // "wait": true; refresh runs in the request (a no-op answers at once).
 #include <openssl/crypto.h>
 
+#include <set>
+
 #include "server/http_util.h"
 #include "server/json_views.h"
 #include "server/routes.h"
@@ -247,13 +249,24 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
   }));
   http.Patch(R"(/vectors/indexes/([^/]+))", Guarded([&](const httplib::Request& req, httplib::Response& res) {
     LH_ASSIGN_OR_RETURN(auto body, ParseJsonObject(req));
+    // What a PATCH can change; anything else (chunking, columns, PII
+    // settings) needs a new index, and a field silently ignored would hide that.
+    static const std::set<std::string> kPatchable = {"embedder", "refresh_policy", "backend", "backend_options", "hnsw",
+                                                      "ef",       "ef_search",      "nprobe",  "refine_factor",   "wait"};
+    for (const auto& [key, value] : body.items()) {
+      if (!kPatchable.count(key)) {
+        return InvalidArgument("field '" + key +
+                               "' cannot be changed on an existing index (PATCH takes embedder, refresh_policy, "
+                               "backend, backend_options, ef, nprobe, refine_factor, wait); create a new index for it");
+      }
+    }
     vector::IndexPatch patch;
     if (body.contains("embedder")) {
-    LH_ASSIGN_OR_RETURN(patch.embedder, ParseEmbedder(body["embedder"]));
-  }
+      LH_ASSIGN_OR_RETURN(patch.embedder, ParseEmbedder(body["embedder"]));
+    }
     if (body.contains("refresh_policy")) {
-    LH_ASSIGN_OR_RETURN(patch.refresh, ParseRefreshPolicy(body["refresh_policy"]));
-  }
+      LH_ASSIGN_OR_RETURN(patch.refresh, ParseRefreshPolicy(body["refresh_policy"]));
+    }
     LH_ASSIGN_OR_RETURN(patch.search_defaults, ParseKnobs(body));
     if (body.contains("backend") || body.contains("backend_options") || body.contains("hnsw")) {
       LH_ASSIGN_OR_RETURN(patch.backend, ParseBackend(body));

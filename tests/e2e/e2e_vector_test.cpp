@@ -239,6 +239,11 @@ TEST_F(VectorE2E, EachBackendThroughHttpWithItsKnobs) {
                                               "application/json"));
   ASSERT_EQ(patched.status, 200) << patched.body.dump();
   EXPECT_EQ(patched.body["active"]["backend"]["options"]["nprobe"], 2);
+  // What needs a new index is refused, not ignored.
+  auto fixed = ToReply(server_.http().Patch("/vectors/indexes/ivf_pq_idx",
+                                            nlohmann::json{{"redact_pii_spans", true}}.dump(), "application/json"));
+  EXPECT_EQ(fixed.status, 400) << fixed.body.dump();
+  EXPECT_NE(fixed.body.dump().find("cannot be changed on an existing index"), std::string::npos) << fixed.body.dump();
   // Another backend, built from the stored vectors: waited for, then in the background.
   auto moved = ToReply(server_.http().Patch("/vectors/indexes/hnsw_idx",
                                             nlohmann::json{{"backend", "ivf_pq"}, {"wait", true}}.dump(),
