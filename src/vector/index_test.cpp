@@ -11,6 +11,7 @@
 #include "fake_embedding_server.h"
 #include "vector/index_fixture.h"
 #include "vector/refresh_scheduler.h"
+#include "vector/row_join.h"
 #include "vector/searcher.h"
 
 namespace lakehouse::vector {
@@ -442,4 +443,48 @@ TEST_F(IndexTest, DropRemovesTheManifestAndEveryFile) {
 }
 
 }  // namespace
+}  // namespace lakehouse::vector
+
+namespace lakehouse::vector {
+
+TEST_F(IndexTest, HitRowsFollowTheDatasetWhetherKeptInMemoryOrJoinedByQuery) {
+  IngestDocs(0, 30, ingest::WriteMode::kAppend);
+  Build("docs_idx");
+  auto region_of_hit = [&](const SearchResponse& r) {
+    size_t c = 0;
+    while (c < r.row_columns.size() && r.row_columns[c].name != "region") ++c;
+    return c < r.row_columns.size() ? std::get<std::string>(r.hits.at(0).row.at(c)) : std::string("?");
+  };
+  SearchRequest q;
+  q.text = "Marker word7";
+  q.k = 1;
+  EXPECT_EQ(region_of_hit(Search("docs_idx", q)), "r2");  // kept in memory from here on
+  // The same ids, other values: a new version of the dataset is loaded again.
+  std::string csv = "id,region,bucket,body,contact\n";
+  fs::path file = dir_ / "moved.csv";
+  for (int i = 0; i < 30; ++i) {
+    csv += std::to_string(i) + ",moved," + std::to_string(i) + ",\"" + Doc(i) + "\",x@example.com\n";
+  }
+  testing::WriteFile(file, csv);
+  ingest::IngestRequest replace;
+  replace.file = file;
+  replace.file_name = "docs.csv";
+  replace.dataset = "docs";
+  replace.mode = ingest::WriteMode::kReplace;
+  ASSERT_TRUE(ingestor_->Ingest(replace).ok());
+  EXPECT_EQ(region_of_hit(Search("docs_idx", q)), "moved");
+  // Too big to keep: joined by a query, with the same answer.
+  RowJoiner small(*engine_, 5);
+  SearchResponse out;
+  out.hits.push_back({"7", 0, "", 1.0f});
+  out.hits.push_back({"not-there", 0, "", 0.5f});
+  ASSERT_TRUE(small.Join(catalog_->Get("docs"), *registry_->Get("docs_idx"), out).ok());
+  size_t c = 0;
+  while (c < out.row_columns.size() && out.row_columns[c].name != "region") ++c;
+  ASSERT_LT(c, out.row_columns.size());
+  EXPECT_EQ(std::get<std::string>(out.hits[0].row.at(c)), "moved");
+  EXPECT_TRUE(out.hits[1].row.empty());
+  for (const auto& column : out.row_columns) EXPECT_NE(column.name, "body") << "the indexed text is the hit's";
+}
+
 }  // namespace lakehouse::vector

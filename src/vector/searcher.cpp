@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "common/names.h"
+#include "vector/row_join.h"
 #include "vector/visibility.h"
 
 namespace lakehouse::vector {
@@ -160,35 +161,6 @@ Result<std::vector<DocHit>> TextSearch(const LoadedIndex& index, const std::stri
   }
 }
 
-bool IsIntegerType(const std::string& type) {
-  static const char* kTypes[] = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
-                                 "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"};
-  for (const char* t : kTypes) {
-    if (type == t) return true;
-  }
-  return false;
-}
-
-bool IsInteger(const std::string& text) {
-  size_t start = !text.empty() && text[0] == '-' ? 1 : 0;
-  if (text.size() <= start || text.size() > 20) return false;
-  for (size_t i = start; i < text.size(); ++i) {
-    if (text[i] < '0' || text[i] > '9') return false;
-  }
-  return true;
-}
-
-// The hits' rows, compared in the id column's own type where it is text or
-// an integer: a CAST of every row to VARCHAR would make the join a full
-// conversion of the dataset (milliseconds at 100k rows).
-std::string IdPredicate(const std::string& id_col, const std::string& type, const std::vector<SearchHit>& hits) {
-  bool integers = IsIntegerType(type);
-  for (const auto& h : hits) integers = integers && IsInteger(h.doc_id);
-  std::string list;
-  for (const auto& h : hits) list += (list.empty() ? "" : ", ") + (integers ? h.doc_id : QuoteLiteral(h.doc_id));
-  if (integers || type == "VARCHAR") return id_col + " IN (" + list + ")";
-  return "CAST(" + id_col + " AS VARCHAR) IN (" + list + ")";
-}
 
 }  // namespace
 
@@ -289,6 +261,11 @@ std::vector<std::pair<std::string, float>> FuseRanks(const std::vector<std::vect
   std::stable_sort(fused.begin(), fused.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   return fused;
 }
+
+Searcher::Searcher(IndexRegistry& indexes, catalog::Catalog& catalog, engine::QueryEngine& query)
+    : indexes_(indexes), catalog_(catalog), query_(query), rows_(std::make_unique<RowJoiner>(query)) {}
+
+Searcher::~Searcher() = default;
 
 Result<SearchResponse> Searcher::Search(const std::string& name, const SearchRequest& request) {
   auto started = Clock::now();
@@ -423,37 +400,18 @@ Result<SearchResponse> Searcher::Search(const std::string& name, const SearchReq
 
   if (request.include_rows && !out.hits.empty()) {
     auto join_started = Clock::now();
-    const catalog::ColumnMeta* id_meta = dataset.ok() ? dataset->FindColumn(manifest.id_column) : nullptr;
-    engine::QueryRequest q;
-    // The indexed text is left out of the row: the hit carries the chunk
-    // that matched, and whole documents can be large (it also halves the join).
-    bool text_in_dataset = dataset.ok() && dataset->FindColumn(manifest.text_column);
-    std::string columns = manifest.text_column == manifest.id_column || !text_in_dataset
-                              ? "*"
-                              : "* EXCLUDE (" + QuoteIdent(manifest.text_column) + ")";
-    q.sql = "SELECT " + columns + " FROM " + table + " WHERE " +
-            IdPredicate(id_col, id_meta ? id_meta->type : "", out.hits);
-    LH_ASSIGN_OR_RETURN(auto rows, query_.Run(q));
-    out.row_columns = rows.columns;
-    size_t id_index = 0;
-    for (size_t c = 0; c < rows.columns.size(); ++c) {
-      if (rows.columns[c].name == manifest.id_column) id_index = c;
-    }
-    std::vector<bool> redact(rows.columns.size(), false);
+    LH_RETURN_IF_ERROR(rows_->Join(dataset, manifest, out));
+    std::vector<bool> redact(out.row_columns.size(), false);
     if (!reveal) {
-      for (size_t c = 0; c < rows.columns.size(); ++c) {
-        if (is_pii(rows.columns[c].name)) {
+      for (size_t c = 0; c < out.row_columns.size(); ++c) {
+        if (is_pii(out.row_columns[c].name)) {
           redact[c] = true;
-          out.redacted_columns.push_back(rows.columns[c].name);
+          out.redacted_columns.push_back(out.row_columns[c].name);
         }
       }
     }
-    std::unordered_map<std::string, size_t> row_of;
-    for (size_t r = 0; r < rows.rows.size(); ++r) row_of.emplace(rows.Text(r, id_index), r);
     for (auto& hit : out.hits) {
-      auto it = row_of.find(hit.doc_id);
-      if (it == row_of.end()) continue;
-      hit.row = rows.rows[it->second];
+      if (hit.row.empty()) continue;
       for (size_t c = 0; c < redact.size(); ++c) {
         if (redact[c] && !std::holds_alternative<std::monostate>(hit.row[c])) {
           hit.row[c] = std::string(kRedacted);

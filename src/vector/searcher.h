@@ -78,14 +78,15 @@ std::vector<std::string> FilterIdentifiers(const std::string& filter);
 
 class Searcher {
  public:
-  Searcher(IndexRegistry& indexes, catalog::Catalog& catalog, engine::QueryEngine& query)
-      : indexes_(indexes), catalog_(catalog), query_(query) {}
+  Searcher(IndexRegistry& indexes, catalog::Catalog& catalog, engine::QueryEngine& query);
+  ~Searcher();
   Result<SearchResponse> Search(const std::string& index, const SearchRequest& request);
 
  private:
   IndexRegistry& indexes_;
   catalog::Catalog& catalog_;
   engine::QueryEngine& query_;
+  std::unique_ptr<class RowJoiner> rows_;  // the hits' dataset rows
 };
 
 // Reciprocal rank fusion of ranked lists of ids: sum of 1 / (k0 + rank).
