@@ -22,7 +22,7 @@ class RowJoiner {
  public:
   // Datasets of up to `max_rows` rows (current version) are kept, up to
   // `total_rows` in all; past that the cache starts again.
-  explicit RowJoiner(engine::QueryEngine& query, int64_t max_rows = 100000, int64_t total_rows = 400000)
+  explicit RowJoiner(engine::QueryEngine& query, int64_t max_rows = 200000, int64_t total_rows = 500000)
       : query_(query), max_rows_(max_rows), total_rows_(total_rows) {}
 
   // Fills out.row_columns and each hit's row, as stored (redaction is the
