@@ -79,6 +79,13 @@ Result<std::shared_ptr<QueryEngine::State>> QueryEngine::Current() {
 
 namespace {
 
+// What SQL on a dataset says when `file` (as shown) is, or lies in, a link.
+Status LinkedDataFile(const std::string& file) {
+  return PermissionDenied("its data file " + file +
+                          " is, or lies in, a symbolic link, which lakehouse never writes; remove the link and "
+                          "restore the file (the server also removes links when it starts)");
+}
+
 // The dataset a "no dataset named 'X' (...)" error names (internal::DuckError), or "".
 std::string MissingDataset(const Status& status) {
   const std::string& message = status.message();
@@ -210,11 +217,7 @@ Status QueryEngine::SyncViews(State& state, Connection& conn, uint64_t generatio
 }
 
 Status QueryEngine::BuildView(Connection& conn, const std::string& view, const std::string& signature) {
-  if (signature.rfind("link:", 0) == 0) {
-    return PermissionDenied("its data file " + signature.substr(5) +
-                            " is, or lies in, a symbolic link, which lakehouse never writes; remove the link and "
-                            "restore the file (the server also removes links when it starts)");
-  }
+  if (signature.rfind("link:", 0) == 0) return LinkedDataFile(signature.substr(5));
   bool cache = signature.rfind("cached:", 0) == 0;
   // Matching columns by name across files costs a fifth of a full scan;
   // one file has nothing to match.
@@ -267,10 +270,7 @@ Status QueryEngine::CheckReads(State& state, const SqlReads& reads) {
     const auto& [root, files] = it->second;
     for (const auto& file : files) {
       if (!FirstLinkBelow(root, file).empty()) {
-        return CannotRead(it->first, PermissionDenied("its data file " + file.filename().string() +
-                                                      " is, or lies in, a symbolic link, which lakehouse never writes; "
-                                                      "remove the link and restore the file (the server also removes "
-                                                      "links when it starts)"));
+        return CannotRead(it->first, LinkedDataFile(file.filename().string()));
       }
     }
   }
@@ -316,12 +316,11 @@ Result<std::unique_ptr<QueryEngine::Lease>> QueryEngine::Borrow(int64_t wait_ms)
   // The catalog reads its own files, here; views and caches read data
   // files, on a confined thread.
   uint64_t generation = catalog_.Generation();
-  std::vector<catalog::Manifest> datasets;
   {
     std::lock_guard lock(lease->state->views_mutex);
     if (generation == lease->state->views_generation) return lease;  // the usual case: no handoff
-    datasets = catalog_.List();
   }
+  std::vector<catalog::Manifest> datasets = catalog_.List();
   LH_RETURN_IF_ERROR(
       lease->state->pool->Run([&] { return SyncViews(*lease->state, *lease->conn, generation, datasets); }));
   return lease;

@@ -123,8 +123,7 @@ fs::path WrittenPath(std::string literal) {
   return ec ? fs::path() : p;
 }
 
-// The path DuckDB would open for a literal, as its local file system resolves it.
-fs::path Resolve(const std::string& literal) { return WrittenPath(literal).lexically_normal(); }
+
 
 bool Below(const fs::path& root, const fs::path& path) {
   fs::path rel = path.lexically_relative(root);
@@ -178,20 +177,21 @@ Status CheckNoLinks(const std::vector<std::string>& literals, const std::vector<
   // Enough for any bucket we have seen; a walk past it is refused rather than cut short.
   constexpr size_t kMaxEntriesWalked = 200000;
   for (const auto& literal : literals) {
-    fs::path path = Resolve(literal);
-    if (path.empty()) continue;
     fs::path written = WrittenPath(literal);
+    if (written.empty()) continue;
+    fs::path path = written.lexically_normal();  // as DuckDB's local file system resolves it
+    // The kernel applies ".." after following a link; a path that climbs
+    // out of a folder inside a bucket is judged as written, and refused.
+    fs::path before_climb;
+    for (const auto& part : written) {
+      if (part == "..") break;
+      before_climb /= part;
+    }
+    const bool climbs = before_climb != written;
+    before_climb = before_climb.lexically_normal();
     for (const auto& root : roots) {
       fs::path normal_root = root.lexically_normal();
-      // The kernel applies ".." after following a link; a path that climbs
-      // out of a folder inside a bucket is judged as written, and refused.
-      fs::path before_climb;
-      for (const auto& part : written) {
-        if (part == "..") break;
-        before_climb /= part;
-      }
-      bool climbs = before_climb != written;
-      if (climbs && (Below(normal_root, before_climb.lexically_normal()) || before_climb.lexically_normal() == normal_root)) {
+      if (climbs && (Below(normal_root, before_climb) || before_climb == normal_root)) {
         return PermissionDenied("'" + literal + "' climbs out of a folder in a bucket (..); name the file by its own path");
       }
       if (!Below(normal_root, path) && path != normal_root) continue;

@@ -199,7 +199,7 @@ Result<SourcePlan> PlanSource(const SourceInput& in) {
     plan.sql = "read_parquet(" + QuoteLiteral(in.path.string()) + ")";
     return plan;
   }
-  std::string head = ReadHead(in.path, in.compression);
+  std::string head = ReadHead(in.path);
   if (int64_t skip = in.options.skip.value_or(0); in.format == Format::kCsv && skip > 0) {
     // DuckDB reads a file skipped to its end as an empty table with made-up columns.
     int64_t lines = 0;

@@ -144,7 +144,7 @@ Result<Format> DetectFormatFromPrefix(std::string_view head, std::string_view fi
 }
 
 char DetectDelimiter(const std::filesystem::path& path) {
-  std::string head = ReadHead(path, DetectCompression(path));
+  std::string head = ReadHead(path);
   bool whole_file = head.size() < kSniffBytes;
   if (IsUtf16Le(head)) head = NarrowUtf16Le(head);
   return DetectDelimiterInHead(head, whole_file);
@@ -200,7 +200,7 @@ const char* CompressionName(Compression c) {
   return "";
 }
 
-std::string ReadHead(const std::filesystem::path& path, Compression) { return ReadDecodedHead(path, kSniffBytes); }
+std::string ReadHead(const std::filesystem::path& path) { return ReadDecodedHead(path, kSniffBytes); }
 
 bool IsJsonDocument(std::string_view head) {
   std::string_view body = SkipBomAndSpace(head);
@@ -221,7 +221,7 @@ Result<Format> DetectFormat(const std::filesystem::path& path, std::string_view 
     std::string ext = Extension(inner);
     if (inner.size() > ext.size() + 1 && "." + ext == suffix) inner.resize(inner.size() - ext.size() - 1);
   }
-  std::string head = ReadHead(path, compression);
+  std::string head = ReadHead(path);
   if (compression != Compression::kNone && head.empty()) {
     return InvalidArgument(std::string("the ") + CompressionName(compression) + " file is damaged or empty");
   }

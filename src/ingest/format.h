@@ -22,7 +22,7 @@ const char* CompressionName(Compression c);  // "", "gzip", "zstd": DuckDB's nam
 
 // The first 64 KiB of the file's content, decompressed when it is gzip
 // (zstd content is not sniffed: its name says what it is).
-std::string ReadHead(const std::filesystem::path& path, Compression compression);
+std::string ReadHead(const std::filesystem::path& path);  // decoded (plain, gzip, zstd)
 
 // InvalidArgument for empty files and binary content we cannot read.
 // Compressed files are detected by what they hold (gzip) or by the name

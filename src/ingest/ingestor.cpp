@@ -13,6 +13,7 @@
 #include "common/names.h"
 #include "common/redact.h"
 #include "common/ticker.h"
+#include "ingest/decoded_file.h"
 #include "ingest/documents.h"
 #include "ingest/file_reader.h"
 #include "ingest/nesting.h"
@@ -487,7 +488,7 @@ Result<IngestResult> Ingestor::Ingest(const IngestRequest& incoming) {
     LH_ASSIGN_OR_RETURN(result.format, std::move(detected));
   }
   {
-    std::string head = ReadHead(request.file, DetectCompression(request.file));
+    std::string head = ReadDecodedHead(request.file, 2);  // the byte-order mark
     if (IsUtf16Be(head)) {
       return InvalidArgument("cannot read " + request.file_name + ": it is UTF-16 big-endian text; convert it to UTF-8 "
                              "first, e.g. iconv -f UTF-16BE -t UTF-8 FILE > FILE.utf8");
