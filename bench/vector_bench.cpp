@@ -323,7 +323,7 @@ int main(int argc, char** argv) {
       plain_search_ms += Ms(t0);
     }
     for (size_t q = 0; q < raw.size(); ++q) {
-      for (const auto& h : raw[q]) ours[q].push_back(std::stoll(index.chunks.at(h.label).doc_id));
+      for (const auto& h : raw[q]) ours[q].push_back(std::stoll(index.chunks.Find(h.label)->doc_id));
     }
     double qps = qtexts.size() / (ours_search_ms / 1000), plain_qps = qtexts.size() / (plain_search_ms / 1000);
     table.push_back({"recall@10 / QPS (1 thread), ef " + std::to_string(ef),
@@ -421,8 +421,7 @@ int main(int argc, char** argv) {
       t0 = Clock::now();
       std::vector<int64_t> labels;
       for (const auto& doc : allowed) {
-        auto it = index.labels_by_doc.find(doc);
-        if (it != index.labels_by_doc.end()) labels.insert(labels.end(), it->second.begin(), it->second.end());
+        if (const auto* of_doc = index.chunks.LabelsOf(doc)) labels.insert(labels.end(), of_doc->begin(), of_doc->end());
       }
       std::printf("%s: gathering the labels of %zu allowed docs takes %.2f ms\n", filter.c_str(), allowed.size(), Ms(t0));
     }

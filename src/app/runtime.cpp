@@ -137,7 +137,23 @@ std::map<std::string, std::string> Runtime::Problems() const {
   return all;
 }
 
+std::vector<std::string> Runtime::StartServices() {
+  std::vector<std::string> warnings;
+  indexes_->MergeInBackground();
+  scheduler_->Start();
+  if (config_.compaction_enabled) compactor_->Start();
+  if (config_.inbox_enabled) {
+    inbox_ = std::make_unique<ingest::InboxWatcher>(
+        *ingestor_, ingest::InboxOptions{config_.inbox_dir, static_cast<int>(config_.inbox_poll_interval_ms),
+                                         static_cast<int>(config_.inbox_settle_ms)});
+    if (Status s = inbox_->Start(); !s.ok()) warnings.push_back(s.message());
+  }
+  return warnings;
+}
+
 Runtime::~Runtime() {
+  if (inbox_) inbox_->Stop();
+  inbox_.reset();
   if (scheduler_) scheduler_->Stop();
   if (compactor_) compactor_->Stop();
   scheduler_.reset();

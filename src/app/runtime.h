@@ -10,6 +10,7 @@
 #include "common/config.h"
 #include "engine/query_engine.h"
 #include "ingest/compactor.h"
+#include "ingest/inbox_watcher.h"
 #include "ingest/ingestor.h"
 #include "storage/bucket_registry.h"
 #include "vector/index_registry.h"
@@ -32,12 +33,16 @@ class Runtime {
   ingest::Ingestor& ingestor() { return *ingestor_; }
   vector::IndexRegistry& indexes() { return *indexes_; }
   vector::Searcher& searcher() { return *searcher_; }
-  // Background vector jobs; started by the server (a CLI command runs its
-  // builds in the foreground and never starts it).
   vector::RefreshScheduler& scheduler() { return *scheduler_; }
-  // Merges small appended files in the background; started by the server.
   ingest::Compactor& compactor() { return *compactor_; }
   ~Runtime();
+
+  // The background services a server runs, as configured: the refresh
+  // scheduler, index delta merges, file compaction and the inbox watcher.
+  // A CLI command never starts them (it does its work in the foreground).
+  // Returns warnings for services that could not start (the rest run);
+  // all are stopped by the destructor, before anything they use.
+  std::vector<std::string> StartServices();
 
   // Operations that must consult more than one subsystem.
   // A dataset with vector indexes is not deleted (Conflict naming them):
@@ -66,7 +71,8 @@ class Runtime {
   std::unique_ptr<ingest::Compactor> compactor_;
   std::unique_ptr<vector::IndexRegistry> indexes_;
   std::unique_ptr<vector::Searcher> searcher_;
-  std::unique_ptr<vector::RefreshScheduler> scheduler_;  // declared last: stopped first
+  std::unique_ptr<vector::RefreshScheduler> scheduler_;
+  std::unique_ptr<ingest::InboxWatcher> inbox_;  // declared last: stopped first
 };
 
 }  // namespace lakehouse::app

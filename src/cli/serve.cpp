@@ -10,7 +10,6 @@
 #include "app/runtime.h"
 #include "cli/commands.h"
 #include "common/files.h"
-#include "ingest/inbox_watcher.h"
 #include "server/server.h"
 
 namespace lakehouse::cli {
@@ -92,8 +91,6 @@ int RunServe(const Config& config, const ServeOptions& options) {
     return 1;
   }
   if (!options.demo_dir.empty()) LoadDemo(**runtime, options.demo_dir);
-  (*runtime)->scheduler().Start();
-  if (config.compaction_enabled) (*runtime)->compactor().Start();
   server::Server http(**runtime);
   auto port = http.Bind(config.host, config.port);
   if (!port.ok()) {
@@ -104,12 +101,7 @@ int RunServe(const Config& config, const ServeOptions& options) {
     Status s = AtomicWriteFile(options.port_file, std::to_string(*port) + "\n");
     if (!s.ok()) std::cerr << "warning: " << s.message() << "\n";
   }
-  ingest::InboxWatcher inbox((*runtime)->ingestor(),
-                             {config.inbox_dir, static_cast<int>(config.inbox_poll_interval_ms),
-                              static_cast<int>(config.inbox_settle_ms)});
-  if (config.inbox_enabled) {
-    if (Status s = inbox.Start(); !s.ok()) std::cerr << "warning: " << s.message() << "\n";
-  }
+  for (const auto& warning : (*runtime)->StartServices()) std::cerr << "warning: " << warning << "\n";
   PrintWelcome(config, *port);
   std::thread waiter([&] {
     int sig = 0;

@@ -80,6 +80,7 @@ json StatsJson(const vector::IndexStats& s) {
   j["vectors"] = s.vectors;
   j["documents"] = s.documents;
   j["tombstones"] = s.tombstones;
+  j["delta"] = {{"vectors", s.delta_vectors}, {"parts", s.delta_parts}};
   j["memory"] = {{"bytes", s.memory_bytes}, {"bytes_per_vector", per_vector(s.memory_bytes)}};
   j["disk"] = {{"bytes", disk},
                {"bytes_per_vector", per_vector(disk)},

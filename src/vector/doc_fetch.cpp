@@ -14,8 +14,8 @@ Result<DocResponse> FetchDoc(IndexRegistry& indexes, catalog::Catalog& catalog, 
   }
   LH_ASSIGN_OR_RETURN(auto manifest, indexes.Get(index));
   LH_ASSIGN_OR_RETURN(auto loaded, indexes.Acquire(index));
-  auto it = loaded->labels_by_doc.find(doc_id);
-  if (it == loaded->labels_by_doc.end()) {
+  const std::vector<int64_t>* labels = loaded->chunks.LabelsOf(doc_id);
+  if (!labels) {
     return NotFound("index '" + index + "' has no document '" + doc_id + "' (a document without text has no chunks)");
   }
   Visibility visibility = VisibilityOf(catalog.Get(manifest.dataset), manifest, request.include_pii);
@@ -26,8 +26,8 @@ Result<DocResponse> FetchDoc(IndexRegistry& indexes, catalog::Catalog& catalog, 
   out.generation = loaded->generation.number;
   const int dim = loaded->generation.dimension;
   bool withheld_vectors = false;
-  for (int64_t label : it->second) {
-    const ChunkRow& row = loaded->chunks.at(label);
+  for (int64_t label : *labels) {
+    const ChunkRow& row = *loaded->chunks.Find(label);
     DocChunk chunk{row.chunk_index, row.begin, row.end, ShownText(row.text, visibility), {}};
     // A vector of redacted text would let guesses be checked against it.
     bool whole = !visibility.hide_text && chunk.text == row.text;

@@ -33,6 +33,9 @@ struct BuildOutcome {
   // inputs' rebuild_tombstone_ratio allows, so the new generation was
   // rebuilt from the stored vectors of the live chunks plus the delta.
   bool compacted = false;
+  // Refresh only: the new rows were appended (a delta segment beside the
+  // served backend, which was neither reloaded nor rewritten).
+  bool appended = false;
   std::shared_ptr<LoadedIndex> index;  // the new generation (null on no-op)
 };
 
@@ -61,6 +64,11 @@ class IndexBuilder {
   // embedded, vanished ones leave. No-op (no files, no_op set) when the
   // dataset's signature is unchanged. `current` may be the loaded index or
   // null (then its state is read from the embeddings files).
+  //
+  // When the dataset only gained files (an append), only those are read,
+  // and their chunks become a delta: one more embeddings part, rows added
+  // to the full-text file in place, vectors searched exactly beside the
+  // backend, which is shared with `current`. Cost follows the new rows.
   Result<BuildOutcome> Refresh(const BuildInputs& in, const IndexGeneration& generation,
                                std::shared_ptr<const LoadedIndex> current);
 
@@ -69,12 +77,21 @@ class IndexBuilder {
   // read from the dataset (a backend change).
   Result<BuildOutcome> Rebuild(const BuildInputs& in, const IndexGeneration& generation);
 
+  // The next generation of `g` with its delta added to the backend (HNSW
+  // insert, IVF list add without retraining) and saved as its file. No
+  // chunk is embedded, no part or full-text row written.
+  Result<BuildOutcome> Merge(const BuildInputs& in, const IndexGeneration& g,
+                             std::shared_ptr<const LoadedIndex> current);
+
   // Reads a generation's chunk table (not its vectors) and opens its graph
   // and full-text index: what a first search needs.
   Result<std::shared_ptr<LoadedIndex>> Load(const IndexManifest& settings, const IndexGeneration& generation,
                                             const storage::ObjectStore& index_store);
 
  private:
+  Result<BuildOutcome> Append(const BuildInputs& in, const IndexGeneration& g, const LoadedIndex& current,
+                              const std::vector<std::string>& added_files);
+
   std::shared_ptr<engine::Database> db_;
 };
 

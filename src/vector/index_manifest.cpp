@@ -40,6 +40,7 @@ json GenerationToJson(const IndexGeneration& g) {
           {"model", g.model},
           {"dimension", g.dimension},
           {"embedding_files", g.embedding_files},
+          {"delta_parts", g.delta_parts},
           {"backend", BackendSpecToJson(g.backend)},
           {"backend_file", g.backend_file},
           {"backend_file_crc32", g.backend_file_crc32 ? json(*g.backend_file_crc32) : json(nullptr)},
@@ -49,6 +50,7 @@ json GenerationToJson(const IndexGeneration& g) {
           {"doc_count", g.doc_count},
           {"chunk_count", g.chunk_count},
           {"source_signature", g.source_signature},
+          {"source_files", g.source_files},
           {"built_at", TimeJson(g.built_at)}};
 }
 
@@ -59,6 +61,10 @@ IndexGeneration GenerationFromJson(const json& j) {
   g.model = j.value("model", "");
   g.dimension = IntField<int>(j, "dimension", 0);
   g.embedding_files = j.value("embedding_files", std::vector<std::string>{});
+  g.delta_parts = IntField<int>(j, "delta_parts", 0);
+  if (g.delta_parts < 0 || g.delta_parts > static_cast<int>(g.embedding_files.size())) {
+    throw std::invalid_argument("delta_parts must be between 0 and the number of embedding files");
+  }
   if (j.contains("backend")) g.backend = BackendSpecFromJson(j["backend"]);
   // Before backends, every generation was an HNSW graph in hnsw_file.
   g.backend_file = j.contains("backend_file") ? j.value("backend_file", "") : j.value("hnsw_file", "");
@@ -74,6 +80,7 @@ IndexGeneration GenerationFromJson(const json& j) {
   g.doc_count = IntField<int64_t>(j, "doc_count", 0);
   g.chunk_count = IntField<int64_t>(j, "chunk_count", 0);
   g.source_signature = j.value("source_signature", "");
+  g.source_files = j.value("source_files", std::vector<std::string>{});
   g.built_at = TimeField(j, "built_at").value_or(TimePoint{});
   return g;
 }

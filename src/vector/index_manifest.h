@@ -47,6 +47,9 @@ struct IndexGeneration {
   std::string model;
   int dimension = 0;
   std::vector<std::string> embedding_files;  // keys in the index's bucket
+  // The last parts of embedding_files, appended since the backend file was
+  // written: their vectors are searched exactly beside it until a merge.
+  int delta_parts = 0;
   BackendSpec backend;       // what was built: kind resolved, every option set
   std::string backend_file;  // the backend's own file; empty for flat (the embeddings are its data)
   // Checked before the library reads the file: hnswlib and FAISS trust it.
@@ -57,6 +60,9 @@ struct IndexGeneration {
   int64_t doc_count = 0;    // live documents
   int64_t chunk_count = 0;  // live chunks
   std::string source_signature;  // the dataset's data files when last embedded
+  // Their keys: a refresh that finds them all still there, and more, embeds
+  // only the rows of the new files (an append). Empty in old manifests.
+  std::vector<std::string> source_files;
   TimePoint built_at{};
 };
 

@@ -56,10 +56,8 @@ Status CheckColumn(const catalog::Manifest& dataset, const std::string& column, 
 
 }  // namespace
 
-IndexRegistry::IndexRegistry(catalog::Catalog& catalog, storage::BucketRegistry& buckets, VectorOptions options)
-    : catalog_(catalog), buckets_(buckets), options_(std::move(options)) {}
 
-IndexRegistry::~IndexRegistry() = default;
+
 
 Status IndexRegistry::Open() {
   ReloadIfChanged();
@@ -591,6 +589,12 @@ Result<RefreshReport> IndexRegistry::Refresh(const std::string& name, const Prog
                          },
                          new_files ? outcome.index : nullptr, manifest.active)
                          .status());
+  if (outcome.appended) {
+    report.appended = true;
+    work.local.unlock();  // a merge takes the work lock itself
+    work.process.reset();
+    MergeIfDue(name, *outcome.index);
+  }
   return report;
 }
 

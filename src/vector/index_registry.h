@@ -33,13 +33,26 @@ struct VectorOptions {
   double rebuild_tombstone_ratio = 0.5;
   std::string memory_limit;              // DuckDB's for builds; empty: its default
   std::filesystem::path temp_directory;  // where builds spill; empty: DuckDB's default
+  // A server folds appended deltas into the backend on a thread of its own,
+  // so the append that passed the threshold is not the one that waits; a
+  // CLI command does it before it returns.
+  bool merge_in_background = false;
 };
+
+// An append's delta is searched exactly on every search: it is merged into
+// the backend once it holds as many bytes as an exact scan that ties a
+// graph search (kFlatMaxBytes), or once it has this many parts.
+inline constexpr int kMaxDeltaParts = 16;
+// Embedding parts past which a merge rewrites the generation as one part
+// (each part is a file a load reads).
+inline constexpr size_t kMaxEmbeddingParts = 64;
 
 struct RefreshReport {
   std::string index;
   BuildStats stats;
   int generation = 0;
   bool rebuilt = false;  // compacted: tombstones past the limit, rebuilt from the stored vectors
+  bool appended = false;  // a delta beside the served backend (merged into it later)
 };
 
 // What PATCH may change. A different embedder re-embeds everything into a
@@ -89,6 +102,13 @@ class IndexRegistry {
   Result<IndexManifest> BuildShadow(const std::string& name, const ProgressFn& progress = {});
 
   Result<RefreshReport> Refresh(const std::string& name, const ProgressFn& progress = {});
+  // Folds the active generation's delta (rows appended since its backend
+  // file was written) into the backend: a new generation, swapped in like
+  // a refresh. Nothing to do returns the manifest as it is.
+  Result<IndexManifest> MergeDelta(const std::string& name);
+  // From now on merges due after an append run on a thread of their own
+  // (a server's choice, made before it serves).
+  void MergeInBackground() { options_.merge_in_background = true; }
 
   // What a build, refresh or re-embed of the index is doing right now
   // (nullopt when none runs in this process).
@@ -157,6 +177,11 @@ class IndexRegistry {
                                 std::shared_ptr<const LoadedIndex> loaded,
                                 const std::optional<IndexGeneration>& replaced);
   void RecordEmbedded(const std::string& dataset);
+  // After an append: merges now or queues it (merge_in_background) once
+  // the delta passes the thresholds.
+  void MergeIfDue(const std::string& name, const LoadedIndex& appended);
+  class MergeWorker;
+  std::unique_ptr<MergeWorker> merges_;  // background merges; stopped first on destruction
   void ReloadIfChanged() const;
   void ForceReload() const;
 

@@ -10,7 +10,9 @@ Result<IndexStats> ComputeStats(IndexRegistry& indexes, storage::BucketRegistry&
   LH_ASSIGN_OR_RETURN(auto store, buckets.Get(stats.manifest.bucket));
   const IndexGeneration& g = loaded->generation;
   stats.vectors = loaded->backend->size();
-  stats.documents = loaded->labels_by_doc.size();
+  stats.documents = loaded->chunks.doc_count();
+  stats.delta_vectors = loaded->DeltaSize();
+  stats.delta_parts = g.delta_parts;
   stats.tombstones = g.deleted_labels.size();
   stats.memory_bytes = loaded->backend->MemoryBytes() + (loaded->vectors ? loaded->vectors->MemoryBytes() : 0);
   auto size_of = [&](const std::string& key) -> uint64_t {

@@ -159,7 +159,10 @@ TEST_F(IndexTest, RefreshEmbedsOnlyTheDeltaAndIsANoOpWhenNothingChanged) {
   auto m = *registry_->Get("docs_idx");
   EXPECT_EQ(m.active->doc_count, 110);
   EXPECT_EQ(m.active->embedding_files.size(), 2u);
-  EXPECT_FALSE(Exists(first.active->backend_file));  // the replaced generation's graph is gone
+  // An append: the graph is shared with the generation before, the new rows beside it.
+  EXPECT_TRUE(delta->appended);
+  EXPECT_EQ(m.active->backend_file, first.active->backend_file);
+  EXPECT_EQ(m.active->delta_parts, 1);
 
   SearchRequest q;
   q.text = "Marker word105";

@@ -42,9 +42,9 @@ std::vector<DocHit> BestPerDoc(const LoadedIndex& index, const std::vector<Hit>&
   std::vector<DocHit> out;
   std::unordered_set<std::string> seen;
   for (const Hit& h : hits) {
-    auto it = index.chunks.find(h.label);
-    if (it == index.chunks.end()) continue;
-    const std::string& doc = it->second.doc_id;
+    const ChunkRow* chunk = index.chunks.Find(h.label);
+    if (!chunk) continue;
+    const std::string& doc = chunk->doc_id;
     if (allowed && !allowed->count(doc)) continue;
     if (!seen.insert(doc).second) continue;
     out.push_back({doc, h.label, h.score});
@@ -72,7 +72,7 @@ Result<std::vector<DocHit>> VectorSearch(const LoadedIndex& index, const std::ve
   if (total == 0) return std::vector<DocHit>{};
   const VectorBackend& backend = *index.backend;
   const std::string kind = BackendKindName(backend.kind());
-  double chunks_per_doc = static_cast<double>(total) / std::max<size_t>(index.labels_by_doc.size(), 1);
+  double chunks_per_doc = static_cast<double>(total) / std::max<size_t>(index.chunks.doc_count(), 1);
   // A graph search keeps a beam at least as wide as what it is asked for.
   auto search = [&](size_t want, const LabelFilter* filter) {
     SearchKnobs request{want, knobs};
@@ -88,8 +88,7 @@ Result<std::vector<DocHit>> VectorSearch(const LoadedIndex& index, const std::ve
   auto gather = [&] {
     std::vector<int64_t> labels;
     for (const auto& doc : *allowed) {
-      auto it = index.labels_by_doc.find(doc);
-      if (it != index.labels_by_doc.end()) labels.insert(labels.end(), it->second.begin(), it->second.end());
+      if (const auto* of_doc = index.chunks.LabelsOf(doc)) labels.insert(labels.end(), of_doc->begin(), of_doc->end());
     }
     return labels;
   };
@@ -111,8 +110,8 @@ Result<std::vector<DocHit>> VectorSearch(const LoadedIndex& index, const std::ve
     }
     if (TypeOf(backend.kind()).filters_natively) {
       LabelFilter filter = [&](int64_t label) {
-        auto it = index.chunks.find(label);
-        return it != index.chunks.end() && allowed->count(it->second.doc_id) > 0;
+        const ChunkRow* chunk = index.chunks.Find(label);
+        return chunk && allowed->count(chunk->doc_id) > 0;
       };
       *strategy = kind + "_filtered";
       for (size_t want = first_want;; want *= 2) {
@@ -391,7 +390,7 @@ Result<SearchResponse> Searcher::Search(const std::string& name, const SearchReq
   const Visibility visibility = VisibilityOf(dataset, manifest, reveal);
   const bool hide_text = visibility.hide_text, hide_id = visibility.hide_id;
   for (const auto& h : ranked) {
-    const ChunkRow& chunk = index->chunks.at(h.label);
+    const ChunkRow& chunk = *index->chunks.Find(h.label);
     SearchHit hit{h.doc_id, chunk.chunk_index, ShownText(chunk.text, visibility), h.score};
     if (by_vector.count(h.doc_id)) hit.vector_score = by_vector[h.doc_id]->score;
     if (by_text.count(h.doc_id)) hit.text_score = by_text[h.doc_id]->score;

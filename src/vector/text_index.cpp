@@ -48,6 +48,8 @@ Result<std::unique_ptr<TextIndex>> TextIndex::OpenFile(const std::filesystem::pa
   if (sqlite3_open_v2(path.c_str(), &index->impl_->db, flags | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
     return SqliteError(index->impl_->db, "cannot open " + path.string());
   }
+  // An append commits while searches read: they wait for it, not fail.
+  sqlite3_busy_timeout(index->impl_->db, 10000);
   return index;
 }
 
@@ -86,8 +88,15 @@ Result<std::unique_ptr<TextIndex>> TextIndex::Create(const std::filesystem::path
 Result<std::unique_ptr<TextIndex>> TextIndex::Open(const std::filesystem::path& path, bool writable) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return Internal("full-text index missing: " + path.filename().string());
-  LH_ASSIGN_OR_RETURN(auto index, OpenFile(path, writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY));
-  if (writable) LH_RETURN_IF_ERROR(Exec(index->impl_->db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"));
+  if (writable) {
+    LH_ASSIGN_OR_RETURN(auto index, OpenFile(path, SQLITE_OPEN_READWRITE));
+    LH_RETURN_IF_ERROR(Exec(index->impl_->db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"));
+    return index;
+  }
+  // Read-write when it may be: the first reader after a crash in the middle
+  // of an append rolls its journal back (a read-only one could not).
+  auto index = OpenFile(path, SQLITE_OPEN_READWRITE);
+  if (!index.ok()) index = OpenFile(path, SQLITE_OPEN_READONLY);
   return index;
 }
 
@@ -131,6 +140,43 @@ Status TextIndex::Remove(const std::vector<int64_t>& labels) {
       return s;
     }
     sqlite3_reset(remove.handle);
+  }
+  return Exec(db, "COMMIT");
+}
+
+Status TextIndex::RemoveFrom(int64_t first_label) {
+  Statement remove;
+  if (sqlite3_prepare_v2(impl_->db, "DELETE FROM chunks WHERE rowid >= ?", -1, &remove.handle, nullptr) != SQLITE_OK) {
+    return SqliteError(impl_->db, "prepare delete");
+  }
+  sqlite3_bind_int64(remove.handle, 1, first_label);
+  if (sqlite3_step(remove.handle) != SQLITE_DONE) return SqliteError(impl_->db, "delete");
+  return Status::Ok();
+}
+
+Status TextIndex::AppendInPlace(const std::filesystem::path& path, int64_t first_label,
+                                const std::vector<int64_t>& labels, const std::vector<std::string>& texts) {
+  LH_ASSIGN_OR_RETURN(auto index, OpenFile(path, SQLITE_OPEN_READWRITE));
+  sqlite3* db = index->impl_->db;
+  // The file is shared with the served generation: a crash mid-way must
+  // leave it as it was, so this one transaction is journalled and synced.
+  LH_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode = DELETE; PRAGMA synchronous = FULL;"));
+  LH_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
+  Status s = index->RemoveFrom(first_label);
+  Statement insert;
+  if (s.ok() && sqlite3_prepare_v2(db, "INSERT INTO chunks(rowid, text) VALUES (?, ?)", -1, &insert.handle,
+                                   nullptr) != SQLITE_OK) {
+    s = SqliteError(db, "prepare insert");
+  }
+  for (size_t i = 0; s.ok() && i < labels.size(); ++i) {
+    sqlite3_bind_int64(insert.handle, 1, labels[i]);
+    sqlite3_bind_text(insert.handle, 2, texts[i].data(), static_cast<int>(texts[i].size()), SQLITE_STATIC);
+    if (sqlite3_step(insert.handle) != SQLITE_DONE) s = SqliteError(db, "insert");
+    sqlite3_reset(insert.handle);
+  }
+  if (!s.ok()) {
+    (void)Exec(db, "ROLLBACK");
+    return s;
   }
   return Exec(db, "COMMIT");
 }

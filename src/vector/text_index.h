@@ -3,7 +3,9 @@
 // fused with the vector hits, "hybrid".
 //
 // A TextIndex opened for reading is safe for concurrent Search calls (SQLite
-// serialized mode); writers work on their own copy of the file.
+// serialized mode). Full builds and refreshes write their own copy of the
+// file; an append adds its rows to the served file in one journalled
+// transaction (AppendInPlace), which readers see whole or not at all.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +30,15 @@ class TextIndex {
   // In one transaction.
   Status Add(const std::vector<int64_t>& labels, const std::vector<std::string>& texts);
   Status Remove(const std::vector<int64_t>& labels);
+  // Rows from `first_label` on: what an append that crashed before its
+  // generation was published left behind.
+  Status RemoveFrom(int64_t first_label);
+  // Adds rows to the file at `path` in one durable transaction (journalled,
+  // fsynced), first removing rows from `first_label` on. Rows a reader's
+  // generation does not know are skipped by it, so readers may keep the
+  // file open meanwhile.
+  static Status AppendInPlace(const std::filesystem::path& path, int64_t first_label,
+                              const std::vector<int64_t>& labels, const std::vector<std::string>& texts);
   // Flushes and closes, fsyncing the file; the object is unusable after.
   Status Finish();
 
