@@ -1,5 +1,6 @@
 // Appends as a delta beside the served backend, and the merge that later
 // folds the delta into the backend's file.
+#include <thread>
 #include <unordered_set>
 
 #include "common/files.h"
@@ -41,24 +42,26 @@ Result<BuildOutcome> IndexBuilder::Append(const BuildInputs& in, const IndexGene
   }
 
   Batch batch = ChunkDocs(to_embed, in.settings.chunking, g.next_label);
+  std::vector<std::string> texts;
+  texts.reserve(batch.rows.size());
+  for (const auto& row : batch.rows) texts.push_back(row.text);
+  // The full-text rows need no vectors: they are inserted while the chunks
+  // are embedded, and committed once the vectors exist.
+  LH_ASSIGN_OR_RETURN(auto text_path, LocalPathOf(*in.index_store, g.text_file));
+  Result<std::unique_ptr<TextIndex::PendingAppend>> text_rows = Internal("not started");
+  std::thread text_writer([&] { text_rows = TextIndex::BeginAppend(text_path, g.next_label, batch.labels, texts); });
   auto embed_started = Clock::now();
-  LH_RETURN_IF_ERROR(EmbedBatch(batch, in.embedder, in.threads, in.progress));
+  Status embedded_status = EmbedBatch(batch, in.embedder, in.threads, in.progress);
+  text_writer.join();
+  LH_RETURN_IF_ERROR(embedded_status);
+  LH_RETURN_IF_ERROR(text_rows.status());
   out.stats.embed_ms = MillisSince(embed_started);
   out.stats.chunks_embedded = static_cast<int64_t>(batch.rows.size());
 
   // From here on, what the append costs once its vectors exist.
+  const auto embedded = Clock::now();
   const std::string& name = in.settings.name;
   const int number = g.number + 1;
-  WrittenFiles written(*in.index_store);
-  LH_RETURN_IF_ERROR(WritePart(*conn, *in.index_store, batch, g.dimension, EmbeddingPartKey(name, number), written));
-  auto text_started = Clock::now();
-  std::vector<std::string> texts;
-  texts.reserve(batch.rows.size());
-  for (const auto& row : batch.rows) texts.push_back(row.text);
-  LH_ASSIGN_OR_RETURN(auto text_path, LocalPathOf(*in.index_store, g.text_file));
-  LH_RETURN_IF_ERROR(TextIndex::AppendInPlace(text_path, g.next_label, batch.labels, texts));
-  out.stats.text_ms = MillisSince(text_started);
-
   auto index_started = Clock::now();
   index->main = current.main;
   index->vectors = current.vectors;
@@ -67,9 +70,8 @@ Result<BuildOutcome> IndexBuilder::Append(const BuildInputs& in, const IndexGene
   index->Assemble();
   index->text = current.text;
   index->chunks = ChunkTable::After(current.chunks);
-  for (size_t i = 0; i < batch.rows.size(); ++i) index->AddChunk(batch.labels[i], std::move(batch.rows[i]));
+  for (size_t i = 0; i < batch.rows.size(); ++i) index->AddChunk(batch.labels[i], batch.rows[i]);
   out.stats.index_ms = MillisSince(index_started);
-
   next.number = number;
   next.embedding_files.push_back(EmbeddingPartKey(name, number));
   ++next.delta_parts;
@@ -77,6 +79,18 @@ Result<BuildOutcome> IndexBuilder::Append(const BuildInputs& in, const IndexGene
   next.chunk_count = static_cast<int64_t>(index->chunks.size());
   next.doc_count = static_cast<int64_t>(index->chunks.doc_count());
   next.built_at = Now();
+
+  // The full-text rows are what searching needs, so they are committed
+  // first and the generation is served at once; the embeddings part is only
+  // needed by a restart. (Written side by side the two slowed each other
+  // down on 2 cores: searchable after 4-8 ms instead of 2-3.)
+  auto text_started = Clock::now();
+  LH_RETURN_IF_ERROR((*text_rows)->Commit());
+  out.stats.text_ms = MillisSince(text_started);
+  if (in.on_searchable) in.on_searchable(index);
+  out.stats.searchable_ms = MillisSince(embedded);
+  WrittenFiles written(*in.index_store);
+  LH_RETURN_IF_ERROR(WritePart(*conn, *in.index_store, batch, g.dimension, EmbeddingPartKey(name, number), written));
   written.Keep();
   out.index = std::move(index);
   out.stats.total_ms = MillisSince(started);

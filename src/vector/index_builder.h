@@ -48,6 +48,11 @@ struct BuildInputs {
   int threads = 2;
   ProgressFn progress;
   double rebuild_tombstone_ratio = 0.5;  // tombstones per live chunk past which Refresh compacts
+  // Append only: called with the new generation as soon as it can be
+  // searched (its full-text rows committed), before its embeddings part and
+  // manifest are durable; the caller serves it at once and takes it back
+  // if the append then fails.
+  std::function<void(std::shared_ptr<const LoadedIndex>)> on_searchable;
 };
 
 // What identifies the dataset's current data: equal signatures, nothing to refresh.

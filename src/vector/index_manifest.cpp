@@ -147,7 +147,8 @@ json BuildStatsToJson(const BuildStats& s) {
           {"embed_ms", s.embed_ms},
           {"index_ms", s.index_ms},
           {"text_ms", s.text_ms},
-          {"total_ms", s.total_ms}};
+          {"total_ms", s.total_ms},
+          {"searchable_ms", s.searchable_ms}};
 }
 
 BuildStats BuildStatsFromJson(const json& j) {
@@ -163,6 +164,7 @@ BuildStats BuildStatsFromJson(const json& j) {
   s.index_ms = j.contains("index_ms") ? j.value("index_ms", 0.0) : j.value("hnsw_ms", 0.0);
   s.text_ms = j.value("text_ms", 0.0);
   s.total_ms = j.value("total_ms", 0.0);
+  s.searchable_ms = j.value("searchable_ms", 0.0);
   return s;
 }
 

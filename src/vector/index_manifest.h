@@ -74,6 +74,8 @@ struct BuildStats {
   int64_t duplicate_ids = 0;  // rows whose id an earlier row already had (skipped)
   int64_t chunks_embedded = 0;
   double read_ms = 0, embed_ms = 0, index_ms = 0, text_ms = 0, total_ms = 0;  // index_ms: the vector backend
+  // Appends: from the new vectors existing to the generation being served.
+  double searchable_ms = 0;
 };
 
 struct IndexManifest {

@@ -34,6 +34,9 @@ std::set<std::string> FilesOf(const IndexGeneration& g) {
   std::set<std::string> files(g.embedding_files.begin(), g.embedding_files.end());
   if (!g.backend_file.empty()) files.insert(g.backend_file);
   files.insert(g.text_file);
+  // A crash in the middle of an append leaves the full-text file's journal:
+  // the first reader rolls the file back from it, so it must survive sweeps.
+  files.insert(g.text_file + "-journal");
   return files;
 }
 
@@ -321,7 +324,10 @@ Result<IndexManifest> IndexRegistry::Publish(const std::string& name,
   LH_ASSIGN_OR_RETURN(auto manifest, Update(name, change));
   if (loaded) {
     std::lock_guard lock(mutex_);
-    if (auto it = entries_.find(name); it != entries_.end()) it->second.loaded = std::move(loaded);
+    if (auto it = entries_.find(name); it != entries_.end()) {
+      it->second.loaded = std::move(loaded);
+      it->second.served_ahead = false;
+    }
   }
   // Searches that still hold the old generation read it from memory (and
   // open files), so its files can go now.
@@ -565,15 +571,44 @@ Result<RefreshReport> IndexRegistry::Refresh(const std::string& name, const Prog
   ProgressTracker tracker(*this, name, progress);
   BuildInputs in{manifest, dataset, dataset_store, index_store, *embedder, Threads(options_.threads), tracker.fn(),
                  options_.rebuild_tombstone_ratio};
+  // An append is served as soon as it can be searched, before it is
+  // durable; if it then fails, the generation before is served again.
+  std::shared_ptr<const LoadedIndex> served_before;
+  bool served_early = false;
+  in.on_searchable = [&](std::shared_ptr<const LoadedIndex> appended) {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(name);
+    if (it == entries_.end()) return;
+    served_before = it->second.loaded;
+    it->second.loaded = std::move(appended);
+    it->second.manifest.active = it->second.loaded->generation;  // stored by Publish below
+    it->second.served_ahead = served_early = true;
+  };
+  auto take_back = [&] {
+    if (!served_early) return;
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = entries_.find(name); it != entries_.end()) {
+        it->second.loaded = served_before;
+        it->second.served_ahead = false;
+      }
+    }
+    ForceReload();
+  };
   LH_ASSIGN_OR_RETURN(auto builder, Builder());
-  LH_ASSIGN_OR_RETURN(auto outcome, builder->Refresh(in, *manifest.active, current));
+  auto refreshed = builder->Refresh(in, *manifest.active, current);
+  if (!refreshed.ok()) {
+    take_back();
+    return refreshed.status();
+  }
+  BuildOutcome outcome = std::move(*refreshed);
   report.rebuilt = outcome.compacted;
   report.stats = outcome.stats;
   IndexGeneration next = outcome.index->generation;
   report.generation = next.number;
   // A signature-only step keeps the served graph; a new generation brings its own.
   bool new_files = outcome.index->backend != nullptr;
-  LH_RETURN_IF_ERROR(Publish(
+  auto published = Publish(
                          name,
                          [&](IndexManifest& m) {
                            // A PATCH of the knobs while this ran wins over the copy it started from.
@@ -587,8 +622,11 @@ Result<RefreshReport> IndexRegistry::Refresh(const std::string& name, const Prog
                            m.last_refreshed_at = Now();
                            return Status::Ok();
                          },
-                         new_files ? outcome.index : nullptr, manifest.active)
-                         .status());
+                         new_files ? outcome.index : nullptr, manifest.active);
+  if (!published.ok()) {
+    take_back();
+    return published.status();
+  }
   if (outcome.appended) {
     report.appended = true;
     work.local.unlock();  // a merge takes the work lock itself
@@ -612,7 +650,9 @@ Result<std::shared_ptr<const LoadedIndex>> IndexRegistry::Acquire(const std::str
       if (it == entries_.end()) return nullptr;
       load_mutex = it->second.load_mutex;
       const auto& loaded = it->second.loaded;
-      return loaded && loaded->generation.number == manifest.active->number ? loaded : nullptr;
+      bool current = loaded && (loaded->generation.number == manifest.active->number ||
+                                (it->second.served_ahead && loaded->generation.number > manifest.active->number));
+      return current ? loaded : nullptr;
     };
     if (auto loaded = served()) return loaded;
     if (!load_mutex) return NotFound("no index named '" + name + "'");

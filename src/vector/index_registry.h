@@ -109,6 +109,7 @@ class IndexRegistry {
   // From now on merges due after an append run on a thread of their own
   // (a server's choice, made before it serves).
   void MergeInBackground() { options_.merge_in_background = true; }
+  storage::BucketRegistry& buckets() const { return buckets_; }
 
   // What a build, refresh or re-embed of the index is doing right now
   // (nullopt when none runs in this process).
@@ -128,6 +129,9 @@ class IndexRegistry {
     std::shared_ptr<std::mutex> load_mutex = std::make_shared<std::mutex>();  // first search's load
     std::shared_ptr<ai::Embedder> query_embedder;  // for `manifest.embedder`
     std::optional<BuildProgress> progress;         // of the work running now
+    // `loaded` is an append served before its manifest is stored: newer
+    // than the manifest, and still the one to serve.
+    bool served_ahead = false;
   };
   // Records a job's progress in its entry (for GET while it runs), passes
   // it on, and clears it when the job ends.

@@ -477,7 +477,7 @@ TEST_F(IndexTest, HitRowsFollowTheDatasetWhetherKeptInMemoryOrJoinedByQuery) {
   ASSERT_TRUE(ingestor_->Ingest(replace).ok());
   EXPECT_EQ(region_of_hit(Search("docs_idx", q)), "moved");
   // Too big to keep: joined by a query, with the same answer.
-  RowJoiner small(*engine_, 5);
+  RowJoiner small(*engine_, *buckets_, 5);
   SearchResponse out;
   out.hits.push_back({"7", 0, "", 1.0f});
   out.hits.push_back({"not-there", 0, "", 0.5f});
@@ -488,6 +488,18 @@ TEST_F(IndexTest, HitRowsFollowTheDatasetWhetherKeptInMemoryOrJoinedByQuery) {
   EXPECT_EQ(std::get<std::string>(out.hits[0].row.at(c)), "moved");
   EXPECT_TRUE(out.hits[1].row.empty());
   for (const auto& column : out.row_columns) EXPECT_NE(column.name, "body") << "the indexed text is the hit's";
+  // An append is loaded as one more segment: new ids are found, and an id
+  // the dataset already had keeps its first row, as in the index.
+  csv = "id,region,bucket,body,contact\n7,dup,7,\"" + Doc(7) + "\",x@example.com\n";
+  for (int i = 30; i < 35; ++i) csv += std::to_string(i) + ",late," + std::to_string(i) + ",\"" + Doc(i) + "\",x@example.com\n";
+  testing::WriteFile(file, csv);
+  replace.mode = ingest::WriteMode::kAppend;
+  ASSERT_TRUE(ingestor_->Ingest(replace).ok());
+  ASSERT_TRUE(registry_->Refresh("docs_idx").ok());
+  EXPECT_EQ(region_of_hit(Search("docs_idx", q)), "moved");
+  q.text = "Marker word33";
+  EXPECT_EQ(Search("docs_idx", q).hits.at(0).doc_id, "33");
+  EXPECT_EQ(region_of_hit(Search("docs_idx", q)), "late");
 }
 
 }  // namespace lakehouse::vector

@@ -1,5 +1,8 @@
 #include "vector/row_join.h"
 
+#include <algorithm>
+#include <unordered_set>
+
 #include "common/names.h"
 #include "vector/index_builder.h"
 
@@ -53,34 +56,108 @@ std::string RowJoiner::SelectList(const Result<catalog::Manifest>& dataset, cons
              : "* EXCLUDE (" + QuoteIdent(index.text_column) + ")";
 }
 
+const std::vector<engine::Cell>* RowJoiner::Rows::Find(const std::string& id) const {
+  for (const auto& segment : segments) {
+    if (auto it = segment->find(id); it != segment->end()) return &it->second;
+  }
+  return nullptr;
+}
+
+Result<std::shared_ptr<RowJoiner::Segment>> RowJoiner::Load(const std::string& sql, const Rows* before,
+                                                             const IndexManifest& index,
+                                                             std::vector<engine::ResultColumn>* columns,
+                                                             size_t max_rows) {
+  engine::QueryRequest q;
+  q.sql = sql;
+  q.max_rows = static_cast<int64_t>(max_rows) + 1;
+  q.uncapped = true;
+  LH_ASSIGN_OR_RETURN(auto result, query_.Run(q));
+  if (result.truncated || result.rows.size() > max_rows) return std::shared_ptr<Segment>();
+  *columns = result.columns;
+  auto segment = std::make_shared<Segment>();
+  size_t id = ColumnIndex(result.columns, index.id_column);
+  for (size_t r = 0; r < result.rows.size(); ++r) {
+    std::string key = result.Text(r, id);
+    if (before && before->Find(key)) continue;
+    segment->emplace(std::move(key), std::move(result.rows[r]));
+  }
+  return segment;
+}
+
+Result<std::shared_ptr<const RowJoiner::Rows>> RowJoiner::Appended(const catalog::Manifest& dataset,
+                                                                   const IndexManifest& index, const Rows& kept,
+                                                                   const std::vector<std::string>& added) {
+  auto store = buckets_.Get(dataset.bucket);
+  if (!store.ok()) return std::shared_ptr<const Rows>();
+  std::string files;
+  for (const auto& key : added) {
+    auto path = (*store)->LocalPath(key);
+    if (!path) return std::shared_ptr<const Rows>();
+    files += (files.empty() ? "" : ", ") + QuoteLiteral(path->string());
+  }
+  std::vector<engine::ResultColumn> columns;
+  LH_ASSIGN_OR_RETURN(auto segment,
+                      Load("SELECT " + SelectList(dataset, index) + " FROM read_parquet([" + files +
+                               "], union_by_name = true)",
+                           &kept, index, &columns, static_cast<size_t>(max_rows_) - kept.count));
+  // Other columns (the schema grew) or types: the view's rows differ from
+  // the kept ones in shape, so it is loaded whole.
+  bool same = segment && columns.size() == kept.columns.size();
+  for (size_t c = 0; same && c < columns.size(); ++c) {
+    same = columns[c].name == kept.columns[c].name && columns[c].type == kept.columns[c].type;
+  }
+  if (!same) return std::shared_ptr<const Rows>();
+  auto rows = std::make_shared<Rows>(kept);
+  rows->count += segment->size();
+  rows->segments.push_back(std::move(segment));
+  return std::shared_ptr<const Rows>(rows);
+}
+
 Result<std::shared_ptr<const RowJoiner::Rows>> RowJoiner::Kept(const catalog::Manifest& dataset,
                                                                const IndexManifest& index) {
   if (dataset.row_count() > max_rows_ || dataset.row_count() > total_rows_) return std::shared_ptr<const Rows>();
   std::string key = index.dataset + "\n" + index.id_column + "\n" + index.text_column;
   std::string signature = DatasetSignature(dataset);
+  std::vector<std::string> files;
+  for (const auto& f : dataset.current().files) files.push_back(f.key);
   std::lock_guard lock(mutex_);
-  if (auto it = kept_.find(key); it != kept_.end() && it->second.signature == signature) return it->second.rows;
-  engine::QueryRequest q;
-  q.sql = "SELECT " + SelectList(dataset, index) + " FROM " + QuoteIdent(index.dataset);
-  q.max_rows = max_rows_ + 1;
-  q.uncapped = true;
-  LH_ASSIGN_OR_RETURN(auto result, query_.Run(q));
-  if (result.truncated || static_cast<int64_t>(result.rows.size()) > max_rows_) return std::shared_ptr<const Rows>();
-  auto rows = std::make_shared<Rows>();
-  rows->columns = result.columns;
-  size_t id = ColumnIndex(result.columns, index.id_column);
-  for (size_t r = 0; r < result.rows.size(); ++r) rows->by_id.emplace(result.Text(r, id), std::move(result.rows[r]));
-  if (auto old = kept_.find(key); old != kept_.end()) {
-    kept_rows_ -= static_cast<int64_t>(old->second.rows->by_id.size());
-    kept_.erase(old);
+  auto it = kept_.find(key);
+  if (it != kept_.end() && it->second.signature == signature) return it->second.rows;
+  std::shared_ptr<const Rows> rows;
+  if (it != kept_.end() && it->second.rows->segments.size() < kMaxSegments) {
+    std::unordered_set<std::string> now(files.begin(), files.end()), before(it->second.files.begin(),
+                                                                               it->second.files.end());
+    bool appended = std::all_of(before.begin(), before.end(), [&](const auto& f) { return now.count(f) > 0; });
+    std::vector<std::string> added;
+    for (const auto& f : files) {
+      if (!before.count(f)) added.push_back(f);
+    }
+    if (appended && !added.empty()) {
+      LH_ASSIGN_OR_RETURN(rows, Appended(dataset, index, *it->second.rows, added));
+    }
   }
-  if (kept_rows_ + static_cast<int64_t>(rows->by_id.size()) > total_rows_) {
+  if (!rows) {
+    std::vector<engine::ResultColumn> columns;
+    LH_ASSIGN_OR_RETURN(auto segment, Load("SELECT " + SelectList(dataset, index) + " FROM " + QuoteIdent(index.dataset),
+                                           nullptr, index, &columns, static_cast<size_t>(max_rows_)));
+    if (!segment) return std::shared_ptr<const Rows>();
+    auto whole = std::make_shared<Rows>();
+    whole->columns = std::move(columns);
+    whole->count = segment->size();
+    whole->segments.push_back(std::move(segment));
+    rows = std::move(whole);
+  }
+  if (it != kept_.end()) {
+    kept_rows_ -= static_cast<int64_t>(it->second.rows->count);
+    kept_.erase(it);
+  }
+  if (kept_rows_ + static_cast<int64_t>(rows->count) > total_rows_) {
     kept_.clear();
     kept_rows_ = 0;
   }
-  kept_rows_ += static_cast<int64_t>(rows->by_id.size());
-  kept_[key] = {signature, rows};
-  return std::shared_ptr<const Rows>(rows);
+  kept_rows_ += static_cast<int64_t>(rows->count);
+  kept_[key] = {signature, std::move(files), rows};
+  return rows;
 }
 
 Status RowJoiner::Join(const Result<catalog::Manifest>& dataset, const IndexManifest& index, SearchResponse& out) {
@@ -89,7 +166,7 @@ Status RowJoiner::Join(const Result<catalog::Manifest>& dataset, const IndexMani
     if (kept) {
       out.row_columns = kept->columns;
       for (auto& hit : out.hits) {
-        if (auto it = kept->by_id.find(hit.doc_id); it != kept->by_id.end()) hit.row = it->second;
+        if (const auto* row = kept->Find(hit.doc_id)) hit.row = *row;
       }
       return Status::Ok();
     }

@@ -262,7 +262,7 @@ std::vector<std::pair<std::string, float>> FuseRanks(const std::vector<std::vect
 }
 
 Searcher::Searcher(IndexRegistry& indexes, catalog::Catalog& catalog, engine::QueryEngine& query)
-    : indexes_(indexes), catalog_(catalog), query_(query), rows_(std::make_unique<RowJoiner>(query)) {}
+    : indexes_(indexes), catalog_(catalog), query_(query), rows_(std::make_unique<RowJoiner>(query, indexes.buckets())) {}
 
 Searcher::~Searcher() = default;
 

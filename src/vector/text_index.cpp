@@ -154,31 +154,47 @@ Status TextIndex::RemoveFrom(int64_t first_label) {
   return Status::Ok();
 }
 
-Status TextIndex::AppendInPlace(const std::filesystem::path& path, int64_t first_label,
-                                const std::vector<int64_t>& labels, const std::vector<std::string>& texts) {
-  LH_ASSIGN_OR_RETURN(auto index, OpenFile(path, SQLITE_OPEN_READWRITE));
-  sqlite3* db = index->impl_->db;
+Result<std::unique_ptr<TextIndex::PendingAppend>> TextIndex::BeginAppend(const std::filesystem::path& path,
+                                                                          int64_t first_label,
+                                                                          const std::vector<int64_t>& labels,
+                                                                          const std::vector<std::string>& texts) {
+  auto pending = std::make_unique<PendingAppend>();
+  LH_ASSIGN_OR_RETURN(pending->index_, OpenFile(path, SQLITE_OPEN_READWRITE));
+  sqlite3* db = pending->index_->impl_->db;
   // The file is shared with the served generation: a crash mid-way must
   // leave it as it was, so this one transaction is journalled and synced.
   LH_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode = DELETE; PRAGMA synchronous = FULL;"));
   LH_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
-  Status s = index->RemoveFrom(first_label);
+  pending->open_ = true;  // rolled back by the destructor from here on
+  LH_RETURN_IF_ERROR(pending->index_->RemoveFrom(first_label));
   Statement insert;
-  if (s.ok() && sqlite3_prepare_v2(db, "INSERT INTO chunks(rowid, text) VALUES (?, ?)", -1, &insert.handle,
-                                   nullptr) != SQLITE_OK) {
-    s = SqliteError(db, "prepare insert");
+  if (sqlite3_prepare_v2(db, "INSERT INTO chunks(rowid, text) VALUES (?, ?)", -1, &insert.handle, nullptr) !=
+      SQLITE_OK) {
+    return SqliteError(db, "prepare insert");
   }
-  for (size_t i = 0; s.ok() && i < labels.size(); ++i) {
+  for (size_t i = 0; i < labels.size(); ++i) {
     sqlite3_bind_int64(insert.handle, 1, labels[i]);
     sqlite3_bind_text(insert.handle, 2, texts[i].data(), static_cast<int>(texts[i].size()), SQLITE_STATIC);
-    if (sqlite3_step(insert.handle) != SQLITE_DONE) s = SqliteError(db, "insert");
+    if (sqlite3_step(insert.handle) != SQLITE_DONE) return SqliteError(db, "insert");
     sqlite3_reset(insert.handle);
   }
-  if (!s.ok()) {
-    (void)Exec(db, "ROLLBACK");
-    return s;
-  }
-  return Exec(db, "COMMIT");
+  return pending;
+}
+
+Status TextIndex::PendingAppend::Commit() {
+  if (!open_) return Internal("full-text index: no open append to commit");
+  open_ = false;
+  return Exec(index_->impl_->db, "COMMIT");
+}
+
+TextIndex::PendingAppend::~PendingAppend() {
+  if (open_ && index_) (void)Exec(index_->impl_->db, "ROLLBACK");
+}
+
+Status TextIndex::AppendInPlace(const std::filesystem::path& path, int64_t first_label,
+                                const std::vector<int64_t>& labels, const std::vector<std::string>& texts) {
+  LH_ASSIGN_OR_RETURN(auto pending, BeginAppend(path, first_label, labels, texts));
+  return pending->Commit();
 }
 
 Status TextIndex::Finish() {

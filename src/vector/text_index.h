@@ -39,6 +39,22 @@ class TextIndex {
   // file open meanwhile.
   static Status AppendInPlace(const std::filesystem::path& path, int64_t first_label,
                               const std::vector<int64_t>& labels, const std::vector<std::string>& texts);
+  // The same in two steps: the rows inserted in an open transaction (while
+  // their vectors are being computed, say), then committed. Rolled back if
+  // never committed.
+  class PendingAppend {
+   public:
+    ~PendingAppend();
+    Status Commit();
+
+   private:
+    friend class TextIndex;
+    std::unique_ptr<TextIndex> index_;
+    bool open_ = false;
+  };
+  static Result<std::unique_ptr<PendingAppend>> BeginAppend(const std::filesystem::path& path, int64_t first_label,
+                                                            const std::vector<int64_t>& labels,
+                                                            const std::vector<std::string>& texts);
   // Flushes and closes, fsyncing the file; the object is unusable after.
   Status Finish();
 
