@@ -95,6 +95,23 @@ Result<int> Runtime::DeleteDataset(const std::string& name) {
   return catalog_->Delete(name);
 }
 
+Result<Runtime::DatasetMove> Runtime::MoveDataset(const std::string& name, const std::string& target) {
+  LH_ASSIGN_OR_RETURN(auto before, catalog_->Get(name));
+  DatasetMove out;
+  LH_ASSIGN_OR_RETURN(out.dataset, catalog_->MoveToBucket(name, target));
+  if (before.bucket == out.dataset.bucket) return out;
+  for (const auto& index : indexes_->IndexesOfDataset(name)) {
+    if (index.bucket != before.bucket) continue;  // placed elsewhere on purpose
+    auto moved = indexes_->MoveToBucket(index.name, target);
+    if (moved.ok()) {
+      out.indexes_moved.push_back(index.name);
+    } else {
+      out.stayed[index.name] = moved.status().message();
+    }
+  }
+  return out;
+}
+
 Status Runtime::RemoveBucket(const std::string& name) {
   LH_RETURN_IF_ERROR(buckets_->Get(name).status());
   if (name == "primary" || name == "rescue") return buckets_->Remove(name);  // refused there, with the reason

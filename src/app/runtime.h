@@ -48,6 +48,15 @@ class Runtime {
   // A dataset with vector indexes is not deleted (Conflict naming them):
   // the indexes would go on returning rows that are gone.
   Result<int> DeleteDataset(const std::string& name);
+  // Moves a dataset to another bucket, and its indexes that lived in the
+  // dataset's bucket with it (each its own copy-verify-swap). An index that
+  // cannot move stays servable where it was, and is named in `stayed`.
+  struct DatasetMove {
+    catalog::Manifest dataset;
+    std::vector<std::string> indexes_moved;
+    std::map<std::string, std::string> stayed;  // index -> why
+  };
+  Result<DatasetMove> MoveDataset(const std::string& name, const std::string& target);
   // A bucket holding datasets or index files is not removed (Conflict).
   Status RemoveBucket(const std::string& name);
   // What killed processes leave behind: temporaries anywhere in the

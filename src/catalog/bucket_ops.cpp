@@ -8,18 +8,13 @@
 #include <set>
 
 #include "catalog/catalog.h"
+#include "common/crash_point.h"
 #include "common/files.h"
+#include "storage/object_copy.h"
 
 namespace lakehouse::catalog {
 
 namespace {
-
-// Failure injection for the crash tests: LAKEHOUSE_CRASH_AT=<point> makes the
-// process die like kill -9 right there.
-void MaybeCrash(const char* point) {
-  const char* at = std::getenv("LAKEHOUSE_CRASH_AT");
-  if (at && std::string(at) == point) std::raise(SIGKILL);
-}
 
 std::vector<std::string> FileKeys(const Manifest& m) {
   std::vector<std::string> keys;
@@ -27,23 +22,6 @@ std::vector<std::string> FileKeys(const Manifest& m) {
     for (const auto& f : v.files) keys.push_back(f.key);
   }
   return keys;
-}
-
-// Copies one object between local buckets: staging file, fsync, rename.
-Status CopyObject(storage::ObjectStore& from, storage::ObjectStore& to, const std::string& key) {
-  auto source = from.LocalPath(key);
-  if (!source || !fs::exists(*source)) return Internal("file " + key + " is missing from the source bucket");
-  fs::path staged = UniqueTempPath(to.StagingDir(), "move");
-  TempFileGuard guard(staged);
-  std::error_code ec;
-  fs::copy_file(*source, staged, ec);
-  if (ec) return Internal("cannot copy " + key + ": " + ec.message());
-  LH_ASSIGN_OR_RETURN(std::string want, Sha256File(*source));
-  LH_ASSIGN_OR_RETURN(std::string got, Sha256File(staged));
-  if (want != got) return Internal("the copy of " + key + " does not match the original");
-  LH_RETURN_IF_ERROR(to.PutStaged(staged, key));
-  guard.Release();
-  return Status::Ok();
 }
 
 }  // namespace
@@ -69,7 +47,7 @@ Result<Manifest> Catalog::MoveToBucket(const std::string& name, const std::strin
   };
   // 1. Copy and verify every file; the manifest still points at the originals.
   for (const auto& key : keys) {
-    Status s = CopyObject(*from, *to, key);
+    Status s = storage::CopyVerified(*from, *to, key);
     if (!s.ok()) {
       discard_copies();
       return s.WithContext("moving '" + name + "' to '" + target + "'");

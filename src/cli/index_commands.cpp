@@ -109,6 +109,10 @@ IndexCommands::IndexCommands(CLI::App& app) {
   doc_->add_option("name", name_, "Index name")->required();
   doc_->add_option("doc_id", doc_id_, "The document's id (its id column's value)")->required();
   doc_->add_flag("--vectors", vectors_, "Include each chunk's vector");
+  move_ = index->add_subcommand("move", "Move an index's files to another bucket (copied, verified, then switched; "
+                                        "searches go on meanwhile)");
+  move_->add_option("name", name_, "Index name")->required();
+  move_->add_option("--bucket", target_bucket_, "The bucket to move it to")->required();
 }
 
 Result<vector::BackendSpec> IndexCommands::BackendFromFlags() const {
@@ -134,7 +138,7 @@ Result<vector::BackendSpec> IndexCommands::BackendFromFlags() const {
 
 int IndexCommands::Run(const Config& config) const {
   if (!create_->parsed() && !list_->parsed() && !drop_->parsed() && !refresh_->parsed() && !search_->parsed() &&
-      !stats_->parsed() && !doc_->parsed() && !migrate_->parsed()) {
+      !stats_->parsed() && !doc_->parsed() && !migrate_->parsed() && !move_->parsed()) {
     return -1;
   }
   auto runtime = app::Runtime::Start(config);
@@ -182,7 +186,8 @@ int IndexCommands::Run(const Config& config) const {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& m : list) out.push_back(server::IndexJson(m, indexes, (*runtime)->catalog()));
     if (json_) {
-      std::cout << out.dump(2) << "\n";
+      // A CLI command has no background jobs; the server lists its own.
+      std::cout << nlohmann::json{{"indexes", out}, {"jobs", nlohmann::json::array()}}.dump(2) << "\n";
       return 0;
     }
     std::printf("%-20s %-16s %-8s %-5s %-10s %10s %10s  %s\n", "INDEX", "DATASET", "STATUS", "STALE", "COLUMN", "DOCS",
@@ -223,6 +228,12 @@ int IndexCommands::Run(const Config& config) const {
     std::printf("index %s: now %s, %s chunks, in %.2f s (nothing re-embedded)\n", name_.c_str(),
                 vector::BackendKindName(moved->active->backend.kind), HumanCount(moved->active->chunk_count).c_str(),
                 moved->last_build.total_ms / 1000);
+    return 0;
+  }
+  if (move_->parsed()) {
+    auto moved = indexes.MoveToBucket(name_, target_bucket_);
+    if (!moved.ok()) return Fail(moved.status());
+    std::printf("index %s is now in bucket %s\n", name_.c_str(), moved->bucket.c_str());
     return 0;
   }
   if (stats_->parsed()) {

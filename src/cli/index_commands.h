@@ -29,6 +29,8 @@ class IndexCommands {
   CLI::App* stats_ = nullptr;
   CLI::App* migrate_ = nullptr;
   CLI::App* doc_ = nullptr;
+  CLI::App* move_ = nullptr;
+  std::string target_bucket_;
   std::string doc_id_;
   // --backend and --option as one spec (create, migrate).
   Result<vector::BackendSpec> BackendFromFlags() const;

@@ -112,12 +112,17 @@ void RegisterCatalogRoutes(httplib::Server& http, app::Runtime& runtime) {
            }));
 
   http.Patch(R"(/catalog/datasets/by-name/([^/]+)/bucket)",
-             Guarded([&catalog](const httplib::Request& req, httplib::Response& res) {
+             Guarded([&runtime](const httplib::Request& req, httplib::Response& res) {
                LH_ASSIGN_OR_RETURN(auto body, ParseJsonObject(req));
                LH_ASSIGN_OR_RETURN(auto bucket, OptionalString(body, "bucket"));
                if (!bucket) return InvalidArgument("field 'bucket' is required, e.g. {\"bucket\": \"cold\"}");
-               LH_ASSIGN_OR_RETURN(auto m, catalog.MoveToBucket(req.matches[1], *bucket));
-               SendJson(res, DatasetJson(m, Now()));
+               LH_ASSIGN_OR_RETURN(auto moved, runtime.MoveDataset(req.matches[1], *bucket));
+               nlohmann::json j = DatasetJson(moved.dataset, Now());
+               j["indexes_moved"] = moved.indexes_moved;
+               nlohmann::json stayed = nlohmann::json::object();
+               for (const auto& [index, why] : moved.stayed) stayed[index] = why;
+               j["indexes_not_moved"] = stayed;
+               SendJson(res, j);
                return Status::Ok();
              }));
 

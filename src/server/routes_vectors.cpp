@@ -247,6 +247,15 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
     SendJson(res, DocJson(doc));
     return Status::Ok();
   }));
+  http.Patch(R"(/vectors/indexes/([^/]+)/bucket)", Guarded([&](const httplib::Request& req, httplib::Response& res) {
+    LH_ASSIGN_OR_RETURN(auto body, ParseJsonObject(req));
+    LH_ASSIGN_OR_RETURN(auto bucket, OptionalString(body, "bucket"));
+    if (!bucket) return InvalidArgument("field 'bucket' is required, e.g. {\"bucket\": \"cold\"}");
+    LH_ASSIGN_OR_RETURN(auto m, indexes.MoveToBucket(req.matches[1], *bucket));
+    SendJson(res, IndexJson(m, indexes, catalog));
+    return Status::Ok();
+  }));
+
   http.Patch(R"(/vectors/indexes/([^/]+))", Guarded([&](const httplib::Request& req, httplib::Response& res) {
     LH_ASSIGN_OR_RETURN(auto body, ParseJsonObject(req));
     // What a PATCH can change; anything else (chunking, columns, PII
@@ -341,6 +350,7 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
       reports.push_back({{"index", report.index},
                          {"generation", report.generation},
                          {"rebuilt", report.rebuilt},
+                         {"appended", report.appended},
                          {"stats", vector::BuildStatsToJson(report.stats)}});
     }
     if (first_error && refreshed_count == 0) return *first_error;

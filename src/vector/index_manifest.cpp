@@ -87,6 +87,8 @@ IndexGeneration GenerationFromJson(const json& j) {
 
 }  // namespace
 
+std::string IndexManifestKey(const std::string& name) { return "_catalog/indexes/" + name + ".json"; }
+
 json BackendSpecToJson(const BackendSpec& spec) {
   json options = json::object();
   for (const auto& [key, value] : spec.options) options[key] = value;

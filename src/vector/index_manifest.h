@@ -108,6 +108,9 @@ struct IndexManifest {
   std::optional<TimePoint> last_refreshed_at;
 };
 
+// Where an index's manifest is stored in the primary bucket.
+std::string IndexManifestKey(const std::string& name);
+
 nlohmann::json BuildStatsToJson(const BuildStats& s);
 nlohmann::json IndexManifestToJson(const IndexManifest& m);
 Result<IndexManifest> IndexManifestFromJson(const nlohmann::json& j);

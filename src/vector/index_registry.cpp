@@ -16,7 +16,7 @@ namespace {
 
 constexpr const char* kManifestDir = "_catalog/indexes/";
 
-std::string ManifestKey(const std::string& name) { return std::string(kManifestDir) + name + ".json"; }
+std::string ManifestKey(const std::string& name) { return IndexManifestKey(name); }
 
 int Threads(int configured) {
   if (configured > 0) return configured;
@@ -30,15 +30,6 @@ void KeepQueryKnobs(const BackendSpec& wanted, IndexGeneration& built) {
   for (const auto& [knob, value] : QueryKnobsOf(wanted.kind, wanted.options)) built.backend.options[knob] = value;
 }
 
-std::set<std::string> FilesOf(const IndexGeneration& g) {
-  std::set<std::string> files(g.embedding_files.begin(), g.embedding_files.end());
-  if (!g.backend_file.empty()) files.insert(g.backend_file);
-  files.insert(g.text_file);
-  // A crash in the middle of an append leaves the full-text file's journal:
-  // the first reader rolls the file back from it, so it must survive sweeps.
-  files.insert(g.text_file + "-journal");
-  return files;
-}
 
 Status CheckColumn(const catalog::Manifest& dataset, const std::string& column, const char* role, bool allow_pii) {
   if (column.empty()) return InvalidArgument(std::string(role) + " is required");
@@ -75,13 +66,14 @@ Status IndexRegistry::Open() {
     auto fresh = Get(m.name);
     auto store = buckets_.Get(m.bucket);
     if (!fresh.ok() || !fresh->active || !store.ok()) continue;
-    auto keep = FilesOf(*fresh->active);
+    auto keep = GenerationFiles(*fresh->active);
     auto listed = (*store)->List(IndexDirKey(m.name));
     if (!listed.ok()) continue;
     for (const auto& object : *listed) {
       if (!keep.count(object.key)) (void)(*store)->Delete(object.key);
     }
   }
+  SweepMisplacedFiles();
   return Status::Ok();
 }
 
@@ -332,9 +324,9 @@ Result<IndexManifest> IndexRegistry::Publish(const std::string& name,
   // Searches that still hold the old generation read it from memory (and
   // open files), so its files can go now.
   if (replaced && manifest.active) {
-    auto keep = FilesOf(*manifest.active);
+    auto keep = GenerationFiles(*manifest.active);
     if (auto store = buckets_.Get(manifest.bucket); store.ok()) {
-      for (const auto& key : FilesOf(*replaced)) {
+      for (const auto& key : GenerationFiles(*replaced)) {
         if (!keep.count(key)) (void)(*store)->Delete(key);
       }
     }

@@ -96,6 +96,11 @@ class IndexRegistry {
 
   // Removes the manifest, then the index's files.
   Status Drop(const std::string& name);
+  // Moves the index's files to bucket `target` (index_move.cpp): copy and
+  // verify (SHA-256), swap the manifest, serve from the copies, delete the
+  // originals. A kill -9 at any step leaves one complete index the manifest
+  // points at; the other copy is swept when a registry next opens.
+  Result<IndexManifest> MoveToBucket(const std::string& name, const std::string& target);
   Result<IndexManifest> Patch(const std::string& name, const IndexPatch& patch);
   // Builds the pending embedder's or backend's generation and switches to
   // it; on failure the old one keeps serving and `error` says why.
@@ -181,6 +186,9 @@ class IndexRegistry {
                                 std::shared_ptr<const LoadedIndex> loaded,
                                 const std::optional<IndexGeneration>& replaced);
   void RecordEmbedded(const std::string& dataset);
+  // Index folders in buckets their manifest does not name (a killed move's
+  // copies or originals), or of no manifest at all (a killed drop).
+  void SweepMisplacedFiles();
   // After an append: merges now or queues it (merge_in_background) once
   // the delta passes the thresholds.
   void MergeIfDue(const std::string& name, const LoadedIndex& appended);

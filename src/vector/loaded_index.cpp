@@ -118,6 +118,14 @@ void ChunkTable::ForEachDoc(const std::function<void(const std::string&, const s
   for (const auto& [doc, labels] : open_->labels_by_doc) fn(doc, labels);
 }
 
+std::set<std::string> GenerationFiles(const IndexGeneration& g) {
+  std::set<std::string> files(g.embedding_files.begin(), g.embedding_files.end());
+  if (!g.backend_file.empty()) files.insert(g.backend_file);
+  files.insert(g.text_file);
+  files.insert(g.text_file + "-journal");
+  return files;
+}
+
 size_t LoadedIndex::DeltaSize() const {
   size_t n = 0;
   for (const auto& segment : delta) n += segment->size();

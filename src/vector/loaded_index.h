@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -86,5 +87,9 @@ std::string EmbeddingPartKey(const std::string& index, int part);
 // The backend's own file of a generation (hnsw-N.bin, ivf_pq-N.faiss).
 std::string BackendKey(const std::string& index, BackendKind kind, int generation);
 std::string TextIndexKey(const std::string& index, int generation);
+// Every file a generation needs, the full-text file's journal included (a
+// crash in the middle of an append leaves it; the first reader rolls the
+// file back from it, so sweeps and moves must keep it).
+std::set<std::string> GenerationFiles(const IndexGeneration& g);
 
 }  // namespace lakehouse::vector

@@ -134,9 +134,9 @@ TEST_F(VectorE2E, StaleDataIsListedAndRefreshEmbedsOnlyTheDelta) {
   out.clear();
   ASSERT_EQ(server_.RunCli({"index", "list", "--json"}, &out), 0) << out;
   auto listed = nlohmann::json::parse(out, nullptr, false);
-  ASSERT_TRUE(listed.is_array()) << out;
-  EXPECT_TRUE(listed[0]["stale"].get<bool>());
-  EXPECT_EQ(listed[0]["active"], Get(server_, "/vectors/indexes/notes_idx").body["active"]);
+  ASSERT_TRUE(listed.is_object()) << out;
+  EXPECT_TRUE(listed["indexes"][0]["stale"].get<bool>());
+  EXPECT_EQ(listed["indexes"], Get(server_, "/vectors/indexes").body["indexes"]) << "what GET /vectors/indexes says";
   out.clear();
   ASSERT_EQ(server_.RunCli({"index", "search", "notes_idx", "keyword7", "--mode", "text", "--json"}, &out), 0) << out;
   auto searched = nlohmann::json::parse(out, nullptr, false);
