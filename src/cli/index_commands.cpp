@@ -21,13 +21,13 @@ namespace {
 vector::ProgressFn ProgressLine() {
   bool tty = ::isatty(STDERR_FILENO);
   return [tty](const vector::BuildProgress& p) {
-    if (p.phase == "embedding" || p.phase == "indexing") {
-      std::fprintf(stderr, "%s%s: %s/%s chunks", tty ? "\r\033[K" : "", p.phase.c_str(),
+    if (p.phase == vector::BuildPhase::kEmbedding || p.phase == vector::BuildPhase::kIndexing) {
+      std::fprintf(stderr, "%s%s: %s/%s chunks", tty ? "\r\033[K" : "", vector::BuildPhaseName(p.phase),
                    HumanCount(static_cast<int64_t>(p.done)).c_str(), HumanCount(static_cast<int64_t>(p.total)).c_str());
       if (p.per_second > 0) std::fprintf(stderr, ", %.0f chunks/s", p.per_second);
       if (p.eta_s >= 0 && p.done < p.total) std::fprintf(stderr, ", ~%.0f s left", p.eta_s);
     } else {
-      std::fprintf(stderr, "%s%s...", tty ? "\r\033[K" : "", p.phase.c_str());
+      std::fprintf(stderr, "%s%s...", tty ? "\r\033[K" : "", vector::BuildPhaseName(p.phase));
     }
     std::fprintf(stderr, "%s", tty ? "" : "\n");
   };

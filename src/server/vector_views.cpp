@@ -7,17 +7,62 @@ namespace lakehouse::server {
 
 using json = nlohmann::json;
 
+namespace {
+
+json TimeOrNull(TimePoint t) { return t == TimePoint{} ? json(nullptr) : json(FormatTime(t)); }
+
+// The served generation as users see it: counts, model, backend and files;
+// tombstone labels, signatures and checksums stay in the manifest.
+json GenerationJson(const vector::IndexGeneration& g) {
+  return {{"number", g.number},
+          {"provider", g.provider},
+          {"model", g.model},
+          {"dimension", g.dimension},
+          {"doc_count", g.doc_count},
+          {"chunk_count", g.chunk_count},
+          {"deleted_chunks", g.deleted_labels.size()},
+          {"delta_parts", g.delta_parts},
+          {"backend", vector::BackendSpecToJson(g.backend)},
+          {"files",
+           {{"embeddings", g.embedding_files},
+            {"backend", g.backend_file.empty() ? json(nullptr) : json(g.backend_file)},
+            {"text", g.text_file}}},
+          {"built_at", TimeOrNull(g.built_at)}};
+}
+
+}  // namespace
+
 json IndexJson(const vector::IndexManifest& m, vector::IndexRegistry& indexes, catalog::Catalog& catalog) {
-  json j = vector::IndexManifestToJson(m);
-  // Tombstones are an internal detail; their count is what matters.
-  if (j["active"].is_object()) {
-    j["active"]["deleted_chunks"] = j["active"]["deleted_labels"].size();
-    j["active"].erase("deleted_labels");
-  }
+  json j = {{"name", m.name},
+            {"dataset", m.dataset},
+            {"id_column", m.id_column},
+            {"text_column", m.text_column},
+            {"bucket", m.bucket},
+            {"chunk_size", m.chunking.size},
+            {"chunk_overlap", m.chunking.overlap},
+            {"redact_pii_spans", m.chunking.redact_pii_spans},
+            {"embedder", vector::EmbedderSpecToJson(m.embedder)},
+            {"backend", vector::BackendSpecToJson(m.backend)},
+            {"allow_pii", m.allow_pii},
+            {"refresh_policy",
+             {{"mode", vector::RefreshModeName(m.refresh.mode)}, {"interval_s", m.refresh.interval_s}}},
+            {"status", vector::IndexStatusName(m.status)},
+            {"error", m.error},
+            {"active", m.active ? GenerationJson(*m.active) : json(nullptr)},
+            {"pending_embedder", m.pending_embedder ? vector::EmbedderSpecToJson(*m.pending_embedder) : json(nullptr)},
+            {"pending_backend", m.pending_backend ? vector::BackendSpecToJson(*m.pending_backend) : json(nullptr)},
+            {"build_ms", m.build_ms},
+            {"last_build", vector::BuildStatsToJson(m.last_build)},
+            {"created_at", TimeOrNull(m.created_at)},
+            {"updated_at", TimeOrNull(m.updated_at)},
+            {"last_refreshed_at", m.last_refreshed_at ? json(FormatTime(*m.last_refreshed_at)) : json(nullptr)}};
   auto dataset = catalog.Get(m.dataset);
   j["stale"] = m.active && dataset.ok() && vector::DatasetSignature(*dataset) != m.active->source_signature;
   if (auto p = indexes.Progress(m.name)) {
-    j["progress"] = {{"phase", p->phase}, {"done", p->done}, {"total", p->total}, {"per_second", p->per_second}};
+    j["progress"] = {{"phase", vector::BuildPhaseName(p->phase)},
+                     {"done", p->done},
+                     {"total", p->total},
+                     {"per_second", p->per_second}};
     if (p->eta_s >= 0) j["progress"]["eta_s"] = p->eta_s;
   }
   if (m.refresh.mode == vector::RefreshMode::kScheduled && m.active) {

@@ -129,11 +129,11 @@ Status EmbedBatch(Batch& batch, ai::Embedder& embedder, int threads, const Progr
     double seconds = MillisSince(started) / 1000.0;
     size_t now = done.load();
     double rate = seconds > 0 ? now / seconds : 0;
-    progress({"embedding", now, n, rate, rate > 0 ? (n - now) / rate : -1});
+    progress({BuildPhase::kEmbedding, now, n, rate, rate > 0 ? (n - now) / rate : -1});
   }
   for (auto& t : pool) t.join();
   if (failed) return error;
-  if (progress) progress({"embedding", n, n, MillisSince(started) > 0 ? n / (MillisSince(started) / 1000.0) : 0, 0});
+  if (progress) progress({BuildPhase::kEmbedding, n, n, MillisSince(started) > 0 ? n / (MillisSince(started) / 1000.0) : 0, 0});
   return Status::Ok();
 }
 

@@ -22,7 +22,7 @@ Result<std::shared_ptr<LoadedIndex>> Materialize(engine::Connection& conn, const
   const std::string& name = in.settings.name;
   const int dim = in.embedder.dimension();
   WrittenFiles written(*in.index_store);
-  if (in.progress) in.progress({"writing", 0, batch.rows.size(), 0, -1});
+  if (in.progress) in.progress({BuildPhase::kWriting, 0, batch.rows.size(), 0, -1});
   LH_RETURN_IF_ERROR(WritePart(conn, *in.index_store, batch, dim, EmbeddingPartKey(name, generation), written));
 
   auto index_started = Clock::now();
@@ -48,10 +48,10 @@ Result<std::shared_ptr<LoadedIndex>> Materialize(engine::Connection& conn, const
   LH_RETURN_IF_ERROR(backend->Add(batch.vectors.data(), batch.labels, in.threads, [&](size_t done) {
     if (!progress) return;
     double rate = done / std::max(MillisSince(index_started) / 1000.0, 1e-3);
-    progress({"indexing", done, total, rate, rate > 0 ? (total - done) / rate : -1});
+    progress({BuildPhase::kIndexing, done, total, rate, rate > 0 ? (total - done) / rate : -1});
   }));
   stats.index_ms = MillisSince(index_started);
-  if (in.progress) in.progress({"saving", 0, 0, 0, -1});
+  if (in.progress) in.progress({BuildPhase::kSaving, 0, 0, 0, -1});
   std::string backend_key = backend->HasFile() ? BackendKey(name, spec.kind, generation) : "";
   LH_ASSIGN_OR_RETURN(auto backend_crc, WriteBackend(*backend, *in.index_store, backend_key, written));
   auto text_started = Clock::now();
@@ -98,6 +98,11 @@ std::string TextIndexKey(const std::string& index, int generation) {
   return IndexDirKey(index) + "fts-" + std::to_string(generation) + ".sqlite";
 }
 
+const char* BuildPhaseName(BuildPhase phase) {
+  static const char* kNames[] = {"reading", "embedding", "writing", "indexing", "saving"};
+  return kNames[static_cast<int>(phase)];
+}
+
 std::string DatasetSignature(const catalog::Manifest& dataset) {
   if (dataset.versions.empty()) return "empty";
   std::string s = "v" + std::to_string(dataset.current().number);
@@ -109,7 +114,7 @@ Result<BuildOutcome> IndexBuilder::Build(const BuildInputs& in, int generation) 
   auto started = Clock::now();
   BuildOutcome out;
   LH_ASSIGN_OR_RETURN(auto conn, db_->Connect());
-  if (in.progress) in.progress({"reading", 0, 0, 0, -1});
+  if (in.progress) in.progress({BuildPhase::kReading, 0, 0, 0, -1});
   LH_ASSIGN_OR_RETURN(auto docs, ReadDocs(*conn, in, FileKeys(in.dataset), &out.stats.duplicate_ids));
   out.stats.read_ms = MillisSince(started);
   std::vector<const SourceDoc*> all;
@@ -133,7 +138,7 @@ Result<BuildOutcome> IndexBuilder::Rebuild(const BuildInputs& in, const IndexGen
   auto started = Clock::now();
   BuildOutcome out;
   LH_ASSIGN_OR_RETURN(auto conn, db_->Connect());
-  if (in.progress) in.progress({"reading", 0, 0, 0, -1});
+  if (in.progress) in.progress({BuildPhase::kReading, 0, 0, 0, -1});
   Batch batch;
   LH_RETURN_IF_ERROR(ReadLiveChunks(*conn, *in.index_store, g, {}, batch));
   out.stats.read_ms = MillisSince(started);

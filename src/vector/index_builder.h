@@ -18,8 +18,11 @@
 
 namespace lakehouse::vector {
 
+enum class BuildPhase { kReading, kEmbedding, kWriting, kIndexing, kSaving };
+const char* BuildPhaseName(BuildPhase phase);  // reading, embedding, writing, indexing, saving
+
 struct BuildProgress {
-  std::string phase;  // reading | embedding | writing | indexing | saving
+  BuildPhase phase = BuildPhase::kReading;
   size_t done = 0;
   size_t total = 0;
   double per_second = 0;

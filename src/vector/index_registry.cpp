@@ -672,6 +672,16 @@ Result<std::shared_ptr<const LoadedIndex>> IndexRegistry::Acquire(const std::str
   }
 }
 
+Result<IndexRegistry::Serving> IndexRegistry::Serve(const std::string& name, bool with_embedder) {
+  Serving out;
+  LH_ASSIGN_OR_RETURN(out.manifest, Get(name));
+  LH_ASSIGN_OR_RETURN(out.index, Acquire(name));
+  if (with_embedder) {
+    LH_ASSIGN_OR_RETURN(out.embedder, QueryEmbedder(name));
+  }
+  return out;
+}
+
 Result<std::shared_ptr<ai::Embedder>> IndexRegistry::QueryEmbedder(const std::string& name) {
   LH_ASSIGN_OR_RETURN(auto manifest, Get(name));
   auto matches = [&](const ai::Embedder& e) {

@@ -122,6 +122,14 @@ class IndexRegistry {
 
   // The generation searches use, loaded on first use.
   Result<std::shared_ptr<const LoadedIndex>> Acquire(const std::string& name);
+  // What one search needs, in one call: the manifest, the generation served
+  // and (when asked for) the embedder of its model.
+  struct Serving {
+    IndexManifest manifest;
+    std::shared_ptr<const LoadedIndex> index;
+    std::shared_ptr<ai::Embedder> embedder;  // null unless with_embedder
+  };
+  Result<Serving> Serve(const std::string& name, bool with_embedder);
   // An embedder for the active generation's model (queries must use it);
   // made once per index, so HTTP providers are probed once.
   Result<std::shared_ptr<ai::Embedder>> QueryEmbedder(const std::string& name);

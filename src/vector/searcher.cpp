@@ -266,8 +266,7 @@ Searcher::Searcher(IndexRegistry& indexes, catalog::Catalog& catalog, engine::Qu
 
 Searcher::~Searcher() = default;
 
-Result<SearchResponse> Searcher::Search(const std::string& name, const SearchRequest& request) {
-  auto started = Clock::now();
+Status Searcher::Validate(const SearchRequest& request) {
   if (request.k < 1 || request.k > 1000) return InvalidArgument("k must be between 1 and 1000");
   if (request.mode != SearchMode::kVector && request.text.empty()) {
     return InvalidArgument(std::string("mode ") + SearchModeName(request.mode) + " needs \"text\" (words to match)");
@@ -277,155 +276,192 @@ Result<SearchResponse> Searcher::Search(const std::string& name, const SearchReq
     return PermissionDenied("include_pii needs the PII access token (header X-Lakehouse-Pii-Token); "
                             "ask the server's operator");
   }
-  LH_ASSIGN_OR_RETURN(auto manifest, indexes_.Get(name));
-  LH_ASSIGN_OR_RETURN(auto index, indexes_.Acquire(name));
-  if (!request.knobs.empty()) {
-    LH_RETURN_IF_ERROR(ValidateSearchKnobs(index->backend->kind(), request.knobs));
-  }
-  SearchResponse out;
-  out.index = name;
-  out.mode = request.mode;
-  out.model = index->generation.model;
-  const std::string id_col = QuoteIdent(manifest.id_column);
-  const std::string table = QuoteIdent(manifest.dataset);
+  if (!request.filter.empty()) LH_RETURN_IF_ERROR(ValidateFilter(request.filter));
+  return Status::Ok();
+}
 
-  std::optional<std::unordered_set<std::string>> allowed;
-  if (!request.filter.empty()) {
-    auto filter_started = Clock::now();
-    LH_RETURN_IF_ERROR(ValidateFilter(request.filter));
-    if (!request.may_see_pii) {
-      // Hits answer yes/no questions about what a filter names: without the
-      // PII token a filter may not name a PII column (of any dataset, as a
-      // filter may hold a subquery).
-      for (const auto& word : FilterIdentifiers(request.filter)) {
-        for (const auto& d : catalog_.List()) {
-          for (const auto& c : d.columns) {
-            if (c.is_pii && EqualsIgnoreCase(c.name, word)) {
-              return PermissionDenied("the filter names column '" + c.name + "', which holds PII; filtering on it "
-                                      "needs the PII access token (header X-Lakehouse-Pii-Token)");
-            }
+Result<IndexRegistry::Serving> Searcher::Acquire(const std::string& name, const SearchRequest& request) {
+  bool embeds = request.mode != SearchMode::kText && request.vector.empty();
+  LH_ASSIGN_OR_RETURN(auto target, indexes_.Serve(name, embeds));
+  if (!request.knobs.empty()) {
+    LH_RETURN_IF_ERROR(ValidateSearchKnobs(target.index->backend->kind(), request.knobs));
+  }
+  return target;
+}
+
+Result<FilterIds> Searcher::Filter(const IndexRegistry::Serving& target, const SearchRequest& request) {
+  FilterIds out;
+  if (request.filter.empty()) return out;
+  auto started = Clock::now();
+  if (!request.may_see_pii) {
+    // Hits answer yes/no questions about what a filter names: without the
+    // PII token a filter may not name a PII column (of any dataset, as a
+    // filter may hold a subquery).
+    for (const auto& word : FilterIdentifiers(request.filter)) {
+      for (const auto& d : catalog_.List()) {
+        for (const auto& c : d.columns) {
+          if (c.is_pii && EqualsIgnoreCase(c.name, word)) {
+            return PermissionDenied("the filter names column '" + c.name + "', which holds PII; filtering on it "
+                                    "needs the PII access token (header X-Lakehouse-Pii-Token)");
           }
         }
       }
     }
-    engine::QueryRequest q;
-    q.sql = "SELECT DISTINCT CAST(" + id_col + " AS VARCHAR) FROM " + table + " WHERE (" + request.filter + ")";
-    q.max_rows = static_cast<int64_t>(kMaxFilterIds);
-    q.uncapped = true;
-    q.first_column_strings = true;
-    auto ids = query_.Run(q);
-    if (!ids.ok()) return ids.status().WithContext("filter");
-    if (ids->truncated) {
-      return TooLarge("the filter matches more than " + std::to_string(kMaxFilterIds) +
-                      " documents; narrow it, or search without a filter");
-    }
-    allowed.emplace();
-    allowed->reserve(ids->strings.size());
-    for (auto& id : ids->strings) allowed->insert(std::move(id));
-    out.filtered = true;
-    out.filter_matching_docs = static_cast<int64_t>(allowed->size());
-    out.filter_ms = MillisSince(filter_started);
   }
-  const std::unordered_set<std::string>* allowed_ptr = allowed ? &*allowed : nullptr;
+  engine::QueryRequest q;
+  q.sql = "SELECT DISTINCT CAST(" + QuoteIdent(target.manifest.id_column) + " AS VARCHAR) FROM " +
+          QuoteIdent(target.manifest.dataset) + " WHERE (" + request.filter + ")";
+  q.max_rows = static_cast<int64_t>(kMaxFilterIds);
+  q.uncapped = true;
+  q.first_column_strings = true;
+  auto ids = query_.Run(q);
+  if (!ids.ok()) return ids.status().WithContext("filter");
+  if (ids->truncated) {
+    return TooLarge("the filter matches more than " + std::to_string(kMaxFilterIds) +
+                    " documents; narrow it, or search without a filter");
+  }
+  out.ids.emplace();
+  out.ids->reserve(ids->strings.size());
+  for (auto& id : ids->strings) out.ids->insert(std::move(id));
+  out.ms = MillisSince(started);
+  return out;
+}
 
+Result<Retrieval> Searcher::Retrieve(const IndexRegistry::Serving& target, const SearchRequest& request,
+                                     const std::unordered_set<std::string>* allowed) {
+  const LoadedIndex& index = *target.index;
+  Retrieval out;
   std::vector<DocHit> vector_hits, text_hits;
   size_t depth = request.mode == SearchMode::kHybrid ? std::max<size_t>(request.k * 4, 50) : request.k;
   if (request.mode != SearchMode::kText) {
     auto embed_started = Clock::now();
     std::vector<float> query = request.vector;
     if (query.empty()) {
-      LH_ASSIGN_OR_RETURN(auto embedder, indexes_.QueryEmbedder(name));
-      LH_ASSIGN_OR_RETURN(auto vectors, embedder->Embed({request.text}));
+      if (!target.embedder) return Internal("no query embedder was acquired for a search by text");
+      LH_ASSIGN_OR_RETURN(auto vectors, target.embedder->Embed({request.text}));
       query = std::move(vectors.at(0));
     }
-    if (static_cast<int>(query.size()) != index->generation.dimension) {
-      return InvalidArgument("the query vector has " + std::to_string(query.size()) + " dimensions; index '" + name +
-                             "' (" + index->generation.model + ") has " + std::to_string(index->generation.dimension));
+    if (static_cast<int>(query.size()) != index.generation.dimension) {
+      return InvalidArgument("the query vector has " + std::to_string(query.size()) + " dimensions; index '" +
+                             target.manifest.name + "' (" + index.generation.model + ") has " +
+                             std::to_string(index.generation.dimension));
     }
     LH_RETURN_IF_ERROR(Normalize(query));
     out.embed_ms = MillisSince(embed_started);
     auto search_started = Clock::now();
     // The stored defaults of the generation being served (PATCH changes
     // them without a rebuild), then this request's.
-    BackendOptions knobs = QueryKnobsOf(index->backend->kind(), manifest.active && manifest.active->number ==
-                                                                        index->generation.number
-                                                                    ? manifest.active->backend.options
-                                                                    : index->generation.backend.options);
+    const auto& active = target.manifest.active;
+    BackendOptions knobs = QueryKnobsOf(index.backend->kind(), active && active->number == index.generation.number
+                                                                   ? active->backend.options
+                                                                   : index.generation.backend.options);
     for (const auto& [knob, value] : request.knobs) knobs[knob] = value;
-    LH_ASSIGN_OR_RETURN(vector_hits, VectorSearch(*index, query, depth, knobs, allowed_ptr, &out.strategy));
+    LH_ASSIGN_OR_RETURN(vector_hits, VectorSearch(index, query, depth, knobs, allowed, &out.strategy));
     out.search_ms += MillisSince(search_started);
   }
   if (request.mode != SearchMode::kVector) {
     auto search_started = Clock::now();
-    LH_ASSIGN_OR_RETURN(text_hits, TextSearch(*index, request.text, depth, allowed_ptr));
+    LH_ASSIGN_OR_RETURN(text_hits, TextSearch(index, request.text, depth, allowed));
     out.search_ms += MillisSince(search_started);
     if (request.mode == SearchMode::kText) out.strategy = "text";
   }
 
-  std::vector<DocHit> ranked;
   std::unordered_map<std::string, const DocHit*> by_vector, by_text;
   for (const auto& h : vector_hits) by_vector[h.doc_id] = &h;
   for (const auto& h : text_hits) by_text[h.doc_id] = &h;
+  auto ranked = [&](const std::string& doc, int64_t label, float score) {
+    RankedDoc r{doc, label, score, std::nullopt, std::nullopt};
+    if (auto it = by_vector.find(doc); it != by_vector.end()) r.vector_score = it->second->score;
+    if (auto it = by_text.find(doc); it != by_text.end()) r.text_score = it->second->score;
+    out.docs.push_back(std::move(r));
+  };
   if (request.mode == SearchMode::kVector) {
-    ranked = vector_hits;
+    for (const auto& h : vector_hits) ranked(h.doc_id, h.label, h.score);
   } else if (request.mode == SearchMode::kText) {
-    ranked = text_hits;
+    for (const auto& h : text_hits) ranked(h.doc_id, h.label, h.score);
   } else {
     std::vector<std::string> a, b;
     for (const auto& h : vector_hits) a.push_back(h.doc_id);
     for (const auto& h : text_hits) b.push_back(h.doc_id);
     for (const auto& [doc, score] : FuseRanks({a, b})) {
       const DocHit* source = by_vector.count(doc) ? by_vector[doc] : by_text[doc];
-      ranked.push_back({doc, source->label, score});
-      if (ranked.size() >= request.k) break;
+      ranked(doc, source->label, score);
+      if (out.docs.size() >= request.k) break;
     }
   }
-  if (ranked.size() > request.k) ranked.resize(request.k);
+  if (out.docs.size() > request.k) out.docs.resize(request.k);
+  return out;
+}
 
+void Searcher::Present(const IndexRegistry::Serving& target, const SearchRequest& request, const Retrieval& ranked,
+                       const Result<catalog::Manifest>& dataset, SearchResponse& out) const {
   // An index built with allow_pii holds PII in doc ids and chunk text;
   // they are shown only to callers who asked for PII and may see it.
-  bool reveal = request.include_pii;
-  auto dataset = catalog_.Get(manifest.dataset);
-  auto is_pii = [&](const std::string& column) { return IsPiiColumn(dataset, column); };
-  const Visibility visibility = VisibilityOf(dataset, manifest, reveal);
-  const bool hide_text = visibility.hide_text, hide_id = visibility.hide_id;
-  for (const auto& h : ranked) {
-    const ChunkRow& chunk = *index->chunks.Find(h.label);
-    SearchHit hit{h.doc_id, chunk.chunk_index, ShownText(chunk.text, visibility), h.score};
-    if (by_vector.count(h.doc_id)) hit.vector_score = by_vector[h.doc_id]->score;
-    if (by_text.count(h.doc_id)) hit.text_score = by_text[h.doc_id]->score;
+  const Visibility visibility = VisibilityOf(dataset, target.manifest, request.include_pii);
+  for (const auto& r : ranked.docs) {
+    const ChunkRow& chunk = *target.index->chunks.Find(r.label);
+    SearchHit hit{r.doc_id, chunk.chunk_index, ShownText(chunk.text, visibility), r.score};
+    hit.vector_score = r.vector_score;
+    hit.text_score = r.text_score;
     out.hits.push_back(std::move(hit));
   }
+}
 
-  if (request.include_rows && !out.hits.empty()) {
-    auto join_started = Clock::now();
-    LH_RETURN_IF_ERROR(rows_->Join(dataset, manifest, out));
-    std::vector<bool> redact(out.row_columns.size(), false);
-    if (!reveal) {
-      for (size_t c = 0; c < out.row_columns.size(); ++c) {
-        if (is_pii(out.row_columns[c].name)) {
-          redact[c] = true;
-          out.redacted_columns.push_back(out.row_columns[c].name);
-        }
+Status Searcher::Join(const IndexRegistry::Serving& target, const SearchRequest& request,
+                      const Result<catalog::Manifest>& dataset, SearchResponse& out) {
+  if (!request.include_rows || out.hits.empty()) return Status::Ok();
+  auto started = Clock::now();
+  LH_RETURN_IF_ERROR(rows_->Join(dataset, target.manifest, out));
+  const bool reveal = request.include_pii;
+  std::vector<bool> redact(out.row_columns.size(), false);
+  if (!reveal) {
+    for (size_t c = 0; c < out.row_columns.size(); ++c) {
+      if (IsPiiColumn(dataset, out.row_columns[c].name)) {
+        redact[c] = true;
+        out.redacted_columns.push_back(out.row_columns[c].name);
       }
     }
-    for (auto& hit : out.hits) {
-      if (hit.row.empty()) continue;
-      for (size_t c = 0; c < redact.size(); ++c) {
-        if (redact[c] && !std::holds_alternative<std::monostate>(hit.row[c])) {
-          hit.row[c] = std::string(kRedacted);
-        } else if (auto* text = std::get_if<std::string>(&hit.row[c]); text && !reveal) {
-          *text = ShownText(*text, Visibility{false, false, true});  // PII inside the other text columns
-        }
-      }
-    }
-    out.join_ms = MillisSince(join_started);
   }
-  if (hide_id) {
+  for (auto& hit : out.hits) {
+    if (hit.row.empty()) continue;
+    for (size_t c = 0; c < redact.size(); ++c) {
+      if (redact[c] && !std::holds_alternative<std::monostate>(hit.row[c])) {
+        hit.row[c] = std::string(kRedacted);
+      } else if (auto* text = std::get_if<std::string>(&hit.row[c]); text && !reveal) {
+        *text = ShownText(*text, Visibility{false, false, true});  // PII inside the other text columns
+      }
+    }
+  }
+  out.join_ms = MillisSince(started);
+  return Status::Ok();
+}
+
+Result<SearchResponse> Searcher::Search(const std::string& name, const SearchRequest& request) {
+  auto started = Clock::now();
+  LH_RETURN_IF_ERROR(Validate(request));
+  LH_ASSIGN_OR_RETURN(auto target, Acquire(name, request));
+  LH_ASSIGN_OR_RETURN(auto allowed, Filter(target, request));
+  LH_ASSIGN_OR_RETURN(auto ranked, Retrieve(target, request, allowed.ids ? &*allowed.ids : nullptr));
+  SearchResponse out;
+  out.index = name;
+  out.mode = request.mode;
+  out.model = target.index->generation.model;
+  out.filtered = allowed.ids.has_value();
+  out.filter_matching_docs = allowed.ids ? static_cast<int64_t>(allowed.ids->size()) : 0;
+  out.filter_ms = allowed.ms;
+  out.strategy = ranked.strategy;
+  out.embed_ms = ranked.embed_ms;
+  out.search_ms = ranked.search_ms;
+  auto dataset = catalog_.Get(target.manifest.dataset);
+  Present(target, request, ranked, dataset, out);
+  LH_RETURN_IF_ERROR(Join(target, request, dataset, out));
+  // Ids are hidden last: the rows were found by them.
+  const Visibility visibility = VisibilityOf(dataset, target.manifest, request.include_pii);
+  if (visibility.hide_id) {
     for (auto& hit : out.hits) hit.doc_id = kRedacted;
     out.redacted_columns.insert(out.redacted_columns.begin(), "doc_id");
   }
-  if (hide_text) out.redacted_columns.insert(out.redacted_columns.begin(), "text");
+  if (visibility.hide_text) out.redacted_columns.insert(out.redacted_columns.begin(), "text");
   out.total_ms = MillisSince(started);
   return out;
 }

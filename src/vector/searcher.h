@@ -10,6 +10,7 @@
 #pragma once
 
 #include <optional>
+#include <unordered_set>
 #include <string>
 #include <vector>
 
@@ -76,13 +77,54 @@ Status ValidateFilter(const std::string& filter);
 // quoted names), for the PII check.
 std::vector<std::string> FilterIdentifiers(const std::string& filter);
 
+// Documents ranked by a search, before they are shown: what the
+// evaluation harness scores.
+struct RankedDoc {
+  std::string doc_id;
+  int64_t label = 0;  // its best chunk
+  float score = 0;
+  std::optional<float> vector_score, text_score;
+};
+struct Retrieval {
+  std::vector<RankedDoc> docs;  // best first, at most k
+  std::string strategy;         // as SearchResponse::strategy
+  double embed_ms = 0, search_ms = 0;
+};
+
+// The ids a filter allows (null: no filter), and what finding them took.
+struct FilterIds {
+  std::optional<std::unordered_set<std::string>> ids;
+  double ms = 0;
+};
+
 class Searcher {
  public:
   Searcher(IndexRegistry& indexes, catalog::Catalog& catalog, engine::QueryEngine& query);
   ~Searcher();
+  // Validate, acquire, filter, retrieve, present, join: the stages below.
   Result<SearchResponse> Search(const std::string& index, const SearchRequest& request);
 
+  // The request alone: k, mode and text, PII permission.
+  static Status Validate(const SearchRequest& request);
+  // The served generation and its manifest (and the query embedder when
+  // the request's vector must be computed from its text).
+  Result<IndexRegistry::Serving> Acquire(const std::string& index, const SearchRequest& request);
+  // The document ids the request's filter allows, through the sandboxed
+  // SQL engine; PII columns may be named only with the PII token.
+  Result<FilterIds> Filter(const IndexRegistry::Serving& target, const SearchRequest& request);
+  // Ranked documents by meaning, words or both, within `allowed` when given.
+  Result<Retrieval> Retrieve(const IndexRegistry::Serving& target, const SearchRequest& request,
+                             const std::unordered_set<std::string>* allowed);
+
  private:
+  // Hits as the caller may see them (PII in the text redacted; ids are
+  // hidden by Search after the join, which needs them).
+  void Present(const IndexRegistry::Serving& target, const SearchRequest& request, const Retrieval& ranked,
+               const Result<catalog::Manifest>& dataset, SearchResponse& out) const;
+  // Each hit's dataset row, PII columns and spans redacted.
+  Status Join(const IndexRegistry::Serving& target, const SearchRequest& request,
+              const Result<catalog::Manifest>& dataset, SearchResponse& out);
+
   IndexRegistry& indexes_;
   catalog::Catalog& catalog_;
   engine::QueryEngine& query_;

@@ -61,6 +61,12 @@ TEST_F(VectorE2E, CreateSearchFilterAndPii) {
   EXPECT_EQ(created.body["status"], "ready");
   EXPECT_EQ(created.body["active"]["doc_count"], 400);
   EXPECT_EQ(created.body["embedder"]["model"], "hash-768");
+  // The API's view, not the stored manifest: counts and files, no labels or signatures.
+  EXPECT_EQ(created.body["active"]["deleted_chunks"], 0);
+  EXPECT_TRUE(created.body["active"]["files"]["text"].is_string());
+  for (const char* internal : {"deleted_labels", "source_signature", "source_files", "next_label", "backend_file_crc32"}) {
+    EXPECT_FALSE(created.body["active"].contains(internal)) << internal;
+  }
   EXPECT_EQ(Get(server_, "/vectors/indexes").body["indexes"].size(), 1u);
 
   auto hits = Post("/vectors/search/notes_idx", {{"text", "keyword123 database"}, {"k", 5}});
