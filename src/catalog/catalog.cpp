@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
+#include "common/manifest_dir.h"
 #include "common/names.h"
 
 namespace lakehouse::catalog {
@@ -17,45 +18,27 @@ namespace {
 
 constexpr const char* kManifestDir = "_catalog/datasets";
 
-// Changes within the file system's timestamp granularity can share one mtime,
-// so a directory modified this recently is always rescanned.
-constexpr int64_t kRecentChangeNs = 50'000'000;
-
-int64_t NowNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-int64_t DirMtimeNs(const fs::path& dir) {
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0) return 0;
-  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-}
-
 // flock on _catalog/.lock: held while one process rewrites a manifest.
 
 }  // namespace
 
 Catalog::Catalog(storage::BucketRegistry& buckets)
-    : buckets_(buckets), primary_(buckets.Primary()), files_(primary_->Root() / kManifestDir) {}
+    : buckets_(buckets),
+      primary_(buckets.Primary()),
+      files_(primary_->Root() / kManifestDir),
+      dir_(primary_->Root() / kManifestDir, std::string(kManifestDir) + "/", "dataset name") {}
 
 void Catalog::ReloadLocked() const {
   std::map<std::string, ManifestState> fresh;
   std::map<std::string, std::string> problems;
   bool changed = false;
-  fs::path dir = primary_->Root() / kManifestDir;
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
-    std::string file = it->path().filename().string();
-    // Temporary files of atomic writes start with a dot; logs go with their checkpoint.
-    if (file.empty() || file[0] == '.' || file.size() < 6 || file.compare(file.size() - 5, 5, ".json") != 0) continue;
-    std::string name = file.substr(0, file.size() - 5);
-    std::string key = std::string(kManifestDir) + "/" + file;
-    if (Status valid = ValidateName(name, "dataset name"); !valid.ok()) {
-      problems[key] = "unreadable manifest: its file name is not a dataset name";
-      continue;
-    }
+  auto names = dir_.Names(problems);
+  if (!names) {
+    spdlog::error("catalog: cannot list {}", dir_.path().string());
+    return;
+  }
+  for (const auto& name : *names) {
+    std::string key = dir_.Key(name);
     auto previous = cache_.find(name);
     auto loaded = files_.Load(name, previous == cache_.end() ? nullptr : &previous->second);
     if (loaded.ok() && loaded->manifest.name != name) {
@@ -70,10 +53,6 @@ void Catalog::ReloadLocked() const {
                previous->second.log != loaded->log;
     fresh[name] = std::move(*loaded);
   }
-  if (ec && ec != std::errc::no_such_file_or_directory) {  // no folder yet: no datasets yet
-    spdlog::error("catalog: cannot list {}: {}", dir.string(), ec.message());
-    return;
-  }
   problems_.ReplaceAll(std::string(kManifestDir) + "/", problems);
   changed |= fresh.size() != cache_.size();
   cache_ = std::move(fresh);
@@ -81,17 +60,15 @@ void Catalog::ReloadLocked() const {
 }
 
 void Catalog::ReloadIfChanged() const {
-  fs::path dir = primary_->Root() / kManifestDir;
-  int64_t mtime = DirMtimeNs(dir);
-  bool recent = NowNs() - mtime < kRecentChangeNs;
+  int64_t stamp = dir_.Stamp();
   {
     std::shared_lock lock(cache_mutex_);
-    if (mtime == seen_dir_mtime_ns_ && !recent) return;
+    if (ManifestDir::Current(seen_dir_mtime_ns_, stamp)) return;
   }
   std::unique_lock lock(cache_mutex_);
-  if (mtime == seen_dir_mtime_ns_ && !recent) return;
+  if (ManifestDir::Current(seen_dir_mtime_ns_, stamp)) return;
   ReloadLocked();
-  seen_dir_mtime_ns_ = mtime;
+  seen_dir_mtime_ns_ = stamp;
 }
 
 Result<Manifest> Catalog::Get(const std::string& name) const {

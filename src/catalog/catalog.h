@@ -19,6 +19,7 @@
 
 #include "catalog/manifest.h"
 #include "catalog/manifest_files.h"
+#include "common/manifest_dir.h"
 #include "common/problems.h"
 #include "storage/bucket_registry.h"
 
@@ -96,6 +97,7 @@ class Catalog {
   storage::BucketRegistry& buckets_;
   std::shared_ptr<storage::ObjectStore> primary_;
   ManifestFiles files_;
+  ManifestDir dir_;  // _catalog/datasets: which files are manifests, when the cache is stale
   std::mutex write_mutex_;  // serialises Mutate/Delete in this process
   // Each manifest as this process last wrote it, so the next write reads
   // only what others appended since; GUARDED_BY(write_mutex_).

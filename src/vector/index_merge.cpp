@@ -62,7 +62,10 @@ class IndexRegistry::MergeWorker {
 
 // Here, where MergeWorker is complete.
 IndexRegistry::IndexRegistry(catalog::Catalog& catalog, storage::BucketRegistry& buckets, VectorOptions options)
-    : catalog_(catalog), buckets_(buckets), options_(std::move(options)) {}
+    : catalog_(catalog),
+      buckets_(buckets),
+      options_(std::move(options)),
+      dir_(buckets.Primary()->Root() / "_catalog/indexes", "_catalog/indexes/", "index name") {}
 IndexRegistry::~IndexRegistry() { merges_.reset(); }
 
 void IndexRegistry::MergeIfDue(const std::string& name, const LoadedIndex& appended) {

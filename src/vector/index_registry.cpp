@@ -123,26 +123,24 @@ void IndexRegistry::ForceReload() const {
 }
 
 void IndexRegistry::ReloadIfChanged() const {
-  auto dir = buckets_.Primary()->Root() / kManifestDir;
-  struct stat st{};
-  int64_t mtime = ::stat(dir.c_str(), &st) == 0 ? st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec : 0;
+  int64_t stamp = dir_.Stamp();
   std::lock_guard lock(mutex_);
-  if (mtime == seen_dir_mtime_ns_) return;
-  seen_dir_mtime_ns_ = mtime;
-  auto listed = buckets_.Primary()->List(kManifestDir);
-  if (!listed.ok()) return;
-  std::set<std::string> present;
+  if (ManifestDir::Current(seen_dir_mtime_ns_, stamp)) return;
   std::map<std::string, std::string> problems;
-  for (const auto& object : *listed) {
-    if (object.key.size() < 5 || object.key.substr(object.key.size() - 5) != ".json") continue;
-    auto bytes = buckets_.Primary()->Get(object.key);
-    if (!bytes.ok()) continue;
+  auto names = dir_.Names(problems);
+  if (!names) return;  // cannot list it now: keep what is known
+  seen_dir_mtime_ns_ = stamp;
+  std::set<std::string> present;
+  for (const auto& name : *names) {
+    std::string key = dir_.Key(name);
+    auto bytes = buckets_.Primary()->Get(key);
+    if (!bytes.ok()) continue;  // removed meanwhile
     auto parsed = IndexManifestFromJson(nlohmann::json::parse(*bytes, nullptr, false));
-    if (parsed.ok() && object.key != ManifestKey(parsed->name)) {
+    if (parsed.ok() && parsed->name != name) {
       parsed = InvalidArgument("it names index '" + parsed->name + "', not the one of its file name");
     }
     if (!parsed.ok()) {
-      problems[object.key] = "unreadable index manifest: " + parsed.status().message();
+      problems[key] = "unreadable index manifest: " + parsed.status().message();
       continue;
     }
     present.insert(parsed->name);

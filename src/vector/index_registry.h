@@ -18,6 +18,7 @@
 #include "catalog/catalog.h"
 #include "common/problems.h"
 #include "common/files.h"
+#include "common/manifest_dir.h"
 #include "storage/bucket_registry.h"
 #include "vector/index_builder.h"
 
@@ -213,6 +214,7 @@ class IndexRegistry {
   std::unique_ptr<IndexBuilder> builder_;  // GUARDED_BY(builder_mutex_); owns its DuckDB
   mutable std::mutex mutex_;
   mutable std::map<std::string, Entry> entries_;  // GUARDED_BY(mutex_)
+  ManifestDir dir_;                               // _catalog/indexes
   mutable int64_t seen_dir_mtime_ns_ = -1;        // GUARDED_BY(mutex_)
   mutable ProblemLog problems_;
 };

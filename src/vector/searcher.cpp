@@ -3,6 +3,7 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -163,12 +164,9 @@ Result<std::vector<DocHit>> TextSearch(const LoadedIndex& index, const std::stri
 
 }  // namespace
 
-bool EqualsIgnoreCase(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
+std::string Lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
 }
 
 std::vector<std::string> FilterIdentifiers(const std::string& filter) {
@@ -297,14 +295,17 @@ Result<FilterIds> Searcher::Filter(const IndexRegistry::Serving& target, const S
     // Hits answer yes/no questions about what a filter names: without the
     // PII token a filter may not name a PII column (of any dataset, as a
     // filter may hold a subquery).
+    // One catalog snapshot for all the filter's words.
+    std::map<std::string, std::string> pii;  // lower-case name -> name
+    for (const auto& d : catalog_.List()) {
+      for (const auto& c : d.columns) {
+        if (c.is_pii) pii.emplace(Lower(c.name), c.name);
+      }
+    }
     for (const auto& word : FilterIdentifiers(request.filter)) {
-      for (const auto& d : catalog_.List()) {
-        for (const auto& c : d.columns) {
-          if (c.is_pii && EqualsIgnoreCase(c.name, word)) {
-            return PermissionDenied("the filter names column '" + c.name + "', which holds PII; filtering on it "
-                                    "needs the PII access token (header X-Lakehouse-Pii-Token)");
-          }
-        }
+      if (auto it = pii.find(Lower(word)); it != pii.end()) {
+        return PermissionDenied("the filter names column '" + it->second + "', which holds PII; filtering on it "
+                                "needs the PII access token (header X-Lakehouse-Pii-Token)");
       }
     }
   }
