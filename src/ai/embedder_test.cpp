@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "ai/embedder.h"
+#include "ai/embedder_pool.h"
 
 namespace lakehouse::ai {
 
@@ -45,4 +46,41 @@ TEST(HashEmbedderTest, UnknownProvidersAndBadModelsAreClear) {
   EXPECT_FALSE(MakeEmbedder({"hash", "", 2}).ok());
 }
 
+}  // namespace lakehouse::ai
+
+namespace lakehouse::ai {
+namespace {
+
+TEST(EmbedderPoolTest, TheKeyGoesOnlyToItsEndpointAndQueriesShareOneEmbedderPerModel) {
+  EmbedderPool pool({"http://ollama.local:11434", "https://api.example.org/", "sk-canary"});
+  EmbedderSpec openai;
+  openai.provider = "openai";
+  EXPECT_EQ(pool.Complete(openai).api_key, "sk-canary");
+  EXPECT_EQ(pool.Complete(openai).url, "https://api.example.org/");
+  openai.url = "https://api.example.org";  // the same endpoint, spelled without the slash
+  EXPECT_EQ(pool.Complete(openai).api_key, "sk-canary");
+  openai.url = "https://elsewhere.example.org";
+  openai.api_key = "sk-from-request";
+  EXPECT_TRUE(pool.Complete(openai).api_key.empty()) << "neither key goes to a URL a request names";
+  EmbedderSpec ollama;
+  ollama.provider = "ollama";
+  EXPECT_EQ(pool.Complete(ollama).url, "http://ollama.local:11434");
+
+  EmbedderSpec hash;
+  auto a = pool.ForQueries(hash);
+  auto b = pool.ForQueries(hash);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->get(), b->get());
+  hash.dimension = 64;
+  hash.model = "hash-64";
+  auto c = pool.ForQueries(hash);
+  ASSERT_TRUE(c.ok());
+  EXPECT_NE(a->get(), c->get());
+  EXPECT_EQ((*c)->dimension(), 64);
+  auto probed = pool.Probe(hash);
+  ASSERT_TRUE(probed.ok());
+  EXPECT_EQ(probed->model, "hash-64");
+}
+
+}  // namespace
 }  // namespace lakehouse::ai

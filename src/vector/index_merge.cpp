@@ -65,6 +65,7 @@ IndexRegistry::IndexRegistry(catalog::Catalog& catalog, storage::BucketRegistry&
     : catalog_(catalog),
       buckets_(buckets),
       options_(std::move(options)),
+      embedders_({options_.ollama_url, options_.openai_url, options_.openai_api_key}),
       dir_(buckets.Primary()->Root() / "_catalog/indexes", "_catalog/indexes/", "index name") {}
 IndexRegistry::~IndexRegistry() { merges_.reset(); }
 
@@ -94,7 +95,7 @@ Result<IndexManifest> IndexRegistry::MergeDelta(const std::string& name) {
   LH_ASSIGN_OR_RETURN(auto dataset_store, buckets_.Get(dataset.bucket));
   LH_ASSIGN_OR_RETURN(auto index_store, buckets_.Get(manifest.bucket));
   // Nothing is embedded; the embedder only names the model of a rebuilt generation.
-  LH_ASSIGN_OR_RETURN(auto embedder, MakeEmbedderFor(manifest.embedder));
+  LH_ASSIGN_OR_RETURN(auto embedder, embedders_.Make(manifest.embedder));
   std::shared_ptr<const LoadedIndex> current;
   {
     std::lock_guard lock(mutex_);

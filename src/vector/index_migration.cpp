@@ -17,7 +17,7 @@ Result<IndexManifest> IndexRegistry::BuildPendingBackend(const std::string& name
     LH_ASSIGN_OR_RETURN(auto dataset_store, buckets_.Get(dataset.bucket));
     LH_ASSIGN_OR_RETURN(auto index_store, buckets_.Get(manifest.bucket));
     // Nothing is embedded; the embedder only names the model of the generation.
-    LH_ASSIGN_OR_RETURN(auto embedder, MakeEmbedderFor(manifest.embedder));
+    LH_ASSIGN_OR_RETURN(auto embedder, embedders_.Make(manifest.embedder));
     IndexManifest settings = manifest;
     settings.backend = target;
     ProgressTracker tracker(*this, name, progress);

@@ -145,7 +145,6 @@ void IndexRegistry::ReloadIfChanged() const {
     }
     present.insert(parsed->name);
     Entry& entry = entries_[parsed->name];
-    if (entry.manifest.embedder.model != parsed->embedder.model) entry.query_embedder.reset();
     entry.manifest = std::move(*parsed);
   }
   for (auto it = entries_.begin(); it != entries_.end();) {
@@ -170,41 +169,8 @@ Result<IndexManifest> IndexRegistry::Update(const std::string& name,
   std::lock_guard guard(mutex_);
   LH_RETURN_IF_ERROR(Store(manifest));
   Entry& entry = entries_[name];
-  if (entry.manifest.embedder.model != manifest.embedder.model) entry.query_embedder.reset();
   entry.manifest = manifest;
   return manifest;
-}
-
-Result<ai::EmbedderSpec> IndexRegistry::Complete(ai::EmbedderSpec spec) const {
-  if (spec.provider == "ollama" && spec.url.empty()) spec.url = options_.ollama_url;
-  if (spec.provider == "openai") {
-    auto trimmed = [](std::string url) {
-      while (!url.empty() && url.back() == '/') url.pop_back();
-      return url;
-    };
-    // The server's key goes only to the endpoint it was configured for,
-    // never to a URL a request names.
-    if (spec.url.empty() || trimmed(spec.url) == trimmed(options_.openai_url)) {
-      spec.url = options_.openai_url;
-      spec.api_key = options_.openai_api_key;
-    } else {
-      spec.api_key.clear();
-    }
-  }
-  return spec;
-}
-
-Result<std::unique_ptr<ai::Embedder>> IndexRegistry::MakeEmbedderFor(const ai::EmbedderSpec& spec) const {
-  LH_ASSIGN_OR_RETURN(auto full, Complete(spec));
-  return ai::MakeEmbedder(full);
-}
-
-Result<ai::EmbedderSpec> IndexRegistry::Probe(ai::EmbedderSpec spec) const {
-  LH_ASSIGN_OR_RETURN(auto embedder, MakeEmbedderFor(spec));
-  spec.model = embedder->model();
-  spec.dimension = embedder->dimension();
-  spec.api_key.clear();
-  return spec;
 }
 
 void IndexRegistry::RecordGeneration(IndexManifest& m, const BuildOutcome& outcome) {
@@ -226,7 +192,7 @@ Result<IndexManifest> IndexRegistry::Prepare(IndexManifest request) {
   if (request.bucket.empty()) request.bucket = dataset.bucket;
   LH_RETURN_IF_ERROR(buckets_.Get(request.bucket).status());
   // Fail now, not minutes into a build, when the embedder cannot work.
-  LH_ASSIGN_OR_RETURN(request.embedder, Probe(request.embedder));
+  LH_ASSIGN_OR_RETURN(request.embedder, embedders_.Probe(request.embedder));
   request.status = IndexStatus::kBuilding;
   request.error.clear();
   request.active.reset();
@@ -250,7 +216,7 @@ Result<BuildOutcome> IndexRegistry::RunBuild(const IndexManifest& manifest, cons
   LH_ASSIGN_OR_RETURN(auto dataset, catalog_.Get(manifest.dataset));
   LH_ASSIGN_OR_RETURN(auto dataset_store, buckets_.Get(dataset.bucket));
   LH_ASSIGN_OR_RETURN(auto index_store, buckets_.Get(manifest.bucket));
-  LH_ASSIGN_OR_RETURN(auto embedder, MakeEmbedderFor(spec));
+  LH_ASSIGN_OR_RETURN(auto embedder, embedders_.Make(spec));
   ProgressTracker tracker(*this, manifest.name, progress);
   BuildInputs in{manifest, dataset, dataset_store, index_store, *embedder, Threads(options_.threads), tracker.fn()};
   LH_ASSIGN_OR_RETURN(auto builder, Builder());
@@ -444,7 +410,7 @@ Result<IndexManifest> IndexRegistry::Patch(const std::string& name, const IndexP
   std::optional<ai::EmbedderSpec> pending;
   if (patch.embedder) {
     // Probed before any lock: an embedding server may take its time.
-    LH_ASSIGN_OR_RETURN(pending, Probe(*patch.embedder));
+    LH_ASSIGN_OR_RETURN(pending, embedders_.Probe(*patch.embedder));
   }
   return Update(name, [&](IndexManifest& m) -> Status {
     if (pending) {
@@ -551,7 +517,7 @@ Result<RefreshReport> IndexRegistry::Refresh(const std::string& name, const Prog
   }
   LH_ASSIGN_OR_RETURN(auto dataset_store, buckets_.Get(dataset.bucket));
   LH_ASSIGN_OR_RETURN(auto index_store, buckets_.Get(manifest.bucket));
-  LH_ASSIGN_OR_RETURN(auto embedder, MakeEmbedderFor(manifest.embedder));
+  LH_ASSIGN_OR_RETURN(auto embedder, embedders_.Make(manifest.embedder));
   std::shared_ptr<const LoadedIndex> current;
   {
     std::lock_guard lock(mutex_);
@@ -682,27 +648,7 @@ Result<IndexRegistry::Serving> IndexRegistry::Serve(const std::string& name, boo
 
 Result<std::shared_ptr<ai::Embedder>> IndexRegistry::QueryEmbedder(const std::string& name) {
   LH_ASSIGN_OR_RETURN(auto manifest, Get(name));
-  auto matches = [&](const ai::Embedder& e) {
-    return e.provider() == manifest.embedder.provider && e.model() == manifest.embedder.model;
-  };
-  {
-    std::lock_guard lock(mutex_);
-    auto it = entries_.find(name);
-    if (it != entries_.end() && it->second.query_embedder && matches(*it->second.query_embedder)) {
-      return it->second.query_embedder;
-    }
-  }
-  LH_ASSIGN_OR_RETURN(auto made, MakeEmbedderFor(manifest.embedder));
-  std::shared_ptr<ai::Embedder> embedder(std::move(made));
-  std::lock_guard lock(mutex_);
-  // Cached only if the index still uses this model (a switch may have
-  // happened while the embedder was being made).
-  auto it = entries_.find(name);
-  if (it != entries_.end() && it->second.manifest.embedder.model == embedder->model() &&
-      it->second.manifest.embedder.provider == embedder->provider()) {
-    it->second.query_embedder = embedder;
-  }
-  return embedder;
+  return embedders_.ForQueries(manifest.embedder);
 }
 
 }  // namespace lakehouse::vector

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "ai/embedder_pool.h"
 #include "catalog/catalog.h"
 #include "common/problems.h"
 #include "common/files.h"
@@ -141,7 +142,6 @@ class IndexRegistry {
     std::shared_ptr<const LoadedIndex> loaded;
     std::shared_ptr<std::mutex> work_mutex = std::make_shared<std::mutex>();  // builds and refreshes
     std::shared_ptr<std::mutex> load_mutex = std::make_shared<std::mutex>();  // first search's load
-    std::shared_ptr<ai::Embedder> query_embedder;  // for `manifest.embedder`
     std::optional<BuildProgress> progress;         // of the work running now
     // `loaded` is an append served before its manifest is stored: newer
     // than the manifest, and still the one to serve.
@@ -171,11 +171,6 @@ class IndexRegistry {
   Result<WorkLock> LockWork(const std::string& name);
   std::filesystem::path LockPath(const std::string& name) const;
 
-  Result<ai::EmbedderSpec> Complete(ai::EmbedderSpec spec) const;  // fills URL and key defaults
-  Result<std::unique_ptr<ai::Embedder>> MakeEmbedderFor(const ai::EmbedderSpec& spec) const;
-  // Makes the embedder once (the HTTP providers ask their server) and
-  // returns the spec to store: its model and dimension, no key.
-  Result<ai::EmbedderSpec> Probe(ai::EmbedderSpec spec) const;
   // A built generation becomes the manifest's active one, with its stats.
   static void RecordGeneration(IndexManifest& m, const BuildOutcome& outcome);
   Status Store(const IndexManifest& manifest);
@@ -209,6 +204,7 @@ class IndexRegistry {
   catalog::Catalog& catalog_;
   storage::BucketRegistry& buckets_;
   VectorOptions options_;
+  ai::EmbedderPool embedders_;  // provider defaults, probing, the query embedders
   Result<IndexBuilder*> Builder();
   std::mutex builder_mutex_;
   std::unique_ptr<IndexBuilder> builder_;  // GUARDED_BY(builder_mutex_); owns its DuckDB
