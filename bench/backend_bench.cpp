@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstring>
+#include <unordered_set>
 #include <map>
 
 #include "ai/embedder.h"
@@ -188,6 +189,40 @@ int main(int argc, char** argv) {
     return Fmt("%zu / %zu", first, needles.size());
   };
   std::vector<std::array<std::string, 3>> table;
+  // Filtered search: the backend's own filter (FAISS's IDSelector for
+  // ivf_pq, hnswlib's filter for hnsw) against exact scores of the allowed
+  // rows, by how many rows the filter allows (the Searcher's crossover).
+  auto filtered = [&](const lh::vector::VectorBackend& b, const lh::vector::BackendOptions& knobs,
+                      const std::string& name) {
+    for (size_t n : {256, 1024, 2048, 4096, 8192, 16384, 50000}) {
+      if (n > N) break;
+      std::vector<int64_t> allowed_labels;
+      Rng pick(n * 7919);
+      std::unordered_set<int64_t> allowed;
+      while (allowed.size() < n) allowed.insert(static_cast<int64_t>(pick.Below(N)));
+      allowed_labels.assign(allowed.begin(), allowed.end());
+      lh::vector::LabelFilter filter = [&](int64_t label) { return allowed.count(label) > 0; };
+      std::vector<double> native_ms, exact_ms;
+      std::vector<std::vector<int64_t>> native_found(o.queries), exact_found(o.queries), ftruth(o.queries);
+      for (int q = 0; q < o.queries; ++q) {
+        const float* query = queries.data() + q * D;
+        for (const auto& h : store->TopK(query, K, &filter, 1)) ftruth[q].push_back(h.label);
+        auto q0 = Clock::now();
+        auto hits = b.Search(query, {static_cast<size_t>(K), knobs}, &filter);
+        native_ms.push_back(Ms(q0));
+        if (!hits.ok()) Die("filtered search", hits.status());
+        for (const auto& h : *hits) native_found[q].push_back(h.label);
+        q0 = Clock::now();
+        for (const auto& h : b.Score(query, allowed_labels, K)) exact_found[q].push_back(h.label);
+        exact_ms.push_back(Ms(q0));
+      }
+      table.push_back({Fmt("%s filtered to %zu rows (%.2f%%): native / exact recall@10 and p50 ms", name.c_str(), n,
+                           100.0 * n / N),
+                       Fmt("%.3f / %.3f; ", Recall(native_found, ftruth), Recall(exact_found, ftruth)) +
+                           Fmt("%.3f / %.3f", P50(native_ms), P50(exact_ms)),
+                       Fmt("native/exact time %.2fx", P50(native_ms) / P50(exact_ms))});
+    }
+  };
 
   // Flat against the floor: every query reads all N x D floats once.
   double bw = CopyBandwidthGBs(std::max<size_t>(N * D * sizeof(float), size_t{64} << 20));
@@ -233,6 +268,7 @@ int main(int argc, char** argv) {
     }
   }
   table.push_back({"ivf_pq needles ranked first (defaults)", needle_rate(*ivf, {}), ""});
+  filtered(*ivf, {}, "ivf_pq");
   omp_set_num_threads(T);
 
   if (!o.skip_hnsw) {
@@ -246,6 +282,7 @@ int main(int argc, char** argv) {
                        Fmt("%.3f / %.3f", recall, p50), ""});
     }
     table.push_back({"hnsw needles ranked first (ef 64)", needle_rate(*hnsw, {{"ef_search", 64}}), ""});
+    filtered(*hnsw, {{"ef_search", 64}}, "hnsw");
   }
 
   // Crossover: flat (T threads) against hnsw (ef 64) on the first n rows.
