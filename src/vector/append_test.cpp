@@ -152,3 +152,34 @@ TEST_F(IndexTest, AnAppendTornByACrashLeavesRowsTheNextAppendReplaces) {
 
 }  // namespace
 }  // namespace lakehouse::vector
+
+namespace lakehouse::vector {
+namespace {
+
+TEST_F(IndexTest, AnAppendThatCannotBeStoredIsTakenBackFromSearches) {
+  IngestDocs(0, 100, ingest::WriteMode::kAppend);
+  IndexManifest m = Build("docs_idx");
+  // The embeddings part cannot be written (a folder holds its name): the
+  // append fails after its rows were already served.
+  std::string part = EmbeddingPartKey("docs_idx", m.active->number + 1);
+  fs::create_directories(config_.data_dir / part);
+  IngestDocs(100, 105, ingest::WriteMode::kAppend);
+  auto failed = registry_->Refresh("docs_idx");
+  EXPECT_FALSE(failed.ok());
+  SearchRequest q;
+  q.text = "Marker word103";
+  q.mode = SearchMode::kText;
+  for (const auto& hit : Search("docs_idx", q).hits) EXPECT_NE(hit.doc_id, "103") << "taken back";
+  EXPECT_EQ(registry_->Get("docs_idx")->active->number, m.active->number);
+  EXPECT_EQ(registry_->Acquire("docs_idx").value()->generation.number, m.active->number);
+  EXPECT_TRUE(registry_->SourceChanged(*registry_->Get("docs_idx")));
+  // Once it can be stored, the same append goes through.
+  fs::remove_all(config_.data_dir / part);
+  auto retried = registry_->Refresh("docs_idx");
+  ASSERT_TRUE(retried.ok()) << retried.status().message();
+  EXPECT_TRUE(retried->appended);
+  EXPECT_EQ(Search("docs_idx", q).hits.at(0).doc_id, "103");
+}
+
+}  // namespace
+}  // namespace lakehouse::vector
