@@ -96,17 +96,20 @@ Result<int> Runtime::DeleteDataset(const std::string& name) {
 }
 
 Result<Runtime::DatasetMove> Runtime::MoveDataset(const std::string& name, const std::string& target) {
-  LH_ASSIGN_OR_RETURN(auto before, catalog_->Get(name));
   DatasetMove out;
   LH_ASSIGN_OR_RETURN(out.dataset, catalog_->MoveToBucket(name, target));
-  if (before.bucket == out.dataset.bucket) return out;
+  // Also when the dataset was there already: a move killed after its swap
+  // left its indexes behind, and this brings them.
   for (const auto& index : indexes_->IndexesOfDataset(name)) {
-    if (index.bucket != before.bucket) continue;  // placed elsewhere on purpose
-    auto moved = indexes_->MoveToBucket(index.name, target);
-    if (moved.ok()) {
-      out.indexes_moved.push_back(index.name);
-    } else {
+    auto moved = indexes_->FollowDataset(index.name);
+    if (!moved.ok()) {
       out.stayed[index.name] = moved.status().message();
+    } else if (*moved) {
+      out.indexes_moved.push_back(index.name);
+    } else if (index.follows_dataset) {
+      // Where the dataset is now (a concurrent move may have taken it on).
+      auto now = indexes_->Get(index.name);
+      if (now.ok() && now->bucket != target) out.stayed[index.name] = "it follows the dataset, now in bucket '" + now->bucket + "'";
     }
   }
   return out;
@@ -122,7 +125,19 @@ Status Runtime::RemoveBucket(const std::string& name) {
   }
   auto indexes = indexes_->IndexesInBucket(name);
   if (!indexes.empty()) {
-    return Conflict("bucket '" + name + "' still holds vector indexes: " + JoinNames(indexes) + "; drop them first");
+    return Conflict("bucket '" + name + "' still holds vector indexes: " + JoinNames(indexes) +
+                    "; move them (PATCH /vectors/indexes/{name}/bucket) or drop them first");
+  }
+  // Files of an index being moved into it (its manifest still names the
+  // bucket it comes from).
+  LH_ASSIGN_OR_RETURN(auto store, buckets_->Get(name));
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(store->Root() / "vectors", ec)) {
+    std::error_code empty_error;
+    if (entry.is_directory(empty_error) && !fs::is_empty(entry.path(), empty_error)) {
+      return Conflict("bucket '" + name + "' holds the files of index '" + entry.path().filename().string() +
+                      "' (a move into it is under way); try again once it is done");
+    }
   }
   return buckets_->Remove(name);
 }

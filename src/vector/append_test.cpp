@@ -183,3 +183,44 @@ TEST_F(IndexTest, AnAppendThatCannotBeStoredIsTakenBackFromSearches) {
 
 }  // namespace
 }  // namespace lakehouse::vector
+
+namespace lakehouse::vector {
+namespace {
+
+TEST_F(IndexTest, AnAppendedRowRepeatingAnIdWhoseFirstRowWasBlankAddsNothing) {
+  std::string csv = "id,region,bucket,body,contact\n1,r1,1,\"" + Doc(1) + "\",a@example.com\n2,r2,2,,b@example.com\n";
+  testing::WriteFile(dir_ / "blank.csv", csv);
+  ingest::IngestRequest request;
+  request.file = dir_ / "blank.csv";
+  request.file_name = "docs.csv";
+  request.dataset = "docs";
+  ASSERT_TRUE(ingestor_->Ingest(request).ok());
+  Build("docs_idx");
+  IngestDocs(2, 4, ingest::WriteMode::kAppend);  // ids 2 (again, now with text) and 3
+  auto r = registry_->Refresh("docs_idx");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->stats.docs_added, 1);
+  EXPECT_EQ(r->stats.duplicate_ids, 1);
+  EXPECT_EQ(FetchDoc(*registry_, *catalog_, "docs_idx", "2", {}).status().code(), StatusCode::kNotFound)
+      << "the dataset's first row of id 2 has no text, as a full build would say";
+  EXPECT_TRUE(FetchDoc(*registry_, *catalog_, "docs_idx", "3", {}).ok());
+}
+
+TEST_F(IndexTest, PartsDoNotPileUpOverManyAppends) {
+  IngestDocs(0, 20, ingest::WriteMode::kAppend);
+  Build("docs_idx");
+  size_t most = 0;
+  for (int i = 0; i < static_cast<int>(kMaxEmbeddingParts) + 6; ++i) {
+    IngestDocs(20 + i, 21 + i, ingest::WriteMode::kAppend);
+    ASSERT_TRUE(registry_->Refresh("docs_idx").ok());
+    most = std::max(most, registry_->Get("docs_idx")->active->embedding_files.size());
+  }
+  EXPECT_LE(most, kMaxEmbeddingParts + 1);
+  EXPECT_LT(registry_->Get("docs_idx")->active->embedding_files.size(), 10u);
+  SearchRequest q;
+  q.text = "Marker word85";
+  EXPECT_EQ(Search("docs_idx", q).hits.at(0).doc_id, "85");
+}
+
+}  // namespace
+}  // namespace lakehouse::vector

@@ -53,6 +53,31 @@ Result<std::vector<SourceDoc>> ReadDocs(engine::Connection& conn, const BuildInp
   return docs;
 }
 
+Result<std::unordered_set<std::string>> IdsAlreadyIn(engine::Connection& conn, const BuildInputs& in,
+                                                     const std::vector<std::string>& before,
+                                                     const std::vector<std::string>& added) {
+  std::unordered_set<std::string> ids;
+  if (before.empty() || added.empty()) return ids;
+  auto list = [&](const std::vector<std::string>& keys) -> Result<std::string> {
+    std::string files;
+    for (const auto& key : keys) {
+      auto path = in.dataset_store->LocalPath(key);
+      if (!path) return Internal("dataset file " + key + " is not on a local bucket");
+      files += (files.empty() ? "" : ", ") + QuoteLiteral(path->string());
+    }
+    return files;
+  };
+  LH_ASSIGN_OR_RETURN(auto old_files, list(before));
+  LH_ASSIGN_OR_RETURN(auto new_files, list(added));
+  std::string id = "CAST(" + QuoteIdent(in.settings.id_column) + " AS VARCHAR)";
+  LH_ASSIGN_OR_RETURN(auto table,
+                      conn.QueryColumnar("SELECT " + id + " AS doc_id FROM read_parquet([" + new_files +
+                                         "], union_by_name = true) INTERSECT SELECT " + id + " FROM read_parquet([" +
+                                         old_files + "], union_by_name = true)"));
+  for (auto& value : table.columns[0].text) ids.insert(std::move(value));
+  return ids;
+}
+
 bool IsBlank(const std::string& text) {
   for (unsigned char c : text) {
     if (!std::isspace(c)) return false;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "vector/index_builder.h"
@@ -36,6 +37,12 @@ struct Batch {
 Result<std::vector<SourceDoc>> ReadDocs(engine::Connection& conn, const BuildInputs& in,
                                         const std::vector<std::string>& keys, int64_t* duplicates);
 std::vector<std::string> FileKeys(const catalog::Manifest& dataset);  // of its current version
+// The ids of the files `added` that the files `before` already have (only
+// their id columns are read): an appended row with such an id is not the
+// dataset's first row of it, even when that first row had no text.
+Result<std::unordered_set<std::string>> IdsAlreadyIn(engine::Connection& conn, const BuildInputs& in,
+                                                     const std::vector<std::string>& before,
+                                                     const std::vector<std::string>& added);
 bool IsBlank(const std::string& text);
 // Chunks `docs` into a batch labelled from `first_label` on.
 Batch ChunkDocs(const std::vector<const SourceDoc*>& docs, const ChunkOptions& options, int64_t first_label);

@@ -18,11 +18,12 @@ Result<BuildOutcome> IndexBuilder::Append(const BuildInputs& in, const IndexGene
   LH_ASSIGN_OR_RETURN(auto conn, db_->Connect());
   LH_ASSIGN_OR_RETURN(auto docs, ReadDocs(*conn, in, added_files, &out.stats.duplicate_ids));
   out.stats.read_ms = MillisSince(started);
+  // The dataset's first row of an id is the one indexed: a later file
+  // repeating an id adds nothing, whether that first row has chunks or was blank.
+  LH_ASSIGN_OR_RETURN(auto seen_before, IdsAlreadyIn(*conn, in, g.source_files, added_files));
   std::vector<const SourceDoc*> to_embed;
   for (const auto& doc : docs) {
-    // The dataset's first row of an id is the one indexed: a later file
-    // repeating an id adds nothing.
-    if (current.chunks.LabelsOf(doc.id)) {
+    if (current.chunks.LabelsOf(doc.id) || seen_before.count(doc.id)) {
       ++out.stats.duplicate_ids;
     } else if (!IsBlank(doc.text)) {
       to_embed.push_back(&doc);
@@ -30,6 +31,7 @@ Result<BuildOutcome> IndexBuilder::Append(const BuildInputs& in, const IndexGene
     }
   }
   auto index = std::make_shared<LoadedIndex>();
+  index->bucket = in.settings.bucket;
   IndexGeneration& next = index->generation;
   next = g;
   next.source_signature = DatasetSignature(in.dataset);
@@ -135,6 +137,7 @@ Result<BuildOutcome> IndexBuilder::Merge(const BuildInputs& in, const IndexGener
   LH_ASSIGN_OR_RETURN(auto backend_crc, WriteBackend(*backend, *in.index_store, backend_key, written));
 
   auto index = std::make_shared<LoadedIndex>();
+  index->bucket = in.settings.bucket;
   IndexGeneration& next = index->generation;
   next = g;
   next.number = number;

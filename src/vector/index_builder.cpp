@@ -59,6 +59,7 @@ Result<std::shared_ptr<LoadedIndex>> Materialize(engine::Connection& conn, const
   stats.text_ms = MillisSince(text_started);
 
   auto index = std::make_shared<LoadedIndex>();
+  index->bucket = in.settings.bucket;
   IndexGeneration& g = index->generation;
   g.number = generation;
   g.provider = in.embedder.provider();
@@ -153,6 +154,7 @@ Result<BuildOutcome> IndexBuilder::Rebuild(const BuildInputs& in, const IndexGen
 Result<std::shared_ptr<LoadedIndex>> IndexBuilder::Load(const IndexManifest& settings, const IndexGeneration& g,
                                                         const storage::ObjectStore& store) {
   auto index = std::make_shared<LoadedIndex>();
+  index->bucket = settings.bucket;
   index->generation = g;
   LH_ASSIGN_OR_RETURN(auto parts, PartList(store, g.embedding_files));
   LH_ASSIGN_OR_RETURN(auto conn, db_->Connect());
@@ -174,7 +176,6 @@ Result<std::shared_ptr<LoadedIndex>> IndexBuilder::Load(const IndexManifest& set
   index->Assemble();
   LH_ASSIGN_OR_RETURN(auto text_path, LocalPathOf(store, g.text_file));
   LH_ASSIGN_OR_RETURN(index->text, TextIndex::Open(text_path, false));
-  (void)settings;
   return index;
 }
 
@@ -243,6 +244,7 @@ Result<BuildOutcome> IndexBuilder::Refresh(const BuildInputs& in, const IndexGen
   });
 
   auto index = std::make_shared<LoadedIndex>();
+  index->bucket = in.settings.bucket;
   IndexGeneration& next = index->generation;
   next = g;
   next.source_signature = signature;

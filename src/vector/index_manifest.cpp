@@ -182,6 +182,7 @@ json IndexManifestToJson(const IndexManifest& m) {
             {"embedder", EmbedderSpecToJson(m.embedder)},
             {"backend", BackendSpecToJson(m.backend)},
             {"allow_pii", m.allow_pii},
+            {"follows_dataset", m.follows_dataset},
             {"refresh_policy", {{"mode", RefreshModeName(m.refresh.mode)}, {"interval_s", m.refresh.interval_s}}},
             {"status", IndexStatusName(m.status)},
             {"error", m.error},
@@ -225,6 +226,7 @@ Result<IndexManifest> IndexManifestFromJsonOrThrow(const json& j) {
     if (Status s = ValidateBackendOptions(m.backend); !s.ok()) throw std::invalid_argument(s.message());
   }
   m.allow_pii = j.value("allow_pii", false);
+  m.follows_dataset = j.value("follows_dataset", true);
   if (j.contains("refresh_policy") && j["refresh_policy"].is_object()) {
     std::string mode = j["refresh_policy"].value("mode", "manual");
     auto parsed = ParseRefreshMode(mode);

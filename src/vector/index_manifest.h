@@ -84,6 +84,9 @@ struct IndexManifest {
   std::string id_column;
   std::string text_column;
   std::string bucket;  // empty in a request: the dataset's
+  // In the dataset's bucket because it was not placed anywhere else: it
+  // moves with the dataset. Placing it elsewhere clears this.
+  bool follows_dataset = true;
   ChunkOptions chunking;
   ai::EmbedderSpec embedder;  // api_key is never stored
   // What the index asks for: auto picks flat or hnsw by size at each full

@@ -70,9 +70,14 @@ IndexRegistry::IndexRegistry(catalog::Catalog& catalog, storage::BucketRegistry&
 IndexRegistry::~IndexRegistry() { merges_.reset(); }
 
 void IndexRegistry::MergeIfDue(const std::string& name, const LoadedIndex& appended) {
+  // (`appended`: the generation a refresh just published.)
   const IndexGeneration& g = appended.generation;
   size_t delta_bytes = appended.DeltaSize() * static_cast<size_t>(g.dimension) * sizeof(float);
-  if (g.delta_parts == 0 || (delta_bytes <= kFlatMaxBytes && g.delta_parts < kMaxDeltaParts)) return;
+  bool delta_due = g.delta_parts > 0 && (delta_bytes > kFlatMaxBytes || g.delta_parts >= kMaxDeltaParts);
+  // Refreshes that are not appends (after a dataset compaction, say) add
+  // parts too.
+  bool parts_due = g.embedding_files.size() > kMaxEmbeddingParts;
+  if (!delta_due && !parts_due) return;
   if (!options_.merge_in_background) {
     if (auto merged = MergeDelta(name); !merged.ok()) {
       spdlog::warn("index {}: merging appended rows into the backend failed: {}", name, merged.status().message());
@@ -89,7 +94,10 @@ void IndexRegistry::MergeIfDue(const std::string& name, const LoadedIndex& appen
 Result<IndexManifest> IndexRegistry::MergeDelta(const std::string& name) {
   LH_ASSIGN_OR_RETURN(auto work, LockWork(name));
   LH_ASSIGN_OR_RETURN(auto manifest, Get(name));
-  if (!manifest.active || manifest.active->delta_parts == 0) return manifest;
+  if (!manifest.active ||
+      (manifest.active->delta_parts == 0 && manifest.active->embedding_files.size() <= kMaxEmbeddingParts)) {
+    return manifest;
+  }
   const IndexGeneration previous = *manifest.active;
   LH_ASSIGN_OR_RETURN(auto dataset, catalog_.Get(manifest.dataset));
   LH_ASSIGN_OR_RETURN(auto dataset_store, buckets_.Get(dataset.bucket));
@@ -100,7 +108,7 @@ Result<IndexManifest> IndexRegistry::MergeDelta(const std::string& name) {
   {
     std::lock_guard lock(mutex_);
     if (auto it = entries_.find(name); it != entries_.end()) current = it->second.loaded;
-    if (current && current->generation.number != previous.number) current.reset();
+    if (current && (current->generation.number != previous.number || current->bucket != manifest.bucket)) current.reset();
   }
   ProgressTracker tracker(*this, name, {});
   BuildInputs in{manifest, dataset, dataset_store, index_store, *embedder, BuildThreads(), tracker.fn()};

@@ -10,9 +10,33 @@
 namespace lakehouse::vector {
 
 Result<IndexManifest> IndexRegistry::MoveToBucket(const std::string& name, const std::string& target) {
+  LH_RETURN_IF_ERROR(ValidateName(name, "index name"));
   LH_ASSIGN_OR_RETURN(auto work, LockWork(name));
   LH_ASSIGN_OR_RETURN(auto before, Get(name));
-  if (before.bucket == target) return before;
+  auto dataset = catalog_.Get(before.dataset);
+  bool follows = dataset.ok() && dataset->bucket == target;
+  if (before.bucket == target && before.follows_dataset == follows) return before;
+  return MoveLocked(name, target, follows);
+}
+
+Result<std::optional<IndexManifest>> IndexRegistry::FollowDataset(const std::string& name) {
+  LH_ASSIGN_OR_RETURN(auto work, LockWork(name));
+  LH_ASSIGN_OR_RETURN(auto before, Get(name));
+  LH_ASSIGN_OR_RETURN(auto dataset, catalog_.Get(before.dataset));
+  if (!before.follows_dataset || before.bucket == dataset.bucket) return std::optional<IndexManifest>();
+  LH_ASSIGN_OR_RETURN(auto moved, MoveLocked(name, dataset.bucket, true));
+  return std::optional<IndexManifest>(std::move(moved));
+}
+
+Result<IndexManifest> IndexRegistry::MoveLocked(const std::string& name, const std::string& target,
+                                                bool follows_dataset) {
+  LH_ASSIGN_OR_RETURN(auto before, Get(name));
+  if (before.bucket == target) {
+    return Update(name, [&](IndexManifest& m) {
+      m.follows_dataset = follows_dataset;
+      return Status::Ok();
+    });
+  }
   LH_ASSIGN_OR_RETURN(auto from, buckets_.Get(before.bucket));
   LH_ASSIGN_OR_RETURN(auto to, buckets_.Get(target));
   std::error_code same_error;
@@ -50,7 +74,10 @@ Result<IndexManifest> IndexRegistry::MoveToBucket(const std::string& name, const
     if (!m.active || m.active->number != generation.number || m.bucket != before.bucket) {
       return Conflict("index '" + name + "' changed during the move; nothing was moved, try again");
     }
+    // Removed meanwhile: the copies would be in a folder no bucket names.
+    LH_RETURN_IF_ERROR(buckets_.Get(target).status().WithContext("moving index '" + name + "'"));
     m.bucket = target;
+    m.follows_dataset = follows_dataset;
     return Status::Ok();
   });
   if (!swapped.ok()) {
@@ -73,6 +100,7 @@ Result<IndexManifest> IndexRegistry::MoveToBucket(const std::string& name, const
       if (text.ok()) {
         auto copy = std::make_shared<LoadedIndex>(*loaded);
         copy->text = std::move(*text);
+        copy->bucket = target;
         moved = std::move(copy);
       }
     }

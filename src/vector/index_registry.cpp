@@ -107,6 +107,7 @@ Result<IndexManifest> IndexRegistry::Prepare(IndexManifest request) {
   LH_RETURN_IF_ERROR(ValidateChunkOptions(request.chunking));
   LH_RETURN_IF_ERROR(ValidateBackendOptions(request.backend));
   LH_RETURN_IF_ERROR(ValidateRefreshPolicy(request.refresh));
+  request.follows_dataset = request.bucket.empty() || request.bucket == dataset.bucket;
   if (request.bucket.empty()) request.bucket = dataset.bucket;
   LH_RETURN_IF_ERROR(buckets_.Get(request.bucket).status());
   // Fail now, not minutes into a build, when the embedder cannot work.
@@ -382,7 +383,9 @@ Result<RefreshReport> IndexRegistry::Refresh(const std::string& name, const Prog
   {
     std::lock_guard lock(mutex_);
     if (auto it = entries_.find(name); it != entries_.end()) current = it->second.loaded;
-    if (current && current->generation.number != manifest.active->number) current.reset();
+    if (current && (current->generation.number != manifest.active->number || current->bucket != manifest.bucket)) {
+      current.reset();  // another generation, or files moved by another process
+    }
   }
   ProgressTracker tracker(*this, name, progress);
   BuildInputs in{manifest, dataset, dataset_store, index_store, *embedder, Threads(options_.threads), tracker.fn(),
@@ -443,8 +446,8 @@ Result<RefreshReport> IndexRegistry::Refresh(const std::string& name, const Prog
     take_back();
     return published.status();
   }
-  if (outcome.appended) {
-    report.appended = true;
+  report.appended = outcome.appended;
+  if (new_files) {
     work.local.unlock();  // a merge takes the work lock itself
     work.process.reset();
     MergeIfDue(name, *outcome.index);

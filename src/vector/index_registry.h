@@ -102,7 +102,14 @@ class IndexRegistry {
   // verify (SHA-256), swap the manifest, serve from the copies, delete the
   // originals. A kill -9 at any step leaves one complete index the manifest
   // points at; the other copy is swept when a registry next opens.
+  // Placed there on purpose: it no longer follows its dataset, unless
+  // `target` is the dataset's bucket.
   Result<IndexManifest> MoveToBucket(const std::string& name, const std::string& target);
+  // Moves an index that follows its dataset to the dataset's bucket, if it
+  // is elsewhere (after a dataset move; read under the index's work lock,
+  // so concurrent dataset moves end with the index where the dataset is).
+  // nullopt: nothing to move.
+  Result<std::optional<IndexManifest>> FollowDataset(const std::string& name);
   Result<IndexManifest> Patch(const std::string& name, const IndexPatch& patch);
   // Builds the pending embedder's or backend's generation and switches to
   // it; on failure the old one keeps serving and `error` says why.
@@ -193,6 +200,8 @@ class IndexRegistry {
   // Index folders in buckets their manifest does not name (a killed move's
   // copies or originals), or of no manifest at all (a killed drop).
   void SweepMisplacedFiles();
+  // The move itself; the caller holds the index's work lock.
+  Result<IndexManifest> MoveLocked(const std::string& name, const std::string& target, bool follows_dataset);
   // After an append: merges now or queues it (merge_in_background) once
   // the delta passes the thresholds.
   void MergeIfDue(const std::string& name, const LoadedIndex& appended);

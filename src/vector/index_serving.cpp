@@ -26,8 +26,10 @@ Result<std::shared_ptr<const LoadedIndex>> IndexRegistry::Acquire(const std::str
       if (it == entries_.end()) return nullptr;
       load_mutex = it->second.load_mutex;
       const auto& loaded = it->second.loaded;
-      bool current = loaded && (loaded->generation.number == manifest.active->number ||
-                                (it->second.served_ahead && loaded->generation.number > manifest.active->number));
+      // Moved by another process: its files are open where they were.
+      bool current = loaded && loaded->bucket == manifest.bucket &&
+                     (loaded->generation.number == manifest.active->number ||
+                      (it->second.served_ahead && loaded->generation.number > manifest.active->number));
       return current ? loaded : nullptr;
     };
     if (auto loaded = served()) return loaded;

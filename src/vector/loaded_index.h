@@ -64,6 +64,7 @@ class ChunkTable {
 
 struct LoadedIndex {
   IndexGeneration generation;
+  std::string bucket;  // where its files were opened: a move elsewhere means reopening them
   // What searches call: `main` alone, or `main` with the delta beside it.
   std::shared_ptr<const VectorBackend> backend;
   // Built from the generation's first parts (the backend file's content)...

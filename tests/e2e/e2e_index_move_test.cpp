@@ -2,6 +2,7 @@
 // a dataset move that carries its indexes, appends and searches afterwards,
 // and a kill -9 at each step of a move.
 #include "e2e_helpers.h"
+#include "fixtures.h"
 
 namespace lakehouse::testing {
 
@@ -130,6 +131,51 @@ TEST_F(IndexMoveE2E, AKillAtEveryStepLeavesOneCompleteServableIndex) {
     EXPECT_EQ(Top("keyword77"), "77") << point;
   }
   (void)none;
+}
+
+TEST_F(IndexMoveE2E, AMoveByTheCliIsFollowedByTheServer) {
+  EXPECT_EQ(Top("keyword12"), "12");  // loaded by the server from primary
+  std::string out;
+  ASSERT_EQ(server_.RunCli({"index", "move", "notes_idx", "--bucket", "cold"}, &out), 0) << out;
+  EXPECT_NE(out.find("now in bucket cold"), std::string::npos) << out;
+  ASSERT_EQ(Upload(server_, "notes.csv", Notes(300, 310)).status, 201);
+  ASSERT_EQ(Send("POST", "/vectors/refresh/notes", nlohmann::json::object()).status, 200);
+  EXPECT_EQ(Top("keyword305"), "305") << "the server reads the moved full-text file, not the deleted one";
+  EXPECT_EQ(Top("keyword12"), "12");
+}
+
+TEST_F(IndexMoveE2E, ADatasetMoveKilledAfterItsSwapBringsTheIndexOnRetry) {
+  server_.Stop();
+  server_.SetEnv("LAKEHOUSE_CRASH_AT", "move:after_swap");
+  ASSERT_TRUE(server_.Start()) << server_.log();
+  Send("PATCH", "/catalog/datasets/by-name/notes/bucket", {{"bucket", "cold"}});  // dies after the dataset's swap
+  ASSERT_TRUE(server_.WaitForExit(10000));
+  server_.ClearEnv();
+  ASSERT_TRUE(server_.Start()) << server_.log();
+  EXPECT_EQ(Get(server_, "/catalog/datasets/by-name/notes").body["bucket"], "cold");
+  EXPECT_EQ(Get(server_, "/vectors/indexes/notes_idx").body["bucket"], "primary");
+  auto retried = Send("PATCH", "/catalog/datasets/by-name/notes/bucket", {{"bucket", "cold"}});
+  ASSERT_EQ(retried.status, 200) << retried.body.dump();
+  EXPECT_EQ(retried.body["indexes_moved"], nlohmann::json({"notes_idx"}));
+  EXPECT_EQ(Get(server_, "/vectors/indexes/notes_idx").body["bucket"], "cold");
+  EXPECT_EQ(Top("keyword42"), "42");
+  // An index placed elsewhere on purpose stays there when its dataset moves.
+  ASSERT_EQ(Send("PATCH", "/vectors/indexes/notes_idx/bucket", {{"bucket", "primary"}}).status, 200);
+  auto back = Send("PATCH", "/catalog/datasets/by-name/notes/bucket", {{"bucket", "primary"}});
+  ASSERT_EQ(back.status, 200);
+  EXPECT_EQ(back.body["indexes_moved"], nlohmann::json::array());
+  ASSERT_EQ(Send("PATCH", "/catalog/datasets/by-name/notes/bucket", {{"bucket", "cold"}}).status, 200);
+  EXPECT_EQ(Get(server_, "/vectors/indexes/notes_idx").body["bucket"], "primary") << "placed, not following";
+}
+
+TEST_F(IndexMoveE2E, ABucketWithIndexFilesIsNotRemoved) {
+  fs::create_directories(cold_ / "vectors/incoming");
+  WriteFile(cold_ / "vectors/incoming/embeddings-1.parquet", "copy under way");
+  auto removed = ToReply(server_.http().Delete("/storage/buckets/cold"));
+  EXPECT_EQ(removed.status, 409);
+  EXPECT_NE(ErrorMessage(removed).find("incoming"), std::string::npos) << removed.body.dump();
+  EXPECT_EQ(Send("PATCH", "/vectors/indexes/notes_idx/bucket", {{"bucket", "cold"}, {"x", 1}}).status, 400);
+  EXPECT_EQ(Send("PATCH", "/vectors/indexes/..%2Fx/bucket", {{"bucket", "cold"}}).status / 100, 4);
 }
 
 }  // namespace lakehouse::testing
