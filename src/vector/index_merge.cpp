@@ -119,6 +119,15 @@ Result<IndexManifest> IndexRegistry::MergeDelta(const std::string& name) {
                  (manifest.backend.kind == BackendKind::kAuto &&
                   ResolveAuto(static_cast<size_t>(previous.chunk_count), previous.dimension) != previous.backend.kind);
   LH_ASSIGN_OR_RETURN(auto outcome, rebuild ? builder->Rebuild(in, previous) : builder->Merge(in, previous, current));
+  if (!rebuild) {
+    // The full-text segments the appends left, merged here rather than on
+    // their path; a failure only leaves searches a little slower.
+    if (auto path = index_store->LocalPath(previous.text_file)) {
+      if (Status s = TextIndex::MergeSegmentsInPlace(*path); !s.ok()) {
+        spdlog::warn("index {}: merging full-text segments: {}", name, s.message());
+      }
+    }
+  }
   if (!outcome.index) return manifest;
   IndexGeneration next = outcome.index->generation;
   return Publish(

@@ -166,6 +166,9 @@ Result<std::unique_ptr<TextIndex::PendingAppend>> TextIndex::BeginAppend(const s
   LH_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode = DELETE; PRAGMA synchronous = FULL;"));
   LH_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
   pending->open_ = true;  // rolled back by the destructor from here on
+  // Segments are merged by MergeSegmentsInPlace, off the append's path
+  // (FTS5 still merges by itself when a level reaches 16 segments).
+  LH_RETURN_IF_ERROR(Exec(db, "INSERT INTO chunks(chunks, rank) VALUES ('automerge', 0)"));
   LH_RETURN_IF_ERROR(pending->index_->RemoveFrom(first_label));
   Statement insert;
   if (sqlite3_prepare_v2(db, "INSERT INTO chunks(rowid, text) VALUES (?, ?)", -1, &insert.handle, nullptr) !=
@@ -189,6 +192,20 @@ Status TextIndex::PendingAppend::Commit() {
 
 TextIndex::PendingAppend::~PendingAppend() {
   if (open_ && index_) (void)Exec(index_->impl_->db, "ROLLBACK");
+}
+
+Status TextIndex::MergeSegmentsInPlace(const std::filesystem::path& path) {
+  LH_ASSIGN_OR_RETURN(auto index, OpenFile(path, SQLITE_OPEN_READWRITE));
+  sqlite3* db = index->impl_->db;
+  LH_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode = DELETE; PRAGMA synchronous = FULL;"));
+  LH_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
+  // A negative count merges until no level has more than one segment.
+  Status s = Exec(db, "INSERT INTO chunks(chunks, rank) VALUES ('merge', -1000)");
+  if (!s.ok()) {
+    (void)Exec(db, "ROLLBACK");
+    return s;
+  }
+  return Exec(db, "COMMIT");
 }
 
 Status TextIndex::AppendInPlace(const std::filesystem::path& path, int64_t first_label,

@@ -52,6 +52,11 @@ class TextIndex {
     std::unique_ptr<TextIndex> index_;
     bool open_ = false;
   };
+  // Merges the segments appends left (FTS5 'merge'), in one journalled
+  // transaction like an append: appends do not merge as they commit (that
+  // would put an FTS5 segment merge on the path to being searchable), so
+  // the delta merge does it in the background.
+  static Status MergeSegmentsInPlace(const std::filesystem::path& path);
   static Result<std::unique_ptr<PendingAppend>> BeginAppend(const std::filesystem::path& path, int64_t first_label,
                                                             const std::vector<int64_t>& labels,
                                                             const std::vector<std::string>& texts);
