@@ -319,6 +319,21 @@ Result<std::shared_ptr<VectorStore>> ReadStoredVectors(engine::Connection& conn,
   return vectors;
 }
 
+Result<std::shared_ptr<const VectorStore>> NextVectors(engine::Connection& conn, const BuildInputs& in,
+                                                       const IndexGeneration& g, const LoadedIndex& current,
+                                                       const std::vector<int64_t>& removed, const Batch& added) {
+  if (!TypeOf(g.backend.kind).needs_vectors) return std::shared_ptr<const VectorStore>();
+  std::shared_ptr<VectorStore> copy;
+  if (current.vectors) {
+    copy = std::make_shared<VectorStore>(*current.vectors);
+  } else {
+    LH_ASSIGN_OR_RETURN(copy, ReadStoredVectors(conn, *in.index_store, g, MainParts(g)));
+  }
+  copy->Remove(removed);
+  copy->Add(added.vectors.data(), added.labels);
+  return std::shared_ptr<const VectorStore>(std::move(copy));
+}
+
 Result<std::unique_ptr<VectorBackend>> LoadBackend(engine::Connection& conn, const storage::ObjectStore& store,
                                                    const IndexGeneration& g, size_t extra,
                                                    std::shared_ptr<const VectorStore>* vectors) {

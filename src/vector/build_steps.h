@@ -88,6 +88,13 @@ std::vector<std::string> DeltaParts(const IndexGeneration& g);
 // The stored vectors of the live chunks in `parts` of generation `g`.
 Result<std::shared_ptr<VectorStore>> ReadStoredVectors(engine::Connection& conn, const storage::ObjectStore& store,
                                                        const IndexGeneration& g, const std::vector<std::string>& parts);
+// The raw vectors the next generation's backend needs (null when it keeps
+// its own): a copy of `current`'s (read from `g`'s main parts when not
+// loaded), `removed` taken out and `added` put in. The served one is never
+// changed.
+Result<std::shared_ptr<const VectorStore>> NextVectors(engine::Connection& conn, const BuildInputs& in,
+                                                       const IndexGeneration& g, const LoadedIndex& current,
+                                                       const std::vector<int64_t>& removed, const Batch& added);
 // Generation `g`'s backend from its file (and the stored vectors of its
 // main parts when it needs them, returned in `vectors` unless given), with
 // room for `extra` more rows.

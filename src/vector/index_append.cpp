@@ -117,17 +117,7 @@ Result<BuildOutcome> IndexBuilder::Merge(const BuildInputs& in, const IndexGener
     delta.labels.insert(delta.labels.end(), segment->labels().begin(), segment->labels().end());
     delta.vectors.insert(delta.vectors.end(), segment->data(), segment->data() + segment->size() * dim);
   }
-  std::shared_ptr<const VectorStore> vectors;
-  if (TypeOf(g.backend.kind).needs_vectors) {
-    std::shared_ptr<VectorStore> copy;
-    if (current->vectors) {
-      copy = std::make_shared<VectorStore>(*current->vectors);
-    } else {
-      LH_ASSIGN_OR_RETURN(copy, ReadStoredVectors(*conn, *in.index_store, g, MainParts(g)));
-    }
-    copy->Add(delta.vectors.data(), delta.labels);
-    vectors = std::move(copy);
-  }
+  LH_ASSIGN_OR_RETURN(auto vectors, NextVectors(*conn, in, g, *current, {}, delta));
   LH_ASSIGN_OR_RETURN(auto backend, LoadBackend(*conn, *in.index_store, g, delta.labels.size(), &vectors));
   LH_RETURN_IF_ERROR(backend->Add(delta.vectors.data(), delta.labels, in.threads, {}));
   out.stats.index_ms = MillisSince(started);

@@ -305,19 +305,7 @@ Result<BuildOutcome> IndexBuilder::Refresh(const BuildInputs& in, const IndexGen
   }
   extra.labels.insert(extra.labels.end(), batch.labels.begin(), batch.labels.end());
   extra.vectors.insert(extra.vectors.end(), batch.vectors.begin(), batch.vectors.end());
-  // The next generation's own copy: the served one is never mutated.
-  std::shared_ptr<const VectorStore> vectors;
-  if (TypeOf(g.backend.kind).needs_vectors) {
-    std::shared_ptr<VectorStore> copy;
-    if (current->vectors) {
-      copy = std::make_shared<VectorStore>(*current->vectors);
-    } else {
-      LH_ASSIGN_OR_RETURN(copy, ReadStoredVectors(*conn, *in.index_store, g, MainParts(g)));
-    }
-    copy->Remove(removed);
-    copy->Add(extra.vectors.data(), extra.labels);
-    vectors = std::move(copy);
-  }
+  LH_ASSIGN_OR_RETURN(auto vectors, NextVectors(*conn, in, g, *current, removed, extra));
   LH_ASSIGN_OR_RETURN(auto backend, LoadBackend(*conn, *in.index_store, g, extra.labels.size(), &vectors));
   std::vector<int64_t> removed_from_main;  // the backend file never had the delta's
   for (int64_t label : removed) {

@@ -104,12 +104,7 @@ Result<IndexManifest> IndexRegistry::MergeDelta(const std::string& name) {
   LH_ASSIGN_OR_RETURN(auto index_store, buckets_.Get(manifest.bucket));
   // Nothing is embedded; the embedder only names the model of a rebuilt generation.
   LH_ASSIGN_OR_RETURN(auto embedder, embedders_.Make(manifest.embedder));
-  std::shared_ptr<const LoadedIndex> current;
-  {
-    std::lock_guard lock(mutex_);
-    if (auto it = entries_.find(name); it != entries_.end()) current = it->second.loaded;
-    if (current && (current->generation.number != previous.number || current->bucket != manifest.bucket)) current.reset();
-  }
+  std::shared_ptr<const LoadedIndex> current = LoadedFor(manifest);
   ProgressTracker tracker(*this, name, {});
   BuildInputs in{manifest, dataset, dataset_store, index_store, *embedder, BuildThreads(), tracker.fn()};
   LH_ASSIGN_OR_RETURN(auto builder, Builder());

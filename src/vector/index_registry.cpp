@@ -379,14 +379,7 @@ Result<RefreshReport> IndexRegistry::Refresh(const std::string& name, const Prog
   LH_ASSIGN_OR_RETURN(auto dataset_store, buckets_.Get(dataset.bucket));
   LH_ASSIGN_OR_RETURN(auto index_store, buckets_.Get(manifest.bucket));
   LH_ASSIGN_OR_RETURN(auto embedder, embedders_.Make(manifest.embedder));
-  std::shared_ptr<const LoadedIndex> current;
-  {
-    std::lock_guard lock(mutex_);
-    if (auto it = entries_.find(name); it != entries_.end()) current = it->second.loaded;
-    if (current && (current->generation.number != manifest.active->number || current->bucket != manifest.bucket)) {
-      current.reset();  // another generation, or files moved by another process
-    }
-  }
+  std::shared_ptr<const LoadedIndex> current = LoadedFor(manifest);
   ProgressTracker tracker(*this, name, progress);
   BuildInputs in{manifest, dataset, dataset_store, index_store, *embedder, Threads(options_.threads), tracker.fn(),
                  options_.rebuild_tombstone_ratio};

@@ -176,6 +176,9 @@ class IndexRegistry {
     std::unique_ptr<ProcessLock> process;
   };
   Result<WorkLock> LockWork(const std::string& name);
+  // The loaded generation if it is `manifest`'s active one, opened from its
+  // bucket (else null: a builder reads it from the files).
+  std::shared_ptr<const LoadedIndex> LoadedFor(const IndexManifest& manifest) const;
   std::filesystem::path LockPath(const std::string& name) const;
 
   // A built generation becomes the manifest's active one, with its stats.

@@ -58,6 +58,16 @@ Result<std::shared_ptr<const LoadedIndex>> IndexRegistry::Acquire(const std::str
   }
 }
 
+std::shared_ptr<const LoadedIndex> IndexRegistry::LoadedFor(const IndexManifest& manifest) const {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(manifest.name);
+  if (it == entries_.end() || !it->second.loaded || !manifest.active) return nullptr;
+  const auto& loaded = it->second.loaded;
+  // Another generation, or files moved by another process.
+  if (loaded->generation.number != manifest.active->number || loaded->bucket != manifest.bucket) return nullptr;
+  return loaded;
+}
+
 Result<IndexRegistry::Serving> IndexRegistry::Serve(const std::string& name, bool with_embedder) {
   Serving out;
   LH_ASSIGN_OR_RETURN(out.manifest, Get(name));
