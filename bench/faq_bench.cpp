@@ -1,0 +1,141 @@
+// Search quality on the project's labelled retrieval set (../shared/eval/faq:
+// 479 Perl and Python FAQ questions -> their answers): the corpus ingested
+// as a dataset, one index, every question searched by words, by meaning and
+// hybrid; nDCG@10, recall@10 and MRR@10 against the judgements, and latency.
+//
+//   faq_bench [--eval-dir ../shared/eval/faq] [--backend flat] [--chunk-size 1000] [--dir D]
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "app/runtime.h"
+#include "fixtures.h"
+#include "vector/eval/eval_set.h"
+#include "vector/eval/metrics.h"
+#include "vector_bench_util.h"
+
+namespace fs = std::filesystem;
+namespace lh = lakehouse;
+using vbench::Summarise;
+
+namespace {
+
+[[noreturn]] void Die(const std::string& what, const lh::Status& s) {
+  std::fprintf(stderr, "%s: %s\n", what.c_str(), s.message().c_str());
+  std::exit(1);
+}
+
+std::string Read(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) Die("read", lh::NotFound("cannot open " + p.string()));
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// corpus.tsv (doc_id<TAB>text) as a two-column CSV the ingest reads as it is.
+void WriteCorpusCsv(const std::string& tsv, const fs::path& csv) {
+  std::ofstream out(csv, std::ios::binary);
+  out << "doc_id,answer\n";
+  std::istringstream lines(tsv);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    size_t tab = line.find('\t');
+    if (tab == std::string::npos) continue;
+    std::string text = line.substr(tab + 1), quoted;
+    for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    out << line.substr(0, tab) << ",\"" << quoted << "\"\n";
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* source = std::getenv("LAKEHOUSE_SOURCE_DIR");
+  fs::path eval_dir = fs::path(source ? source : ".") / "../shared/eval/faq";
+  std::string backend = "flat", dir_arg;
+  int chunk_size = 1000;
+  for (int i = 1; i < argc; ++i) {
+    auto arg = [&](const char* name) { return !std::strcmp(argv[i], name) && i + 1 < argc; };
+    if (arg("--eval-dir")) eval_dir = argv[++i];
+    else if (arg("--backend")) backend = argv[++i];
+    else if (arg("--chunk-size")) chunk_size = std::atoi(argv[++i]);
+    else if (arg("--dir")) dir_arg = argv[++i];
+    else {
+      std::fprintf(stderr, "unknown flag %s\n", argv[i]);
+      return 2;
+    }
+  }
+  auto set = lh::vector::eval::ParseBeir("faq", Read(eval_dir / "queries.tsv"), Read(eval_dir / "qrels.tsv"));
+  if (!set.ok()) Die("eval set", set.status());
+  fs::path dir = dir_arg.empty() ? lh::testing::MakeTempDir("faq_bench") : fs::path(dir_arg);
+  fs::create_directories(dir);
+  WriteCorpusCsv(Read(eval_dir / "corpus.tsv"), dir / "faq.csv");
+
+  lh::Config config;
+  config.data_dir = dir / "data";
+  config.inbox_dir = dir / "inbox";
+  config.inbox_enabled = false;
+  lh::FinishBuckets(config);
+  auto started = lh::app::Runtime::Start(config);
+  if (!started.ok()) Die("runtime", started.status());
+  auto& rt = **started;
+  if (auto s = rt.query().Open(); !s.ok()) Die("query engine", s);
+  lh::ingest::IngestRequest ingest;
+  ingest.file = dir / "faq.csv";
+  ingest.file_name = "faq.csv";
+  ingest.dataset = "faq";
+  if (auto r = rt.ingestor().Ingest(ingest); !r.ok()) Die("ingest", r.status());
+
+  lh::vector::IndexManifest request;
+  request.name = "faq_idx";
+  request.dataset = "faq";
+  request.id_column = "doc_id";
+  request.text_column = "answer";
+  request.chunking = {static_cast<size_t>(chunk_size), lh::vector::DefaultOverlap(static_cast<size_t>(chunk_size))};
+  request.allow_pii = true;  // FAQ answers quote e-mail addresses; the bench must not depend on the heuristic
+  auto kind = lh::vector::ParseBackendKind(backend);
+  if (!kind.ok()) Die("backend", kind.status());
+  request.backend.kind = *kind;
+  if (auto p = rt.indexes().Prepare(request); !p.ok()) Die("prepare", p.status());
+  auto built = rt.indexes().BuildPrepared("faq_idx");
+  if (!built.ok()) Die("build", built.status());
+  std::printf("faq_bench: %zu queries, %lld documents, %lld chunks (chunk size %d), %s, backend %s\n",
+              set->queries.size(), static_cast<long long>(built->active->doc_count),
+              static_cast<long long>(built->active->chunk_count), chunk_size, built->embedder.model.c_str(),
+              lh::vector::BackendKindName(built->active->backend.kind));
+
+  std::vector<lh::vector::eval::Judgements> judged;
+  for (const auto& q : set->queries) judged.push_back(q.relevant);
+  std::printf("\n| mode | nDCG@10 | recall@10 | MRR@10 | p50 ms | p95 ms |\n|---|---|---|---|---|---|\n");
+  for (auto mode : {lh::vector::SearchMode::kText, lh::vector::SearchMode::kVector, lh::vector::SearchMode::kHybrid}) {
+    std::vector<std::vector<std::string>> ranked;
+    std::vector<double> ms;
+    for (const auto& q : set->queries) {
+      lh::vector::SearchRequest search;
+      search.text = q.text;
+      search.k = 10;
+      search.mode = mode;
+      search.include_rows = false;
+      auto t0 = std::chrono::steady_clock::now();
+      auto r = rt.searcher().Search("faq_idx", search);
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      if (!r.ok()) Die("search " + q.id, r.status());
+      std::vector<std::string> ids;
+      for (const auto& h : r->hits) ids.push_back(h.doc_id);
+      ranked.push_back(std::move(ids));
+    }
+    auto quality = lh::vector::eval::Summarise(ranked, judged);
+    auto latency = Summarise(ms);
+    std::printf("| %s | %.3f | %.3f | %.3f | %.2f | %.2f |\n", lh::vector::SearchModeName(mode), quality.ndcg_at_10,
+                quality.recall_at_10, quality.mrr_at_10, latency.p50, latency.p95);
+  }
+  std::printf("\nreference (../shared/eval/README.md, nDCG@10): BM25 0.594, feature hashing 768-d 0.420, "
+              "BM25 + USE-lite by RRF 0.572\n");
+  if (dir_arg.empty()) fs::remove_all(dir);
+  return 0;
+}

@@ -1,0 +1,92 @@
+// The quality measures against hand-computed values, and BEIR parsing of
+// well-formed and broken files (the real FAQ set included).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "vector/eval/eval_set.h"
+#include "vector/eval/metrics.h"
+
+namespace lakehouse::vector::eval {
+namespace {
+
+TEST(MetricsTest, MatchHandComputedValues) {
+  Judgements one{{"d3", 1}};
+  std::vector<std::string> ranked{"d1", "d2", "d3", "d4"};
+  EXPECT_DOUBLE_EQ(NdcgAt(ranked, one, 10), 1 / std::log2(4.0));  // found at rank 3
+  EXPECT_DOUBLE_EQ(ReciprocalRankAt(ranked, one, 10), 1.0 / 3);
+  EXPECT_DOUBLE_EQ(RecallAt(ranked, one, 10), 1.0);
+  EXPECT_DOUBLE_EQ(RecallAt(ranked, one, 2), 0.0);
+  EXPECT_DOUBLE_EQ(NdcgAt(ranked, one, 2), 0.0);
+  // Graded: the ideal order puts grade 2 first.
+  Judgements graded{{"a", 2}, {"b", 1}, {"z", 0}};
+  double ideal = 2 / std::log2(2.0) + 1 / std::log2(3.0);
+  EXPECT_DOUBLE_EQ(NdcgAt({"b", "a"}, graded, 10), (1 / std::log2(2.0) + 2 / std::log2(3.0)) / ideal);
+  EXPECT_DOUBLE_EQ(NdcgAt({"a", "b"}, graded, 10), 1.0);
+  EXPECT_DOUBLE_EQ(RecallAt({"a", "z"}, graded, 10), 0.5) << "grade 0 is not relevant";
+  EXPECT_DOUBLE_EQ(NdcgAt({"x"}, {}, 10), 0.0);
+  EXPECT_DOUBLE_EQ(OverlapAt({"a", "b", "c"}, {"c", "a", "q"}, 3), 2.0 / 3);
+  auto s = Summarise({{"d3"}, {"a", "x"}, {"y"}}, {one, {{"x", 1}}, {}});
+  EXPECT_EQ(s.queries, 2u) << "an unjudged query does not count";
+  EXPECT_DOUBLE_EQ(s.mrr_at_10, 0.75);
+}
+
+TEST(EvalSetTest, ParsesBeirTsvAndJsonLinesAndRefusesBrokenFiles) {
+  auto tsv = ParseBeir("s", "q1\tWhat is Perl?\r\nq2\tHow\tdo I\n\n", "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\t0\td7\t2\n");
+  ASSERT_TRUE(tsv.ok()) << tsv.status().message();
+  ASSERT_EQ(tsv->queries.size(), 2u);
+  EXPECT_EQ(tsv->queries[0].text, "What is Perl?");
+  EXPECT_EQ(tsv->queries[1].text, "How\tdo I");
+  EXPECT_EQ(tsv->queries[1].relevant.at("d7"), 2) << "TREC's four columns";
+  EXPECT_TRUE(tsv->Labelled());
+  auto json = ParseBeir("s", "{\"_id\": \"q1\", \"text\": \"hi\"}\n{\"_id\": 7, \"text\": \"x\"}\n",
+                        "{\"query-id\": \"q1\", \"corpus-id\": 3, \"score\": 1}\n");
+  ASSERT_TRUE(json.ok()) << json.status().message();
+  EXPECT_EQ(json->queries[1].id, "7");
+  EXPECT_EQ(json->queries[0].relevant.at("3"), 1);
+  EXPECT_FALSE(ParseBeir("s", "q1\tx\n", "").value().Labelled());
+
+  struct Bad {
+    const char* queries;
+    const char* qrels;
+    const char* says;
+  } bad[] = {{"", "", "no queries"},
+             {"q1\n", "", "queries line 1"},
+             {"q1\tx\nq1\ty\n", "", "appears twice"},
+             {"q1\t  \n", "", "has no text"},
+             {"q1\tx\n", "q2\td1\t1\n", "no query 'q2'"},
+             {"q1\tx\n", "q1\td1\thigh\n", "not an integer"},
+             {"q1\tx\n", "q1\td1\n", "qrels line 1"},
+             {"q1\tx\n", "q1\td1\t-1\n", "0 to 100"},
+             {"{\"_id\": \"q1\"", "", "not a JSON object"},
+             {"q1\tx\n", "{\"query-id\": \"q1\", \"corpus-id\": \"d\", \"score\": \"1\"}", "integer grade"}};
+  for (const auto& b : bad) {
+    auto r = ParseBeir("s", b.queries, b.qrels);
+    ASSERT_FALSE(r.ok()) << b.says;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find(b.says), std::string::npos) << r.status().message();
+  }
+}
+
+TEST(EvalSetTest, ReadsTheFaqSet) {
+  const char* source = std::getenv("LAKEHOUSE_SOURCE_DIR");
+  std::filesystem::path dir = std::filesystem::path(source ? source : ".") / "../shared/eval/faq";
+  if (!std::filesystem::exists(dir / "queries.tsv")) GTEST_SKIP() << "no ../shared/eval/faq here";
+  auto read = [](const std::filesystem::path& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  auto set = ParseBeir("faq", read(dir / "queries.tsv"), read(dir / "qrels.tsv"));
+  ASSERT_TRUE(set.ok()) << set.status().message();
+  EXPECT_EQ(set->queries.size(), 479u);
+  for (const auto& q : set->queries) EXPECT_EQ(q.relevant.size(), 1u) << q.id;
+}
+
+}  // namespace
+}  // namespace lakehouse::vector::eval
