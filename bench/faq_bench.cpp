@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <fstream>
 #include <sstream>
 
@@ -134,6 +136,64 @@ int main(int argc, char** argv) {
     std::printf("| %s | %.3f | %.3f | %.3f | %.2f | %.2f |\n", lh::vector::SearchModeName(mode), quality.ndcg_at_10,
                 quality.recall_at_10, quality.mrr_at_10, latency.p50, latency.p95);
   }
+  // Fusions of the text and vector lists (depth 50 each), computed here
+  // from the two lists so that they can be compared before one becomes
+  // the hybrid mode: reciprocal rank fusion with weights, and a convex
+  // combination of min-max normalised scores.
+  std::vector<std::vector<std::pair<std::string, float>>> text_lists, vector_lists;
+  for (auto mode : {lh::vector::SearchMode::kText, lh::vector::SearchMode::kVector}) {
+    auto& lists = mode == lh::vector::SearchMode::kText ? text_lists : vector_lists;
+    for (const auto& q : set->queries) {
+      lh::vector::SearchRequest search;
+      search.text = q.text;
+      search.k = 50;
+      search.mode = mode;
+      search.include_rows = false;
+      auto r = rt.searcher().Search("faq_idx", search);
+      if (!r.ok()) Die("search " + q.id, r.status());
+      std::vector<std::pair<std::string, float>> list;
+      for (const auto& h : r->hits) list.emplace_back(h.doc_id, h.score);
+      lists.push_back(std::move(list));
+    }
+  }
+  auto fused = [&](const std::function<std::map<std::string, double>(const std::vector<std::pair<std::string, float>>&,
+                                                                     const std::vector<std::pair<std::string, float>>&)>& fuse) {
+    std::vector<std::vector<std::string>> ranked;
+    for (size_t q = 0; q < set->queries.size(); ++q) {
+      auto scores = fuse(text_lists[q], vector_lists[q]);
+      std::vector<std::pair<std::string, double>> order(scores.begin(), scores.end());
+      std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+      std::vector<std::string> ids;
+      for (size_t i = 0; i < order.size() && i < 10; ++i) ids.push_back(order[i].first);
+      ranked.push_back(std::move(ids));
+    }
+    return lh::vector::eval::Summarise(ranked, judged).ndcg_at_10;
+  };
+  std::printf("\n| fusion of text and vector (depth 50) | nDCG@10 |\n|---|---|\n");
+  for (double w : {1.0, 0.5, 0.25}) {
+    double ndcg = fused([&](const auto& t, const auto& v) {
+      std::map<std::string, double> out;
+      for (size_t i = 0; i < t.size(); ++i) out[t[i].first] += 1.0 / (60 + i + 1);
+      for (size_t i = 0; i < v.size(); ++i) out[v[i].first] += w / (60 + i + 1);
+      return out;
+    });
+    std::printf("| RRF k0 60, vector weight %.2f | %.3f |\n", w, ndcg);
+  }
+  for (double alpha : {0.5, 0.6, 0.7, 0.8, 0.9}) {
+    double ndcg = fused([&](const auto& t, const auto& v) {
+      std::map<std::string, double> out;
+      auto add = [&](const std::vector<std::pair<std::string, float>>& list, double weight) {
+        if (list.empty()) return;
+        float hi = list.front().second, lo = list.back().second;
+        for (const auto& [doc, score] : list) out[doc] += weight * (hi > lo ? (score - lo) / (hi - lo) : 1.0);
+      };
+      add(t, alpha);
+      add(v, 1 - alpha);
+      return out;
+    });
+    std::printf("| min-max scores, text weight %.1f | %.3f |\n", alpha, ndcg);
+  }
+
   std::printf("\nreference (../shared/eval/README.md, nDCG@10): BM25 0.594, feature hashing 768-d 0.420, "
               "BM25 + USE-lite by RRF 0.572\n");
   if (dir_arg.empty()) fs::remove_all(dir);

@@ -177,6 +177,10 @@ Result<vector::SearchRequest> ParseSearch(const json& body) {
   LH_ASSIGN_OR_RETURN(auto mode, OptionalString(body, "mode"));
   LH_ASSIGN_OR_RETURN(auto include_rows, OptionalBool(body, "include_rows"));
   LH_ASSIGN_OR_RETURN(auto include_pii, OptionalBool(body, "include_pii"));
+  if (body.contains("text_weight")) {
+    if (!body["text_weight"].is_number()) return InvalidArgument("text_weight must be a number between 0 and 1");
+    r.text_weight = body["text_weight"].get<double>();
+  }
   r.text = text.value_or("");
   if (k) {
     if (*k < 1 || *k > 1000) return InvalidArgument("k must be between 1 and 1000");

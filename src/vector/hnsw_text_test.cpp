@@ -83,13 +83,22 @@ TEST(TextIndexTest, RanksByBm25RemovesAndKeepsUserTextOutOfFtsSyntax) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(FuseRanksTest, RewardsDocumentsBothRankingsAgreeOn) {
-  auto fused = FuseRanks({{"a", "b", "c"}, {"b", "d", "a"}});
+TEST(FuseScoresTest, WeighsNormalisedScoresAndNeverNeedsBothLists) {
+  // Text: a best (1), b half (0.5), c worst (0); vector: b best, d worst.
+  std::vector<std::pair<std::string, float>> text{{"a", -1.0f}, {"b", -2.0f}, {"c", -3.0f}};
+  std::vector<std::pair<std::string, float>> vec{{"b", 0.9f}, {"d", 0.1f}};
+  auto fused = FuseScores(text, vec, 0.7);
   ASSERT_EQ(fused.size(), 4u);
-  EXPECT_EQ(fused[0].first, "b");  // 1/62 + 1/61 beats 1/61 + 1/63
-  EXPECT_EQ(fused[1].first, "a");
-  EXPECT_NEAR(fused[0].second, 1.0 / 62 + 1.0 / 61, 1e-6);
-  EXPECT_EQ(fused[2].first, "d");  // 1/62 alone beats 1/63 alone
+  EXPECT_EQ(fused[0].first, "a");  // 0.7 x 1
+  EXPECT_NEAR(fused[0].second, 0.7, 1e-6);
+  EXPECT_EQ(fused[1].first, "b");  // 0.7 x 0.5 + 0.3 x 1
+  EXPECT_NEAR(fused[1].second, 0.65, 1e-6);
+  EXPECT_EQ(fused[2].first, "c") << "c (text 0) and d (vector 0) both score 0; c came first";
+  auto text_only = FuseScores(text, {}, 0.7);
+  EXPECT_EQ(text_only[0].first, "a");
+  auto single = FuseScores({{"z", 5.0f}}, {}, 1.0);
+  EXPECT_NEAR(single[0].second, 1.0, 1e-6) << "a list of one gives it 1";
+  EXPECT_EQ(FuseScores(text, vec, 0.0)[0].first, "b") << "weight 0: the vector order";
 }
 
 }  // namespace

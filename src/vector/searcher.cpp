@@ -242,17 +242,26 @@ Status ValidateFilter(const std::string& filter) {
   return Status::Ok();
 }
 
-std::vector<std::pair<std::string, float>> FuseRanks(const std::vector<std::vector<std::string>>& rankings,
-                                                     double k0) {
+std::vector<std::pair<std::string, float>> FuseScores(const std::vector<std::pair<std::string, float>>& text,
+                                                      const std::vector<std::pair<std::string, float>>& vector,
+                                                      double text_weight) {
   std::unordered_map<std::string, double> scores;
   std::vector<std::string> order;
-  for (const auto& ranking : rankings) {
-    for (size_t rank = 0; rank < ranking.size(); ++rank) {
-      auto [it, inserted] = scores.emplace(ranking[rank], 0.0);
-      if (inserted) order.push_back(ranking[rank]);
-      it->second += 1.0 / (k0 + static_cast<double>(rank + 1));
+  auto add = [&](const std::vector<std::pair<std::string, float>>& list, double weight) {
+    if (list.empty()) return;
+    float hi = list.front().second, lo = list.front().second;
+    for (const auto& [doc, score] : list) {
+      hi = std::max(hi, score);
+      lo = std::min(lo, score);
     }
-  }
+    for (const auto& [doc, score] : list) {
+      auto [it, inserted] = scores.emplace(doc, 0.0);
+      if (inserted) order.push_back(doc);
+      it->second += weight * (hi > lo ? (score - lo) / (hi - lo) : 1.0);
+    }
+  };
+  add(text, text_weight);
+  add(vector, 1 - text_weight);
   std::vector<std::pair<std::string, float>> fused;
   for (const auto& id : order) fused.emplace_back(id, static_cast<float>(scores[id]));
   std::stable_sort(fused.begin(), fused.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
@@ -275,6 +284,9 @@ Status Searcher::Validate(const SearchRequest& request) {
                             "ask the server's operator");
   }
   if (!request.filter.empty()) LH_RETURN_IF_ERROR(ValidateFilter(request.filter));
+  if (!(request.text_weight >= 0 && request.text_weight <= 1)) {
+    return InvalidArgument("text_weight must be between 0 and 1 (the text list's share in a hybrid search)");
+  }
   return Status::Ok();
 }
 
@@ -381,10 +393,10 @@ Result<Retrieval> Searcher::Retrieve(const IndexRegistry::Serving& target, const
   } else if (request.mode == SearchMode::kText) {
     for (const auto& h : text_hits) ranked(h.doc_id, h.label, h.score);
   } else {
-    std::vector<std::string> a, b;
-    for (const auto& h : vector_hits) a.push_back(h.doc_id);
-    for (const auto& h : text_hits) b.push_back(h.doc_id);
-    for (const auto& [doc, score] : FuseRanks({a, b})) {
+    std::vector<std::pair<std::string, float>> a, b;
+    for (const auto& h : text_hits) a.emplace_back(h.doc_id, h.score);
+    for (const auto& h : vector_hits) b.emplace_back(h.doc_id, h.score);
+    for (const auto& [doc, score] : FuseScores(a, b, request.text_weight)) {
       const DocHit* source = by_vector.count(doc) ? by_vector[doc] : by_text[doc];
       ranked(doc, source->label, score);
       if (out.docs.size() >= request.k) break;

@@ -90,3 +90,69 @@ TEST(EvalSetTest, ReadsTheFaqSet) {
 
 }  // namespace
 }  // namespace lakehouse::vector::eval
+
+#include "vector/index_fixture.h"
+
+namespace lakehouse::vector {
+namespace {
+
+// The project's labelled set through the real ingest, index and searcher:
+// the hybrid mode must rank at least as well as each of its lists.
+TEST_F(IndexTest, OnTheFaqSetHybridRanksAtLeastAsWellAsTextOrVector) {
+  const char* source = std::getenv("LAKEHOUSE_SOURCE_DIR");
+  std::filesystem::path eval_dir = std::filesystem::path(source ? source : ".") / "../shared/eval/faq";
+  if (!std::filesystem::exists(eval_dir / "corpus.tsv")) GTEST_SKIP() << "no ../shared/eval/faq here";
+  auto read = [](const std::filesystem::path& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  auto set = eval::ParseBeir("faq", read(eval_dir / "queries.tsv"), read(eval_dir / "qrels.tsv"));
+  ASSERT_TRUE(set.ok());
+  std::string csv = "doc_id,answer\n";
+  std::istringstream lines(read(eval_dir / "corpus.tsv"));
+  for (std::string line; std::getline(lines, line);) {
+    size_t tab = line.find('\t');
+    std::string quoted;
+    for (char c : line.substr(tab + 1)) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    csv += line.substr(0, tab) + ",\"" + quoted + "\"\n";
+  }
+  testing::WriteFile(dir_ / "faq.csv", csv);
+  ingest::IngestRequest ingest;
+  ingest.file = dir_ / "faq.csv";
+  ingest.file_name = "faq.csv";
+  ingest.dataset = "faq";
+  ASSERT_TRUE(ingestor_->Ingest(ingest).ok());
+  IndexManifest request;
+  request.name = "faq_idx";
+  request.dataset = "faq";
+  request.id_column = "doc_id";
+  request.text_column = "answer";
+  request.allow_pii = true;
+  ASSERT_TRUE(registry_->Prepare(request).ok());
+  ASSERT_TRUE(registry_->BuildPrepared("faq_idx").ok());
+  std::vector<eval::Judgements> judged;
+  for (const auto& q : set->queries) judged.push_back(q.relevant);
+  std::map<SearchMode, double> ndcg;
+  for (auto mode : {SearchMode::kText, SearchMode::kVector, SearchMode::kHybrid}) {
+    std::vector<std::vector<std::string>> ranked;
+    for (const auto& q : set->queries) {
+      SearchRequest search;
+      search.text = q.text;
+      search.mode = mode;
+      search.include_rows = false;
+      auto r = searcher_->Search("faq_idx", search);
+      ASSERT_TRUE(r.ok()) << r.status().message();
+      ranked.emplace_back();
+      for (const auto& h : r->hits) ranked.back().push_back(h.doc_id);
+    }
+    ndcg[mode] = eval::Summarise(ranked, judged).ndcg_at_10;
+  }
+  EXPECT_GT(ndcg[SearchMode::kText], 0.5) << "FTS5 bm25 on the FAQ set";
+  EXPECT_GE(ndcg[SearchMode::kHybrid], ndcg[SearchMode::kText]);
+  EXPECT_GE(ndcg[SearchMode::kHybrid], ndcg[SearchMode::kVector]);
+}
+
+}  // namespace
+}  // namespace lakehouse::vector
