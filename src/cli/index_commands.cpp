@@ -95,6 +95,8 @@ IndexCommands::IndexCommands(CLI::App& app) {
   search_->add_option("--ef", ef_, "hnsw: search beam width for this query");
   search_->add_option("--nprobe", nprobe_, "ivf_pq: lists to visit for this query");
   search_->add_option("--refine-factor", refine_factor_, "ivf_pq: candidates re-ranked exactly, per hit");
+  search_->add_option("--text-weight", text_weight_,
+                      "hybrid: the text list's share (0 to 1, default 0.7) in the fused score");
   search_->add_flag("--json", search_json_, "Print the answer as JSON, each hit with its row's columns");
   migrate_ = index->add_subcommand("migrate", "Move an index to another backend or settings, built from its stored "
                                              "vectors (no re-embedding); searches go on meanwhile");
@@ -255,6 +257,7 @@ int IndexCommands::Run(const Config& config) const {
   request.k = static_cast<size_t>(std::max(k_, 1));
   request.filter = filter_;
   request.mode = *vector::ParseSearchMode(mode_);  // CLI11 checked the name
+  request.text_weight = text_weight_;
   for (const auto& [value, knob] : {std::pair{ef_, "ef_search"}, {nprobe_, "nprobe"}, {refine_factor_, "refine_factor"}}) {
     if (value) request.knobs[knob] = *value;
   }

@@ -10,6 +10,7 @@
 
 #include "common/config.h"
 #include "vector/backend.h"
+#include "vector/searcher.h"
 
 namespace lakehouse::cli {
 
@@ -43,6 +44,7 @@ class IndexCommands {
   std::optional<int64_t> ef_, nprobe_, refine_factor_;      // search knobs; absent: the index's defaults
   int64_t interval_s_ = 0;
   int k_ = 10;
+  double text_weight_ = vector::kDefaultTextWeight;
   bool allow_pii_ = false, redact_spans_ = false, json_ = false, search_json_ = false;
 };
 
