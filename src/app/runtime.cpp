@@ -117,6 +117,9 @@ Result<Runtime::DatasetMove> Runtime::MoveDataset(const std::string& name, const
 
 Status Runtime::RemoveBucket(const std::string& name) {
   LH_RETURN_IF_ERROR(buckets_->Get(name).status());
+  // Waits for moves into it (in any process) to swap or give up; none
+  // starts until it is gone.
+  auto removal = buckets_->LockForRemoval(name);
   if (name == "primary" || name == "rescue") return buckets_->Remove(name);  // refused there, with the reason
   auto datasets = catalog_->DatasetsInBucket(name);
   if (!datasets.empty()) {

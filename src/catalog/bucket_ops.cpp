@@ -38,6 +38,8 @@ Result<Manifest> Catalog::MoveToBucket(const std::string& name, const std::strin
   if (fs::equivalent(from->Root(), to->Root(), same_error)) {
     return InvalidArgument("buckets '" + before.bucket + "' and '" + target + "' are the same folder");
   }
+  // No removal of the target until the swap is done (or given up).
+  auto into = buckets_.LockForMoveInto(target);
   std::vector<std::string> keys = FileKeys(before);
   // Removes our copies, unless a manifest already points at them.
   auto discard_copies = [&] {
@@ -54,6 +56,10 @@ Result<Manifest> Catalog::MoveToBucket(const std::string& name, const std::strin
     }
   }
   MaybeCrash("move:after_copy");
+  if (!buckets_.StillExists(target)) {  // removed by another process before this one locked it
+    discard_copies();
+    return NotFound("bucket '" + target + "' was removed during the move; nothing was moved");
+  }
   // 2. Swap the manifest, unless the dataset changed meanwhile.
   auto swapped = Mutate(name, [&](std::optional<Manifest> current) -> Result<Manifest> {
     if (!current) return NotFound("dataset '" + name + "' was deleted during the move");

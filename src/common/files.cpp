@@ -361,7 +361,7 @@ ProcessLock::ProcessLock(const fs::path& path, Mode mode) {
   if (fd_ < 0) return;
   int rc;
   do {
-    rc = ::flock(fd_, LOCK_EX | (mode == Mode::kTry ? LOCK_NB : 0));
+    rc = ::flock(fd_, (mode == Mode::kShared ? LOCK_SH : LOCK_EX) | (mode == Mode::kTry ? LOCK_NB : 0));
   } while (rc != 0 && errno == EINTR);
   held_ = rc == 0;
 }

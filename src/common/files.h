@@ -145,7 +145,8 @@ class BackgroundSha256 {
 // cannot be opened is not held; try-mode gives up at once when it is taken.
 class ProcessLock {
  public:
-  enum class Mode { kWait, kTry };
+  // kShared: many holders at once, none while a kWait/kTry holder has it.
+  enum class Mode { kWait, kTry, kShared };
   explicit ProcessLock(const fs::path& path, Mode mode = Mode::kWait);
   ~ProcessLock();
   ProcessLock(const ProcessLock&) = delete;

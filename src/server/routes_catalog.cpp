@@ -114,6 +114,9 @@ void RegisterCatalogRoutes(httplib::Server& http, app::Runtime& runtime) {
   http.Patch(R"(/catalog/datasets/by-name/([^/]+)/bucket)",
              Guarded([&runtime](const httplib::Request& req, httplib::Response& res) {
                LH_ASSIGN_OR_RETURN(auto body, ParseJsonObject(req));
+               for (const auto& [key, value] : body.items()) {
+                 if (key != "bucket") return InvalidArgument("field '" + key + "' is not known here; the body is {\"bucket\": NAME}");
+               }
                LH_ASSIGN_OR_RETURN(auto bucket, OptionalString(body, "bucket"));
                if (!bucket) return InvalidArgument("field 'bucket' is required, e.g. {\"bucket\": \"cold\"}");
                LH_ASSIGN_OR_RETURN(auto moved, runtime.MoveDataset(req.matches[1], *bucket));

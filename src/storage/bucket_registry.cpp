@@ -28,6 +28,32 @@ BucketRegistry::BucketRegistry(const std::vector<BucketConfig>& buckets,
   }
 }
 
+std::unique_ptr<ProcessLock> BucketRegistry::LockForMoveInto(const std::string& name) const {
+  return std::make_unique<ProcessLock>(Primary()->Root() / "_catalog" / "buckets" / (name + ".lock"),
+                                       ProcessLock::Mode::kShared);
+}
+
+std::unique_ptr<ProcessLock> BucketRegistry::LockForRemoval(const std::string& name) const {
+  return std::make_unique<ProcessLock>(Primary()->Root() / "_catalog" / "buckets" / (name + ".lock"));
+}
+
+bool BucketRegistry::StillExists(const std::string& name) const {
+  {
+    std::shared_lock lock(mutex_);
+    auto it = runtime_.find(name);
+    if (!stores_.count(name)) return false;
+    if (it == runtime_.end() || !it->second) return true;  // from lakehouse.toml: never removed at runtime
+  }
+  auto bytes = Primary()->Get(kRuntimeBucketsKey);
+  if (!bytes.ok()) return false;
+  auto parsed = nlohmann::json::parse(*bytes, nullptr, false);
+  if (!parsed.is_array()) return false;
+  for (const auto& entry : parsed) {
+    if (entry.is_object() && entry.contains("name") && entry["name"] == name) return true;
+  }
+  return false;
+}
+
 void BucketRegistry::LoadRuntimeBuckets() {
   auto bytes = Primary()->Get(kRuntimeBucketsKey);
   if (!bytes.ok()) return;  // none added yet

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/config.h"
+#include "common/files.h"
 #include "common/problems.h"
 #include "storage/object_store.h"
 
@@ -59,6 +60,17 @@ class BucketRegistry {
   // The caller checks that nothing lives in the bucket first; its files stay
   // on disk.
   Status Remove(const std::string& name);
+
+  // Moving data into a bucket holds its lock shared, from the first copy to
+  // the manifest swap; removing it holds the lock alone, around its checks
+  // and the removal. Across processes (flock in the primary bucket), so a
+  // CLI move and a server's removal cannot both succeed.
+  std::unique_ptr<ProcessLock> LockForMoveInto(const std::string& name) const;
+  std::unique_ptr<ProcessLock> LockForRemoval(const std::string& name) const;
+  // Whether `name` is still a bucket as stored now (another process may
+  // have removed it since this one loaded the list): checked under the
+  // move lock just before a swap.
+  bool StillExists(const std::string& name) const;
 
   // SecureDataFolder on every bucket's datasets/ (SQL may read it): links
   // removed and logged, write access for others taken away, and a folder

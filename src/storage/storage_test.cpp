@@ -164,3 +164,37 @@ TEST(BucketRegistryTest, NulInAPathIsRefusedAndBadStoredEntriesAreSkipped) {
 }
 
 }  // namespace lakehouse::storage
+
+namespace lakehouse::storage {
+namespace {
+
+TEST(BucketLockTest, MovesIntoABucketShareItsLockAndItsRemovalWaitsForThem) {
+  Config config;
+  config.data_dir = fs::temp_directory_path() / ("lh_bucket_lock_" + std::to_string(::getpid()));
+  fs::remove_all(config.data_dir);
+  FinishBuckets(config);
+  BucketRegistry registry(config.buckets);
+  ASSERT_TRUE(registry.Add("cold", std::nullopt).ok());
+  {
+    auto first = registry.LockForMoveInto("cold");
+    auto second = registry.LockForMoveInto("cold");
+    EXPECT_TRUE(first->held() && second->held()) << "two moves at once";
+    // A removal cannot have it meanwhile (kTry stands in for the wait).
+    ProcessLock removal(registry.Primary()->Root() / "_catalog/buckets/cold.lock", ProcessLock::Mode::kTry);
+    EXPECT_FALSE(removal.held());
+  }
+  EXPECT_TRUE(registry.LockForRemoval("cold")->held());
+  EXPECT_TRUE(registry.StillExists("cold"));
+  EXPECT_TRUE(registry.StillExists("primary"));
+  // Removed by another process: this one's list still has it, the stored one does not.
+  BucketRegistry other(config.buckets);
+  other.LoadRuntimeBuckets();
+  ASSERT_TRUE(other.Remove("cold").ok());
+  EXPECT_TRUE(registry.Get("cold").ok());
+  EXPECT_FALSE(registry.StillExists("cold"));
+  EXPECT_FALSE(registry.StillExists("nope"));
+  fs::remove_all(config.data_dir);
+}
+
+}  // namespace
+}  // namespace lakehouse::storage

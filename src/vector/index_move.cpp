@@ -13,10 +13,10 @@ Result<IndexManifest> IndexRegistry::MoveToBucket(const std::string& name, const
   LH_RETURN_IF_ERROR(ValidateName(name, "index name"));
   LH_ASSIGN_OR_RETURN(auto work, LockWork(name));
   LH_ASSIGN_OR_RETURN(auto before, Get(name));
+  // Already there: nothing moves, and a placement stays a placement.
+  if (before.bucket == target) return before;
   auto dataset = catalog_.Get(before.dataset);
-  bool follows = dataset.ok() && dataset->bucket == target;
-  if (before.bucket == target && before.follows_dataset == follows) return before;
-  return MoveLocked(name, target, follows);
+  return MoveLocked(name, target, dataset.ok() && dataset->bucket == target);
 }
 
 Result<std::optional<IndexManifest>> IndexRegistry::FollowDataset(const std::string& name) {
@@ -61,6 +61,8 @@ Result<IndexManifest> IndexRegistry::MoveLocked(const std::string& name, const s
   auto discard_copies = [&] {
     for (const auto& key : keys) (void)to->Delete(key);
   };
+  // No removal of the target until the swap is done (or given up).
+  auto into = buckets_.LockForMoveInto(target);
   // 1. Copy and verify; the manifest still points at the originals.
   for (const auto& key : keys) {
     if (Status s = storage::CopyVerified(*from, *to, key); !s.ok()) {
@@ -74,8 +76,11 @@ Result<IndexManifest> IndexRegistry::MoveLocked(const std::string& name, const s
     if (!m.active || m.active->number != generation.number || m.bucket != before.bucket) {
       return Conflict("index '" + name + "' changed during the move; nothing was moved, try again");
     }
-    // Removed meanwhile: the copies would be in a folder no bucket names.
-    LH_RETURN_IF_ERROR(buckets_.Get(target).status().WithContext("moving index '" + name + "'"));
+    // Removed meanwhile (perhaps by another process): the copies would be
+    // in a folder no bucket names.
+    if (!buckets_.StillExists(target)) {
+      return NotFound("bucket '" + target + "' was removed during the move; nothing was moved");
+    }
     m.bucket = target;
     m.follows_dataset = follows_dataset;
     return Status::Ok();

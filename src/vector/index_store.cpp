@@ -52,7 +52,10 @@ void IndexRegistry::ForceReload() const {
 void IndexRegistry::ReloadIfChanged() const {
   int64_t stamp = dir_.Stamp();
   std::lock_guard lock(mutex_);
-  if (ManifestDir::Current(seen_dir_mtime_ns_, stamp)) return;
+  // A broken manifest fixed in place (an editor writing the file, not a
+  // rename) does not touch the folder's mtime: while one is reported, read
+  // again every time.
+  if (ManifestDir::Current(seen_dir_mtime_ns_, stamp) && problems_.Snapshot().empty()) return;
   std::map<std::string, std::string> problems;
   auto names = dir_.Names(problems);
   if (!names) return;  // cannot list it now: keep what is known

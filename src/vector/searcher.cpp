@@ -359,18 +359,29 @@ Result<Retrieval> Searcher::Retrieve(const IndexRegistry::Serving& target, const
                              target.manifest.name + "' (" + index.generation.model + ") has " +
                              std::to_string(index.generation.dimension));
     }
-    LH_RETURN_IF_ERROR(Normalize(query));
+    Status normalized = Normalize(query);
     out.embed_ms = MillisSince(embed_started);
-    auto search_started = Clock::now();
-    // The stored defaults of the generation being served (PATCH changes
-    // them without a rebuild), then this request's.
-    const auto& active = target.manifest.active;
-    BackendOptions knobs = QueryKnobsOf(index.backend->kind(), active && active->number == index.generation.number
-                                                                   ? active->backend.options
-                                                                   : index.generation.backend.options);
-    for (const auto& [knob, value] : request.knobs) knobs[knob] = value;
-    LH_ASSIGN_OR_RETURN(vector_hits, VectorSearch(index, query, depth, knobs, allowed, &out.strategy));
-    out.search_ms += MillisSince(search_started);
+    if (!normalized.ok() && request.vector.empty()) {
+      // Text with nothing in it to embed (punctuation only, say): a hybrid
+      // search goes on with its words alone.
+      if (request.mode != SearchMode::kHybrid) {
+        return InvalidArgument("the query text has nothing to search by meaning (no words); try mode \"text\"");
+      }
+    } else {
+      LH_RETURN_IF_ERROR(normalized);
+    }
+    if (normalized.ok()) {
+      auto search_started = Clock::now();
+      // The stored defaults of the generation being served (PATCH changes
+      // them without a rebuild), then this request's.
+      const auto& active = target.manifest.active;
+      BackendOptions knobs = QueryKnobsOf(index.backend->kind(), active && active->number == index.generation.number
+                                                                     ? active->backend.options
+                                                                     : index.generation.backend.options);
+      for (const auto& [knob, value] : request.knobs) knobs[knob] = value;
+      LH_ASSIGN_OR_RETURN(vector_hits, VectorSearch(index, query, depth, knobs, allowed, &out.strategy));
+      out.search_ms += MillisSince(search_started);
+    }
   }
   if (request.mode != SearchMode::kVector) {
     auto search_started = Clock::now();

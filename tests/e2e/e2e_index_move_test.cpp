@@ -166,6 +166,21 @@ TEST_F(IndexMoveE2E, ADatasetMoveKilledAfterItsSwapBringsTheIndexOnRetry) {
   EXPECT_EQ(back.body["indexes_moved"], nlohmann::json::array());
   ASSERT_EQ(Send("PATCH", "/catalog/datasets/by-name/notes/bucket", {{"bucket", "cold"}}).status, 200);
   EXPECT_EQ(Get(server_, "/vectors/indexes/notes_idx").body["bucket"], "primary") << "placed, not following";
+  // Asking again for the bucket it is in keeps it placed.
+  ASSERT_EQ(Send("PATCH", "/vectors/indexes/notes_idx/bucket", {{"bucket", "primary"}}).status, 200);
+  ASSERT_EQ(Send("PATCH", "/catalog/datasets/by-name/notes/bucket", {{"bucket", "primary"}}).status, 200);
+  ASSERT_EQ(Send("PATCH", "/catalog/datasets/by-name/notes/bucket", {{"bucket", "cold"}}).status, 200);
+  EXPECT_EQ(Get(server_, "/vectors/indexes/notes_idx").body["bucket"], "primary");
+  EXPECT_EQ(Send("PATCH", "/catalog/datasets/by-name/notes/bucket", {{"bucket", "cold"}, {"extra", 1}}).status, 400);
+}
+
+TEST_F(IndexMoveE2E, AHybridSearchOfNoWordsIsEmptyAndAVectorOneSaysWhy) {
+  auto hybrid = Send("POST", "/vectors/search/notes_idx", {{"text", "!!! ???"}, {"mode", "hybrid"}});
+  ASSERT_EQ(hybrid.status, 200) << hybrid.body.dump();
+  EXPECT_TRUE(hybrid.body["hits"].empty());
+  auto vector = Send("POST", "/vectors/search/notes_idx", {{"text", "!!!"}, {"mode", "vector"}});
+  EXPECT_EQ(vector.status, 400);
+  EXPECT_NE(ErrorMessage(vector).find("no words"), std::string::npos) << vector.body.dump();
 }
 
 TEST_F(IndexMoveE2E, ABucketWithIndexFilesIsNotRemoved) {
