@@ -115,6 +115,15 @@ IndexCommands::IndexCommands(CLI::App& app) {
                                         "searches go on meanwhile)");
   move_->add_option("name", name_, "Index name")->required();
   move_->add_option("--bucket", target_bucket_, "The bucket to move it to")->required();
+  eval_ = index->add_subcommand("eval", "Measure search quality on an eval set in BEIR's layout: nDCG@10, recall@10 "
+                                        "and MRR@10 against its judgements, recall against exact search, latency");
+  eval_->add_option("name", name_, "Index name")->required();
+  eval_->add_option("--queries", queries_file_, "queries: query_id<TAB>text (or BEIR JSON lines)")->required();
+  eval_->add_option("--qrels", qrels_file_, "judgements: query_id<TAB>doc_id<TAB>grade (optional)");
+  eval_->add_option("--mode", mode_, "vector, text or hybrid (default hybrid)")
+      ->check(CLI::IsMember({"vector", "text", "hybrid"}));
+  eval_->add_option("-k", k_, "Hits per query (default 10)");
+  eval_->add_option("--text-weight", text_weight_, "hybrid: the text list's share (0 to 1, default 0.7)");
 }
 
 Result<vector::BackendSpec> IndexCommands::BackendFromFlags() const {
@@ -140,7 +149,7 @@ Result<vector::BackendSpec> IndexCommands::BackendFromFlags() const {
 
 int IndexCommands::Run(const Config& config) const {
   if (!create_->parsed() && !list_->parsed() && !drop_->parsed() && !refresh_->parsed() && !search_->parsed() &&
-      !stats_->parsed() && !doc_->parsed() && !migrate_->parsed() && !move_->parsed()) {
+      !stats_->parsed() && !doc_->parsed() && !migrate_->parsed() && !move_->parsed() && !eval_->parsed()) {
     return -1;
   }
   auto runtime = app::Runtime::Start(config);
@@ -230,6 +239,32 @@ int IndexCommands::Run(const Config& config) const {
     std::printf("index %s: now %s, %s chunks, in %.2f s (nothing re-embedded)\n", name_.c_str(),
                 vector::BackendKindName(moved->active->backend.kind), HumanCount(moved->active->chunk_count).c_str(),
                 moved->last_build.total_ms / 1000);
+    return 0;
+  }
+  if (eval_->parsed()) {
+    auto queries = ReadFile(queries_file_);
+    if (!queries.ok()) return Fail(queries.status());
+    std::string qrels;
+    if (!qrels_file_.empty()) {
+      auto read = ReadFile(qrels_file_);
+      if (!read.ok()) return Fail(read.status());
+      qrels = std::move(*read);
+    }
+    auto set = vector::eval::ParseBeir(queries_file_, *queries, qrels);
+    if (!set.ok()) return Fail(set.status());
+    vector::eval::EvalOptions options;
+    // --mode defaults to vector for search; an evaluation defaults to hybrid.
+    options.mode = eval_->count("--mode") ? *vector::ParseSearchMode(mode_) : vector::SearchMode::kHybrid;
+    options.k = static_cast<size_t>(std::max(k_, 1));
+    options.text_weight = text_weight_;
+    const bool tty = ::isatty(STDERR_FILENO);
+    auto report = vector::eval::Evaluate((*runtime)->searcher(), name_, *set, options, [&](size_t done, size_t total) {
+      if (done % 50 != 0 && done != total) return;
+      std::fprintf(stderr, "%sevaluating: %zu/%zu queries%s", tty ? "\r\033[K" : "", done, total, tty ? "" : "\n");
+    });
+    if (tty) std::fprintf(stderr, "\n");
+    if (!report.ok()) return Fail(report.status());
+    std::cout << server::EvalReportJson(*report).dump(2) << "\n";
     return 0;
   }
   if (move_->parsed()) {

@@ -31,6 +31,8 @@ class IndexCommands {
   CLI::App* migrate_ = nullptr;
   CLI::App* doc_ = nullptr;
   CLI::App* move_ = nullptr;
+  CLI::App* eval_ = nullptr;
+  std::string queries_file_, qrels_file_;
   std::string target_bucket_;
   std::string doc_id_;
   // --backend and --option as one spec (create, migrate).

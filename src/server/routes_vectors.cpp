@@ -168,6 +168,47 @@ bool MaySeePii(const httplib::Request& req, const std::string& token) {
   return given.size() == token.size() && CRYPTO_memcmp(given.data(), token.data(), token.size()) == 0;
 }
 
+// An eval set in a request: {"queries": [{"id", "text", "relevant": {doc: grade}}]}
+// or BEIR's files as text, {"beir": {"queries": "...", "qrels": "..."}}.
+Result<vector::eval::EvalSet> ParseEvalSet(const json& body) {
+  if (body.contains("beir")) {
+    const json& beir = body["beir"];
+    if (!beir.is_object() || !beir.contains("queries") || !beir["queries"].is_string() ||
+        (beir.contains("qrels") && !beir["qrels"].is_string())) {
+      return InvalidArgument("\"beir\" takes {\"queries\": TEXT, \"qrels\": TEXT} (BEIR's TSV or JSON lines)");
+    }
+    return vector::eval::ParseBeir("request", beir["queries"].get<std::string>(), beir.value("qrels", ""));
+  }
+  if (!body.contains("queries") || !body["queries"].is_array()) {
+    return InvalidArgument("give \"queries\": [{\"id\", \"text\", \"relevant\": {DOC_ID: GRADE}}] or \"beir\"");
+  }
+  vector::eval::EvalSet set;
+  set.name = "request";
+  std::set<std::string> ids;
+  for (const auto& q : body["queries"]) {
+    if (!q.is_object() || !q.contains("text") || !q["text"].is_string()) {
+      return InvalidArgument("each query needs \"text\" (a string)");
+    }
+    vector::eval::EvalQuery query;
+    query.text = q["text"].get<std::string>();
+    query.id = q.contains("id") && q["id"].is_string() ? q["id"].get<std::string>() : std::to_string(set.queries.size());
+    if (!ids.insert(query.id).second) return InvalidArgument("query id '" + query.id + "' appears twice");
+    if (q.contains("relevant")) {
+      if (!q["relevant"].is_object()) return InvalidArgument("\"relevant\" maps doc ids to integer grades");
+      for (const auto& [doc, grade] : q["relevant"].items()) {
+        if (!grade.is_number_integer() || grade.get<int64_t>() < 0 || grade.get<int64_t>() > 100) {
+          return InvalidArgument("the grade of '" + doc + "' must be an integer from 0 to 100");
+        }
+        query.relevant[doc] = grade.get<int>();
+      }
+    }
+    set.queries.push_back(std::move(query));
+  }
+  if (set.queries.empty()) return InvalidArgument("the eval set has no queries");
+  if (set.queries.size() > 100000) return TooLarge("at most 100,000 queries per evaluation");
+  return set;
+}
+
 Result<vector::SearchRequest> ParseSearch(const json& body) {
   vector::SearchRequest r;
   LH_ASSIGN_OR_RETURN(auto text, OptionalString(body, "text"));
@@ -312,6 +353,25 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
     request.may_see_pii = MaySeePii(req, pii_token);
     LH_ASSIGN_OR_RETURN(auto result, searcher.Search(req.matches[1], request));
     SendJson(res, SearchJson(result));
+    return Status::Ok();
+  }));
+  http.Post(R"(/vectors/indexes/([^/]+)/eval)", Guarded([&](const httplib::Request& req, httplib::Response& res) {
+    LH_ASSIGN_OR_RETURN(auto body, ParseJsonObject(req));
+    LH_ASSIGN_OR_RETURN(auto set, ParseEvalSet(body));
+    // The search fields that apply to a whole run.
+    json search = {{"text", "x"}};
+    for (const char* key : {"k", "mode", "text_weight", "ef", "ef_search", "nprobe", "refine_factor"}) {
+      if (body.contains(key)) search[key] = body[key];
+    }
+    if (!search.contains("mode")) search["mode"] = "hybrid";
+    LH_ASSIGN_OR_RETURN(auto parsed, ParseSearch(search));
+    vector::eval::EvalOptions options;
+    options.mode = parsed.mode;
+    options.k = parsed.k;
+    options.text_weight = parsed.text_weight;
+    options.knobs = parsed.knobs;
+    LH_ASSIGN_OR_RETURN(auto report, vector::eval::Evaluate(searcher, req.matches[1], set, options));
+    SendJson(res, EvalReportJson(report));
     return Status::Ok();
   }));
   http.Post(R"(/vectors/refresh/([^/]+))", Guarded([&](const httplib::Request& req, httplib::Response& res) {

@@ -72,6 +72,28 @@ json IndexJson(const vector::IndexManifest& m, vector::IndexRegistry& indexes, c
   return j;
 }
 
+json EvalReportJson(const vector::eval::EvalReport& r) {
+  json j = {{"index", r.index},
+            {"set", r.set},
+            {"mode", vector::SearchModeName(r.options.mode)},
+            {"k", r.options.k},
+            {"queries", r.queries},
+            {"labelled_queries", r.quality.queries},
+            {"latency_ms", {{"p50", r.p50_ms}, {"p95", r.p95_ms}}},
+            {"qps_single_thread", r.qps},
+            {"memory_bytes", r.memory_bytes}};
+  if (r.options.mode == vector::SearchMode::kHybrid) j["text_weight"] = r.options.text_weight;
+  if (r.quality.queries > 0) {
+    j["ndcg_at_10"] = r.quality.ndcg_at_10;
+    j["recall_at_10"] = r.quality.recall_at_10;
+    j["mrr_at_10"] = r.quality.mrr_at_10;
+  }
+  if (r.exact_compared > 0) {
+    j["recall_vs_exact"] = {{"at_k", r.recall_vs_exact}, {"queries", r.exact_compared}};
+  }
+  return j;
+}
+
 json SearchJson(const vector::SearchResponse& r) {
   json hits = json::array();
   for (const auto& h : r.hits) {

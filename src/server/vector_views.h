@@ -7,6 +7,7 @@
 #include "catalog/catalog.h"
 #include "vector/doc_fetch.h"
 #include "vector/index_registry.h"
+#include "vector/eval/evaluator.h"
 #include "vector/index_stats.h"
 #include "vector/searcher.h"
 
@@ -21,5 +22,6 @@ nlohmann::json SearchJson(const vector::SearchResponse& r);
 nlohmann::json DocJson(const vector::DocResponse& d);
 // GET /vectors/indexes/{name}/stats.
 nlohmann::json StatsJson(const vector::IndexStats& s);
+nlohmann::json EvalReportJson(const vector::eval::EvalReport& r);
 
 }  // namespace lakehouse::server

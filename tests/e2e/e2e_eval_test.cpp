@@ -1,0 +1,68 @@
+// POST /vectors/indexes/{name}/eval through the real binary: an eval set in
+// the request (inline or BEIR text), the measures it answers, its errors.
+#include "e2e_helpers.h"
+
+namespace lakehouse::testing {
+
+class EvalE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.Start()) << server_.log();
+    std::string csv = "id,body\n";
+    for (int i = 0; i < 200; ++i) {
+      csv += std::to_string(i) + ",\"Answer " + std::to_string(i) + " about topic" + std::to_string(i % 7) +
+             " with the word marker" + std::to_string(i) + "\"\n";
+    }
+    ASSERT_EQ(Upload(server_, "answers.csv", csv).status, 201);
+    auto created = Post("/vectors/indexes", {{"name", "answers_idx"}, {"dataset", "answers"}, {"id_column", "id"},
+                                             {"text_column", "body"}, {"backend", "hnsw"}, {"wait", true}});
+    ASSERT_EQ(created.status, 201) << created.body.dump();
+  }
+  Reply Post(const std::string& path, const nlohmann::json& body) {
+    return ToReply(server_.http().Post(path.c_str(), body.dump(), "application/json"));
+  }
+  ServerProcess server_;
+};
+
+TEST_F(EvalE2E, MeasuresAnInlineOrBeirSetAndRefusesBrokenOnes) {
+  nlohmann::json queries = nlohmann::json::array();
+  for (int i : {3, 50, 120}) {
+    queries.push_back({{"id", "q" + std::to_string(i)}, {"text", "marker" + std::to_string(i)},
+                       {"relevant", {{std::to_string(i), 1}}}});
+  }
+  auto text = Post("/vectors/indexes/answers_idx/eval", {{"queries", queries}, {"mode", "text"}});
+  ASSERT_EQ(text.status, 200) << text.body.dump();
+  EXPECT_EQ(text.body["queries"], 3);
+  EXPECT_DOUBLE_EQ(text.body["ndcg_at_10"].get<double>(), 1.0) << "each marker word is in exactly its answer";
+  EXPECT_DOUBLE_EQ(text.body["mrr_at_10"].get<double>(), 1.0);
+  EXPECT_FALSE(text.body.contains("recall_vs_exact")) << "text mode has no vector list";
+  auto hybrid = Post("/vectors/indexes/answers_idx/eval", {{"queries", queries}, {"ef", 16}});
+  ASSERT_EQ(hybrid.status, 200) << hybrid.body.dump();
+  EXPECT_EQ(hybrid.body["mode"], "hybrid");
+  EXPECT_EQ(hybrid.body["text_weight"], 0.7);
+  EXPECT_GE(hybrid.body["recall_vs_exact"]["at_k"].get<double>(), 0.0);
+  EXPECT_LE(hybrid.body["recall_vs_exact"]["at_k"].get<double>(), 1.0);
+  EXPECT_EQ(hybrid.body["recall_vs_exact"]["queries"], 3);
+  EXPECT_GT(hybrid.body["latency_ms"]["p50"].get<double>(), 0.0);
+  auto beir = Post("/vectors/indexes/answers_idx/eval",
+                   {{"beir", {{"queries", "a\tmarker7\nb\tmarker8\n"}, {"qrels", "a\t7\t1\nb\t9\t1\n"}}}, {"mode", "text"}});
+  ASSERT_EQ(beir.status, 200) << beir.body.dump();
+  EXPECT_DOUBLE_EQ(beir.body["ndcg_at_10"].get<double>(), 0.5) << "b's judged answer is not the one with its word";
+  auto unlabelled = Post("/vectors/indexes/answers_idx/eval", {{"queries", {{{"text", "topic3"}}}}, {"mode", "vector"}});
+  ASSERT_EQ(unlabelled.status, 200) << unlabelled.body.dump();
+  EXPECT_FALSE(unlabelled.body.contains("ndcg_at_10"));
+  EXPECT_EQ(unlabelled.body["labelled_queries"], 0);
+
+  for (const auto& bad : {nlohmann::json::object(), nlohmann::json{{"queries", nlohmann::json::array()}},
+                          nlohmann::json{{"queries", {{{"id", "x"}}}}},
+                          nlohmann::json{{"queries", {{{"text", "a"}, {"relevant", {{"1", "high"}}}}}}},
+                          nlohmann::json{{"beir", {{"queries", "q1\n"}}}},
+                          nlohmann::json{{"queries", queries}, {"text_weight", 2}},
+                          nlohmann::json{{"queries", queries}, {"nprobe", 4}}}) {
+    auto r = Post("/vectors/indexes/answers_idx/eval", bad);
+    EXPECT_EQ(r.status, 400) << bad.dump() << " -> " << r.body.dump();
+  }
+  EXPECT_EQ(Post("/vectors/indexes/nope/eval", {{"queries", queries}}).status, 404);
+}
+
+}  // namespace lakehouse::testing
