@@ -9,6 +9,7 @@
 #include "server/json_views.h"
 #include "server/routes.h"
 #include "server/vector_views.h"
+#include "vector/eval/eval_store.h"
 #include "vector/index_builder.h"
 
 namespace lakehouse::server {
@@ -355,9 +356,64 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
     SendJson(res, SearchJson(result));
     return Status::Ok();
   }));
-  http.Post(R"(/vectors/indexes/([^/]+)/eval)", Guarded([&](const httplib::Request& req, httplib::Response& res) {
+  // The bucket of an index's files (its eval sets live there).
+  // Captured by value by the routes below: this function returns before they run.
+  auto index_store = [&indexes, &rt](const std::string& name) -> Result<std::shared_ptr<storage::ObjectStore>> {
+    LH_ASSIGN_OR_RETURN(auto m, indexes.Get(name));
+    return rt.buckets().Get(m.bucket);
+  };
+  http.Post(R"(/vectors/indexes/([^/]+)/evalsets)", Guarded([&, index_store](const httplib::Request& req, httplib::Response& res) {
     LH_ASSIGN_OR_RETURN(auto body, ParseJsonObject(req));
+    LH_ASSIGN_OR_RETURN(auto name, OptionalString(body, "name"));
+    if (!name) return InvalidArgument("field 'name' is required (the eval set's name)");
+    LH_ASSIGN_OR_RETURN(auto replace, OptionalBool(body, "replace"));
     LH_ASSIGN_OR_RETURN(auto set, ParseEvalSet(body));
+    set.name = *name;
+    LH_ASSIGN_OR_RETURN(auto store, index_store(req.matches[1]));
+    LH_RETURN_IF_ERROR(vector::eval::SaveEvalSet(*store, req.matches[1], set, replace.value_or(false)));
+    size_t labelled = 0;
+    for (const auto& q : set.queries) labelled += !q.relevant.empty();
+    SendJson(res, {{"index", req.matches[1]}, {"name", set.name}, {"queries", set.queries.size()}, {"labelled", labelled}},
+             201);
+    return Status::Ok();
+  }));
+  http.Get(R"(/vectors/indexes/([^/]+)/evalsets)", Guarded([&, index_store](const httplib::Request& req, httplib::Response& res) {
+    LH_ASSIGN_OR_RETURN(auto store, index_store(req.matches[1]));
+    json list = json::array();
+    for (const auto& info : vector::eval::ListEvalSets(*store, req.matches[1])) {
+      list.push_back({{"name", info.name}, {"queries", info.queries}, {"labelled", info.labelled}});
+    }
+    SendJson(res, {{"index", req.matches[1]}, {"evalsets", list}});
+    return Status::Ok();
+  }));
+  http.Get(R"(/vectors/indexes/([^/]+)/evalsets/([^/]+))", Guarded([&, index_store](const httplib::Request& req, httplib::Response& res) {
+    LH_ASSIGN_OR_RETURN(auto store, index_store(req.matches[1]));
+    LH_ASSIGN_OR_RETURN(auto set, vector::eval::LoadEvalSet(*store, req.matches[1], req.matches[2]));
+    json queries = json::array();
+    for (const auto& q : set.queries) {
+      json relevant = json::object();
+      for (const auto& [doc, grade] : q.relevant) relevant[doc] = grade;
+      queries.push_back({{"id", q.id}, {"text", q.text}, {"relevant", relevant}});
+    }
+    SendJson(res, {{"index", req.matches[1]}, {"name", set.name}, {"queries", queries}});
+    return Status::Ok();
+  }));
+  http.Delete(R"(/vectors/indexes/([^/]+)/evalsets/([^/]+))", Guarded([&, index_store](const httplib::Request& req, httplib::Response& res) {
+    LH_ASSIGN_OR_RETURN(auto store, index_store(req.matches[1]));
+    LH_RETURN_IF_ERROR(vector::eval::DropEvalSet(*store, req.matches[1], req.matches[2]));
+    SendJson(res, {{"index", req.matches[1]}, {"dropped", req.matches[2].str()}});
+    return Status::Ok();
+  }));
+  http.Post(R"(/vectors/indexes/([^/]+)/eval)", Guarded([&, index_store](const httplib::Request& req, httplib::Response& res) {
+    LH_ASSIGN_OR_RETURN(auto body, ParseJsonObject(req));
+    LH_ASSIGN_OR_RETURN(auto stored, OptionalString(body, "set"));
+    vector::eval::EvalSet set;
+    if (stored) {
+      LH_ASSIGN_OR_RETURN(auto store, index_store(req.matches[1]));
+      LH_ASSIGN_OR_RETURN(set, vector::eval::LoadEvalSet(*store, req.matches[1], *stored));
+    } else {
+      LH_ASSIGN_OR_RETURN(set, ParseEvalSet(body));
+    }
     // The search fields that apply to a whole run.
     json search = {{"text", "x"}};
     for (const char* key : {"k", "mode", "text_weight", "ef", "ef_search", "nprobe", "refine_factor"}) {

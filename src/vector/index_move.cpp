@@ -5,6 +5,7 @@
 #include "common/files.h"
 #include "common/names.h"
 #include "storage/object_copy.h"
+#include "vector/eval/eval_store.h"
 #include "vector/index_registry.h"
 
 namespace lakehouse::vector {
@@ -57,6 +58,10 @@ Result<IndexManifest> IndexRegistry::MoveLocked(const std::string& name, const s
     // The journal exists only after a crash in the middle of an append.
     if (key == generation.text_file + "-journal" && !from->Stat(key).ok()) continue;
     keys.push_back(key);
+  }
+  // The eval sets kept with the index go with it.
+  if (auto sets = from->List(eval::EvalSetsKey(name)); sets.ok()) {
+    for (const auto& object : *sets) keys.push_back(object.key);
   }
   auto discard_copies = [&] {
     for (const auto& key : keys) (void)to->Delete(key);
@@ -119,6 +124,7 @@ Result<IndexManifest> IndexRegistry::MoveLocked(const std::string& name, const s
   }
   if (auto dir = from->LocalPath(IndexDirKey(name))) {
     std::error_code ec;
+    if (auto sets = from->LocalPath(eval::EvalSetsKey(name))) std::filesystem::remove(*sets, ec);
     std::filesystem::remove(*dir, ec);  // only if empty
   }
   spdlog::info("moved index {} from bucket {} to {} ({} files)", name, before.bucket, target, keys.size());

@@ -65,4 +65,43 @@ TEST_F(EvalE2E, MeasuresAnInlineOrBeirSetAndRefusesBrokenOnes) {
   EXPECT_EQ(Post("/vectors/indexes/nope/eval", {{"queries", queries}}).status, 404);
 }
 
+TEST_F(EvalE2E, SetsAreKeptWithTheIndexAcrossRestartsAndMoves) {
+  nlohmann::json body = {{"name", "markers"},
+                         {"queries", {{{"id", "a"}, {"text", "marker11"}, {"relevant", {{"11", 1}}}},
+                                      {{"id", "b"}, {"text", "topic2 answer"}}}}};
+  auto added = Post("/vectors/indexes/answers_idx/evalsets", body);
+  ASSERT_EQ(added.status, 201) << added.body.dump();
+  EXPECT_EQ(added.body["queries"], 2);
+  EXPECT_EQ(added.body["labelled"], 1);
+  EXPECT_EQ(Post("/vectors/indexes/answers_idx/evalsets", body).status, 409);
+  body["replace"] = true;
+  EXPECT_EQ(Post("/vectors/indexes/answers_idx/evalsets", body).status, 201);
+  EXPECT_EQ(Post("/vectors/indexes/answers_idx/evalsets", {{"name", "../x"}, {"queries", body["queries"]}}).status, 400);
+  auto listed = Get(server_, "/vectors/indexes/answers_idx/evalsets");
+  ASSERT_EQ(listed.status, 200);
+  ASSERT_EQ(listed.body["evalsets"].size(), 1u);
+  EXPECT_EQ(listed.body["evalsets"][0]["name"], "markers");
+  auto run = [&] { return Post("/vectors/indexes/answers_idx/eval", {{"set", "markers"}, {"mode", "text"}}); };
+  ASSERT_EQ(run().status, 200) << run().body.dump();
+  EXPECT_EQ(run().body["set"], "markers");
+  EXPECT_DOUBLE_EQ(run().body["ndcg_at_10"].get<double>(), 1.0);
+  // A restart sweeps files no generation names: eval sets are not among them.
+  server_.Stop();
+  ASSERT_TRUE(server_.Start()) << server_.log();
+  EXPECT_EQ(Get(server_, "/vectors/indexes/answers_idx/evalsets/markers").body["queries"].size(), 2u);
+  // They move with the index.
+  ASSERT_EQ(Post("/storage/buckets", {{"name", "cold"}}).status, 201);
+  auto moved = ToReply(server_.http().Patch("/vectors/indexes/answers_idx/bucket", R"({"bucket": "cold"})", "application/json"));
+  ASSERT_EQ(moved.status, 200) << moved.body.dump();
+  EXPECT_FALSE(std::filesystem::exists(server_.data_dir() / "vectors/answers_idx")) << "nothing left behind";
+  EXPECT_EQ(run().status, 200);
+  server_.Stop();
+  ASSERT_TRUE(server_.Start()) << server_.log();
+  EXPECT_DOUBLE_EQ(run().body["ndcg_at_10"].get<double>(), 1.0);
+  EXPECT_EQ(ToReply(server_.http().Delete("/vectors/indexes/answers_idx/evalsets/markers")).status, 200);
+  EXPECT_EQ(ToReply(server_.http().Delete("/vectors/indexes/answers_idx/evalsets/markers")).status, 404);
+  EXPECT_EQ(run().status, 404);
+  EXPECT_EQ(Get(server_, "/vectors/indexes/nope/evalsets").status, 404);
+}
+
 }  // namespace lakehouse::testing
