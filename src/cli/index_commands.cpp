@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "server/vector_views.h"
+#include "vector/eval/eval_store.h"
 
 #include <unistd.h>
 
@@ -118,12 +119,56 @@ IndexCommands::IndexCommands(CLI::App& app) {
   eval_ = index->add_subcommand("eval", "Measure search quality on an eval set in BEIR's layout: nDCG@10, recall@10 "
                                         "and MRR@10 against its judgements, recall against exact search, latency");
   eval_->add_option("name", name_, "Index name")->required();
-  eval_->add_option("--queries", queries_file_, "queries: query_id<TAB>text (or BEIR JSON lines)")->required();
+  eval_->add_option("--queries", queries_file_, "queries: query_id<TAB>text (or BEIR JSON lines)");
+  eval_->add_option("--set", set_name_, "An eval set kept with the index (instead of --queries)");
   eval_->add_option("--qrels", qrels_file_, "judgements: query_id<TAB>doc_id<TAB>grade (optional)");
   eval_->add_option("--mode", mode_, "vector, text or hybrid (default hybrid)")
       ->check(CLI::IsMember({"vector", "text", "hybrid"}));
   eval_->add_option("-k", k_, "Hits per query (default 10)");
   eval_->add_option("--text-weight", text_weight_, "hybrid: the text list's share (0 to 1, default 0.7)");
+  auto* evalset = index->add_subcommand("evalset", "Eval sets kept with an index (in its bucket; they move with it)");
+  evalset_add_ = evalset->add_subcommand("add", "Store an eval set from BEIR files");
+  evalset_add_->add_option("name", name_, "Index name")->required();
+  evalset_add_->add_option("set", set_name_, "The eval set's name")->required();
+  evalset_add_->add_option("--queries", queries_file_, "queries: query_id<TAB>text (or BEIR JSON lines)")->required();
+  evalset_add_->add_option("--qrels", qrels_file_, "judgements: query_id<TAB>doc_id<TAB>grade (optional)");
+  evalset_add_->add_flag("--replace", replace_, "Overwrite a set of that name");
+  evalset_list_ = evalset->add_subcommand("list", "List an index's eval sets");
+  evalset_list_->add_option("name", name_, "Index name")->required();
+  evalset_drop_ = evalset->add_subcommand("drop", "Delete an eval set");
+  evalset_drop_->add_option("name", name_, "Index name")->required();
+  evalset_drop_->add_option("set", set_name_, "The eval set's name")->required();
+}
+
+Result<vector::eval::EvalSet> IndexCommands::ReadEvalSetFiles(const std::string& name) const {
+  LH_ASSIGN_OR_RETURN(auto queries, ReadFile(queries_file_));
+  std::string qrels;
+  if (!qrels_file_.empty()) {
+    LH_ASSIGN_OR_RETURN(qrels, ReadFile(qrels_file_));
+  }
+  return vector::eval::ParseBeir(name, queries, qrels);
+}
+
+int IndexCommands::RunEvalSet(app::Runtime& runtime) const {
+  auto manifest = runtime.indexes().Get(name_);
+  if (!manifest.ok()) return Fail(manifest.status());
+  auto store = runtime.buckets().Get(manifest->bucket);
+  if (!store.ok()) return Fail(store.status());
+  if (evalset_add_->parsed()) {
+    auto set = ReadEvalSetFiles(set_name_);
+    if (!set.ok()) return Fail(set.status());
+    if (Status s = vector::eval::SaveEvalSet(**store, name_, *set, replace_); !s.ok()) return Fail(s);
+    std::printf("eval set %s of index %s: %zu queries\n", set_name_.c_str(), name_.c_str(), set->queries.size());
+  } else if (evalset_list_->parsed()) {
+    std::printf("%-24s %8s %9s\n", "SET", "QUERIES", "LABELLED");
+    for (const auto& info : vector::eval::ListEvalSets(**store, name_)) {
+      std::printf("%-24s %8zu %9zu\n", info.name.c_str(), info.queries, info.labelled);
+    }
+  } else {
+    if (Status s = vector::eval::DropEvalSet(**store, name_, set_name_); !s.ok()) return Fail(s);
+    std::printf("dropped eval set %s of index %s\n", set_name_.c_str(), name_.c_str());
+  }
+  return 0;
 }
 
 Result<vector::BackendSpec> IndexCommands::BackendFromFlags() const {
@@ -149,7 +194,8 @@ Result<vector::BackendSpec> IndexCommands::BackendFromFlags() const {
 
 int IndexCommands::Run(const Config& config) const {
   if (!create_->parsed() && !list_->parsed() && !drop_->parsed() && !refresh_->parsed() && !search_->parsed() &&
-      !stats_->parsed() && !doc_->parsed() && !migrate_->parsed() && !move_->parsed() && !eval_->parsed()) {
+      !stats_->parsed() && !doc_->parsed() && !migrate_->parsed() && !move_->parsed() && !eval_->parsed() &&
+      !evalset_add_->parsed() && !evalset_list_->parsed() && !evalset_drop_->parsed()) {
     return -1;
   }
   auto runtime = app::Runtime::Start(config);
@@ -241,16 +287,18 @@ int IndexCommands::Run(const Config& config) const {
                 moved->last_build.total_ms / 1000);
     return 0;
   }
+  if (evalset_add_->parsed() || evalset_list_->parsed() || evalset_drop_->parsed()) return RunEvalSet(**runtime);
   if (eval_->parsed()) {
-    auto queries = ReadFile(queries_file_);
-    if (!queries.ok()) return Fail(queries.status());
-    std::string qrels;
-    if (!qrels_file_.empty()) {
-      auto read = ReadFile(qrels_file_);
-      if (!read.ok()) return Fail(read.status());
-      qrels = std::move(*read);
+    Result<vector::eval::EvalSet> set = InvalidArgument("give --queries (and --qrels) files, or --set NAME");
+    if (!set_name_.empty()) {
+      auto manifest = indexes.Get(name_);
+      if (!manifest.ok()) return Fail(manifest.status());
+      auto store = (*runtime)->buckets().Get(manifest->bucket);
+      if (!store.ok()) return Fail(store.status());
+      set = vector::eval::LoadEvalSet(**store, name_, set_name_);
+    } else if (!queries_file_.empty()) {
+      set = ReadEvalSetFiles(queries_file_);
     }
-    auto set = vector::eval::ParseBeir(queries_file_, *queries, qrels);
     if (!set.ok()) return Fail(set.status());
     vector::eval::EvalOptions options;
     // --mode defaults to vector for search; an evaluation defaults to hybrid.

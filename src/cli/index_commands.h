@@ -10,7 +10,12 @@
 
 #include "common/config.h"
 #include "vector/backend.h"
+#include "vector/eval/eval_set.h"
 #include "vector/searcher.h"
+
+namespace lakehouse::app {
+class Runtime;
+}  // namespace lakehouse::app
 
 namespace lakehouse::cli {
 
@@ -32,7 +37,14 @@ class IndexCommands {
   CLI::App* doc_ = nullptr;
   CLI::App* move_ = nullptr;
   CLI::App* eval_ = nullptr;
-  std::string queries_file_, qrels_file_;
+  CLI::App* evalset_add_ = nullptr;
+  CLI::App* evalset_list_ = nullptr;
+  CLI::App* evalset_drop_ = nullptr;
+  std::string queries_file_, qrels_file_, set_name_;
+  bool replace_ = false;
+  // The eval set of --queries/--qrels files, named `name`.
+  Result<vector::eval::EvalSet> ReadEvalSetFiles(const std::string& name) const;
+  int RunEvalSet(app::Runtime& runtime) const;
   std::string target_bucket_;
   std::string doc_id_;
   // --backend and --option as one spec (create, migrate).

@@ -1,8 +1,11 @@
 // POST /vectors/indexes/{name}/eval through the real binary: an eval set in
 // the request (inline or BEIR text), the measures it answers, its errors.
 #include "e2e_helpers.h"
+#include "fixtures.h"
 
 namespace lakehouse::testing {
+
+namespace fs = std::filesystem;
 
 class EvalE2E : public ::testing::Test {
  protected:
@@ -102,6 +105,29 @@ TEST_F(EvalE2E, SetsAreKeptWithTheIndexAcrossRestartsAndMoves) {
   EXPECT_EQ(ToReply(server_.http().Delete("/vectors/indexes/answers_idx/evalsets/markers")).status, 404);
   EXPECT_EQ(run().status, 404);
   EXPECT_EQ(Get(server_, "/vectors/indexes/nope/evalsets").status, 404);
+}
+
+TEST_F(EvalE2E, TheCliKeepsAndRunsSets) {
+  fs::path dir = server_.data_dir().parent_path();
+  WriteFile(dir / "q.tsv", "a\tmarker5\nb\tmarker6\n");
+  WriteFile(dir / "r.tsv", "a\t5\t1\nb\t6\t1\n");
+  std::string out;
+  ASSERT_EQ(server_.RunCli({"index", "evalset", "add", "answers_idx", "cli_set", "--queries", (dir / "q.tsv").string(),
+                            "--qrels", (dir / "r.tsv").string()},
+                           &out),
+            0)
+      << out;
+  out.clear();
+  ASSERT_EQ(server_.RunCli({"index", "evalset", "list", "answers_idx"}, &out), 0) << out;
+  EXPECT_NE(out.find("cli_set"), std::string::npos) << out;
+  out.clear();
+  ASSERT_EQ(server_.RunCli({"index", "eval", "answers_idx", "--set", "cli_set", "--mode", "text"}, &out), 0) << out;
+  auto report = nlohmann::json::parse(out.substr(out.find('{')), nullptr, false);
+  ASSERT_TRUE(report.is_object()) << out;
+  EXPECT_DOUBLE_EQ(report["ndcg_at_10"].get<double>(), 1.0);
+  // The server sees what the CLI stored.
+  EXPECT_EQ(Get(server_, "/vectors/indexes/answers_idx/evalsets/cli_set").status, 200);
+  EXPECT_NE(server_.RunCli({"index", "eval", "answers_idx"}, &out), 0) << "neither --queries nor --set";
 }
 
 }  // namespace lakehouse::testing

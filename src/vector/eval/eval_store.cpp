@@ -56,7 +56,7 @@ Status SaveEvalSet(storage::ObjectStore& store, const std::string& index, const 
   std::string key = SetKey(index, set.name);
   if (!replace && store.Stat(key).ok()) {
     return Conflict("index '" + index + "' already has an eval set '" + set.name +
-                    "'; drop it first, or send \"replace\": true");
+                    "'; drop it first, or replace it (--replace; \"replace\": true over HTTP)");
   }
   return store.Put(key, ToJson(set).dump());
 }
