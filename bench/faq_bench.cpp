@@ -38,22 +38,6 @@ std::string Read(const fs::path& p) {
   return s.str();
 }
 
-// corpus.tsv (doc_id<TAB>text) as a two-column CSV the ingest reads as it is.
-void WriteCorpusCsv(const std::string& tsv, const fs::path& csv) {
-  std::ofstream out(csv, std::ios::binary);
-  out << "doc_id,answer\n";
-  std::istringstream lines(tsv);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    size_t tab = line.find('\t');
-    if (tab == std::string::npos) continue;
-    std::string text = line.substr(tab + 1), quoted;
-    for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-    out << line.substr(0, tab) << ",\"" << quoted << "\"\n";
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -76,7 +60,10 @@ int main(int argc, char** argv) {
   if (!set.ok()) Die("eval set", set.status());
   fs::path dir = dir_arg.empty() ? lh::testing::MakeTempDir("faq_bench") : fs::path(dir_arg);
   fs::create_directories(dir);
-  WriteCorpusCsv(Read(eval_dir / "corpus.tsv"), dir / "faq.csv");
+  {
+    std::ofstream csv(dir / "faq.csv", std::ios::binary);
+    csv << lh::vector::eval::CorpusTsvAsCsv(Read(eval_dir / "corpus.tsv"));
+  }
 
   lh::Config config;
   config.data_dir = dir / "data";

@@ -149,10 +149,18 @@ Result<vector::eval::EvalSet> IndexCommands::ReadEvalSetFiles(const std::string&
   return vector::eval::ParseBeir(name, queries, qrels);
 }
 
+namespace {
+
+// The bucket holding the index's files (and its eval sets).
+Result<std::shared_ptr<storage::ObjectStore>> IndexBucket(app::Runtime& runtime, const std::string& index) {
+  LH_ASSIGN_OR_RETURN(auto manifest, runtime.indexes().Get(index));
+  return runtime.buckets().Get(manifest.bucket);
+}
+
+}  // namespace
+
 int IndexCommands::RunEvalSet(app::Runtime& runtime) const {
-  auto manifest = runtime.indexes().Get(name_);
-  if (!manifest.ok()) return Fail(manifest.status());
-  auto store = runtime.buckets().Get(manifest->bucket);
+  auto store = IndexBucket(runtime, name_);
   if (!store.ok()) return Fail(store.status());
   if (evalset_add_->parsed()) {
     auto set = ReadEvalSetFiles(set_name_);
@@ -291,9 +299,7 @@ int IndexCommands::Run(const Config& config) const {
   if (eval_->parsed()) {
     Result<vector::eval::EvalSet> set = InvalidArgument("give --queries (and --qrels) files, or --set NAME");
     if (!set_name_.empty()) {
-      auto manifest = indexes.Get(name_);
-      if (!manifest.ok()) return Fail(manifest.status());
-      auto store = (*runtime)->buckets().Get(manifest->bucket);
+      auto store = IndexBucket(**runtime, name_);
       if (!store.ok()) return Fail(store.status());
       set = vector::eval::LoadEvalSet(**store, name_, set_name_);
     } else if (!queries_file_.empty()) {

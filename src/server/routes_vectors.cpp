@@ -389,13 +389,9 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
   http.Get(R"(/vectors/indexes/([^/]+)/evalsets/([^/]+))", Guarded([&, index_store](const httplib::Request& req, httplib::Response& res) {
     LH_ASSIGN_OR_RETURN(auto store, index_store(req.matches[1]));
     LH_ASSIGN_OR_RETURN(auto set, vector::eval::LoadEvalSet(*store, req.matches[1], req.matches[2]));
-    json queries = json::array();
-    for (const auto& q : set.queries) {
-      json relevant = json::object();
-      for (const auto& [doc, grade] : q.relevant) relevant[doc] = grade;
-      queries.push_back({{"id", q.id}, {"text", q.text}, {"relevant", relevant}});
-    }
-    SendJson(res, {{"index", req.matches[1]}, {"name", set.name}, {"queries", queries}});
+    json j = vector::eval::EvalSetToJson(set);
+    j["index"] = req.matches[1];
+    SendJson(res, j);
     return Status::Ok();
   }));
   http.Delete(R"(/vectors/indexes/([^/]+)/evalsets/([^/]+))", Guarded([&, index_store](const httplib::Request& req, httplib::Response& res) {

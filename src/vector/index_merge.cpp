@@ -69,10 +69,9 @@ IndexRegistry::IndexRegistry(catalog::Catalog& catalog, storage::BucketRegistry&
       dir_(buckets.Primary()->Root() / "_catalog/indexes", "_catalog/indexes/", "index name") {}
 IndexRegistry::~IndexRegistry() { merges_.reset(); }
 
-void IndexRegistry::MergeIfDue(const std::string& name, const LoadedIndex& appended) {
-  // (`appended`: the generation a refresh just published.)
-  const IndexGeneration& g = appended.generation;
-  size_t delta_bytes = appended.DeltaSize() * static_cast<size_t>(g.dimension) * sizeof(float);
+void IndexRegistry::MergeIfDue(const std::string& name, const LoadedIndex& published) {
+  const IndexGeneration& g = published.generation;
+  size_t delta_bytes = published.DeltaSize() * static_cast<size_t>(g.dimension) * sizeof(float);
   bool delta_due = g.delta_parts > 0 && (delta_bytes > kFlatMaxBytes || g.delta_parts >= kMaxDeltaParts);
   // Refreshes that are not appends (after a dataset compaction, say) add
   // parts too.

@@ -207,7 +207,7 @@ class IndexRegistry {
   Result<IndexManifest> MoveLocked(const std::string& name, const std::string& target, bool follows_dataset);
   // After an append: merges now or queues it (merge_in_background) once
   // the delta passes the thresholds.
-  void MergeIfDue(const std::string& name, const LoadedIndex& appended);
+  void MergeIfDue(const std::string& name, const LoadedIndex& published);
   class MergeWorker;
   std::unique_ptr<MergeWorker> merges_;  // background merges; stopped first on destruction
   void ReloadIfChanged() const;
@@ -224,6 +224,7 @@ class IndexRegistry {
   mutable std::map<std::string, Entry> entries_;  // GUARDED_BY(mutex_)
   ManifestDir dir_;                               // _catalog/indexes
   mutable int64_t seen_dir_mtime_ns_ = -1;        // GUARDED_BY(mutex_)
+  mutable bool manifest_problems_ = false;        // GUARDED_BY(mutex_): some manifest could not be read
   mutable ProblemLog problems_;
 };
 

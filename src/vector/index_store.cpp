@@ -55,7 +55,7 @@ void IndexRegistry::ReloadIfChanged() const {
   // A broken manifest fixed in place (an editor writing the file, not a
   // rename) does not touch the folder's mtime: while one is reported, read
   // again every time.
-  if (ManifestDir::Current(seen_dir_mtime_ns_, stamp) && problems_.Snapshot().empty()) return;
+  if (ManifestDir::Current(seen_dir_mtime_ns_, stamp) && !manifest_problems_) return;
   std::map<std::string, std::string> problems;
   auto names = dir_.Names(problems);
   if (!names) return;  // cannot list it now: keep what is known
@@ -80,6 +80,7 @@ void IndexRegistry::ReloadIfChanged() const {
   for (auto it = entries_.begin(); it != entries_.end();) {
     it = present.count(it->first) ? std::next(it) : entries_.erase(it);
   }
+  manifest_problems_ = !problems.empty();
   problems_.ReplaceAll(kManifestDir, problems);
 }
 

@@ -55,6 +55,19 @@ std::string JsonId(const nlohmann::json& j, const char* key) {
 
 }  // namespace
 
+std::string CorpusTsvAsCsv(std::string_view tsv) {
+  std::string csv = "doc_id,answer\n";
+  (void)ForEachLine(tsv, [&](std::string_view line, size_t) {
+    size_t tab = line.find('\t');
+    if (tab == std::string_view::npos) return Status::Ok();
+    csv += std::string(line.substr(0, tab)) + ",\"";
+    for (char c : line.substr(tab + 1)) csv += c == '"' ? std::string("\"\"") : std::string(1, c);
+    csv += "\"\n";
+    return Status::Ok();
+  });
+  return csv;
+}
+
 bool EvalSet::Labelled() const {
   for (const auto& q : queries) {
     for (const auto& [doc, grade] : q.relevant) {

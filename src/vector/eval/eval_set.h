@@ -31,4 +31,9 @@ struct EvalSet {
 // wrong. Judgements of queries the set does not have are refused.
 Result<EvalSet> ParseBeir(std::string name, std::string_view queries, std::string_view qrels);
 
+// BEIR's TSV corpus (doc_id<TAB>text) as a CSV with columns doc_id and
+// answer, quoted so that the ingest reads every text as it is: how the
+// FAQ set becomes a dataset (bench/faq_bench and the quality test).
+std::string CorpusTsvAsCsv(std::string_view tsv);
+
 }  // namespace lakehouse::vector::eval

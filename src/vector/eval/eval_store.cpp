@@ -12,16 +12,6 @@ std::string SetKey(const std::string& index, const std::string& name) {
   return EvalSetsKey(index) + name + ".json";
 }
 
-nlohmann::json ToJson(const EvalSet& set) {
-  nlohmann::json queries = nlohmann::json::array();
-  for (const auto& q : set.queries) {
-    nlohmann::json relevant = nlohmann::json::object();
-    for (const auto& [doc, grade] : q.relevant) relevant[doc] = grade;
-    queries.push_back({{"id", q.id}, {"text", q.text}, {"relevant", relevant}});
-  }
-  return {{"name", set.name}, {"queries", queries}};
-}
-
 Result<EvalSet> FromJson(const std::string& bytes, const std::string& name) {
   auto j = nlohmann::json::parse(bytes, nullptr, false);
   if (!j.is_object() || !j.contains("queries") || !j["queries"].is_array()) {
@@ -48,6 +38,16 @@ Result<EvalSet> FromJson(const std::string& bytes, const std::string& name) {
 
 }  // namespace
 
+nlohmann::json EvalSetToJson(const EvalSet& set) {
+  nlohmann::json queries = nlohmann::json::array();
+  for (const auto& q : set.queries) {
+    nlohmann::json relevant = nlohmann::json::object();
+    for (const auto& [doc, grade] : q.relevant) relevant[doc] = grade;
+    queries.push_back({{"id", q.id}, {"text", q.text}, {"relevant", relevant}});
+  }
+  return {{"name", set.name}, {"queries", queries}};
+}
+
 std::string EvalSetsKey(const std::string& index) { return "vectors/" + index + "/evalsets/"; }
 
 Status SaveEvalSet(storage::ObjectStore& store, const std::string& index, const EvalSet& set, bool replace) {
@@ -58,7 +58,7 @@ Status SaveEvalSet(storage::ObjectStore& store, const std::string& index, const 
     return Conflict("index '" + index + "' already has an eval set '" + set.name +
                     "'; drop it first, or replace it (--replace; \"replace\": true over HTTP)");
   }
-  return store.Put(key, ToJson(set).dump());
+  return store.Put(key, EvalSetToJson(set).dump());
 }
 
 Result<EvalSet> LoadEvalSet(const storage::ObjectStore& store, const std::string& index, const std::string& name) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "storage/object_store.h"
 #include "vector/eval/eval_set.h"
 
@@ -20,6 +22,10 @@ struct EvalSetInfo {
   size_t queries = 0;
   size_t labelled = 0;  // queries with a relevant document
 };
+
+// {"name", "queries": [{"id", "text", "relevant": {doc: grade}}]}: as stored, and as
+// GET .../evalsets/{set} answers.
+nlohmann::json EvalSetToJson(const EvalSet& set);
 
 // Conflict when the set exists and `replace` is false.
 Status SaveEvalSet(storage::ObjectStore& store, const std::string& index, const EvalSet& set, bool replace);

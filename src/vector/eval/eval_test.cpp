@@ -12,6 +12,20 @@
 #include "vector/eval/metrics.h"
 
 namespace lakehouse::vector::eval {
+
+// The project's labelled set (../shared/eval/faq), where the source tree has it.
+std::filesystem::path FaqDir() {
+  const char* source = std::getenv("LAKEHOUSE_SOURCE_DIR");
+  return std::filesystem::path(source ? source : ".") / "../shared/eval/faq";
+}
+
+std::string ReadText(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
 namespace {
 
 TEST(MetricsTest, MatchHandComputedValues) {
@@ -73,16 +87,9 @@ TEST(EvalSetTest, ParsesBeirTsvAndJsonLinesAndRefusesBrokenFiles) {
 }
 
 TEST(EvalSetTest, ReadsTheFaqSet) {
-  const char* source = std::getenv("LAKEHOUSE_SOURCE_DIR");
-  std::filesystem::path dir = std::filesystem::path(source ? source : ".") / "../shared/eval/faq";
+  std::filesystem::path dir = FaqDir();
   if (!std::filesystem::exists(dir / "queries.tsv")) GTEST_SKIP() << "no ../shared/eval/faq here";
-  auto read = [](const std::filesystem::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  };
-  auto set = ParseBeir("faq", read(dir / "queries.tsv"), read(dir / "qrels.tsv"));
+  auto set = ParseBeir("faq", ReadText(dir / "queries.tsv"), ReadText(dir / "qrels.tsv"));
   ASSERT_TRUE(set.ok()) << set.status().message();
   EXPECT_EQ(set->queries.size(), 479u);
   for (const auto& q : set->queries) EXPECT_EQ(q.relevant.size(), 1u) << q.id;
@@ -99,26 +106,11 @@ namespace {
 // The project's labelled set through the real ingest, index and searcher:
 // the hybrid mode must rank at least as well as each of its lists.
 TEST_F(IndexTest, OnTheFaqSetHybridRanksAtLeastAsWellAsTextOrVector) {
-  const char* source = std::getenv("LAKEHOUSE_SOURCE_DIR");
-  std::filesystem::path eval_dir = std::filesystem::path(source ? source : ".") / "../shared/eval/faq";
+  std::filesystem::path eval_dir = eval::FaqDir();
   if (!std::filesystem::exists(eval_dir / "corpus.tsv")) GTEST_SKIP() << "no ../shared/eval/faq here";
-  auto read = [](const std::filesystem::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  };
-  auto set = eval::ParseBeir("faq", read(eval_dir / "queries.tsv"), read(eval_dir / "qrels.tsv"));
+  auto set = eval::ParseBeir("faq", eval::ReadText(eval_dir / "queries.tsv"), eval::ReadText(eval_dir / "qrels.tsv"));
   ASSERT_TRUE(set.ok());
-  std::string csv = "doc_id,answer\n";
-  std::istringstream lines(read(eval_dir / "corpus.tsv"));
-  for (std::string line; std::getline(lines, line);) {
-    size_t tab = line.find('\t');
-    std::string quoted;
-    for (char c : line.substr(tab + 1)) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-    csv += line.substr(0, tab) + ",\"" + quoted + "\"\n";
-  }
-  testing::WriteFile(dir_ / "faq.csv", csv);
+  testing::WriteFile(dir_ / "faq.csv", eval::CorpusTsvAsCsv(eval::ReadText(eval_dir / "corpus.tsv")));
   ingest::IngestRequest ingest;
   ingest.file = dir_ / "faq.csv";
   ingest.file_name = "faq.csv";

@@ -73,16 +73,23 @@ Result<EvalReport> Evaluate(Searcher& searcher, const std::string& index, const 
     judged.push_back(set.queries[q].relevant);
     if (options.mode != SearchMode::kText && q < options.exact_queries && target.embedder) {
       // The vector list alone against the exact scan (for hybrid too: the
-      // backend's share of the answer is what approximates).
-      SearchRequest vector_only = request;
-      vector_only.mode = SearchMode::kVector;
-      auto approximate = searcher.Retrieve(target, vector_only, nullptr);
+      // backend's share of the answer is what approximates). Embedded once
+      // for both; in vector mode the list is the one already found.
       auto embedded = target.embedder->Embed({request.text});
-      if (approximate.ok() && embedded.ok() && !embedded->empty()) {
-        std::vector<std::string> mine;
-        for (const auto& doc : approximate->docs) mine.push_back(doc.doc_id);
-        overlap += OverlapAt(mine, ExactDocs(*target.index, all_labels, embedded->front(), options.k), options.k);
-        ++report.exact_compared;
+      if (embedded.ok() && !embedded->empty()) {
+        Result<Retrieval> approximate = *found;
+        if (options.mode != SearchMode::kVector) {
+          SearchRequest vector_only = request;
+          vector_only.mode = SearchMode::kVector;
+          vector_only.vector = embedded->front();
+          approximate = searcher.Retrieve(target, vector_only, nullptr);
+        }
+        if (approximate.ok()) {
+          std::vector<std::string> mine;
+          for (const auto& doc : approximate->docs) mine.push_back(doc.doc_id);
+          overlap += OverlapAt(mine, ExactDocs(*target.index, all_labels, embedded->front(), options.k), options.k);
+          ++report.exact_compared;
+        }
       }
     }
     if (progress) progress(q + 1, set.queries.size());
