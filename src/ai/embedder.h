@@ -1,7 +1,8 @@
 // Embedders turn texts into vectors. One interface, providers registered by
 // name (DESIGN.md): "hash" is built in (feature-hashed word and character
 // n-grams, L2-normalised: lexical rather than semantic, but deterministic and
-// needing no server, so it is the default and what tests use); "ollama"
+// needing no server, so it is the default and what tests use); "use-lite"
+// (the Universal Sentence Encoder Lite, semantic, in process); "ollama"
 // (/api/embed) and "openai" (any OpenAI-compatible /v1/embeddings) are HTTP
 // providers.
 //
@@ -46,5 +47,8 @@ struct EmbedderSpec {
 // Unavailable (server unreachable), NotFound (model not pulled / unknown),
 // PermissionDenied (401/403: the API key).
 Result<std::unique_ptr<Embedder>> MakeEmbedder(const EmbedderSpec& spec);
+// "use-lite": the Universal Sentence Encoder Lite in process (ai/use_lite.h);
+// Unavailable when its model files are not installed.
+Result<std::unique_ptr<Embedder>> MakeUseLiteEmbedder(const EmbedderSpec& spec);
 
 }  // namespace lakehouse::ai

@@ -94,8 +94,9 @@ Result<std::unique_ptr<Embedder>> MakeEmbedder(const EmbedderSpec& spec) {
     if (dim < 8 || dim > 8192) return InvalidArgument("hash embedder dimension must be 8..8192");
     return std::unique_ptr<Embedder>(new HashEmbedder(dim));
   }
+  if (spec.provider == "use-lite") return MakeUseLiteEmbedder(spec);
   if (spec.provider == "ollama" || spec.provider == "openai") return MakeHttpEmbedder(spec);
-  return InvalidArgument("unknown embedding provider '" + spec.provider + "'; available: hash, ollama, openai");
+  return InvalidArgument("unknown embedding provider '" + spec.provider + "'; available: hash, use-lite, ollama, openai");
 }
 
 }  // namespace lakehouse::ai

@@ -58,8 +58,8 @@ IndexCommands::IndexCommands(CLI::App& app) {
   create_->add_option("--text-column", text_column_, "Column holding the text")->required();
   create_->add_option("--chunk-size", chunk_size_, "Bytes per chunk (default 1000)");
   create_->add_option("--chunk-overlap", chunk_overlap_, "Bytes shared by neighbouring chunks (default 15% of the size)");
-  create_->add_option("--provider", provider_, "hash (built in), ollama or openai")
-      ->check(CLI::IsMember({"hash", "ollama", "openai"}));
+  create_->add_option("--provider", provider_, "hash (built in, lexical), use-lite (built in, semantic), ollama or openai")
+      ->check(CLI::IsMember({"hash", "use-lite", "ollama", "openai"}));
   create_->add_option("--model", model_, "Embedding model (ollama/openai), e.g. nomic-embed-text");
   create_->add_option("--url", url_, "Embedding server URL (default from [vectors] in lakehouse.toml)");
   create_->add_option("--dimension", dimension_, "Dimension of the hash embedder (default 768)");
