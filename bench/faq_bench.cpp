@@ -4,7 +4,7 @@
 // hybrid; nDCG@10, recall@10 and MRR@10 against the judgements, and latency.
 //
 //   faq_bench [--eval-dir ../shared/eval/faq] [--provider hash|use-lite] [--backend flat]
-//             [--chunk-size 1000] [--dir D]
+//             [--chunk-size 1000] [--stemmer porter|none] [--stop-words english|none] [--dir D]
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -44,7 +44,7 @@ std::string Read(const fs::path& p) {
 int main(int argc, char** argv) {
   const char* source = std::getenv("LAKEHOUSE_SOURCE_DIR");
   fs::path eval_dir = fs::path(source ? source : ".") / "../shared/eval/faq";
-  std::string backend = "flat", provider = "hash", dir_arg;
+  std::string backend = "flat", provider = "hash", dir_arg, stemmer = "porter", stop_words = "english";
   int chunk_size = 1000;
   for (int i = 1; i < argc; ++i) {
     auto arg = [&](const char* name) { return !std::strcmp(argv[i], name) && i + 1 < argc; };
@@ -53,6 +53,8 @@ int main(int argc, char** argv) {
     else if (arg("--provider")) provider = argv[++i];
     else if (arg("--chunk-size")) chunk_size = std::atoi(argv[++i]);
     else if (arg("--dir")) dir_arg = argv[++i];
+    else if (arg("--stemmer")) stemmer = argv[++i];
+    else if (arg("--stop-words")) stop_words = argv[++i];
     else {
       std::fprintf(stderr, "unknown flag %s\n", argv[i]);
       return 2;
@@ -93,6 +95,10 @@ int main(int argc, char** argv) {
   if (!kind.ok()) Die("backend", kind.status());
   request.backend.kind = *kind;
   request.embedder.provider = provider;
+  auto parsed_stemmer = lh::vector::ParseTextStemmer(stemmer);
+  auto parsed_stop_words = lh::vector::ParseStopWords(stop_words);
+  if (!parsed_stemmer || !parsed_stop_words) Die("flags", lh::InvalidArgument("--stemmer porter|none, --stop-words english|none"));
+  request.text = {*parsed_stemmer, *parsed_stop_words};
   if (auto p = rt.indexes().Prepare(request); !p.ok()) Die("prepare", p.status());
   auto build_started = std::chrono::steady_clock::now();
   auto built = rt.indexes().BuildPrepared("faq_idx");

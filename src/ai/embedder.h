@@ -1,8 +1,8 @@
 // Embedders turn texts into vectors. One interface, providers registered by
-// name (DESIGN.md): "hash" is built in (feature-hashed word and character
-// n-grams, L2-normalised: lexical rather than semantic, but deterministic and
-// needing no server, so it is the default and what tests use); "use-lite"
-// (the Universal Sentence Encoder Lite, semantic, in process); "ollama"
+// name (DESIGN.md): "use-lite" (the Universal Sentence Encoder Lite,
+// semantic, in process: the default) and "hash" (feature-hashed word and
+// character n-grams, L2-normalised: lexical rather than semantic, but
+// deterministic and 100x faster) are built in; "ollama"
 // (/api/embed) and "openai" (any OpenAI-compatible /v1/embeddings) are HTTP
 // providers.
 //
@@ -12,6 +12,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,11 +26,28 @@ class Embedder {
   virtual std::string provider() const = 0;
   virtual std::string model() const = 0;
   virtual int dimension() const = 0;
+  // Texts to be searched (chunks).
   virtual Result<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts) = 0;
+  // Texts to search with. Models trained with task prefixes (nomic-embed-text's
+  // "search_query: " against "search_document: ") rank worse without them.
+  virtual Result<std::vector<std::vector<float>>> EmbedQueries(const std::vector<std::string>& texts) {
+    return Embed(texts);
+  }
+  // True when one Embed call already computes on every core (use-lite's
+  // OpenBLAS threads): callers then gain nothing from calling it from
+  // several threads at once, only contention (bench/embed_bench).
+  virtual bool uses_all_cores() const { return false; }
 };
 
+// What an index embeds with when its request names no provider: semantic,
+// in process. On the FAQ set it ranks hybrid search 0.692 nDCG@10 against
+// hash's 0.675 and, unlike hash, finds answers that share no word with the
+// question; it embeds about 48 chunks of 1,000 bytes, or 490 short rows, a
+// second on 2 cores (docs/benchmarks.md), so 100,000 short rows take minutes.
+inline constexpr const char* kDefaultProvider = "use-lite";
+
 struct EmbedderSpec {
-  std::string provider = "hash";
+  std::string provider = kDefaultProvider;
   std::string model;   // hash: "hash-<dim>" (default hash-768); ollama/openai: required
   int dimension = 768;  // hash only; the HTTP providers learn theirs from the server
   // The HTTP providers only from here on.
@@ -39,7 +57,24 @@ struct EmbedderSpec {
   int max_retries = 3;  // extra attempts after connection errors, 429 and 5xx
   int timeout_ms = 60000;       // per request
   int retry_backoff_ms = 200;   // first wait between attempts; doubles each time
+  // Put before query and document texts. Unset: the model's own
+  // (KnownTaskPrefixes), resolved when the index is created and stored, so a
+  // later change of that table cannot split an index's queries from its chunks.
+  std::optional<std::string> query_prefix, document_prefix;
 };
+
+// What a model expects before each text, by task.
+struct TaskPrefixes {
+  std::string query;
+  std::string document;
+};
+// The prefixes a known embedding model's card declares (nomic-embed-text,
+// mxbai-embed-large, snowflake-arctic-embed, bge-*-v1.5, e5); none for others.
+// `model` may carry an Ollama tag (":latest") or an owner ("nomic-ai/").
+TaskPrefixes KnownTaskPrefixes(const std::string& model);
+// For the HTTP providers (the others take none): unset prefixes become the
+// model's known ones.
+void ResolveTaskPrefixes(EmbedderSpec& spec);
 
 // InvalidArgument names the known providers for an unknown one. The HTTP
 // providers embed one short text before returning, to learn dimension() and

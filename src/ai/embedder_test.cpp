@@ -67,6 +67,7 @@ TEST(EmbedderPoolTest, TheKeyGoesOnlyToItsEndpointAndQueriesShareOneEmbedderPerM
   EXPECT_EQ(pool.Complete(ollama).url, "http://ollama.local:11434");
 
   EmbedderSpec hash;
+  hash.provider = "hash";
   auto a = pool.ForQueries(hash);
   auto b = pool.ForQueries(hash);
   ASSERT_TRUE(a.ok() && b.ok());

@@ -81,10 +81,10 @@ class HttpEmbedder final : public Embedder {
   }
 
   Result<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts) override {
-    auto out = EmbedAll(texts);
-    // Servers may echo what they were sent; the key must not leave in a message.
-    if (!out.ok()) return Status(out.status().code(), RedactSecret(out.status().message(), spec_.api_key));
-    return out;
+    return EmbedWith(texts, *spec_.document_prefix);
+  }
+  Result<std::vector<std::vector<float>>> EmbedQueries(const std::vector<std::string>& texts) override {
+    return EmbedWith(texts, *spec_.query_prefix);
   }
 
  private:
@@ -93,13 +93,27 @@ class HttpEmbedder final : public Embedder {
            RedactDsn(spec_.url);
   }
 
-  Result<std::vector<std::vector<float>>> EmbedAll(const std::vector<std::string>& texts) const {
+  Result<std::vector<std::vector<float>>> EmbedWith(const std::vector<std::string>& texts,
+                                                    const std::string& prefix) const {
+    auto out = EmbedAll(texts, prefix);
+    // Servers may echo what they were sent; the key must not leave in a message.
+    if (!out.ok()) return Status(out.status().code(), RedactSecret(out.status().message(), spec_.api_key));
+    return out;
+  }
+
+  Result<std::vector<std::vector<float>>> EmbedAll(const std::vector<std::string>& texts,
+                                                   const std::string& prefix) const {
     std::vector<std::vector<float>> out;
     out.reserve(texts.size());
     const size_t batch = static_cast<size_t>(spec_.batch_size);
     for (size_t start = 0; start < texts.size(); start += batch) {
-      std::vector<std::string> part(texts.begin() + start, texts.begin() + std::min(texts.size(), start + batch));
+      std::vector<std::string> part;
+      part.reserve(std::min(batch, texts.size() - start));
+      for (size_t i = start; i < std::min(texts.size(), start + batch); ++i) part.push_back(prefix + texts[i]);
       json body = {{"model", spec_.model}, {"input", part}};
+      // Ollama cuts a text longer than the model's window without a word;
+      // asked not to, it refuses it, and the user learns to chunk smaller.
+      if (protocol_ == Protocol::kOllama) body["truncate"] = false;
       LH_ASSIGN_OR_RETURN(std::string reply, Post(body.dump()));
       LH_ASSIGN_OR_RETURN(auto vectors, ParseReply(reply, part.size()));
       for (auto& v : vectors) out.push_back(std::move(v));
@@ -180,6 +194,10 @@ class HttpEmbedder final : public Embedder {
     if (status == 413) {
       return TooLarge(Where() + " refused a batch as too large (" + text + "); lower the embedder batch_size");
     }
+    if (status == 400 && (Mentions(text, "context length") || Mentions(text, "context_length"))) {
+      return InvalidArgument("a chunk is longer than model '" + m + "' can read at once (" + Where() + ": " + text +
+                             "); create the index with a smaller chunk_size");
+    }
     std::string what = Where() + " answered HTTP " + std::to_string(status) + tries + " for model '" + m + "': " + text;
     if (status / 100 == 4 && status != 429) return InvalidArgument(what);
     return Unavailable(what);
@@ -249,6 +267,7 @@ Result<std::unique_ptr<Embedder>> MakeHttpEmbedder(const EmbedderSpec& given) {
   if (spec.max_retries < 0) return InvalidArgument("embedder max_retries must not be negative");
   if (spec.timeout_ms < 1) return InvalidArgument("embedder timeout_ms must be positive");
   if (spec.retry_backoff_ms < 0) return InvalidArgument("embedder retry_backoff_ms must not be negative");
+  ResolveTaskPrefixes(spec);
   if (spec.url.empty()) spec.url = protocol == Protocol::kOllama ? "http://127.0.0.1:11434" : "https://api.openai.com";
   std::string origin, path;
   SplitUrl(spec.url, protocol, &origin, &path);

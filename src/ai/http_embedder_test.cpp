@@ -53,7 +53,8 @@ TEST(HttpEmbedderTest, OllamaBatchesKeepInputOrderAndNormalise) {
     double norm = 0;
     for (float x : (*v)[i]) norm += static_cast<double>(x) * x;
     EXPECT_NEAR(norm, 1.0, 1e-5);
-    EXPECT_NEAR(CosineTo((*v)[i], FakeEmbeddingServer::VectorFor(texts[i], 8)), 1.0, 1e-5) << i;
+    // nomic-embed-text's card asks for a prefix on every chunk.
+    EXPECT_NEAR(CosineTo((*v)[i], FakeEmbeddingServer::VectorFor("search_document: " + texts[i], 8)), 1.0, 1e-5) << i;
   }
   auto seen = fake.requests();
   ASSERT_EQ(seen.size(), 4u);  // the probe, then 64 + 64 + 22
@@ -64,8 +65,70 @@ TEST(HttpEmbedderTest, OllamaBatchesKeepInputOrderAndNormalise) {
   EXPECT_EQ(seen[1].path, "/api/embed");
   EXPECT_EQ(seen[1].body["model"], "nomic-embed-text");
   EXPECT_EQ(seen[1].authorization, "");
+  EXPECT_EQ(seen[1].body["truncate"], false);
   EXPECT_TRUE((*e)->Embed({})->empty());
   EXPECT_EQ(fake.requests().size(), 4u);  // nothing to embed, nothing sent
+}
+
+TEST(HttpEmbedderTest, QueriesAndDocumentsGetTheModelsTaskPrefixes) {
+  FakeEmbeddingServer fake;
+  auto e = MakeEmbedder(Spec("ollama", fake.url()));
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  ASSERT_TRUE((*e)->EmbedQueries({"how do I sort"}).ok());
+  ASSERT_TRUE((*e)->Embed({"use sort"}).ok());
+  auto seen = fake.requests();
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[1].body["input"][0], "search_query: how do I sort");
+  EXPECT_EQ(seen[2].body["input"][0], "search_document: use sort");
+
+  // Set, even to nothing, they are what the spec says.
+  EmbedderSpec spec = Spec("ollama", fake.url());
+  spec.query_prefix = "";
+  spec.document_prefix = "passage: ";
+  auto plain = MakeEmbedder(spec);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  ASSERT_TRUE((*plain)->EmbedQueries({"q"}).ok());
+  ASSERT_TRUE((*plain)->Embed({"d"}).ok());
+  seen = fake.requests();
+  EXPECT_EQ(seen[seen.size() - 2].body["input"][0], "q");
+  EXPECT_EQ(seen.back().body["input"][0], "passage: d");
+}
+
+TEST(HttpEmbedderTest, KnownModelsDeclareTheirPrefixes) {
+  EXPECT_EQ(KnownTaskPrefixes("nomic-embed-text:latest").query, "search_query: ");
+  EXPECT_EQ(KnownTaskPrefixes("nomic-ai/nomic-embed-text-v1.5").document, "search_document: ");
+  EXPECT_EQ(KnownTaskPrefixes("mxbai-embed-large:335m").query,
+            "Represent this sentence for searching relevant passages: ");
+  EXPECT_EQ(KnownTaskPrefixes("mxbai-embed-large").document, "");
+  EXPECT_EQ(KnownTaskPrefixes("snowflake-arctic-embed2").query, "query: ");
+  EXPECT_EQ(KnownTaskPrefixes("intfloat/multilingual-e5-large").document, "passage: ");
+  EXPECT_EQ(KnownTaskPrefixes("all-minilm").query, "");
+  EXPECT_EQ(KnownTaskPrefixes("text-embedding-3-small").document, "");
+  EmbedderSpec hash;
+  hash.provider = "hash";
+  ResolveTaskPrefixes(hash);  // in-process models take none
+  EXPECT_FALSE(hash.query_prefix.has_value());
+}
+
+TEST(HttpEmbedderTest, AChunkLongerThanTheModelsWindowIsAnErrorNotACut) {
+  FakeEmbeddingServer fake;
+  fake.context_bytes = 100;
+  auto e = MakeEmbedder(Spec("ollama", fake.url()));
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  auto v = (*e)->Embed({"short", std::string(200, 'x')});
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Has(v.status(), "smaller chunk_size")) << v.status().message();
+  EXPECT_TRUE(Has(v.status(), "nomic-embed-text")) << v.status().message();
+  EXPECT_EQ(fake.requests().size(), 2u);  // not retried
+
+  FakeEmbeddingServer openai;
+  openai.context_bytes = 100;
+  auto o = MakeEmbedder(Spec("openai", openai.url()));
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  auto ov = (*o)->Embed({std::string(200, 'x')});
+  ASSERT_FALSE(ov.ok());
+  EXPECT_TRUE(Has(ov.status(), "smaller chunk_size")) << ov.status().message();
 }
 
 TEST(HttpEmbedderTest, RetriesServiceUnavailableThenSucceeds) {
@@ -160,8 +223,10 @@ TEST(HttpEmbedderTest, OpenAiSendsTheKeyAndHonoursIndexOrder) {
   fake.dimension = 6;
   fake.required_key = "sk-right";
   fake.reverse_openai = true;
+  fake.model = "text-embedding-3-small";  // no task prefixes
   for (std::string base : {fake.url(), fake.url() + "/v1", fake.url() + "/proxy/v1/"}) {
     auto spec = Spec("openai", base);
+    spec.model = fake.model;
     spec.api_key = "sk-right";
     spec.batch_size = 2;
     auto e = MakeEmbedder(spec);
@@ -210,7 +275,9 @@ TEST(HttpEmbedderTest, EmbedIsThreadSafe) {
       for (int i = 0; i < 5; ++i) {
         std::string text = "thread " + std::to_string(t) + " item " + std::to_string(i);
         auto v = (*e)->Embed({text});
-        if (v.ok() && CosineTo((*v)[0], FakeEmbeddingServer::VectorFor(text, 4)) > 0.99999) ++ok[t];
+        if (v.ok() && CosineTo((*v)[0], FakeEmbeddingServer::VectorFor("search_document: " + text, 4)) > 0.99999) {
+          ++ok[t];
+        }
       }
     });
   }

@@ -31,6 +31,7 @@ class UseLiteEmbedder final : public Embedder {
   std::string provider() const override { return "use-lite"; }
   std::string model() const override { return "use-lite"; }
   int dimension() const override { return UseLiteModel::kDimension; }
+  bool uses_all_cores() const override { return true; }
 
   Result<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts) override {
     std::vector<std::vector<int>> windows;

@@ -58,7 +58,7 @@ IndexCommands::IndexCommands(CLI::App& app) {
   create_->add_option("--text-column", text_column_, "Column holding the text")->required();
   create_->add_option("--chunk-size", chunk_size_, "Bytes per chunk (default 1000)");
   create_->add_option("--chunk-overlap", chunk_overlap_, "Bytes shared by neighbouring chunks (default 15% of the size)");
-  create_->add_option("--provider", provider_, "hash (built in, lexical), use-lite (built in, semantic), ollama or openai")
+  create_->add_option("--provider", provider_, "use-lite (default: built in, semantic), hash (built in, lexical, 100x faster), ollama or openai")
       ->check(CLI::IsMember({"hash", "use-lite", "ollama", "openai"}));
   create_->add_option("--model", model_, "Embedding model (ollama/openai), e.g. nomic-embed-text");
   create_->add_option("--url", url_, "Embedding server URL (default from [vectors] in lakehouse.toml)");
@@ -77,6 +77,13 @@ IndexCommands::IndexCommands(CLI::App& app) {
   create_->add_option("--refresh-policy", policy_, "manual, on_append or scheduled")
       ->check(CLI::IsMember({"manual", "on_append", "scheduled"}));
   create_->add_option("--interval", interval_s_, "Seconds between scheduled refreshes");
+  create_->add_option("--stemmer", stemmer_,
+                      "Full-text word matching: porter (default: English stems, \"split\" finds \"splitting\") "
+                      "or none")
+      ->check(CLI::IsMember({"porter", "none"}));
+  create_->add_option("--stop-words", stop_words_,
+                      "english (default: \"how\", \"do\", \"the\" do not rank a question) or none")
+      ->check(CLI::IsMember({"english", "none"}));
   create_->add_flag("--allow-pii", allow_pii_, "Index a column flagged PII (its text goes to the embedder)");
   create_->add_flag("--redact-pii-spans", redact_spans_,
                     "Replace e-mail addresses, phone and card numbers and other PII inside the text by their kind "
@@ -97,7 +104,7 @@ IndexCommands::IndexCommands(CLI::App& app) {
   search_->add_option("--nprobe", nprobe_, "ivf_pq: lists to visit for this query");
   search_->add_option("--refine-factor", refine_factor_, "ivf_pq: candidates re-ranked exactly, per hit");
   search_->add_option("--text-weight", text_weight_,
-                      "hybrid: the text list's share (0 to 1, default 0.7) in the fused score");
+                      "hybrid: the text list's share (0 to 1; default the index's tuned weight, else 0.7) in the fused score");
   search_->add_flag("--json", search_json_, "Print the answer as JSON, each hit with its row's columns");
   migrate_ = index->add_subcommand("migrate", "Move an index to another backend or settings, built from its stored "
                                              "vectors (no re-embedding); searches go on meanwhile");
@@ -125,7 +132,12 @@ IndexCommands::IndexCommands(CLI::App& app) {
   eval_->add_option("--mode", mode_, "vector, text or hybrid (default hybrid)")
       ->check(CLI::IsMember({"vector", "text", "hybrid"}));
   eval_->add_option("-k", k_, "Hits per query (default 10)");
-  eval_->add_option("--text-weight", text_weight_, "hybrid: the text list's share (0 to 1, default 0.7)");
+  eval_->add_option("--text-weight", text_weight_,
+                    "hybrid: the text list's share (0 to 1; default the index's tuned weight, else 0.7)");
+  eval_->add_flag("--tune", tune_,
+                  "hybrid: first find the text weight that ranks this set's labelled queries best, and keep it as "
+                  "the index's");
+  eval_->add_flag("--json", json_, "Print the report as JSON (as POST .../eval answers)");
   auto* evalset = index->add_subcommand("evalset", "Eval sets kept with an index (in its bucket; they move with it)");
   evalset_add_ = evalset->add_subcommand("add", "Store an eval set from BEIR files");
   evalset_add_->add_option("name", name_, "Index name")->required();
@@ -155,6 +167,33 @@ namespace {
 Result<std::shared_ptr<storage::ObjectStore>> IndexBucket(app::Runtime& runtime, const std::string& index) {
   LH_ASSIGN_OR_RETURN(auto manifest, runtime.indexes().Get(index));
   return runtime.buckets().Get(manifest.bucket);
+}
+
+// The eval report as a table; the sweep first when the run tuned.
+void PrintEvalTable(const vector::eval::EvalOutcome& o) {
+  const auto& r = o.report;
+  if (o.tuning) {
+    std::printf("text weight  nDCG@10\n");
+    for (const auto& [w, ndcg] : o.tuning->ndcg_by_weight) {
+      std::printf("%11.2f  %.3f%s\n", w, ndcg, w == o.tuning->chosen ? "  <- chosen, kept as the index's" : "");
+    }
+    std::printf("\n");
+  }
+  std::printf("index %s, set %s, generation %d: %zu queries (%zu labelled), mode %s", r.index.c_str(), r.set.c_str(),
+              r.generation, r.queries, r.quality.queries, vector::SearchModeName(r.options.mode));
+  if (r.options.mode == vector::SearchMode::kHybrid) std::printf(", text weight %.2f", r.text_weight);
+  std::printf(", k %zu\n\n", r.options.k);
+  std::printf("%-18s %s\n", "measure", "value");
+  if (r.quality.queries > 0) {
+    std::printf("%-18s %.3f\n%-18s %.3f\n%-18s %.3f\n", "nDCG@10", r.quality.ndcg_at_10, "recall@10",
+                r.quality.recall_at_10, "MRR@10", r.quality.mrr_at_10);
+  }
+  if (r.exact_compared > 0) {
+    std::printf("%-18s %.3f (%zu queries)\n", "recall vs exact", r.recall_vs_exact, r.exact_compared);
+  }
+  std::printf("%-18s %.2f ms\n%-18s %.2f ms\n%-18s %.0f\n%-18s %s bytes\n", "latency p50", r.p50_ms,
+              "latency p95", r.p95_ms, "QPS (1 thread)", r.qps, "memory",
+              HumanCount(static_cast<int64_t>(r.memory_bytes)).c_str());
 }
 
 }  // namespace
@@ -229,6 +268,7 @@ int IndexCommands::Run(const Config& config) const {
     request.refresh = {*vector::ParseRefreshMode(policy_), interval_s_};  // CLI11 checked the name
     request.allow_pii = allow_pii_;
     request.chunking.redact_pii_spans = redact_spans_;
+    request.text = {*vector::ParseTextStemmer(stemmer_), *vector::ParseStopWords(stop_words_)};  // CLI11 checked them
     auto prepared = indexes.Prepare(request);
     if (!prepared.ok()) return Fail(prepared.status());
     auto built = indexes.BuildPrepared(name_, ProgressLine());
@@ -312,13 +352,19 @@ int IndexCommands::Run(const Config& config) const {
     options.k = static_cast<size_t>(std::max(k_, 1));
     options.text_weight = text_weight_;
     const bool tty = ::isatty(STDERR_FILENO);
-    auto report = vector::eval::Evaluate((*runtime)->searcher(), name_, *set, options, [&](size_t done, size_t total) {
-      if (done % 50 != 0 && done != total) return;
-      std::fprintf(stderr, "%sevaluating: %zu/%zu queries%s", tty ? "\r\033[K" : "", done, total, tty ? "" : "\n");
-    });
+    auto outcome = vector::eval::RunAndRecord((*runtime)->searcher(), indexes, name_, *set, options, tune_,
+                                              [&](size_t done, size_t total) {
+                                                if (done % 50 != 0 && done != total) return;
+                                                std::fprintf(stderr, "%sevaluating: %zu/%zu queries%s",
+                                                             tty ? "\r\033[K" : "", done, total, tty ? "" : "\n");
+                                              });
     if (tty) std::fprintf(stderr, "\n");
-    if (!report.ok()) return Fail(report.status());
-    std::cout << server::EvalReportJson(*report).dump(2) << "\n";
+    if (!outcome.ok()) return Fail(outcome.status());
+    if (json_) {
+      std::cout << server::EvalOutcomeJson(*outcome).dump(2) << "\n";
+    } else {
+      PrintEvalTable(*outcome);
+    }
     return 0;
   }
   if (move_->parsed()) {

@@ -50,7 +50,8 @@ class IndexCommands {
   // --backend and --option as one spec (create, migrate).
   Result<vector::BackendSpec> BackendFromFlags() const;
   bool vectors_ = false;
-  std::string name_, dataset_, id_column_, text_column_, bucket_, provider_ = "hash", model_, url_, policy_ = "manual";
+  std::string name_, dataset_, id_column_, text_column_, bucket_, provider_ = ai::kDefaultProvider, model_, url_, policy_ = "manual";
+  std::string stemmer_ = "porter", stop_words_ = "english";
   std::string query_, filter_, mode_ = "vector", backend_ = "auto";
   std::vector<std::string> backend_options_;  // KEY=VALUE
   int chunk_size_ = 1000, chunk_overlap_ = -1, dimension_ = 768;
@@ -58,7 +59,8 @@ class IndexCommands {
   std::optional<int64_t> ef_, nprobe_, refine_factor_;      // search knobs; absent: the index's defaults
   int64_t interval_s_ = 0;
   int k_ = 10;
-  double text_weight_ = vector::kDefaultTextWeight;
+  std::optional<double> text_weight_;  // none: the index's own weight, else the default
+  bool tune_ = false;
   bool allow_pii_ = false, redact_spans_ = false, json_ = false, search_json_ = false;
 };
 

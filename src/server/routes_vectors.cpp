@@ -36,9 +36,15 @@ Result<ai::EmbedderSpec> ParseEmbedder(const json& j) {
     return InvalidArgument("embedder api keys are not accepted in requests (they would be stored); "
                            "set [vectors] openai_api_key or LAKEHOUSE_OPENAI_API_KEY on the server");
   }
-  spec.provider = provider.value_or("hash");
+  spec.provider = provider.value_or(ai::kDefaultProvider);
   spec.model = model.value_or("");
   spec.url = url.value_or("");
+  for (auto [field, target] : {std::pair{"query_prefix", &spec.query_prefix}, {"document_prefix", &spec.document_prefix}}) {
+    LH_ASSIGN_OR_RETURN(*target, OptionalString(j, field));
+    if (*target && (*target)->size() > 256) {
+      return InvalidArgument(std::string("embedder.") + field + " must be at most 256 bytes");
+    }
+  }
   if (dimension) {
     if (*dimension < 8 || *dimension > 8192) return InvalidArgument("embedder.dimension must be between 8 and 8192");
     spec.dimension = static_cast<int>(*dimension);
@@ -128,6 +134,8 @@ Result<vector::IndexManifest> ParseCreate(const json& body) {
   LH_ASSIGN_OR_RETURN(auto chunk_overlap, OptionalInt(body, "chunk_overlap"));
   LH_ASSIGN_OR_RETURN(auto allow_pii, OptionalBool(body, "allow_pii"));
   LH_ASSIGN_OR_RETURN(auto redact_spans, OptionalBool(body, "redact_pii_spans"));
+  LH_ASSIGN_OR_RETURN(auto stemmer, OptionalString(body, "text_stemmer"));
+  LH_ASSIGN_OR_RETURN(auto stop_words, OptionalString(body, "stop_words"));
   if (!name || !dataset || !id_column || !text_column) {
     return InvalidArgument("fields name, dataset, id_column and text_column are required");
   }
@@ -144,6 +152,16 @@ Result<vector::IndexManifest> ParseCreate(const json& body) {
   }
   m.allow_pii = allow_pii.value_or(false);
   m.chunking.redact_pii_spans = redact_spans.value_or(false);
+  if (stemmer) {
+    auto parsed = vector::ParseTextStemmer(*stemmer);
+    if (!parsed) return InvalidArgument("text_stemmer must be \"porter\" (English stems) or \"none\"");
+    m.text.stemmer = *parsed;
+  }
+  if (stop_words) {
+    auto parsed = vector::ParseStopWords(*stop_words);
+    if (!parsed) return InvalidArgument("stop_words must be \"english\" or \"none\"");
+    m.text.stop_words = *parsed;
+  }
   if (body.contains("embedder")) {
     LH_ASSIGN_OR_RETURN(m.embedder, ParseEmbedder(body["embedder"]));
   }
@@ -310,12 +328,13 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
     // What a PATCH can change; anything else (chunking, columns, PII
     // settings) needs a new index, and a field silently ignored would hide that.
     static const std::set<std::string> kPatchable = {"embedder", "refresh_policy", "backend", "backend_options", "hnsw",
-                                                      "ef",       "ef_search",      "nprobe",  "refine_factor",   "wait"};
+                                                      "ef",       "ef_search",      "nprobe",  "refine_factor",   "wait",
+                                                      "text_weight"};
     for (const auto& [key, value] : body.items()) {
       if (!kPatchable.count(key)) {
         return InvalidArgument("field '" + key +
                                "' cannot be changed on an existing index (PATCH takes embedder, refresh_policy, "
-                               "backend, backend_options, ef, nprobe, refine_factor, wait); create a new index for it");
+                               "backend, backend_options, ef, nprobe, refine_factor, text_weight, wait); create a new index for it");
       }
     }
     vector::IndexPatch patch;
@@ -326,6 +345,13 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
       LH_ASSIGN_OR_RETURN(patch.refresh, ParseRefreshPolicy(body["refresh_policy"]));
     }
     LH_ASSIGN_OR_RETURN(patch.search_defaults, ParseKnobs(body));
+    if (body.contains("text_weight")) {
+      const json& w = body["text_weight"];
+      if (!w.is_null() && !w.is_number()) {
+        return InvalidArgument("text_weight must be a number between 0 and 1, or null for the default");
+      }
+      patch.text_weight = w.is_null() ? std::optional<double>() : std::optional<double>(w.get<double>());
+    }
     if (body.contains("backend") || body.contains("backend_options") || body.contains("hnsw")) {
       LH_ASSIGN_OR_RETURN(patch.backend, ParseBackend(body));
     }
@@ -416,14 +442,16 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
       if (body.contains(key)) search[key] = body[key];
     }
     if (!search.contains("mode")) search["mode"] = "hybrid";
+    LH_ASSIGN_OR_RETURN(auto tune, OptionalBool(body, "tune"));
     LH_ASSIGN_OR_RETURN(auto parsed, ParseSearch(search));
     vector::eval::EvalOptions options;
     options.mode = parsed.mode;
     options.k = parsed.k;
     options.text_weight = parsed.text_weight;
     options.knobs = parsed.knobs;
-    LH_ASSIGN_OR_RETURN(auto report, vector::eval::Evaluate(searcher, req.matches[1], set, options));
-    SendJson(res, EvalReportJson(report));
+    LH_ASSIGN_OR_RETURN(auto outcome, vector::eval::RunAndRecord(searcher, indexes, req.matches[1], set, options,
+                                                                 tune.value_or(false)));
+    SendJson(res, EvalOutcomeJson(outcome));
     return Status::Ok();
   }));
   http.Post(R"(/vectors/refresh/([^/]+))", Guarded([&](const httplib::Request& req, httplib::Response& res) {

@@ -33,6 +33,8 @@ json GenerationJson(const vector::IndexGeneration& g) {
 }  // namespace
 
 json IndexJson(const vector::IndexManifest& m, vector::IndexRegistry& indexes, catalog::Catalog& catalog) {
+  json evals = json::array();
+  for (const auto& e : m.evals) evals.push_back(vector::EvalRecordToJson(e));
   json j = {{"name", m.name},
             {"dataset", m.dataset},
             {"id_column", m.id_column},
@@ -44,6 +46,10 @@ json IndexJson(const vector::IndexManifest& m, vector::IndexRegistry& indexes, c
             {"embedder", vector::EmbedderSpecToJson(m.embedder)},
             {"backend", vector::BackendSpecToJson(m.backend)},
             {"allow_pii", m.allow_pii},
+            {"text_weight", m.text_weight ? json(*m.text_weight) : json(nullptr)},
+            {"evals", evals},
+            {"text_stemmer", vector::TextStemmerName(m.text.stemmer)},
+            {"stop_words", vector::StopWordsName(m.text.stop_words)},
             {"refresh_policy",
              {{"mode", vector::RefreshModeName(m.refresh.mode)}, {"interval_s", m.refresh.interval_s}}},
             {"status", vector::IndexStatusName(m.status)},
@@ -82,7 +88,8 @@ json EvalReportJson(const vector::eval::EvalReport& r) {
             {"latency_ms", {{"p50", r.p50_ms}, {"p95", r.p95_ms}}},
             {"qps_single_thread", r.qps},
             {"memory_bytes", r.memory_bytes}};
-  if (r.options.mode == vector::SearchMode::kHybrid) j["text_weight"] = r.options.text_weight;
+  j["generation"] = r.generation;
+  if (r.options.mode == vector::SearchMode::kHybrid) j["text_weight"] = r.text_weight;
   if (r.quality.queries > 0) {
     j["ndcg_at_10"] = r.quality.ndcg_at_10;
     j["recall_at_10"] = r.quality.recall_at_10;
@@ -90,6 +97,19 @@ json EvalReportJson(const vector::eval::EvalReport& r) {
   }
   if (r.exact_compared > 0) {
     j["recall_vs_exact"] = {{"at_k", r.recall_vs_exact}, {"queries", r.exact_compared}};
+  }
+  return j;
+}
+
+json EvalOutcomeJson(const vector::eval::EvalOutcome& o) {
+  json j = EvalReportJson(o.report);
+  if (o.tuning) {
+    json sweep = json::array();
+    for (const auto& [w, ndcg] : o.tuning->ndcg_by_weight) sweep.push_back({{"text_weight", w}, {"ndcg_at_10", ndcg}});
+    j["tuning"] = {{"chosen", o.tuning->chosen},
+                   {"ndcg_at_10", o.tuning->chosen_ndcg},
+                   {"previous", o.previous_text_weight ? json(*o.previous_text_weight) : json(nullptr)},
+                   {"sweep", sweep}};
   }
   return j;
 }
@@ -110,7 +130,7 @@ json SearchJson(const vector::SearchResponse& r) {
     }
     hits.push_back(std::move(hit));
   }
-  return {{"index", r.index},
+  json out = {{"index", r.index},
           {"mode", vector::SearchModeName(r.mode)},
           {"model", r.model},
           {"hits", std::move(hits)},
@@ -120,6 +140,8 @@ json SearchJson(const vector::SearchResponse& r) {
           {"timings_ms",
            {{"embed", r.embed_ms}, {"filter", r.filter_ms}, {"search", r.search_ms}, {"join", r.join_ms},
             {"total", r.total_ms}}}};
+  if (r.mode == vector::SearchMode::kHybrid) out["text_weight"] = r.text_weight;
+  return out;
 }
 
 json DocJson(const vector::DocResponse& d) {
@@ -158,7 +180,16 @@ json StatsJson(const vector::IndexStats& s) {
   j["last_build"] = vector::BuildStatsToJson(m.last_build);
   j["built_at"] = g.built_at == TimePoint{} ? json(nullptr) : json(FormatTime(g.built_at));
   j["last_refreshed_at"] = m.last_refreshed_at ? json(FormatTime(*m.last_refreshed_at)) : json(nullptr);
-  j["last_recall"] = nullptr;  // measured by the evaluation harness (not yet built)
+  // The newest eval run of the generation measured here (older ones, or
+  // ones of another generation, are in the index's "evals").
+  j["last_eval"] = nullptr;
+  j["last_recall"] = nullptr;
+  for (auto e = m.evals.rbegin(); e != m.evals.rend(); ++e) {
+    if (e->generation != g.number) continue;
+    j["last_eval"] = vector::EvalRecordToJson(*e);
+    if (e->recall_vs_exact) j["last_recall"] = *e->recall_vs_exact;
+    break;
+  }
   return j;
 }
 

@@ -23,5 +23,7 @@ nlohmann::json DocJson(const vector::DocResponse& d);
 // GET /vectors/indexes/{name}/stats.
 nlohmann::json StatsJson(const vector::IndexStats& s);
 nlohmann::json EvalReportJson(const vector::eval::EvalReport& r);
+// The report, with the weight sweep when the run tuned.
+nlohmann::json EvalOutcomeJson(const vector::eval::EvalOutcome& o);
 
 }  // namespace lakehouse::server

@@ -144,6 +144,9 @@ Status EmbedBatch(Batch& batch, ai::Embedder& embedder, int threads, const Progr
     }
   };
   std::vector<std::thread> pool;
+  // On 2 cores, two threads calling use-lite made 120-token texts 0.73x as
+  // fast as one (docs/benchmarks.md): its sgemm calls queue for one pool.
+  if (embedder.uses_all_cores()) threads = 1;
   for (int t = 0; t < std::max(1, threads); ++t) pool.emplace_back(work);
   auto started = Clock::now();
   auto last = started;
@@ -225,7 +228,7 @@ std::shared_ptr<VectorStore> StoreOf(const Batch& batch, int dim) {
 
 // Builds the full-text index for generation `key`: from scratch, or from a
 // copy of `base` with `removed` taken out, then `batch` added.
-Result<std::unique_ptr<TextIndex>> WriteText(storage::ObjectStore& store, const std::string& key,
+Result<std::unique_ptr<TextIndex>> WriteText(storage::ObjectStore& store, const std::string& key, TextStemmer stemmer,
                                             const std::string& base, const std::vector<int64_t>& removed,
                                             int64_t first_new_label, const Batch& batch, WrittenFiles& written) {
   LH_ASSIGN_OR_RETURN(auto path, LocalPathOf(store, key));
@@ -234,7 +237,7 @@ Result<std::unique_ptr<TextIndex>> WriteText(storage::ObjectStore& store, const 
   TempFileGuard guard(tmp);
   std::unique_ptr<TextIndex> text;
   if (base.empty()) {
-    LH_ASSIGN_OR_RETURN(text, TextIndex::Create(tmp));
+    LH_ASSIGN_OR_RETURN(text, TextIndex::Create(tmp, stemmer));
   } else {
     LH_ASSIGN_OR_RETURN(auto base_path, LocalPathOf(store, base));
     std::error_code ec;

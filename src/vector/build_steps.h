@@ -72,9 +72,9 @@ Result<std::optional<uint32_t>> WriteBackend(const VectorBackend& backend, stora
 // The raw vectors of a batch, for the backends that search or re-rank them.
 std::shared_ptr<VectorStore> StoreOf(const Batch& batch, int dim);
 // Builds the full-text index for generation `key`: from scratch, or from a
-// copy of `base` with `removed` taken out (and rows a crashed append left
+// copy of `base` (which keeps its own stemmer) with `removed` taken out (and rows a crashed append left
 // from `first_new_label` on), then `batch` added.
-Result<std::unique_ptr<TextIndex>> WriteText(storage::ObjectStore& store, const std::string& key,
+Result<std::unique_ptr<TextIndex>> WriteText(storage::ObjectStore& store, const std::string& key, TextStemmer stemmer,
                                             const std::string& base, const std::vector<int64_t>& removed,
                                             int64_t first_new_label, const Batch& batch, WrittenFiles& written);
 Result<std::string> PartList(const storage::ObjectStore& store, const std::vector<std::string>& keys);

@@ -60,7 +60,7 @@ TEST(HnswGraphTest, FindsTheExactNeighboursAndSurvivesSaveAndLoad) {
 
 TEST(TextIndexTest, RanksByBm25RemovesAndKeepsUserTextOutOfFtsSyntax) {
   auto dir = testing::MakeTempDir("fts");
-  auto index = TextIndex::Create(dir / "t.sqlite");
+  auto index = TextIndex::Create(dir / "t.sqlite", TextStemmer::kNone);
   ASSERT_TRUE(index.ok());
   ASSERT_TRUE((*index)->Add({1, 2, 3}, {"the invoice was paid late", "invoice invoice overdue invoice",
                                          "a note about the weather"}).ok());
@@ -68,18 +68,56 @@ TEST(TextIndexTest, RanksByBm25RemovesAndKeepsUserTextOutOfFtsSyntax) {
   ASSERT_TRUE((*index)->Finish().ok());
   auto reader = TextIndex::Open(dir / "t.sqlite", false);
   ASSERT_TRUE(reader.ok());
-  auto hits = (*reader)->Search("invoice", 10);
+  auto hits = (*reader)->Search("invoice", 10, StopWords::kNone);
   ASSERT_TRUE(hits.ok());
   ASSERT_EQ(hits->size(), 2u);
   EXPECT_EQ((*hits)[0].label, 2);  // more occurrences, shorter: higher bm25
-  EXPECT_TRUE((*reader)->Search("weather", 10)->empty());
+  EXPECT_TRUE((*reader)->Search("weather", 10, StopWords::kNone)->empty());
   // FTS5 operators and quotes in user text are just words.
-  auto odd = (*reader)->Search("\"invoice\" OR NEAR( paid* -- ' ;", 10);
+  auto odd = (*reader)->Search("\"invoice\" OR NEAR( paid* -- ' ;", 10, StopWords::kNone);
   ASSERT_TRUE(odd.ok()) << odd.status().message();
   EXPECT_FALSE(odd->empty());
-  EXPECT_TRUE((*reader)->Search("  ;;; ", 10)->empty());
-  EXPECT_EQ(FtsQuery("a \"b\" c*"), "\"a\" OR \"b\" OR \"c\"");
-  EXPECT_EQ(TextIndex::Create(dir / "t.sqlite").status().code(), StatusCode::kConflict);
+  EXPECT_TRUE((*reader)->Search("  ;;; ", 10, StopWords::kNone)->empty());
+  EXPECT_EQ(FtsQuery("a \"b\" c*", StopWords::kNone), "\"a\" OR \"b\" OR \"c\"");
+  EXPECT_EQ(TextIndex::Create(dir / "t.sqlite", TextStemmer::kNone).status().code(), StatusCode::kConflict);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(TextIndexTest, PorterMatchesStemsAndStopWordsDoNotRankQuestions) {
+  auto dir = testing::MakeTempDir("fts_porter");
+  auto porter = TextIndex::Create(dir / "p.sqlite", TextStemmer::kPorter);
+  auto plain = TextIndex::Create(dir / "n.sqlite", TextStemmer::kNone);
+  ASSERT_TRUE(porter.ok() && plain.ok());
+  const std::vector<std::string> texts = {"splitting a string on commas", "how do I do it, and how do I do that",
+                                          "The Who played live"};
+  for (auto* index : {&*porter, &*plain}) {
+    ASSERT_TRUE((*index)->Add({1, 2, 3}, texts).ok());
+    ASSERT_TRUE((*index)->Finish().ok());
+  }
+  auto stemmed = TextIndex::Open(dir / "p.sqlite", false);
+  auto literal = TextIndex::Open(dir / "n.sqlite", false);
+  ASSERT_TRUE(stemmed.ok() && literal.ok());
+  auto found = (*stemmed)->Search("split", 10, StopWords::kNone);
+  ASSERT_TRUE(found.ok()) << found.status().message();
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ((*found)[0].label, 1);
+  EXPECT_TRUE((*literal)->Search("split", 10, StopWords::kNone)->empty());
+
+  // Without stop words the chunk full of "how do I" wins a question it does
+  // not answer; with them only "split" counts.
+  auto asked = (*stemmed)->Search("How do I split a string?", 10, StopWords::kNone);
+  ASSERT_TRUE(asked.ok() && !asked->empty());
+  EXPECT_EQ((*asked)[0].label, 2);
+  asked = (*stemmed)->Search("How do I split a string?", 10, StopWords::kEnglish);
+  ASSERT_TRUE(asked.ok() && !asked->empty());
+  EXPECT_EQ((*asked)[0].label, 1);
+  EXPECT_EQ(asked->size(), 1u);
+  // A query of stop words only is still a query.
+  auto who = (*stemmed)->Search("the who", 10, StopWords::kEnglish);
+  ASSERT_TRUE(who.ok() && !who->empty());
+  EXPECT_EQ((*who)[0].label, 3);
+  EXPECT_EQ(FtsQuery("How DOES it split?", StopWords::kEnglish), "\"split\"");
+  EXPECT_EQ(FtsQuery("why not", StopWords::kEnglish), "\"not\"");
   std::filesystem::remove_all(dir);
 }
 

@@ -183,6 +183,7 @@ TEST_F(IndexTest, AFetchedDocumentOfAPiiColumnIsRedactedUnlessAskedWithTheToken)
   request.id_column = "id";
   request.text_column = "contact";
   request.allow_pii = true;
+  request.embedder.provider = "hash";
   ASSERT_TRUE(registry_->Prepare(request).ok());
   ASSERT_TRUE(registry_->BuildPrepared("contact_idx").ok());
   auto hidden = FetchDoc(*registry_, *catalog_, "contact_idx", "7", {});
@@ -227,6 +228,7 @@ TEST_F(IndexTest, PiiInsideTextShowsAsItsKindAndCanBeKeptOutOfTheIndex) {
     request.id_column = "id";
     request.text_column = "note";
     request.chunking.redact_pii_spans = redact_at_build;
+    request.embedder.provider = "hash";
     ASSERT_TRUE(registry_->Prepare(request).ok());
     ASSERT_TRUE(registry_->BuildPrepared(request.name).ok());
     SearchRequest q;

@@ -55,7 +55,8 @@ Result<std::shared_ptr<LoadedIndex>> Materialize(engine::Connection& conn, const
   std::string backend_key = backend->HasFile() ? BackendKey(name, spec.kind, generation) : "";
   LH_ASSIGN_OR_RETURN(auto backend_crc, WriteBackend(*backend, *in.index_store, backend_key, written));
   auto text_started = Clock::now();
-  LH_ASSIGN_OR_RETURN(auto text, WriteText(*in.index_store, TextIndexKey(name, generation), "", {}, 0, batch, written));
+  LH_ASSIGN_OR_RETURN(auto text, WriteText(*in.index_store, TextIndexKey(name, generation), in.settings.text.stemmer, "", {},
+                                                0, batch, written));
   stats.text_ms = MillisSince(text_started);
 
   auto index = std::make_shared<LoadedIndex>();
@@ -317,7 +318,8 @@ Result<BuildOutcome> IndexBuilder::Refresh(const BuildInputs& in, const IndexGen
   std::string backend_key = backend->HasFile() ? BackendKey(name, g.backend.kind, number) : "";
   LH_ASSIGN_OR_RETURN(auto backend_crc, WriteBackend(*backend, *in.index_store, backend_key, written));
   auto text_started = Clock::now();
-  LH_ASSIGN_OR_RETURN(auto text, WriteText(*in.index_store, TextIndexKey(name, number), g.text_file, removed,
+  LH_ASSIGN_OR_RETURN(auto text, WriteText(*in.index_store, TextIndexKey(name, number), in.settings.text.stemmer,
+                                           g.text_file, removed,
                                            g.next_label, batch, written));
   out.stats.text_ms = MillisSince(text_started);
 

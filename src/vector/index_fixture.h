@@ -57,6 +57,7 @@ class IndexTest : public ingest::IngestFixture {
     request.chunking = {200, 30};
     request.refresh = policy;
     request.backend = backend_;
+    request.embedder.provider = "hash";  // lexical and fast: these tests are about the index, not the model
     auto prepared = registry_->Prepare(request);
     EXPECT_TRUE(prepared.ok()) << prepared.status().message();
     auto built = registry_->BuildPrepared(name);

@@ -125,6 +125,8 @@ json EmbedderSpecToJson(const ai::EmbedderSpec& spec) {
   // A URL may carry credentials (user:pass@host); keep them out of manifests.
   if (!spec.url.empty()) j["url"] = RedactDsn(spec.url);
   if (spec.batch_size > 0) j["batch_size"] = spec.batch_size;
+  if (spec.query_prefix) j["query_prefix"] = *spec.query_prefix;
+  if (spec.document_prefix) j["document_prefix"] = *spec.document_prefix;
   return j;
 }
 
@@ -135,8 +137,60 @@ ai::EmbedderSpec EmbedderSpecFromJson(const json& j) {
   spec.dimension = IntField(j, "dimension", spec.dimension);
   spec.url = j.value("url", spec.url);
   spec.batch_size = IntField(j, "batch_size", spec.batch_size);
+  // Absent in manifests from before prefixes: those indexes were built without.
+  spec.query_prefix = j.value("query_prefix", "");
+  spec.document_prefix = j.value("document_prefix", "");
   return spec;
 }
+
+json EvalRecordToJson(const EvalRecord& r) {
+  auto optional = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+  return {{"at", TimeJson(r.at)},
+          {"set", r.set},
+          {"generation", r.generation},
+          {"mode", SearchModeName(r.mode)},
+          {"k", r.k},
+          {"text_weight", optional(r.text_weight)},
+          {"tuned", r.tuned},
+          {"queries", r.queries},
+          {"labelled", r.labelled},
+          {"ndcg_at_10", r.ndcg_at_10},
+          {"recall_at_10", r.recall_at_10},
+          {"mrr_at_10", r.mrr_at_10},
+          {"recall_vs_exact", optional(r.recall_vs_exact)},
+          {"p50_ms", r.p50_ms},
+          {"p95_ms", r.p95_ms},
+          {"qps", r.qps}};
+}
+
+namespace {
+
+// Throws json::exception for a field of the wrong type.
+EvalRecord EvalRecordFromJson(const json& j) {
+  auto optional = [&](const char* key) {
+    return j.contains(key) && j[key].is_number() ? std::optional<double>(j[key].get<double>()) : std::nullopt;
+  };
+  EvalRecord r;
+  r.at = TimeField(j, "at").value_or(TimePoint{});
+  r.set = j.value("set", "");
+  r.generation = j.value("generation", 0);
+  r.mode = ParseSearchMode(j.value("mode", "hybrid")).value_or(SearchMode::kHybrid);
+  r.k = j.value("k", 10);
+  r.text_weight = optional("text_weight");
+  r.tuned = j.value("tuned", false);
+  r.queries = j.value("queries", int64_t{0});
+  r.labelled = j.value("labelled", int64_t{0});
+  r.ndcg_at_10 = j.value("ndcg_at_10", 0.0);
+  r.recall_at_10 = j.value("recall_at_10", 0.0);
+  r.mrr_at_10 = j.value("mrr_at_10", 0.0);
+  r.recall_vs_exact = optional("recall_vs_exact");
+  r.p50_ms = j.value("p50_ms", 0.0);
+  r.p95_ms = j.value("p95_ms", 0.0);
+  r.qps = j.value("qps", 0.0);
+  return r;
+}
+
+}  // namespace
 
 json BuildStatsToJson(const BuildStats& s) {
   return {{"no_op", s.no_op},
@@ -171,6 +225,8 @@ BuildStats BuildStatsFromJson(const json& j) {
 }
 
 json IndexManifestToJson(const IndexManifest& m) {
+  json evals = json::array();
+  for (const auto& e : m.evals) evals.push_back(EvalRecordToJson(e));
   json j = {{"name", m.name},
             {"dataset", m.dataset},
             {"id_column", m.id_column},
@@ -182,6 +238,8 @@ json IndexManifestToJson(const IndexManifest& m) {
             {"embedder", EmbedderSpecToJson(m.embedder)},
             {"backend", BackendSpecToJson(m.backend)},
             {"allow_pii", m.allow_pii},
+            {"text", {{"stemmer", TextStemmerName(m.text.stemmer)}, {"stop_words", StopWordsName(m.text.stop_words)}}},
+            {"text_weight", m.text_weight ? json(*m.text_weight) : json(nullptr)},
             {"follows_dataset", m.follows_dataset},
             {"refresh_policy", {{"mode", RefreshModeName(m.refresh.mode)}, {"interval_s", m.refresh.interval_s}}},
             {"status", IndexStatusName(m.status)},
@@ -191,6 +249,7 @@ json IndexManifestToJson(const IndexManifest& m) {
             {"pending_backend", m.pending_backend ? BackendSpecToJson(*m.pending_backend) : json(nullptr)},
             {"build_ms", m.build_ms},
             {"last_build", BuildStatsToJson(m.last_build)},
+            {"evals", evals},
             {"created_at", TimeJson(m.created_at)},
             {"updated_at", TimeJson(m.updated_at)},
             {"last_refreshed_at", TimeJson(m.last_refreshed_at)}};
@@ -226,6 +285,19 @@ Result<IndexManifest> IndexManifestFromJsonOrThrow(const json& j) {
     if (Status s = ValidateBackendOptions(m.backend); !s.ok()) throw std::invalid_argument(s.message());
   }
   m.allow_pii = j.value("allow_pii", false);
+  // Absent before these settings: such indexes were built and searched with neither.
+  const json text = j.value("text", json::object());
+  m.text.stemmer = ParseTextStemmer(text.value("stemmer", "none")).value_or(TextStemmer::kNone);
+  m.text.stop_words = ParseStopWords(text.value("stop_words", "none")).value_or(StopWords::kNone);
+  if (j.contains("text_weight") && j["text_weight"].is_number()) {
+    const double w = j["text_weight"].get<double>();
+    if (w >= 0 && w <= 1) m.text_weight = w;
+  }
+  if (j.contains("evals") && j["evals"].is_array()) {
+    for (const auto& e : j["evals"]) {
+      if (e.is_object()) m.evals.push_back(EvalRecordFromJson(e));
+    }
+  }
   m.follows_dataset = j.value("follows_dataset", true);
   if (j.contains("refresh_policy") && j["refresh_policy"].is_object()) {
     std::string mode = j["refresh_policy"].value("mode", "manual");

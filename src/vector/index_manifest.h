@@ -18,6 +18,8 @@
 #include "common/status.h"
 #include "vector/backend.h"
 #include "vector/chunker.h"
+#include "vector/search_mode.h"
+#include "vector/text_index.h"
 
 namespace lakehouse::vector {
 
@@ -78,6 +80,24 @@ struct BuildStats {
   double searchable_ms = 0;
 };
 
+// One run of an eval set against the index (POST .../eval): what it measured
+// on which generation and settings. Kept with the index as its history.
+struct EvalRecord {
+  TimePoint at{};
+  std::string set;
+  int generation = 0;
+  SearchMode mode = SearchMode::kHybrid;
+  int k = 10;
+  std::optional<double> text_weight;  // hybrid only
+  bool tuned = false;                 // the run chose text_weight on this set
+  int64_t queries = 0, labelled = 0;
+  double ndcg_at_10 = 0, recall_at_10 = 0, mrr_at_10 = 0;
+  std::optional<double> recall_vs_exact;  // the vector list against an exact scan; none in text mode
+  double p50_ms = 0, p95_ms = 0, qps = 0;
+};
+// Runs kept per index, newest last.
+inline constexpr size_t kMaxEvalHistory = 20;
+
 struct IndexManifest {
   std::string name;
   std::string dataset;
@@ -93,6 +113,12 @@ struct IndexManifest {
   // build; the generation records what was built.
   BackendSpec backend;
   bool allow_pii = false;
+  TextOptions text;  // the full-text index's stemmer and stop words
+  // Hybrid searches' text weight when a request gives none: tuned on a
+  // labelled eval set, or set by PATCH. None: kDefaultTextWeight. A model
+  // change clears it (it was fitted to the old model's scores).
+  std::optional<double> text_weight;
+  std::vector<EvalRecord> evals;  // at most kMaxEvalHistory, newest last
   RefreshPolicy refresh;
   // A ready index may also be refreshing or building a shadow generation
   // (new model or backend); it keeps serving meanwhile.
@@ -115,6 +141,7 @@ struct IndexManifest {
 std::string IndexManifestKey(const std::string& name);
 
 nlohmann::json BuildStatsToJson(const BuildStats& s);
+nlohmann::json EvalRecordToJson(const EvalRecord& r);
 nlohmann::json IndexManifestToJson(const IndexManifest& m);
 Result<IndexManifest> IndexManifestFromJson(const nlohmann::json& j);
 nlohmann::json EmbedderSpecToJson(const ai::EmbedderSpec& spec);  // without the key

@@ -262,6 +262,9 @@ Status IndexRegistry::Drop(const std::string& name) {
 Result<IndexManifest> IndexRegistry::Patch(const std::string& name, const IndexPatch& patch) {
   LH_ASSIGN_OR_RETURN(auto current, Get(name));
   if (patch.refresh) LH_RETURN_IF_ERROR(ValidateRefreshPolicy(*patch.refresh));
+  if (patch.text_weight && *patch.text_weight && !(**patch.text_weight >= 0 && **patch.text_weight <= 1)) {
+    return InvalidArgument("text_weight must be between 0 and 1 (the text list's share in a hybrid search)");
+  }
   if (!patch.search_defaults.empty()) {
     if (!current.active) return Conflict("index '" + name + "' has no built generation yet; wait until it is ready");
     LH_RETURN_IF_ERROR(ValidateSearchKnobs(current.active->backend.kind, patch.search_defaults));
@@ -308,6 +311,7 @@ Result<IndexManifest> IndexRegistry::Patch(const std::string& name, const IndexP
       return Conflict("index '" + name + "' is changing its backend; change the embedder when that is done");
     }
     if (patch.refresh) m.refresh = *patch.refresh;
+    if (patch.text_weight) m.text_weight = *patch.text_weight;
     if (!patch.search_defaults.empty()) {
       if (!m.active) return Conflict("index '" + name + "' has no built generation yet; wait until it is ready");
       LH_RETURN_IF_ERROR(ValidateSearchKnobs(m.active->backend.kind, patch.search_defaults));
@@ -317,6 +321,18 @@ Result<IndexManifest> IndexRegistry::Patch(const std::string& name, const IndexP
         if (m.backend.kind == m.active->backend.kind) m.backend.options[knob] = value;
       }
     }
+    return Status::Ok();
+  });
+}
+
+Result<IndexManifest> IndexRegistry::RecordEval(const std::string& name, const EvalRecord& record,
+                                                std::optional<double> tuned_text_weight) {
+  return Update(name, [&](IndexManifest& m) -> Status {
+    m.evals.push_back(record);
+    if (m.evals.size() > kMaxEvalHistory) {
+      m.evals.erase(m.evals.begin(), m.evals.end() - static_cast<long>(kMaxEvalHistory));
+    }
+    if (tuned_text_weight) m.text_weight = *tuned_text_weight;
     return Status::Ok();
   });
 }
@@ -347,6 +363,7 @@ Result<IndexManifest> IndexRegistry::BuildShadow(const std::string& name, const 
       name,
       [&](IndexManifest& m) {
         m.embedder = target;
+        m.text_weight.reset();  // fitted to the old model's scores
         // A newer model asked for meanwhile stays pending, for the next build.
         if (same_target(m)) m.pending_embedder.reset();
         RecordGeneration(m, *outcome);

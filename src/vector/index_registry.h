@@ -68,6 +68,9 @@ struct IndexPatch {
   // New defaults for query knobs (hnsw ef_search; ivf_pq nprobe,
   // refine_factor): searches use them at once, nothing is rebuilt.
   BackendOptions search_defaults;
+  // Hybrid searches' default text weight: a value in [0, 1] sets it, an
+  // empty inner optional clears it (back to kDefaultTextWeight).
+  std::optional<std::optional<double>> text_weight;
 };
 
 class IndexRegistry {
@@ -111,6 +114,11 @@ class IndexRegistry {
   // nullopt: nothing to move.
   Result<std::optional<IndexManifest>> FollowDataset(const std::string& name);
   Result<IndexManifest> Patch(const std::string& name, const IndexPatch& patch);
+  // Adds an eval run to the index's history (the oldest past
+  // kMaxEvalHistory go); with `tuned_text_weight`, that becomes the index's
+  // hybrid default too.
+  Result<IndexManifest> RecordEval(const std::string& name, const EvalRecord& record,
+                                   std::optional<double> tuned_text_weight);
   // Builds the pending embedder's or backend's generation and switches to
   // it; on failure the old one keeps serving and `error` says why.
   Result<IndexManifest> BuildShadow(const std::string& name, const ProgressFn& progress = {});

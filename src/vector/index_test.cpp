@@ -383,6 +383,36 @@ TEST_F(IndexTest, TheServersApiKeyGoesOnlyToTheConfiguredEndpoint) {
   EXPECT_EQ(manifest.find("sk-server-key"), std::string::npos);
 }
 
+TEST_F(IndexTest, TaskPrefixesAreResolvedOnceAndStoredWithTheIndex) {
+  IngestDocs(0, 10, ingest::WriteMode::kAppend);
+  testing::FakeEmbeddingServer ollama;
+  registry_ = std::make_unique<IndexRegistry>(*catalog_, *buckets_, VectorOptions{2, ollama.url(), "", ""});
+  ASSERT_TRUE(registry_->Open().ok());
+  IndexManifest request;
+  request.name = "nomic";
+  request.dataset = "docs";
+  request.id_column = "id";
+  request.text_column = "body";
+  request.embedder = {"ollama", "nomic-embed-text:latest"};
+  ollama.model = "nomic-embed-text:latest";
+  ASSERT_TRUE(registry_->Prepare(request).ok());
+  ASSERT_TRUE(registry_->BuildPrepared("nomic").ok());
+  auto seen = ollama.requests();
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back().body["input"][0].get<std::string>().rfind("search_document: ", 0), 0u);
+  auto stored = nlohmann::json::parse(*buckets_->Primary()->Get("_catalog/indexes/nomic.json"));
+  EXPECT_EQ(stored["embedder"]["query_prefix"], "search_query: ");
+  EXPECT_EQ(stored["embedder"]["document_prefix"], "search_document: ");
+
+  // Indexes from before prefixes were built without them, and stay so.
+  stored["embedder"].erase("query_prefix");
+  stored["embedder"].erase("document_prefix");
+  auto old = IndexManifestFromJson(stored);
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(old->embedder.query_prefix, "");
+  EXPECT_EQ(old->embedder.document_prefix, "");
+}
+
 TEST_F(IndexTest, APatchDuringARefreshIsNotLost) {
   IngestDocs(0, 200, ingest::WriteMode::kAppend);
   Build("docs_idx");

@@ -147,14 +147,14 @@ Result<std::vector<DocHit>> VectorSearch(const LoadedIndex& index, const std::ve
   }
 }
 
-Result<std::vector<DocHit>> TextSearch(const LoadedIndex& index, const std::string& text, size_t k,
-                                       const std::unordered_set<std::string>* allowed) {
+Result<std::vector<DocHit>> TextSearch(const LoadedIndex& index, const std::string& text, StopWords stop_words,
+                                       size_t k, const std::unordered_set<std::string>* allowed) {
   const size_t total = std::max<size_t>(index.chunks.size(), 1);
   size_t want = k * 4;
   if (allowed) want = static_cast<size_t>(k * 4.0 * total / std::max<size_t>(allowed->size(), 1));
   while (true) {
     want = std::min(want, total);
-    LH_ASSIGN_OR_RETURN(auto hits, index.text->Search(text, want));
+    LH_ASSIGN_OR_RETURN(auto hits, index.text->Search(text, want, stop_words));
     auto docs = BestPerDoc(index, hits, allowed, k);
     if (docs.size() >= k || hits.size() < want || want >= total) return docs;
     want *= 2;
@@ -242,6 +242,10 @@ Status ValidateFilter(const std::string& filter) {
   return Status::Ok();
 }
 
+double TextWeightFor(const SearchRequest& request, const IndexManifest& manifest) {
+  return request.text_weight.value_or(manifest.text_weight.value_or(kDefaultTextWeight));
+}
+
 std::vector<std::pair<std::string, float>> FuseScores(const std::vector<std::pair<std::string, float>>& text,
                                                       const std::vector<std::pair<std::string, float>>& vector,
                                                       double text_weight) {
@@ -284,7 +288,7 @@ Status Searcher::Validate(const SearchRequest& request) {
                             "ask the server's operator");
   }
   if (!request.filter.empty()) LH_RETURN_IF_ERROR(ValidateFilter(request.filter));
-  if (!(request.text_weight >= 0 && request.text_weight <= 1)) {
+  if (request.text_weight && !(*request.text_weight >= 0 && *request.text_weight <= 1)) {
     return InvalidArgument("text_weight must be between 0 and 1 (the text list's share in a hybrid search)");
   }
   return Status::Ok();
@@ -351,7 +355,7 @@ Result<Retrieval> Searcher::Retrieve(const IndexRegistry::Serving& target, const
     std::vector<float> query = request.vector;
     if (query.empty()) {
       if (!target.embedder) return Internal("no query embedder was acquired for a search by text");
-      LH_ASSIGN_OR_RETURN(auto vectors, target.embedder->Embed({request.text}));
+      LH_ASSIGN_OR_RETURN(auto vectors, target.embedder->EmbedQueries({request.text}));
       query = std::move(vectors.at(0));
     }
     if (static_cast<int>(query.size()) != index.generation.dimension) {
@@ -385,7 +389,7 @@ Result<Retrieval> Searcher::Retrieve(const IndexRegistry::Serving& target, const
   }
   if (request.mode != SearchMode::kVector) {
     auto search_started = Clock::now();
-    LH_ASSIGN_OR_RETURN(text_hits, TextSearch(index, request.text, depth, allowed));
+    LH_ASSIGN_OR_RETURN(text_hits, TextSearch(index, request.text, target.manifest.text.stop_words, depth, allowed));
     out.search_ms += MillisSince(search_started);
     if (request.mode == SearchMode::kText) out.strategy = "text";
   }
@@ -407,7 +411,8 @@ Result<Retrieval> Searcher::Retrieve(const IndexRegistry::Serving& target, const
     std::vector<std::pair<std::string, float>> a, b;
     for (const auto& h : text_hits) a.emplace_back(h.doc_id, h.score);
     for (const auto& h : vector_hits) b.emplace_back(h.doc_id, h.score);
-    for (const auto& [doc, score] : FuseScores(a, b, request.text_weight)) {
+    out.text_weight = TextWeightFor(request, target.manifest);
+    for (const auto& [doc, score] : FuseScores(a, b, out.text_weight)) {
       const DocHit* source = by_vector.count(doc) ? by_vector[doc] : by_text[doc];
       ranked(doc, source->label, score);
       if (out.docs.size() >= request.k) break;
@@ -474,6 +479,7 @@ Result<SearchResponse> Searcher::Search(const std::string& name, const SearchReq
   out.filter_matching_docs = allowed.ids ? static_cast<int64_t>(allowed.ids->size()) : 0;
   out.filter_ms = allowed.ms;
   out.strategy = ranked.strategy;
+  out.text_weight = ranked.text_weight;
   out.embed_ms = ranked.embed_ms;
   out.search_ms = ranked.search_ms;
   auto dataset = catalog_.Get(target.manifest.dataset);

@@ -17,20 +17,17 @@
 #include "catalog/catalog.h"
 #include "engine/query_engine.h"
 #include "vector/index_registry.h"
+#include "vector/search_mode.h"
 
 namespace lakehouse::vector {
 
-// vector: by meaning; text: full-text (BM25) words; hybrid: both, fused.
-enum class SearchMode { kVector, kText, kHybrid };
-const char* SearchModeName(SearchMode mode);
-std::optional<SearchMode> ParseSearchMode(std::string_view name);
-
 // Hybrid search fuses the text and vector lists by a convex combination of
-// their min-max normalised scores. On ../shared/eval/faq (docs/benchmarks.md)
-// with the hash embedder, text weights 0.6 to 0.9 all rank better than text
-// alone (nDCG@10 0.590-0.596 against 0.582) and 0.7 best, while reciprocal
-// rank fusion ranked worse (0.528): a weak vector list dragged the good one
-// down. Tuned per index by the autotune work; this is the default.
+// their min-max normalised scores. On ../shared/eval/faq (docs/benchmarks.md,
+// porter stems and English stop words) 0.7 is best for use-lite (nDCG@10
+// 0.692 against text 0.670) and within 0.002 of best for hash (0.675; 0.8
+// 0.677), while reciprocal rank fusion ranked below text alone (0.574-0.639):
+// a weak vector list dragged the good one down. An index's tuned weight
+// (eval with "tune") replaces this default.
 inline constexpr double kDefaultTextWeight = 0.7;
 
 struct SearchRequest {
@@ -41,8 +38,9 @@ struct SearchRequest {
   std::string filter;         // SQL condition on the dataset's columns; empty: none
   SearchMode mode = SearchMode::kVector;
   // Hybrid: the weight of the text list in the fusion (the vector list
-  // gets 1 - this). See FuseScores.
-  double text_weight = kDefaultTextWeight;
+  // gets 1 - this; see FuseScores). None: the index's own (tuned) weight,
+  // else kDefaultTextWeight.
+  std::optional<double> text_weight;
   bool include_rows = true;
   bool include_pii = false;   // asked for PII columns in the rows
   bool may_see_pii = false;   // decided at the edge (the PII access token)
@@ -61,9 +59,7 @@ struct SearchHit {
 struct SearchResponse {
   std::string index;
   SearchMode mode = SearchMode::kVector;
-  // Hybrid: the weight of the text list in the fusion (the vector list
-  // gets 1 - this). See FuseScores.
-  double text_weight = kDefaultTextWeight;
+  double text_weight = kDefaultTextWeight;  // hybrid: the weight used
   std::string model;
   std::vector<SearchHit> hits;
   std::vector<engine::ResultColumn> row_columns;
@@ -105,6 +101,7 @@ struct RankedDoc {
 struct Retrieval {
   std::vector<RankedDoc> docs;  // best first, at most k
   std::string strategy;         // as SearchResponse::strategy
+  double text_weight = kDefaultTextWeight;  // hybrid: the weight used
   double embed_ms = 0, search_ms = 0;
 };
 
@@ -147,6 +144,10 @@ class Searcher {
   engine::QueryEngine& query_;
   std::unique_ptr<class RowJoiner> rows_;  // the hits' dataset rows
 };
+
+// The weight a hybrid search of `manifest`'s index uses: the request's, the
+// index's own, or the default.
+double TextWeightFor(const SearchRequest& request, const IndexManifest& manifest);
 
 // Scores of each list scaled to [0, 1] (best 1, worst 0; a list of one
 // gives it 1), then text_weight x text + (1 - text_weight) x vector; a

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <cctype>
+#include <unordered_set>
 
 #include "common/files.h"
 
@@ -53,14 +54,49 @@ Result<std::unique_ptr<TextIndex>> TextIndex::OpenFile(const std::filesystem::pa
   return index;
 }
 
-std::string FtsQuery(const std::string& text) {
-  std::string out, word;
+const char* TextStemmerName(TextStemmer stemmer) { return stemmer == TextStemmer::kPorter ? "porter" : "none"; }
+
+std::optional<TextStemmer> ParseTextStemmer(std::string_view name) {
+  if (name == "porter") return TextStemmer::kPorter;
+  if (name == "none") return TextStemmer::kNone;
+  return std::nullopt;
+}
+
+const char* StopWordsName(StopWords words) { return words == StopWords::kEnglish ? "english" : "none"; }
+
+std::optional<StopWords> ParseStopWords(std::string_view name) {
+  if (name == "english") return StopWords::kEnglish;
+  if (name == "none") return StopWords::kNone;
+  return std::nullopt;
+}
+
+namespace {
+
+// Function words only: articles, auxiliaries, pronouns, prepositions,
+// conjunctions, question words, and the pieces the tokenizer makes of
+// contractions ("doesn't" -> "doesn", "t"). "not" and "no" stay: they
+// change what a question asks.
+bool IsEnglishStopWord(const std::string& lower) {
+  static const std::unordered_set<std::string> kWords = {
+      "a", "an", "the", "and", "or", "but", "nor", "if", "then", "else", "so", "than", "that", "this", "these",
+      "those", "am", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "doing", "done",
+      "have", "has", "had", "having", "can", "could", "shall", "should", "will", "would", "may", "might", "must",
+      "i", "me", "my", "mine", "myself", "we", "us", "our", "ours", "you", "your", "yours", "he", "him", "his",
+      "she", "her", "hers", "it", "its", "itself", "they", "them", "their", "theirs", "what", "which", "who",
+      "whom", "whose", "when", "where", "why", "how", "of", "in", "on", "at", "by", "for", "from", "to", "into",
+      "onto", "with", "within", "without", "about", "as", "via", "there", "here", "any", "some", "just", "please",
+      "s", "t", "d", "ll", "m", "re", "ve", "don", "doesn", "didn", "isn", "aren", "wasn", "weren", "won",
+      "wouldn", "shouldn", "couldn", "cannot"};
+  return kWords.count(lower) > 0;
+}
+
+}  // namespace
+
+std::string FtsQuery(const std::string& text, StopWords stop_words) {
+  std::vector<std::string> words, kept;
+  std::string word;
   auto flush = [&] {
-    if (word.empty()) return;
-    if (!out.empty()) out += " OR ";
-    out += '"';
-    out += word;
-    out += '"';
+    if (!word.empty()) words.push_back(std::move(word));
     word.clear();
   };
   for (unsigned char c : text) {
@@ -73,15 +109,31 @@ std::string FtsQuery(const std::string& text) {
     }
   }
   flush();
+  if (stop_words == StopWords::kEnglish) {
+    for (const auto& w : words) {
+      std::string lower = w;
+      for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      if (!IsEnglishStopWord(lower)) kept.push_back(w);
+    }
+  }
+  // "The Who" is all stop words, and still a query.
+  const auto& terms = kept.empty() ? words : kept;
+  std::string out;
+  for (const auto& w : terms) {
+    if (!out.empty()) out += " OR ";
+    out += '"' + w + '"';
+  }
   return out;
 }
 
-Result<std::unique_ptr<TextIndex>> TextIndex::Create(const std::filesystem::path& path) {
+Result<std::unique_ptr<TextIndex>> TextIndex::Create(const std::filesystem::path& path, TextStemmer stemmer) {
   std::error_code ec;
   if (std::filesystem::exists(path, ec)) return Conflict("full-text index already exists: " + path.string());
   LH_ASSIGN_OR_RETURN(auto index, OpenFile(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
   LH_RETURN_IF_ERROR(Exec(index->impl_->db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"));
-  LH_RETURN_IF_ERROR(Exec(index->impl_->db, "CREATE VIRTUAL TABLE chunks USING fts5(text, tokenize = 'unicode61')"));
+  LH_RETURN_IF_ERROR(Exec(index->impl_->db, stemmer == TextStemmer::kPorter
+                                                ? "CREATE VIRTUAL TABLE chunks USING fts5(text, tokenize = 'porter unicode61')"
+                                                : "CREATE VIRTUAL TABLE chunks USING fts5(text, tokenize = 'unicode61')"));
   return index;
 }
 
@@ -221,9 +273,9 @@ Status TextIndex::Finish() {
   return FsyncPath(impl_->path);
 }
 
-Result<std::vector<Hit>> TextIndex::Search(const std::string& query, size_t k) const {
+Result<std::vector<Hit>> TextIndex::Search(const std::string& query, size_t k, StopWords stop_words) const {
   std::vector<Hit> hits;
-  std::string expression = FtsQuery(query);
+  std::string expression = FtsQuery(query, stop_words);
   if (expression.empty() || k == 0) return hits;
   Statement select;
   if (sqlite3_prepare_v2(impl_->db,

@@ -11,7 +11,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -19,10 +21,31 @@
 
 namespace lakehouse::vector {
 
+// How chunk and query words are matched. porter: by English stem
+// ("splitting" finds "split"); none: as written (case-folded). Fixed when
+// the file is made: FTS5 stores the tokenizer with the table.
+enum class TextStemmer { kNone, kPorter };
+const char* TextStemmerName(TextStemmer stemmer);  // none, porter
+std::optional<TextStemmer> ParseTextStemmer(std::string_view name);
+
+// english: the function words of a question ("how", "do", "I", "the") are
+// left out of a query that has other words, so they cannot decide its
+// ranking; none: every word counts. Applied at search time.
+enum class StopWords { kNone, kEnglish };
+const char* StopWordsName(StopWords words);  // none, english
+std::optional<StopWords> ParseStopWords(std::string_view name);
+
+struct TextOptions {
+  // New indexes' defaults; manifests from before these settings load as
+  // none/none, which is how their files were built and searched.
+  TextStemmer stemmer = TextStemmer::kPorter;
+  StopWords stop_words = StopWords::kEnglish;
+};
+
 class TextIndex {
  public:
   // Creates a new empty index at `path` (which must not exist yet).
-  static Result<std::unique_ptr<TextIndex>> Create(const std::filesystem::path& path);
+  static Result<std::unique_ptr<TextIndex>> Create(const std::filesystem::path& path, TextStemmer stemmer);
   // Opens an existing file; writable when `writable`.
   static Result<std::unique_ptr<TextIndex>> Open(const std::filesystem::path& path, bool writable);
   ~TextIndex();
@@ -65,7 +88,7 @@ class TextIndex {
 
   // Best first; score is -bm25 (higher is better). Words of `query` are
   // matched as terms (OR), so user text never reaches FTS5 syntax.
-  Result<std::vector<Hit>> Search(const std::string& query, size_t k) const;
+  Result<std::vector<Hit>> Search(const std::string& query, size_t k, StopWords stop_words) const;
 
  private:
   TextIndex() = default;
@@ -74,7 +97,8 @@ class TextIndex {
   std::unique_ptr<Impl> impl_;
 };
 
-// The query words as an FTS5 expression: "w1" OR "w2" ... (quotes doubled).
-std::string FtsQuery(const std::string& text);
+// The query words as an FTS5 expression: "w1" OR "w2" ..., stop words left
+// out unless nothing else is left.
+std::string FtsQuery(const std::string& text, StopWords stop_words);
 
 }  // namespace lakehouse::vector

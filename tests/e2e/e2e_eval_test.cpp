@@ -107,6 +107,72 @@ TEST_F(EvalE2E, SetsAreKeptWithTheIndexAcrossRestartsAndMoves) {
   EXPECT_EQ(Get(server_, "/vectors/indexes/nope/evalsets").status, 404);
 }
 
+TEST_F(EvalE2E, TuningKeepsTheBestWeightWithTheIndexAndEveryRunInItsHistory) {
+  nlohmann::json queries = nlohmann::json::array();
+  for (int i = 0; i < 12; ++i) {
+    queries.push_back({{"id", "q" + std::to_string(i)}, {"text", "answer about marker" + std::to_string(i * 13)},
+                       {"relevant", {{std::to_string(i * 13), 1}}}});
+  }
+  auto few = Post("/vectors/indexes/answers_idx/eval",
+                  {{"queries", nlohmann::json::array({queries[0], queries[1]})}, {"tune", true}});
+  EXPECT_EQ(few.status, 400) << few.body.dump();
+  EXPECT_NE(few.body.dump().find("at least 10"), std::string::npos) << few.body.dump();
+  EXPECT_EQ(Post("/vectors/indexes/answers_idx/eval", {{"queries", queries}, {"tune", true}, {"text_weight", 0.5}}).status,
+            400);
+  EXPECT_EQ(Post("/vectors/indexes/answers_idx/eval", {{"queries", queries}, {"tune", true}, {"mode", "text"}}).status,
+            400);
+  auto stats = Get(server_, "/vectors/indexes/answers_idx/stats");
+  EXPECT_TRUE(stats.body["last_eval"].is_null()) << "refused runs are not recorded";
+
+  auto tuned = Post("/vectors/indexes/answers_idx/eval", {{"queries", queries}, {"tune", true}});
+  ASSERT_EQ(tuned.status, 200) << tuned.body.dump();
+  const auto& tuning = tuned.body["tuning"];
+  ASSERT_EQ(tuning["sweep"].size(), 21u);
+  double best = 0;
+  for (const auto& point : tuning["sweep"]) best = std::max(best, point["ndcg_at_10"].get<double>());
+  EXPECT_DOUBLE_EQ(tuning["ndcg_at_10"].get<double>(), best);
+  EXPECT_TRUE(tuning["previous"].is_null());
+  const double chosen = tuning["chosen"].get<double>();
+  EXPECT_DOUBLE_EQ(tuned.body["text_weight"].get<double>(), chosen) << "the run after tuning uses the weight";
+  EXPECT_DOUBLE_EQ(tuned.body["ndcg_at_10"].get<double>(), best);
+
+  // Kept: searches without a weight use it, across a restart.
+  server_.Stop();
+  ASSERT_TRUE(server_.Start()) << server_.log();
+  auto index = Get(server_, "/vectors/indexes/answers_idx");
+  EXPECT_DOUBLE_EQ(index.body["text_weight"].get<double>(), chosen);
+  auto search = Post("/vectors/search/answers_idx", {{"text", "marker5"}, {"mode", "hybrid"}});
+  ASSERT_EQ(search.status, 200) << search.body.dump();
+  EXPECT_DOUBLE_EQ(search.body["text_weight"].get<double>(), chosen);
+  stats = Get(server_, "/vectors/indexes/answers_idx/stats");
+  ASSERT_TRUE(stats.body["last_eval"].is_object()) << stats.body.dump();
+  EXPECT_EQ(stats.body["last_eval"]["tuned"], true);
+  EXPECT_DOUBLE_EQ(stats.body["last_eval"]["ndcg_at_10"].get<double>(), best);
+  EXPECT_TRUE(stats.body["last_recall"].is_number());
+
+  // Every run is history, newest last, at most 20.
+  for (int i = 0; i < 21; ++i) {
+    ASSERT_EQ(Post("/vectors/indexes/answers_idx/eval", {{"queries", queries}, {"mode", "text"}}).status, 200);
+  }
+  index = Get(server_, "/vectors/indexes/answers_idx");
+  ASSERT_EQ(index.body["evals"].size(), 20u);
+  EXPECT_EQ(index.body["evals"].back()["mode"], "text");
+  EXPECT_TRUE(Get(server_, "/vectors/indexes/answers_idx/stats").body["last_recall"].is_null()) << "text mode";
+
+  // PATCH sets or clears it.
+  auto patch = [&](const nlohmann::json& body) {
+    return ToReply(server_.http().Patch("/vectors/indexes/answers_idx", body.dump(), "application/json"));
+  };
+  ASSERT_EQ(patch({{"text_weight", 0.25}}).status, 200);
+  EXPECT_DOUBLE_EQ(Post("/vectors/search/answers_idx", {{"text", "x"}, {"mode", "hybrid"}}).body["text_weight"].get<double>(),
+                   0.25);
+  EXPECT_EQ(patch({{"text_weight", 1.5}}).status, 400);
+  EXPECT_EQ(patch({{"text_weight", "high"}}).status, 400);
+  ASSERT_EQ(patch({{"text_weight", nullptr}}).status, 200);
+  EXPECT_DOUBLE_EQ(Post("/vectors/search/answers_idx", {{"text", "x"}, {"mode", "hybrid"}}).body["text_weight"].get<double>(),
+                   0.7);
+}
+
 TEST_F(EvalE2E, TheCliKeepsAndRunsSets) {
   fs::path dir = server_.data_dir().parent_path();
   WriteFile(dir / "q.tsv", "a\tmarker5\nb\tmarker6\n");
@@ -122,6 +188,10 @@ TEST_F(EvalE2E, TheCliKeepsAndRunsSets) {
   EXPECT_NE(out.find("cli_set"), std::string::npos) << out;
   out.clear();
   ASSERT_EQ(server_.RunCli({"index", "eval", "answers_idx", "--set", "cli_set", "--mode", "text"}, &out), 0) << out;
+  EXPECT_NE(out.find("nDCG@10            1.000"), std::string::npos) << out;
+  out.clear();
+  ASSERT_EQ(server_.RunCli({"index", "eval", "answers_idx", "--set", "cli_set", "--mode", "text", "--json"}, &out), 0)
+      << out;
   auto report = nlohmann::json::parse(out.substr(out.find('{')), nullptr, false);
   ASSERT_TRUE(report.is_object()) << out;
   EXPECT_DOUBLE_EQ(report["ndcg_at_10"].get<double>(), 1.0);

@@ -28,7 +28,7 @@ class IndexMoveE2E : public ::testing::Test {
     ASSERT_EQ(Upload(server_, "notes.csv", Notes(0, 300)).status, 201);
     auto created = Send("POST", "/vectors/indexes",
                         {{"name", "notes_idx"}, {"dataset", "notes"}, {"id_column", "id"}, {"text_column", "body"},
-                         {"backend", "hnsw"}, {"wait", true}});
+                         {"backend", "hnsw"}, {"embedder", {{"provider", "hash"}}}, {"wait", true}});
     ASSERT_EQ(created.status, 201) << created.body.dump();
   }
   Reply Send(const std::string& method, const std::string& path, const nlohmann::json& body) {

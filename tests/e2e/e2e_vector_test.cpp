@@ -37,7 +37,8 @@ class VectorE2E : public ::testing::Test {
   }
   Reply Delete(const std::string& path) { return ToReply(server_.http().Delete(path.c_str())); }
   nlohmann::json CreateBody(const std::string& name) {
-    return {{"name", name}, {"dataset", "notes"}, {"id_column", "id"}, {"text_column", "body"}, {"chunk_size", 400}};
+    return {{"name", name}, {"dataset", "notes"}, {"id_column", "id"}, {"text_column", "body"}, {"chunk_size", 400},
+            {"embedder", {{"provider", "hash"}}}};
   }
   // Polls GET /vectors/indexes/{name} until `done` holds (or 20 s pass).
   nlohmann::json WaitFor(const std::string& name, const std::function<bool(const nlohmann::json&)>& done) {
@@ -120,6 +121,37 @@ TEST_F(VectorE2E, CreateSearchFilterAndPii) {
   EXPECT_EQ(key_refused.status, 400);
   EXPECT_EQ(key_refused.body.dump().find("sk-secret"), std::string::npos);
   EXPECT_EQ(Post("/vectors/indexes", CreateBody("notes_idx")).status, 409);
+  for (auto [field, value] : {std::pair{"text_stemmer", "snowball"}, {"stop_words", "french"}}) {
+    auto odd = CreateBody("odd");
+    odd[field] = value;
+    auto r = Post("/vectors/indexes", odd);
+    EXPECT_EQ(r.status, 400) << field;
+    EXPECT_NE(r.body["error"]["message"].get<std::string>().find(field), std::string::npos) << r.body.dump();
+  }
+  // New indexes match English stems and leave a question's function words out.
+  EXPECT_EQ(created.body["text_stemmer"], "porter");
+  EXPECT_EQ(created.body["stop_words"], "english");
+}
+
+TEST_F(VectorE2E, TheDefaultEmbedderSearchesByMeaning) {
+  ASSERT_EQ(Upload(server_, "said.csv",
+                   "id,text\n1,The cat sat on the mat all afternoon.\n"
+                   "2,Stock markets fell sharply after the central bank raised interest rates.\n"
+                   "3,Preheat the oven and bake the bread for forty minutes.\n")
+                .status,
+            201);
+  auto created = Post("/vectors/indexes", {{"name", "said_idx"}, {"dataset", "said"}, {"id_column", "id"},
+                                           {"text_column", "text"}, {"wait", true}});
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  EXPECT_EQ(created.body["embedder"]["provider"], "use-lite");
+  EXPECT_EQ(created.body["active"]["dimension"], 512);
+  // No word in common with what they find.
+  for (auto [query, want] : {std::pair{"a kitten resting on a rug", "1"}, {"financial news about the economy", "2"},
+                             {"cooking recipe", "3"}}) {
+    auto r = Post("/vectors/search/said_idx", {{"text", query}, {"k", 1}});
+    ASSERT_EQ(r.status, 200) << r.body.dump();
+    EXPECT_EQ(r.body["hits"][0]["doc_id"], want) << query;
+  }
 }
 
 TEST_F(VectorE2E, StaleDataIsListedAndRefreshEmbedsOnlyTheDelta) {
@@ -297,7 +329,7 @@ TEST_F(VectorE2E, EachBackendThroughHttpWithItsKnobs) {
   // The CLI takes the same choices.
   std::string out, err;
   ASSERT_EQ(server_.RunCli({"index", "create", "cli_idx", "--dataset", "notes", "--id-column", "id", "--text-column",
-                            "body", "--backend", "ivf_pq", "--option", "nlist=8"},
+                            "body", "--backend", "ivf_pq", "--option", "nlist=8", "--provider", "hash"},
                            &out, &err),
             0)
       << err;

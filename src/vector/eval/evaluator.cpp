@@ -34,7 +34,7 @@ std::vector<std::string> ExactDocs(const LoadedIndex& index, const std::vector<i
 }  // namespace
 
 Result<EvalReport> Evaluate(Searcher& searcher, const std::string& index, const EvalSet& set,
-                            const EvalOptions& options, const std::function<void(size_t, size_t)>& progress) {
+                            const EvalOptions& options, const EvalProgress& progress) {
   if (set.queries.empty()) return InvalidArgument("the eval set has no queries");
   if (options.k < 1 || options.k > 1000) return InvalidArgument("k must be between 1 and 1000");
   EvalReport report;
@@ -52,6 +52,8 @@ Result<EvalReport> Evaluate(Searcher& searcher, const std::string& index, const 
   LH_RETURN_IF_ERROR(Searcher::Validate(base));
   // One generation for the whole run, even if a refresh publishes another.
   LH_ASSIGN_OR_RETURN(auto target, searcher.Acquire(index, base));
+  report.generation = target.index->generation.number;
+  report.text_weight = TextWeightFor(base, target.manifest);
   report.memory_bytes = target.index->backend->MemoryBytes() +
                         (target.index->vectors ? target.index->vectors->MemoryBytes() : 0);
   std::vector<int64_t> all_labels;
@@ -75,7 +77,7 @@ Result<EvalReport> Evaluate(Searcher& searcher, const std::string& index, const 
       // The vector list alone against the exact scan (for hybrid too: the
       // backend's share of the answer is what approximates). Embedded once
       // for both; in vector mode the list is the one already found.
-      auto embedded = target.embedder->Embed({request.text});
+      auto embedded = target.embedder->EmbedQueries({request.text});
       if (embedded.ok() && !embedded->empty()) {
         Result<Retrieval> approximate = *found;
         if (options.mode != SearchMode::kVector) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "vector/eval/eval_set.h"
@@ -15,7 +16,7 @@ namespace lakehouse::vector::eval {
 struct EvalOptions {
   SearchMode mode = SearchMode::kHybrid;
   size_t k = 10;
-  double text_weight = kDefaultTextWeight;
+  std::optional<double> text_weight;  // hybrid; none: the index's own, else the default
   BackendOptions knobs;  // query knobs of the index's backend
   // Queries whose vector list is compared with an exact scan of every chunk
   // (a scan per query: the first this many).
@@ -26,6 +27,8 @@ struct EvalReport {
   std::string index, set;
   EvalOptions options;
   size_t queries = 0;
+  int generation = 0;                // the one measured
+  double text_weight = kDefaultTextWeight;  // hybrid: the weight used
   QualitySummary quality;          // over the labelled queries (quality.queries of them)
   double recall_vs_exact = -1;     // mean share of the exact top k in the vector top k; -1: text mode
   size_t exact_compared = 0;       // queries it was measured on
@@ -34,7 +37,33 @@ struct EvalReport {
 };
 
 // Progress: queries done of total.
+using EvalProgress = std::function<void(size_t, size_t)>;
 Result<EvalReport> Evaluate(Searcher& searcher, const std::string& index, const EvalSet& set,
-                            const EvalOptions& options, const std::function<void(size_t, size_t)>& progress = {});
+                            const EvalOptions& options, const EvalProgress& progress = {});
+
+// The hybrid text weight that ranks the set's labelled queries best: each
+// query's text and vector lists retrieved once, fused at every weight from 0
+// to 1 in steps of 0.05, scored by nDCG@10. Ties go to the weight nearest
+// the default. Needs kMinTuningQueries labelled queries: fewer fit noise.
+inline constexpr size_t kMinTuningQueries = 10;
+struct WeightSweep {
+  std::vector<std::pair<double, double>> ndcg_by_weight;  // (text weight, nDCG@10), ascending weight
+  double chosen = kDefaultTextWeight;
+  double chosen_ndcg = 0;
+};
+Result<WeightSweep> TuneTextWeight(Searcher& searcher, const std::string& index, const EvalSet& set,
+                                   const EvalOptions& options, const EvalProgress& progress = {});
+
+// What POST .../eval and `lakehouse index eval` do: with `tune`, the weight
+// first (stored as the index's), then the run at the weight served; the run
+// is added to the index's history.
+struct EvalOutcome {
+  EvalReport report;
+  std::optional<WeightSweep> tuning;
+  std::optional<double> previous_text_weight;  // the index's before tuning
+};
+Result<EvalOutcome> RunAndRecord(Searcher& searcher, IndexRegistry& indexes, const std::string& index,
+                                 const EvalSet& set, const EvalOptions& options, bool tune,
+                                 const EvalProgress& progress = {});
 
 }  // namespace lakehouse::vector::eval

@@ -1,0 +1,15 @@
+// How a search ranks: its own header because index manifests record it (in
+// their eval history) and searcher.h depends on the manifest.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace lakehouse::vector {
+
+// vector: by meaning; text: full-text (BM25) words; hybrid: both, fused.
+enum class SearchMode { kVector, kText, kHybrid };
+const char* SearchModeName(SearchMode mode);
+std::optional<SearchMode> ParseSearchMode(std::string_view name);
+
+}  // namespace lakehouse::vector
