@@ -86,9 +86,22 @@ bool IsBlank(const std::string& text) {
 }
 
 // Chunks `docs` into a batch labelled from `first_label` on.
-Batch ChunkDocs(const std::vector<const SourceDoc*>& docs, const ChunkOptions& options, int64_t first_label) {
+// `chunk`'s text with the document's spans that reach into it as their kind
+// (clipped to it); "" when none do.
+std::string RedactedChunk(const Chunk& chunk, const std::vector<catalog::PiiSpan>& spans) {
+  std::vector<catalog::PiiSpan> inside;
+  for (const auto& s : spans) {
+    if (s.end <= chunk.begin || s.begin >= chunk.end) continue;
+    inside.push_back({s.kind, std::max(s.begin, chunk.begin) - chunk.begin, std::min(s.end, chunk.end) - chunk.begin});
+  }
+  return inside.empty() ? std::string() : catalog::RedactPiiSpans(chunk.text, inside);
+}
+
+Batch ChunkDocs(const std::vector<const SourceDoc*>& docs, const ChunkOptions& options, int64_t first_label,
+                bool redact_for_embedder) {
   Batch batch;
   int64_t label = first_label;
+  bool any_redacted = false;
   for (const SourceDoc* doc : docs) {
     // Spans are found in the whole text: a chunk boundary must not cut a card
     // number into pieces that no longer look like one. Offsets are then in
@@ -98,7 +111,20 @@ Batch ChunkDocs(const std::vector<const SourceDoc*>& docs, const ChunkOptions& o
       auto spans = catalog::FindPiiSpans(doc->text);
       if (!spans.empty()) redacted = catalog::RedactPiiSpans(doc->text, spans);
     }
+    // Already redacted for storage, or allowed: nothing more to keep back.
+    std::vector<catalog::PiiSpan> embed_spans;
+    if (redact_for_embedder && !options.redact_pii_spans) embed_spans = catalog::FindPiiSpans(doc->text);
     for (auto& chunk : ChunkText(doc->id, redacted.empty() ? doc->text : redacted, options)) {
+      if (!embed_spans.empty()) {
+        std::string hidden = RedactedChunk(chunk, embed_spans);
+        if (!hidden.empty() && !any_redacted) {
+          batch.embed_texts.resize(batch.rows.size());
+          any_redacted = true;
+        }
+        if (any_redacted) batch.embed_texts.push_back(std::move(hidden));
+      } else if (any_redacted) {
+        batch.embed_texts.emplace_back();
+      }
       batch.labels.push_back(label++);
       batch.rows.push_back({doc->id, chunk.index, static_cast<int64_t>(chunk.begin), static_cast<int64_t>(chunk.end),
                             std::move(chunk.text), doc->hash});
@@ -124,7 +150,10 @@ Status EmbedBatch(Batch& batch, ai::Embedder& embedder, int threads, const Progr
       if (start >= n) return;
       size_t end = std::min(n, start + step);
       std::vector<std::string> texts;
-      for (size_t i = start; i < end; ++i) texts.push_back(batch.rows[i].text);
+      for (size_t i = start; i < end; ++i) {
+        const bool hidden = i < batch.embed_texts.size() && !batch.embed_texts[i].empty();
+        texts.push_back(hidden ? batch.embed_texts[i] : batch.rows[i].text);
+      }
       auto vectors = embedder.Embed(texts);
       if (vectors.ok() && vectors->size() != texts.size()) vectors = Internal("the embedder returned too few vectors");
       if (!vectors.ok()) {

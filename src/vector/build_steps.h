@@ -30,6 +30,9 @@ struct Batch {
   std::vector<int64_t> labels;
   std::vector<ChunkRow> rows;
   std::vector<float> vectors;  // rows x dimension
+  // What the embedder is sent instead of a row's text, where they differ
+  // (PII spans as their kind); empty, or one per row with "" for the same.
+  std::vector<std::string> embed_texts;
 };
 
 // The documents of the dataset's data files `keys` (id, text, md5 of the
@@ -45,7 +48,11 @@ Result<std::unordered_set<std::string>> IdsAlreadyIn(engine::Connection& conn, c
                                                      const std::vector<std::string>& added);
 bool IsBlank(const std::string& text);
 // Chunks `docs` into a batch labelled from `first_label` on.
-Batch ChunkDocs(const std::vector<const SourceDoc*>& docs, const ChunkOptions& options, int64_t first_label);
+// With `redact_for_embedder`, PII spans of each document are kept from the
+// embedder (a semantic model sees what it embeds; an HTTP one sends it away)
+// while chunks keep their text for full-text search and shown results.
+Batch ChunkDocs(const std::vector<const SourceDoc*>& docs, const ChunkOptions& options, int64_t first_label,
+                bool redact_for_embedder);
 // Embeds every chunk of the batch on `threads` threads, reporting progress.
 Status EmbedBatch(Batch& batch, ai::Embedder& embedder, int threads, const ProgressFn& progress);
 

@@ -43,7 +43,7 @@ Result<BuildOutcome> IndexBuilder::Append(const BuildInputs& in, const IndexGene
     return out;
   }
 
-  Batch batch = ChunkDocs(to_embed, in.settings.chunking, g.next_label);
+  Batch batch = ChunkDocs(to_embed, in.settings.chunking, g.next_label, !in.settings.allow_pii);
   std::vector<std::string> texts;
   texts.reserve(batch.rows.size());
   for (const auto& row : batch.rows) texts.push_back(row.text);

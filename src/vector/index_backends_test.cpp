@@ -206,6 +206,54 @@ TEST_F(IndexTest, AFetchedDocumentOfAPiiColumnIsRedactedUnlessAskedWithTheToken)
   EXPECT_EQ(no_vector->redacted, (std::vector<std::string>{"text", "vector"}));
 }
 
+TEST_F(IndexTest, TheEmbedderSeesPiiSpansAsTheirKindUnlessTheIndexAllowsPii) {
+  std::string csv = "id,note\n";
+  const std::string secret = "Write to carol@example.org about the invoice, card 4111 1111 1111 1111";
+  for (int i = 0; i < 40; ++i) csv += std::to_string(i) + ",\"" + (i == 3 ? secret : "plain note " + std::to_string(i)) + "\"\n";
+  testing::WriteFile(dir_ / "contacts.csv", csv);
+  ingest::IngestRequest ingest;
+  ingest.file = dir_ / "contacts.csv";
+  ingest.file_name = "contacts.csv";
+  ingest.dataset = "contacts";
+  ASSERT_TRUE(ingestor_->Ingest(ingest).ok());
+  ai::EmbedderSpec hash_spec;
+  hash_spec.provider = "hash";
+  auto hash = ai::MakeEmbedder(hash_spec);
+  ASSERT_TRUE(hash.ok());
+  for (bool allow : {false, true}) {
+    IndexManifest request;
+    request.name = allow ? "allowed" : "guarded";
+    request.dataset = "contacts";
+    request.id_column = "id";
+    request.text_column = "note";
+    request.allow_pii = allow;
+    request.embedder.provider = "hash";
+    ASSERT_TRUE(registry_->Prepare(request).ok());
+    ASSERT_TRUE(registry_->BuildPrepared(request.name).ok());
+    DocRequest asked;
+    asked.include_pii = asked.may_see_pii = true;
+    asked.include_vectors = true;
+    auto doc = FetchDoc(*registry_, *catalog_, request.name, "3", asked);
+    ASSERT_TRUE(doc.ok()) << doc.status().message();
+    EXPECT_EQ(doc->chunks.at(0).text, secret) << "the chunk keeps its text for words and for those who may see it";
+    const std::string sent = allow ? secret : "Write to [EMAIL] about the invoice, card [CARD]";
+    auto expected = (*hash)->Embed({sent});
+    ASSERT_TRUE(expected.ok());
+    const auto& got = doc->chunks.at(0).vector;
+    ASSERT_EQ(got.size(), (*expected)[0].size());
+    double dot = 0;
+    for (size_t i = 0; i < got.size(); ++i) dot += static_cast<double>(got[i]) * (*expected)[0][i];
+    EXPECT_NEAR(dot, 1.0, 1e-5) << request.name << ": the vector is of what the embedder was sent";
+    SearchRequest words;
+    words.text = "carol";
+    words.mode = SearchMode::kText;
+    words.k = 1;
+    auto found = Search(request.name, words);
+    ASSERT_EQ(found.hits.size(), 1u) << "full text still finds the address's words";
+    EXPECT_EQ(found.hits[0].doc_id, "3");
+  }
+}
+
 TEST_F(IndexTest, PiiInsideTextShowsAsItsKindAndCanBeKeptOutOfTheIndex) {
   // One note of forty holds contact details: too few to flag the column, so it is indexed.
   std::string csv = "id,note,who\n";

@@ -121,7 +121,7 @@ Result<BuildOutcome> IndexBuilder::Build(const BuildInputs& in, int generation) 
   out.stats.read_ms = MillisSince(started);
   std::vector<const SourceDoc*> all;
   for (const auto& d : docs) all.push_back(&d);
-  Batch batch = ChunkDocs(all, in.settings.chunking, 0);
+  Batch batch = ChunkDocs(all, in.settings.chunking, 0, !in.settings.allow_pii);
   docs.clear();
 
   auto embed_started = Clock::now();
@@ -257,7 +257,7 @@ Result<BuildOutcome> IndexBuilder::Refresh(const BuildInputs& in, const IndexGen
     return out;
   }
 
-  Batch batch = ChunkDocs(to_embed, in.settings.chunking, g.next_label);
+  Batch batch = ChunkDocs(to_embed, in.settings.chunking, g.next_label, !in.settings.allow_pii);
   size_t tombstones = g.deleted_labels.size() + removed.size();
   size_t live = current->chunks.size() - removed.size() + batch.rows.size();
   bool compact =
