@@ -125,8 +125,9 @@ json EmbedderSpecToJson(const ai::EmbedderSpec& spec) {
   // A URL may carry credentials (user:pass@host); keep them out of manifests.
   if (!spec.url.empty()) j["url"] = RedactDsn(spec.url);
   if (spec.batch_size > 0) j["batch_size"] = spec.batch_size;
-  if (spec.query_prefix) j["query_prefix"] = *spec.query_prefix;
-  if (spec.document_prefix) j["document_prefix"] = *spec.document_prefix;
+  // Empty is what an absent field reads as.
+  if (spec.query_prefix && !spec.query_prefix->empty()) j["query_prefix"] = *spec.query_prefix;
+  if (spec.document_prefix && !spec.document_prefix->empty()) j["document_prefix"] = *spec.document_prefix;
   return j;
 }
 
