@@ -4,6 +4,7 @@
 
 #include "server/vector_views.h"
 #include "vector/eval/eval_store.h"
+#include "vector/eval/generate.h"
 
 #include <unistd.h>
 
@@ -139,10 +140,14 @@ IndexCommands::IndexCommands(CLI::App& app) {
                   "the index's");
   eval_->add_flag("--json", json_, "Print the report as JSON (as POST .../eval answers)");
   auto* evalset = index->add_subcommand("evalset", "Eval sets kept with an index (in its bucket; they move with it)");
-  evalset_add_ = evalset->add_subcommand("add", "Store an eval set from BEIR files");
+  evalset_add_ = evalset->add_subcommand("add", "Store an eval set from BEIR files, or generate one from the index's chunks");
   evalset_add_->add_option("name", name_, "Index name")->required();
   evalset_add_->add_option("set", set_name_, "The eval set's name")->required();
-  evalset_add_->add_option("--queries", queries_file_, "queries: query_id<TAB>text (or BEIR JSON lines)")->required();
+  evalset_add_->add_option("--queries", queries_file_, "queries: query_id<TAB>text (or BEIR JSON lines)");
+  evalset_add_->add_option("--generate", generate_,
+                           "Instead of files: N queries made from the index's own chunks (a window of each "
+                           "sampled chunk's words, perturbed; its document is the answer)");
+  evalset_add_->add_option("--seed", seed_, "With --generate: the sampling seed (default 1)");
   evalset_add_->add_option("--qrels", qrels_file_, "judgements: query_id<TAB>doc_id<TAB>grade (optional)");
   evalset_add_->add_flag("--replace", replace_, "Overwrite a set of that name");
   evalset_list_ = evalset->add_subcommand("list", "List an index's eval sets");
@@ -202,7 +207,15 @@ int IndexCommands::RunEvalSet(app::Runtime& runtime) const {
   auto store = IndexBucket(runtime, name_);
   if (!store.ok()) return Fail(store.status());
   if (evalset_add_->parsed()) {
-    auto set = ReadEvalSetFiles(set_name_);
+    Result<vector::eval::EvalSet> set = InvalidArgument("give --queries (and --qrels) files, or --generate N");
+    if (generate_) {
+      auto loaded = runtime.indexes().Acquire(name_);
+      if (!loaded.ok()) return Fail(loaded.status());
+      set = vector::eval::GenerateEvalSet(**loaded, set_name_, {static_cast<size_t>(std::max<int64_t>(*generate_, 0)),
+                                                                static_cast<uint64_t>(seed_)});
+    } else if (!queries_file_.empty()) {
+      set = ReadEvalSetFiles(set_name_);
+    }
     if (!set.ok()) return Fail(set.status());
     if (Status s = vector::eval::SaveEvalSet(**store, name_, *set, replace_); !s.ok()) return Fail(s);
     std::printf("eval set %s of index %s: %zu queries\n", set_name_.c_str(), name_.c_str(), set->queries.size());

@@ -61,6 +61,8 @@ class IndexCommands {
   int k_ = 10;
   std::optional<double> text_weight_;  // none: the index's own weight, else the default
   bool tune_ = false;
+  std::optional<int64_t> generate_;  // evalset add --generate N
+  int64_t seed_ = 1;
   bool allow_pii_ = false, redact_spans_ = false, json_ = false, search_json_ = false;
 };
 

@@ -10,6 +10,7 @@
 #include "server/routes.h"
 #include "server/vector_views.h"
 #include "vector/eval/eval_store.h"
+#include "vector/eval/generate.h"
 #include "vector/index_builder.h"
 
 namespace lakehouse::server {
@@ -40,10 +41,13 @@ Result<ai::EmbedderSpec> ParseEmbedder(const json& j) {
   spec.model = model.value_or("");
   spec.url = url.value_or("");
   for (auto [field, target] : {std::pair{"query_prefix", &spec.query_prefix}, {"document_prefix", &spec.document_prefix}}) {
-    LH_ASSIGN_OR_RETURN(*target, OptionalString(j, field));
-    if (*target && (*target)->size() > 256) {
-      return InvalidArgument(std::string("embedder.") + field + " must be at most 256 bytes");
+    if (!j.contains(field)) continue;
+    if (!j[field].is_string()) return InvalidArgument(std::string("embedder.") + field + " must be a string");
+    if (spec.provider != "ollama" && spec.provider != "openai") {
+      return InvalidArgument(std::string("embedder.") + field + " applies to the ollama and openai providers only");
     }
+    *target = j[field].get<std::string>();
+    if ((*target)->size() > 256) return InvalidArgument(std::string("embedder.") + field + " must be at most 256 bytes");
   }
   if (dimension) {
     if (*dimension < 8 || *dimension > 8192) return InvalidArgument("embedder.dimension must be between 8 and 8192");
@@ -212,6 +216,9 @@ Result<vector::eval::EvalSet> ParseEvalSet(const json& body) {
     query.text = q["text"].get<std::string>();
     query.id = q.contains("id") && q["id"].is_string() ? q["id"].get<std::string>() : std::to_string(set.queries.size());
     if (!ids.insert(query.id).second) return InvalidArgument("query id '" + query.id + "' appears twice");
+    if (query.text.size() > vector::kMaxQueryBytes) {
+      return InvalidArgument("query '" + query.id + "' is longer than " + std::to_string(vector::kMaxQueryBytes) + " bytes");
+    }
     if (q.contains("relevant")) {
       if (!q["relevant"].is_object()) return InvalidArgument("\"relevant\" maps doc ids to integer grades");
       for (const auto& [doc, grade] : q["relevant"].items()) {
@@ -237,9 +244,9 @@ Result<vector::SearchRequest> ParseSearch(const json& body) {
   LH_ASSIGN_OR_RETURN(auto mode, OptionalString(body, "mode"));
   LH_ASSIGN_OR_RETURN(auto include_rows, OptionalBool(body, "include_rows"));
   LH_ASSIGN_OR_RETURN(auto include_pii, OptionalBool(body, "include_pii"));
-  if (body.contains("text_weight")) {
+  if (body.contains("text_weight") && !body["text_weight"].is_null()) {  // null: the index's own
     if (!body["text_weight"].is_number()) return InvalidArgument("text_weight must be a number between 0 and 1");
-    r.text_weight = body["text_weight"].get<double>();
+    r.text_weight = body["text_weight"].get<double>() + 0.0;  // -0 is 0
   }
   r.text = text.value_or("");
   if (k) {
@@ -350,7 +357,7 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
       if (!w.is_null() && !w.is_number()) {
         return InvalidArgument("text_weight must be a number between 0 and 1, or null for the default");
       }
-      patch.text_weight = w.is_null() ? std::optional<double>() : std::optional<double>(w.get<double>());
+      patch.text_weight = w.is_null() ? std::optional<double>() : std::optional<double>(w.get<double>() + 0.0);
     }
     if (body.contains("backend") || body.contains("backend_options") || body.contains("hnsw")) {
       LH_ASSIGN_OR_RETURN(patch.backend, ParseBackend(body));
@@ -393,7 +400,20 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
     LH_ASSIGN_OR_RETURN(auto name, OptionalString(body, "name"));
     if (!name) return InvalidArgument("field 'name' is required (the eval set's name)");
     LH_ASSIGN_OR_RETURN(auto replace, OptionalBool(body, "replace"));
-    LH_ASSIGN_OR_RETURN(auto set, ParseEvalSet(body));
+    vector::eval::EvalSet set;
+    if (body.contains("generate")) {
+      const json& g = body["generate"];
+      if (!g.is_object()) return InvalidArgument("field 'generate' must be an object like {\"queries\": 100}");
+      LH_ASSIGN_OR_RETURN(auto count, OptionalInt(g, "queries"));
+      LH_ASSIGN_OR_RETURN(auto seed, OptionalInt(g, "seed"));
+      vector::eval::GenerateOptions options;
+      if (count) options.queries = *count < 1 ? 0 : static_cast<size_t>(*count);
+      if (seed) options.seed = static_cast<uint64_t>(*seed);
+      LH_ASSIGN_OR_RETURN(auto loaded, indexes.Acquire(req.matches[1]));
+      LH_ASSIGN_OR_RETURN(set, vector::eval::GenerateEvalSet(*loaded, *name, options));
+    } else {
+      LH_ASSIGN_OR_RETURN(set, ParseEvalSet(body));
+    }
     set.name = *name;
     LH_ASSIGN_OR_RETURN(auto store, index_store(req.matches[1]));
     LH_RETURN_IF_ERROR(vector::eval::SaveEvalSet(*store, req.matches[1], set, replace.value_or(false)));
@@ -435,6 +455,13 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
       LH_ASSIGN_OR_RETURN(set, vector::eval::LoadEvalSet(*store, req.matches[1], *stored));
     } else {
       LH_ASSIGN_OR_RETURN(set, ParseEvalSet(body));
+    }
+    // A run answers when every query is done: about a minute of use-lite
+    // queries at most, not a request held for half an hour.
+    constexpr size_t kMaxHttpEvalQueries = 10000;
+    if (set.queries.size() > kMaxHttpEvalQueries) {
+      return TooLarge("at most 10,000 queries per evaluation over HTTP (this set has " +
+                      std::to_string(set.queries.size()) + "); run larger sets with `lakehouse index eval`");
     }
     // The search fields that apply to a whole run.
     json search = {{"text", "x"}};

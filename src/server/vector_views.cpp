@@ -186,9 +186,9 @@ json StatsJson(const vector::IndexStats& s) {
   j["last_recall"] = nullptr;
   for (auto e = m.evals.rbegin(); e != m.evals.rend(); ++e) {
     if (e->generation != g.number) continue;
-    j["last_eval"] = vector::EvalRecordToJson(*e);
-    if (e->recall_vs_exact) j["last_recall"] = *e->recall_vs_exact;
-    break;
+    if (j["last_eval"].is_null()) j["last_eval"] = vector::EvalRecordToJson(*e);
+    // The newest run that measured it (a text-mode run does not).
+    if (e->recall_vs_exact && j["last_recall"].is_null()) j["last_recall"] = *e->recall_vs_exact;
   }
   return j;
 }

@@ -118,6 +118,11 @@ TEST(TextIndexTest, PorterMatchesStemsAndStopWordsDoNotRankQuestions) {
   EXPECT_EQ((*who)[0].label, 3);
   EXPECT_EQ(FtsQuery("How DOES it split?", StopWords::kEnglish), "\"split\"");
   EXPECT_EQ(FtsQuery("why not", StopWords::kEnglish), "\"not\"");
+  EXPECT_EQ(FtsQuery("Copy copy COPY files", StopWords::kNone), "\"Copy\" OR \"files\"");
+  std::string many;
+  for (int i = 0; i < 200; ++i) many += "w" + std::to_string(i) + " ";
+  auto capped = FtsQuery(many, StopWords::kNone);
+  EXPECT_EQ(std::count(capped.begin(), capped.end(), '"'), static_cast<long>(2 * kMaxQueryTerms));
   std::filesystem::remove_all(dir);
 }
 

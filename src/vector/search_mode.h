@@ -2,6 +2,7 @@
 // their eval history) and searcher.h depends on the manifest.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string_view>
 
@@ -11,5 +12,9 @@ namespace lakehouse::vector {
 enum class SearchMode { kVector, kText, kHybrid };
 const char* SearchModeName(SearchMode mode);
 std::optional<SearchMode> ParseSearchMode(std::string_view name);
+
+// The longest query text: embedding 300 KB took use-lite 77 s of a core,
+// and no one types more than a few paragraphs to search by.
+inline constexpr size_t kMaxQueryBytes = 8192;
 
 }  // namespace lakehouse::vector

@@ -283,6 +283,10 @@ Status Searcher::Validate(const SearchRequest& request) {
     return InvalidArgument(std::string("mode ") + SearchModeName(request.mode) + " needs \"text\" (words to match)");
   }
   if (request.text.empty() && request.vector.empty()) return InvalidArgument("give \"text\" or \"vector\" to search for");
+  if (request.text.size() > kMaxQueryBytes) {
+    return InvalidArgument("the query text is " + std::to_string(request.text.size()) + " bytes; at most " +
+                           std::to_string(kMaxQueryBytes) + " are searched (use its key sentences)");
+  }
   if (request.include_pii && !request.may_see_pii) {
     return PermissionDenied("include_pii needs the PII access token (header X-Lakehouse-Pii-Token); "
                             "ask the server's operator");

@@ -118,8 +118,15 @@ std::string FtsQuery(const std::string& text, StopWords stop_words) {
   }
   // "The Who" is all stop words, and still a query.
   const auto& terms = kept.empty() ? words : kept;
+  // Each word once, and a bounded number of them: FTS5's cost grows with
+  // the terms of an OR (20,000 repeats of one word took 59 s).
   std::string out;
+  std::unordered_set<std::string> seen;
   for (const auto& w : terms) {
+    std::string lower = w;
+    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (!seen.insert(lower).second) continue;
+    if (seen.size() > kMaxQueryTerms) break;
     if (!out.empty()) out += " OR ";
     out += '"' + w + '"';
   }

@@ -97,8 +97,11 @@ class TextIndex {
   std::unique_ptr<Impl> impl_;
 };
 
-// The query words as an FTS5 expression: "w1" OR "w2" ..., stop words left
-// out unless nothing else is left.
+// The most distinct words of a query that are matched.
+inline constexpr size_t kMaxQueryTerms = 64;
+// The query words as an FTS5 expression: "w1" OR "w2" ..., each word once (case
+// folded), stop words left out unless nothing else is left, at most
+// kMaxQueryTerms of them.
 std::string FtsQuery(const std::string& text, StopWords stop_words);
 
 }  // namespace lakehouse::vector

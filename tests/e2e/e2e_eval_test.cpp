@@ -121,9 +121,17 @@ TEST_F(EvalE2E, TuningKeepsTheBestWeightWithTheIndexAndEveryRunInItsHistory) {
             400);
   EXPECT_EQ(Post("/vectors/indexes/answers_idx/eval", {{"queries", queries}, {"tune", true}, {"mode", "text"}}).status,
             400);
+  // Queries every weight ranks alike (nothing found) tune nothing.
+  nlohmann::json blank = nlohmann::json::array();
+  for (int i = 0; i < 12; ++i) blank.push_back({{"id", std::to_string(i)}, {"text", "zzz" + std::to_string(i)}, {"relevant", {{"1", 1}}}});
+  auto flat = Post("/vectors/indexes/answers_idx/eval", {{"queries", blank}, {"tune", true}});
+  EXPECT_EQ(flat.status, 400) << flat.body.dump();
+  EXPECT_NE(flat.body.dump().find("nothing to tune"), std::string::npos) << flat.body.dump();
   auto stats = Get(server_, "/vectors/indexes/answers_idx/stats");
   EXPECT_TRUE(stats.body["last_eval"].is_null()) << "refused runs are not recorded";
 
+  // Any k a search takes: the tuner's deeper lists are its own business.
+  EXPECT_EQ(Post("/vectors/indexes/answers_idx/eval", {{"queries", queries}, {"tune", true}, {"k", 300}}).status, 200);
   auto tuned = Post("/vectors/indexes/answers_idx/eval", {{"queries", queries}, {"tune", true}});
   ASSERT_EQ(tuned.status, 200) << tuned.body.dump();
   const auto& tuning = tuned.body["tuning"];
@@ -131,7 +139,7 @@ TEST_F(EvalE2E, TuningKeepsTheBestWeightWithTheIndexAndEveryRunInItsHistory) {
   double best = 0;
   for (const auto& point : tuning["sweep"]) best = std::max(best, point["ndcg_at_10"].get<double>());
   EXPECT_DOUBLE_EQ(tuning["ndcg_at_10"].get<double>(), best);
-  EXPECT_TRUE(tuning["previous"].is_null());
+  EXPECT_TRUE(tuning["previous"].is_number()) << "the k 300 run tuned first";
   const double chosen = tuning["chosen"].get<double>();
   EXPECT_DOUBLE_EQ(tuned.body["text_weight"].get<double>(), chosen) << "the run after tuning uses the weight";
   EXPECT_DOUBLE_EQ(tuned.body["ndcg_at_10"].get<double>(), best);
@@ -157,7 +165,9 @@ TEST_F(EvalE2E, TuningKeepsTheBestWeightWithTheIndexAndEveryRunInItsHistory) {
   index = Get(server_, "/vectors/indexes/answers_idx");
   ASSERT_EQ(index.body["evals"].size(), 20u);
   EXPECT_EQ(index.body["evals"].back()["mode"], "text");
-  EXPECT_TRUE(Get(server_, "/vectors/indexes/answers_idx/stats").body["last_recall"].is_null()) << "text mode";
+  stats = Get(server_, "/vectors/indexes/answers_idx/stats");
+  EXPECT_EQ(stats.body["last_eval"]["mode"], "text");
+  EXPECT_TRUE(stats.body["last_recall"].is_null()) << "the hybrid runs that measured it left the history";
 
   // PATCH sets or clears it.
   auto patch = [&](const nlohmann::json& body) {
@@ -171,6 +181,36 @@ TEST_F(EvalE2E, TuningKeepsTheBestWeightWithTheIndexAndEveryRunInItsHistory) {
   ASSERT_EQ(patch({{"text_weight", nullptr}}).status, 200);
   EXPECT_DOUBLE_EQ(Post("/vectors/search/answers_idx", {{"text", "x"}, {"mode", "hybrid"}}).body["text_weight"].get<double>(),
                    0.7);
+}
+
+TEST_F(EvalE2E, SetsGeneratedFromTheIndexsOwnChunks) {
+  auto made = Post("/vectors/indexes/answers_idx/evalsets", {{"name", "gen"}, {"generate", {{"queries", 40}, {"seed", 7}}}});
+  ASSERT_EQ(made.status, 201) << made.body.dump();
+  EXPECT_EQ(made.body["queries"], 40);
+  EXPECT_EQ(made.body["labelled"], 40);
+  auto set = Get(server_, "/vectors/indexes/answers_idx/evalsets/gen");
+  ASSERT_EQ(set.status, 200);
+  // Perturbed windows of real chunks: never a chunk verbatim, always labelled with its document.
+  for (const auto& q : set.body["queries"]) {
+    EXPECT_FALSE(q["text"].get<std::string>().empty());
+    EXPECT_EQ(q["relevant"].size(), 1u);
+  }
+  // The same seed on the same generation makes the same set.
+  ASSERT_EQ(Post("/vectors/indexes/answers_idx/evalsets", {{"name", "gen2"}, {"generate", {{"queries", 40}, {"seed", 7}}}}).status,
+            201);
+  EXPECT_EQ(Get(server_, "/vectors/indexes/answers_idx/evalsets/gen2").body["queries"], set.body["queries"]);
+  auto run = Post("/vectors/indexes/answers_idx/eval", {{"set", "gen"}, {"mode", "text"}});
+  ASSERT_EQ(run.status, 200) << run.body.dump();
+  EXPECT_GT(run.body["ndcg_at_10"].get<double>(), 0.5) << "each keeps enough of its chunk's rare words";
+  for (const auto& bad : {nlohmann::json{{"name", "g"}, {"generate", 5}}, nlohmann::json{{"name", "g"}, {"generate", {{"queries", 0}}}},
+                          nlohmann::json{{"name", "g"}, {"generate", {{"queries", 20000}}}},
+                          nlohmann::json{{"name", "g"}, {"generate", {{"queries", "many"}}}}}) {
+    auto r = Post("/vectors/indexes/answers_idx/evalsets", bad);
+    EXPECT_EQ(r.status, 400) << bad.dump() << " -> " << r.body.dump();
+  }
+  std::string out;
+  ASSERT_EQ(server_.RunCli({"index", "evalset", "add", "answers_idx", "cli_gen", "--generate", "15"}, &out), 0) << out;
+  EXPECT_EQ(Get(server_, "/vectors/indexes/answers_idx/evalsets/cli_gen").body["queries"].size(), 15u);
 }
 
 TEST_F(EvalE2E, TheCliKeepsAndRunsSets) {

@@ -114,6 +114,8 @@ TEST_F(VectorE2E, CreateSearchFilterAndPii) {
   EXPECT_EQ(Post("/vectors/search/missing", {{"text", "x"}}).status, 404);
   EXPECT_EQ(Post("/vectors/search/notes_idx", {{"text", "x"}, {"filter", "nope > 1"}}).status, 400);
   EXPECT_EQ(Post("/vectors/search/notes_idx", {{"text", "x"}, {"mode", "magic"}}).status, 400);
+  EXPECT_EQ(Post("/vectors/search/notes_idx", {{"text", std::string(8193, 'a')}}).status, 400);
+  EXPECT_EQ(Post("/vectors/search/notes_idx", {{"text", "x"}, {"mode", "hybrid"}, {"text_weight", nullptr}}).status, 200);
   EXPECT_EQ(Post("/vectors/indexes", {{"name", "x"}}).status, 400);
   auto keyed = CreateBody("keyed");
   keyed["embedder"] = {{"provider", "openai"}, {"model", "m"}, {"api_key", "sk-secret"}};

@@ -1,5 +1,7 @@
 #include "vector/eval/eval_set.h"
 
+#include "vector/search_mode.h"
+
 #include <charconv>
 #include <map>
 
@@ -100,6 +102,9 @@ Result<EvalSet> ParseBeir(std::string name, std::string_view queries, std::strin
       return LineError("queries", number, "query '" + q.id + "' has no text");
     }
     if (index.count(q.id)) return LineError("queries", number, "query id '" + q.id + "' appears twice");
+    if (q.text.size() > kMaxQueryBytes) {
+      return LineError("queries", number, "query '" + q.id + "' is longer than " + std::to_string(kMaxQueryBytes) + " bytes");
+    }
     index[q.id] = set.queries.size();
     set.queries.push_back(std::move(q));
     return Status::Ok();

@@ -66,6 +66,7 @@ Result<EvalReport> Evaluate(Searcher& searcher, const std::string& index, const 
   for (size_t q = 0; q < set.queries.size(); ++q) {
     SearchRequest request = base;
     request.text = set.queries[q].text;
+    if (Status s = Searcher::Validate(request); !s.ok()) return s.WithContext("query '" + set.queries[q].id + "'");
     auto t0 = Clock::now();
     auto found = searcher.Retrieve(target, request, nullptr);
     ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());

@@ -61,18 +61,22 @@ Result<WeightSweep> TuneTextWeight(Searcher& searcher, const std::string& index,
   }
   // The two lists a hybrid search of k fuses: each mode at the hybrid depth.
   SearchRequest base;
-  base.k = std::max<size_t>(options.k * 4, 50);
+  base.k = options.k;
   base.knobs = options.knobs;
   base.include_rows = false;
   base.mode = SearchMode::kHybrid;
   base.text = labelled.front()->text;
   LH_RETURN_IF_ERROR(Searcher::Validate(base));
   LH_ASSIGN_OR_RETURN(auto target, searcher.Acquire(index, base));
+  base.k = std::max<size_t>(options.k * 4, 50);  // past the limit of a request's k, as hybrid goes
   std::vector<std::vector<std::pair<std::string, float>>> text_lists, vector_lists;
   std::vector<Judgements> judged;
   for (size_t i = 0; i < labelled.size(); ++i) {
     SearchRequest request = base;
     request.text = labelled[i]->text;
+    SearchRequest as_asked = request;
+    as_asked.k = options.k;
+    if (Status s = Searcher::Validate(as_asked); !s.ok()) return s.WithContext("query '" + labelled[i]->id + "'");
     request.mode = SearchMode::kText;
     auto text = searcher.Retrieve(target, request, nullptr);
     if (!text.ok()) return text.status().WithContext("query '" + labelled[i]->id + "'");
@@ -106,6 +110,13 @@ Result<WeightSweep> TuneTextWeight(Searcher& searcher, const std::string& index,
       sweep.chosen = w;
       sweep.chosen_ndcg = ndcg;
     }
+  }
+  const auto [low, high] = std::minmax_element(sweep.ndcg_by_weight.begin(), sweep.ndcg_by_weight.end(),
+                                               [](const auto& a, const auto& b) { return a.second < b.second; });
+  if (high->second - low->second < 1e-9) {
+    return InvalidArgument("every text weight ranks this set the same (nDCG@10 " + std::to_string(high->second) +
+                           "): nothing to tune, and the index's weight is left as it was; use queries that "
+                           "the index can answer");
   }
   return sweep;
 }
