@@ -85,7 +85,7 @@ IndexCommands::IndexCommands(CLI::App& app) {
   create_->add_option("--stop-words", stop_words_,
                       "english (default: \"how\", \"do\", \"the\" do not rank a question) or none")
       ->check(CLI::IsMember({"english", "none"}));
-  create_->add_flag("--allow-pii", allow_pii_, "Index a column flagged PII (its text goes to the embedder)");
+  create_->add_flag("--allow-pii", allow_pii_, "Index a column flagged PII, and send PII spans inside the text to the embedder as they are (else as their kind)");
   create_->add_flag("--redact-pii-spans", redact_spans_,
                     "Replace e-mail addresses, phone and card numbers and other PII inside the text by their kind "
                     "([EMAIL]) before it is embedded or stored");
