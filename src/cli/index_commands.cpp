@@ -139,6 +139,11 @@ IndexCommands::IndexCommands(CLI::App& app) {
                   "hybrid: first find the text weight that ranks this set's labelled queries best, and keep it as "
                   "the index's");
   eval_->add_flag("--json", json_, "Print the report as JSON (as POST .../eval answers)");
+  eval_->add_option("--backend", backend_,
+                    "Measure a candidate instead of the served backend: the stored vectors indexed in memory by "
+                    "flat, hnsw or ivf_pq (nothing is re-embedded or written)")
+      ->check(CLI::IsMember({"auto", "flat", "hnsw", "ivf_pq"}));
+  eval_->add_option("--option", backend_options_, "The candidate's setting KEY=VALUE, repeatable (as for create)");
   auto* evalset = index->add_subcommand("evalset", "Eval sets kept with an index (in its bucket; they move with it)");
   evalset_add_ = evalset->add_subcommand("add", "Store an eval set from BEIR files, or generate one from the index's chunks");
   evalset_add_->add_option("name", name_, "Index name")->required();
@@ -187,7 +192,13 @@ void PrintEvalTable(const vector::eval::EvalOutcome& o) {
   std::printf("index %s, set %s, generation %d: %zu queries (%zu labelled), mode %s", r.index.c_str(), r.set.c_str(),
               r.generation, r.queries, r.quality.queries, vector::SearchModeName(r.options.mode));
   if (r.options.mode == vector::SearchMode::kHybrid) std::printf(", text weight %.2f", r.text_weight);
-  std::printf(", k %zu\n\n", r.options.k);
+  std::printf(", k %zu\n", r.options.k);
+  if (r.candidate) {
+    std::printf("candidate: %s %s, built in memory in %.0f ms (the served backend is unchanged)\n",
+                vector::BackendKindName(r.candidate->kind), vector::BackendSpecToJson(*r.candidate)["options"].dump().c_str(),
+                r.candidate_build_ms);
+  }
+  std::printf("\n");
   std::printf("%-18s %s\n", "measure", "value");
   if (r.quality.queries > 0) {
     std::printf("%-18s %.3f\n%-18s %.3f\n%-18s %.3f\n", "nDCG@10", r.quality.ndcg_at_10, "recall@10",
@@ -364,6 +375,11 @@ int IndexCommands::Run(const Config& config) const {
     options.mode = eval_->count("--mode") ? *vector::ParseSearchMode(mode_) : vector::SearchMode::kHybrid;
     options.k = static_cast<size_t>(std::max(k_, 1));
     options.text_weight = text_weight_;
+    if (eval_->count("--backend") || eval_->count("--option")) {
+      auto candidate = BackendFromFlags();
+      if (!candidate.ok()) return Fail(candidate.status());
+      options.candidate = *candidate;
+    }
     const bool tty = ::isatty(STDERR_FILENO);
     auto outcome = vector::eval::RunAndRecord((*runtime)->searcher(), indexes, name_, *set, options, tune_,
                                               [&](size_t done, size_t total) {

@@ -476,6 +476,12 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
     options.k = parsed.k;
     options.text_weight = parsed.text_weight;
     options.knobs = parsed.knobs;
+    if (body.contains("candidate")) {
+      if (!body["candidate"].is_object()) {
+        return InvalidArgument("field 'candidate' must be an object like {\"backend\": \"hnsw\", \"backend_options\": {\"m\": 32}}");
+      }
+      LH_ASSIGN_OR_RETURN(options.candidate, ParseBackend(body["candidate"]));
+    }
     LH_ASSIGN_OR_RETURN(auto outcome, vector::eval::RunAndRecord(searcher, indexes, req.matches[1], set, options,
                                                                  tune.value_or(false)));
     SendJson(res, EvalOutcomeJson(outcome));

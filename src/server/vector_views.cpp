@@ -89,6 +89,10 @@ json EvalReportJson(const vector::eval::EvalReport& r) {
             {"qps_single_thread", r.qps},
             {"memory_bytes", r.memory_bytes}};
   j["generation"] = r.generation;
+  if (r.candidate) {
+    j["candidate"] = vector::BackendSpecToJson(*r.candidate);
+    j["candidate_build_ms"] = r.candidate_build_ms;
+  }
   if (r.options.mode == vector::SearchMode::kHybrid) j["text_weight"] = r.text_weight;
   if (r.quality.queries > 0) {
     j["ndcg_at_10"] = r.quality.ndcg_at_10;
@@ -185,7 +189,7 @@ json StatsJson(const vector::IndexStats& s) {
   j["last_eval"] = nullptr;
   j["last_recall"] = nullptr;
   for (auto e = m.evals.rbegin(); e != m.evals.rend(); ++e) {
-    if (e->generation != g.number) continue;
+    if (e->generation != g.number || e->candidate) continue;
     if (j["last_eval"].is_null()) j["last_eval"] = vector::EvalRecordToJson(*e);
     // The newest run that measured it (a text-mode run does not).
     if (e->recall_vs_exact && j["last_recall"].is_null()) j["last_recall"] = *e->recall_vs_exact;

@@ -153,6 +153,7 @@ json EvalRecordToJson(const EvalRecord& r) {
           {"k", r.k},
           {"text_weight", optional(r.text_weight)},
           {"tuned", r.tuned},
+          {"candidate", r.candidate ? BackendSpecToJson(*r.candidate) : json(nullptr)},
           {"queries", r.queries},
           {"labelled", r.labelled},
           {"ndcg_at_10", r.ndcg_at_10},
@@ -179,6 +180,7 @@ EvalRecord EvalRecordFromJson(const json& j) {
   r.k = j.value("k", 10);
   r.text_weight = optional("text_weight");
   r.tuned = j.value("tuned", false);
+  if (j.contains("candidate") && j["candidate"].is_object()) r.candidate = BackendSpecFromJson(j["candidate"]);
   r.queries = j.value("queries", int64_t{0});
   r.labelled = j.value("labelled", int64_t{0});
   r.ndcg_at_10 = j.value("ndcg_at_10", 0.0);

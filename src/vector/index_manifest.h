@@ -90,6 +90,7 @@ struct EvalRecord {
   int k = 10;
   std::optional<double> text_weight;  // hybrid only
   bool tuned = false;                 // the run chose text_weight on this set
+  std::optional<BackendSpec> candidate;  // measured instead of the served backend
   int64_t queries = 0, labelled = 0;
   double ndcg_at_10 = 0, recall_at_10 = 0, mrr_at_10 = 0;
   std::optional<double> recall_vs_exact;  // the vector list against an exact scan; none in text mode

@@ -213,6 +213,53 @@ TEST_F(EvalE2E, SetsGeneratedFromTheIndexsOwnChunks) {
   EXPECT_EQ(Get(server_, "/vectors/indexes/answers_idx/evalsets/cli_gen").body["queries"].size(), 15u);
 }
 
+TEST_F(EvalE2E, ACandidateBackendIsMeasuredWithoutChangingTheIndex) {
+  nlohmann::json queries = nlohmann::json::array();
+  for (int i = 0; i < 30; ++i) {
+    queries.push_back({{"id", "q" + std::to_string(i)}, {"text", "marker" + std::to_string(i * 6)},
+                       {"relevant", {{std::to_string(i * 6), 1}}}});
+  }
+  auto flat = Post("/vectors/indexes/answers_idx/eval",
+                   {{"queries", queries}, {"mode", "vector"}, {"candidate", {{"backend", "flat"}}}});
+  ASSERT_EQ(flat.status, 200) << flat.body.dump();
+  EXPECT_EQ(flat.body["candidate"]["kind"], "flat");
+  EXPECT_DOUBLE_EQ(flat.body["recall_vs_exact"]["at_k"].get<double>(), 1.0) << "an exact scan is its own truth";
+  auto sparse = Post("/vectors/indexes/answers_idx/eval",
+                     {{"queries", queries},
+                      {"mode", "vector"},
+                      {"ef", 10},
+                      {"candidate", {{"backend", "hnsw"}, {"backend_options", {{"m", 4}, {"ef_construction", 16}}}}}});
+  ASSERT_EQ(sparse.status, 200) << sparse.body.dump();
+  EXPECT_EQ(sparse.body["candidate"]["options"]["m"], 4);
+  EXPECT_LE(sparse.body["recall_vs_exact"]["at_k"].get<double>(), 1.0);
+  for (const auto& bad : {nlohmann::json{{"backend", "ivf_pq"}},  // 200 chunks: too few to train
+                          nlohmann::json{{"backend", "hnsw"}, {"backend_options", {{"nlist", 8}}}},
+                          nlohmann::json{{"backend", "annoy"}}}) {
+    auto r = Post("/vectors/indexes/answers_idx/eval", {{"queries", queries}, {"candidate", bad}});
+    EXPECT_EQ(r.status, 400) << bad.dump() << " -> " << r.body.dump();
+  }
+  EXPECT_EQ(Post("/vectors/indexes/answers_idx/eval", {{"queries", queries}, {"ef", 16}, {"candidate", {{"backend", "flat"}}}}).status,
+            400) << "flat has no ef";
+  EXPECT_EQ(Post("/vectors/indexes/answers_idx/eval", {{"queries", queries}, {"tune", true}, {"candidate", {{"backend", "flat"}}}}).status,
+            400);
+  EXPECT_EQ(Post("/vectors/indexes/answers_idx/eval", {{"queries", queries}, {"candidate", "flat"}}).status, 400);
+  // The index is as it was; the runs are in its history, marked, and not its stats' last run.
+  auto index = Get(server_, "/vectors/indexes/answers_idx");
+  EXPECT_EQ(index.body["active"]["backend"]["kind"], "hnsw");
+  ASSERT_EQ(index.body["evals"].size(), 2u);
+  EXPECT_EQ(index.body["evals"][0]["candidate"]["kind"], "flat");
+  EXPECT_TRUE(Get(server_, "/vectors/indexes/answers_idx/stats").body["last_eval"].is_null());
+  std::string out;
+  fs::path dir = server_.data_dir().parent_path();
+  WriteFile(dir / "cq.tsv", "a\tmarker5\nb\tmarker6\n");
+  ASSERT_EQ(server_.RunCli({"index", "eval", "answers_idx", "--queries", (dir / "cq.tsv").string(), "--mode", "vector",
+                            "--backend", "hnsw", "--option", "m=8"},
+                           &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("candidate: hnsw"), std::string::npos) << out;
+}
+
 TEST_F(EvalE2E, TheCliKeepsAndRunsSets) {
   fs::path dir = server_.data_dir().parent_path();
   WriteFile(dir / "q.tsv", "a\tmarker5\nb\tmarker6\n");

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <unordered_set>
 
+#include "vector/candidate.h"
+
 namespace lakehouse::vector::eval {
 
 namespace {
@@ -51,8 +53,18 @@ Result<EvalReport> Evaluate(Searcher& searcher, const std::string& index, const 
   base.text = set.queries.front().text;
   LH_RETURN_IF_ERROR(Searcher::Validate(base));
   // One generation for the whole run, even if a refresh publishes another.
-  LH_ASSIGN_OR_RETURN(auto target, searcher.Acquire(index, base));
+  // A candidate's knobs are its backend's, checked once it is built.
+  SearchRequest acquire = base;
+  if (options.candidate) acquire.knobs.clear();
+  LH_ASSIGN_OR_RETURN(auto target, searcher.Acquire(index, acquire));
   report.generation = target.index->generation.number;
+  if (options.candidate) {
+    LH_ASSIGN_OR_RETURN(auto built, BuildCandidate(*target.index, *options.candidate, 2));
+    LH_RETURN_IF_ERROR(ValidateSearchKnobs(built.spec.kind, options.knobs));
+    target.index = built.index;
+    report.candidate = built.spec;
+    report.candidate_build_ms = built.build_ms;
+  }
   report.text_weight = TextWeightFor(base, target.manifest);
   report.memory_bytes = target.index->backend->MemoryBytes() +
                         (target.index->vectors ? target.index->vectors->MemoryBytes() : 0);

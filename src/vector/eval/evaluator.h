@@ -18,6 +18,9 @@ struct EvalOptions {
   size_t k = 10;
   std::optional<double> text_weight;  // hybrid; none: the index's own, else the default
   BackendOptions knobs;  // query knobs of the index's backend
+  // Measure this configuration instead of the served one: the served
+  // vectors indexed in memory by this backend (vector/candidate.h).
+  std::optional<BackendSpec> candidate;
   // Queries whose vector list is compared with an exact scan of every chunk
   // (a scan per query: the first this many).
   size_t exact_queries = 100;
@@ -27,7 +30,9 @@ struct EvalReport {
   std::string index, set;
   EvalOptions options;
   size_t queries = 0;
-  int generation = 0;                // the one measured
+  int generation = 0;                // the one measured (a candidate's vectors come from it)
+  std::optional<BackendSpec> candidate;  // as built, when one was measured
+  double candidate_build_ms = 0;
   double text_weight = kDefaultTextWeight;  // hybrid: the weight used
   QualitySummary quality;          // over the labelled queries (quality.queries of them)
   double recall_vs_exact = -1;     // mean share of the exact top k in the vector top k; -1: text mode

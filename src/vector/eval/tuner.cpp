@@ -28,6 +28,7 @@ EvalRecord RecordOf(const EvalReport& r, bool tuned) {
   record.k = static_cast<int>(r.options.k);
   if (r.options.mode == SearchMode::kHybrid) record.text_weight = r.text_weight;
   record.tuned = tuned;
+  record.candidate = r.candidate;
   record.queries = static_cast<int64_t>(r.queries);
   record.labelled = static_cast<int64_t>(r.quality.queries);
   record.ndcg_at_10 = r.quality.ndcg_at_10;
@@ -48,6 +49,9 @@ Result<WeightSweep> TuneTextWeight(Searcher& searcher, const std::string& index,
     return InvalidArgument("tuning chooses the hybrid text weight: use mode hybrid");
   }
   if (options.text_weight) return InvalidArgument("tuning chooses text_weight; do not give one as well");
+  if (options.candidate) {
+    return InvalidArgument("tuning sets the served index's text weight: run it without a candidate");
+  }
   std::vector<const EvalQuery*> labelled;
   for (const auto& q : set.queries) {
     if (std::any_of(q.relevant.begin(), q.relevant.end(), [](const auto& j) { return j.second > 0; })) {
