@@ -1,8 +1,8 @@
 // Embedders turn texts into vectors. One interface, providers registered by
 // name (DESIGN.md): "use-lite" (the Universal Sentence Encoder Lite,
-// semantic, in process: the default) and "hash" (feature-hashed word and
-// character n-grams, L2-normalised: lexical rather than semantic, but
-// deterministic and 100x faster) are built in; "ollama"
+// semantic, in process), "hash" (feature-hashed word and character n-grams,
+// L2-normalised: lexical rather than semantic, but deterministic and 100x
+// faster) and "use-lite+hash" (both, weighted: the default) are built in; "ollama"
 // (/api/embed) and "openai" (any OpenAI-compatible /v1/embeddings) are HTTP
 // providers.
 //
@@ -39,12 +39,14 @@ class Embedder {
   virtual bool uses_all_cores() const { return false; }
 };
 
-// What an index embeds with when its request names no provider: semantic,
-// in process. On the FAQ set it ranks hybrid search 0.692 nDCG@10 against
-// hash's 0.675 and, unlike hash, finds answers that share no word with the
-// question; it embeds about 48 chunks of 1,000 bytes, or 490 short rows, a
-// second on 2 cores (docs/benchmarks.md), so 100,000 short rows take minutes.
-inline constexpr const char* kDefaultProvider = "use-lite";
+// What an index embeds with when its request names no provider: use-lite
+// and hash combined, in process. It ranks best of the three in every mode on
+// both labelled sets (FAQ vector 0.493, hybrid 0.699; manual pages 0.620,
+// 0.772: docs/benchmarks.md), finds answers that share no word with the
+// question, and embeds about as fast as use-lite alone (490 short rows or
+// 48 chunks of 1,000 bytes a second on 2 cores), so 100,000 short rows take
+// minutes. Its vectors are 1,280 floats (5 KB a chunk).
+inline constexpr const char* kDefaultProvider = "use-lite+hash";
 
 struct EmbedderSpec {
   std::string provider = kDefaultProvider;
@@ -85,5 +87,7 @@ Result<std::unique_ptr<Embedder>> MakeEmbedder(const EmbedderSpec& spec);
 // "use-lite": the Universal Sentence Encoder Lite in process (ai/use_lite.h);
 // Unavailable when its model files are not installed.
 Result<std::unique_ptr<Embedder>> MakeUseLiteEmbedder(const EmbedderSpec& spec);
+// "use-lite+hash": both, concatenated and weighted (ai/combined_embedder.cpp).
+Result<std::unique_ptr<Embedder>> MakeCombinedEmbedder(const EmbedderSpec& spec);
 
 }  // namespace lakehouse::ai

@@ -41,7 +41,7 @@ TEST(HashEmbedderTest, SharedWordsAreCloserThanUnrelatedText) {
 TEST(HashEmbedderTest, UnknownProvidersAndBadModelsAreClear) {
   auto bad = MakeEmbedder({"word2vec", "", 10});
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("available: hash"), std::string::npos);
+  EXPECT_NE(bad.status().message().find("available: use-lite+hash, use-lite, hash"), std::string::npos);
   EXPECT_FALSE(MakeEmbedder({"hash", "hash-x", 0}).ok());
   EXPECT_FALSE(MakeEmbedder({"hash", "", 2}).ok());
 }

@@ -95,8 +95,9 @@ Result<std::unique_ptr<Embedder>> MakeEmbedder(const EmbedderSpec& spec) {
     return std::unique_ptr<Embedder>(new HashEmbedder(dim));
   }
   if (spec.provider == "use-lite") return MakeUseLiteEmbedder(spec);
+  if (spec.provider == "use-lite+hash") return MakeCombinedEmbedder(spec);
   if (spec.provider == "ollama" || spec.provider == "openai") return MakeHttpEmbedder(spec);
-  return InvalidArgument("unknown embedding provider '" + spec.provider + "'; available: hash, use-lite, ollama, openai");
+  return InvalidArgument("unknown embedding provider '" + spec.provider + "'; available: use-lite+hash, use-lite, hash, ollama, openai");
 }
 
 }  // namespace lakehouse::ai

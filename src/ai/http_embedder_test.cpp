@@ -296,7 +296,7 @@ TEST(HttpEmbedderTest, BadSpecsAreInvalidArguments) {
   }
   auto unknown = MakeEmbedder({"word2vec", "", 10});
   ASSERT_FALSE(unknown.ok());
-  EXPECT_TRUE(Has(unknown.status(), "hash, use-lite, ollama, openai")) << unknown.status().message();
+  EXPECT_TRUE(Has(unknown.status(), "use-lite+hash, use-lite, hash, ollama, openai")) << unknown.status().message();
   auto spec = Spec("ollama", "http://127.0.0.1:1");
   spec.batch_size = 0;
   EXPECT_EQ(MakeEmbedder(spec).status().code(), StatusCode::kInvalidArgument);

@@ -108,6 +108,29 @@ TEST_F(UseLiteTest, TheProviderIsSemanticAndKeepsEveryPartOfALongText) {
   EXPECT_LT(Cosine((*v)[5], (*head)[0]), 0.9999f);
 }
 
+TEST_F(UseLiteTest, TheCombinedProviderWeighsBothModelsCosines) {
+  auto combined = MakeEmbedder({.provider = "use-lite+hash"});
+  auto semantic = MakeEmbedder({.provider = "use-lite"});
+  auto lexical = MakeEmbedder({.provider = "hash"});
+  ASSERT_TRUE(combined.ok() && semantic.ok() && lexical.ok()) << combined.status().message();
+  EXPECT_EQ((*combined)->dimension(), 1280);
+  EXPECT_EQ((*combined)->model(), "use-lite+hash-768");
+  const std::vector<std::string> texts = {"How do I sort a hash by value?", "sorting a dictionary by its values", ""};
+  auto c = (*combined)->Embed(texts);
+  auto u = (*semantic)->Embed(texts);
+  auto h = (*lexical)->Embed(texts);
+  ASSERT_TRUE(c.ok() && u.ok() && h.ok());
+  auto dot = [](const std::vector<float>& a, const std::vector<float>& b) {
+    double d = 0;
+    for (size_t i = 0; i < a.size(); ++i) d += static_cast<double>(a[i]) * b[i];
+    return d;
+  };
+  EXPECT_NEAR(dot((*c)[0], (*c)[0]), 1.0, 1e-5);
+  EXPECT_NEAR(dot((*c)[0], (*c)[1]), 0.75 * dot((*u)[0], (*u)[1]) + 0.25 * dot((*h)[0], (*h)[1]), 1e-5);
+  EXPECT_NEAR(dot((*c)[2], (*c)[2]), 1.0, 1e-5) << "a text with no words is still a unit vector";
+  EXPECT_FALSE(MakeEmbedder({.provider = "use-lite+hash", .model = "other"}).ok());
+}
+
 TEST(UseLiteProviderTest, NamesTheFixWhenTheModelIsMissing) {
   setenv("LAKEHOUSE_USE_LITE_DIR", "/nonexistent/use-lite", 1);
   auto made = MakeEmbedder({.provider = "use-lite"});

@@ -59,8 +59,10 @@ IndexCommands::IndexCommands(CLI::App& app) {
   create_->add_option("--text-column", text_column_, "Column holding the text")->required();
   create_->add_option("--chunk-size", chunk_size_, "Bytes per chunk (default 1000)");
   create_->add_option("--chunk-overlap", chunk_overlap_, "Bytes shared by neighbouring chunks (default 15% of the size)");
-  create_->add_option("--provider", provider_, "use-lite (default: built in, semantic), hash (built in, lexical, 100x faster), ollama or openai")
-      ->check(CLI::IsMember({"hash", "use-lite", "ollama", "openai"}));
+  create_->add_option("--provider", provider_,
+                      "use-lite+hash (default: built in, meaning and rare words), use-lite (built in, semantic), hash "
+                      "(built in, lexical, 100x faster), ollama or openai")
+      ->check(CLI::IsMember({"use-lite+hash", "hash", "use-lite", "ollama", "openai"}));
   create_->add_option("--model", model_, "Embedding model (ollama/openai), e.g. nomic-embed-text");
   create_->add_option("--url", url_, "Embedding server URL (default from [vectors] in lakehouse.toml)");
   create_->add_option("--dimension", dimension_, "Dimension of the hash embedder (default 768)");

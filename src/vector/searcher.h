@@ -23,9 +23,10 @@ namespace lakehouse::vector {
 
 // Hybrid search fuses the text and vector lists by a convex combination of
 // their min-max normalised scores. On ../shared/eval/faq (docs/benchmarks.md,
-// porter stems and English stop words) 0.7 is best for use-lite (nDCG@10
-// 0.692 against text 0.670) and within 0.002 of best for hash (0.675; 0.8
-// 0.677), while reciprocal rank fusion ranked below text alone (0.574-0.639):
+// porter stems and English stop words) 0.7 is best, with 0.6, for the
+// default use-lite+hash (nDCG@10 0.699 against text 0.670), best for use-lite
+// (0.692) and within 0.002 of best for hash, while reciprocal rank fusion
+// ranked below text alone (0.574-0.639):
 // a weak vector list dragged the good one down. An index's tuned weight
 // (eval with "tune") replaces this default.
 inline constexpr double kDefaultTextWeight = 0.7;

@@ -145,8 +145,8 @@ TEST_F(VectorE2E, TheDefaultEmbedderSearchesByMeaning) {
   auto created = Post("/vectors/indexes", {{"name", "said_idx"}, {"dataset", "said"}, {"id_column", "id"},
                                            {"text_column", "text"}, {"wait", true}});
   ASSERT_EQ(created.status, 201) << created.body.dump();
-  EXPECT_EQ(created.body["embedder"]["provider"], "use-lite");
-  EXPECT_EQ(created.body["active"]["dimension"], 512);
+  EXPECT_EQ(created.body["embedder"]["provider"], "use-lite+hash");
+  EXPECT_EQ(created.body["active"]["dimension"], 1280);
   // No word in common with what they find.
   for (auto [query, want] : {std::pair{"a kitten resting on a rug", "1"}, {"financial news about the economy", "2"},
                              {"cooking recipe", "3"}}) {
