@@ -77,7 +77,7 @@ Result<Manifest> Catalog::Get(const std::string& name) const {
   std::shared_lock lock(cache_mutex_);
   auto it = cache_.find(name);
   if (it == cache_.end()) {
-    return NotFound("dataset '" + name + "' does not exist; GET /catalog/datasets lists them");
+    return NotFound("dataset '" + name + "' does not exist (GET /catalog/datasets or `lakehouse catalog list` lists them)");
   }
   return it->second.manifest;
 }

@@ -28,7 +28,7 @@ Result<IndexRegistry::WorkLock> IndexRegistry::LockWork(const std::string& name)
     ReloadIfChanged();
     std::lock_guard lock(mutex_);
     auto it = entries_.find(name);
-    if (it == entries_.end()) return NotFound("no index named '" + name + "'; GET /vectors/indexes lists them");
+    if (it == entries_.end()) return NotFound("no index named '" + name + "' (GET /vectors/indexes or `lakehouse index list` lists them)");
     mutex = it->second.work_mutex;
   }
   WorkLock work;
@@ -93,7 +93,7 @@ Result<IndexManifest> IndexRegistry::Update(const std::string& name,
                                             const std::function<Status(IndexManifest&)>& change) {
   ProcessLock lock(buckets_.Primary()->Root() / kManifestDir / ".manifests.lock");
   auto bytes = buckets_.Primary()->Get(ManifestKey(name));
-  if (!bytes.ok()) return NotFound("no index named '" + name + "'; GET /vectors/indexes lists them");
+  if (!bytes.ok()) return NotFound("no index named '" + name + "' (GET /vectors/indexes or `lakehouse index list` lists them)");
   LH_ASSIGN_OR_RETURN(auto manifest, IndexManifestFromJson(nlohmann::json::parse(*bytes, nullptr, false)));
   LH_RETURN_IF_ERROR(change(manifest));
   manifest.updated_at = Now();
@@ -117,7 +117,7 @@ Result<IndexManifest> IndexRegistry::Get(const std::string& name) const {
   ReloadIfChanged();
   std::lock_guard lock(mutex_);
   auto it = entries_.find(name);
-  if (it == entries_.end()) return NotFound("no index named '" + name + "'; GET /vectors/indexes lists them");
+  if (it == entries_.end()) return NotFound("no index named '" + name + "' (GET /vectors/indexes or `lakehouse index list` lists them)");
   return it->second.manifest;
 }
 

@@ -66,7 +66,8 @@ Result<EvalSet> LoadEvalSet(const storage::ObjectStore& store, const std::string
   auto bytes = store.Get(SetKey(index, name));
   if (!bytes.ok()) {
     return NotFound("index '" + index + "' has no eval set '" + name +
-                    "'; GET /vectors/indexes/" + index + "/evalsets lists them");
+                    "' (GET /vectors/indexes/" + index + "/evalsets or `lakehouse index evalset list " + index +
+                        "` lists them)");
   }
   return FromJson(*bytes, name);
 }
