@@ -189,12 +189,7 @@ namespace {
 
 TEST_F(IndexTest, AnAppendedRowRepeatingAnIdWhoseFirstRowWasBlankAddsNothing) {
   std::string csv = "id,region,bucket,body,contact\n1,r1,1,\"" + Doc(1) + "\",a@example.com\n2,r2,2,,b@example.com\n";
-  testing::WriteFile(dir_ / "blank.csv", csv);
-  ingest::IngestRequest request;
-  request.file = dir_ / "blank.csv";
-  request.file_name = "docs.csv";
-  request.dataset = "docs";
-  ASSERT_TRUE(ingestor_->Ingest(request).ok());
+  IngestCsv("docs", csv);
   Build("docs_idx");
   IngestDocs(2, 4, ingest::WriteMode::kAppend);  // ids 2 (again, now with text) and 3
   auto r = registry_->Refresh("docs_idx");

@@ -101,7 +101,6 @@ Batch ChunkDocs(const std::vector<const SourceDoc*>& docs, const ChunkOptions& o
                 bool redact_for_embedder) {
   Batch batch;
   int64_t label = first_label;
-  bool any_redacted = false;
   for (const SourceDoc* doc : docs) {
     // Spans are found in the whole text: a chunk boundary must not cut a card
     // number into pieces that no longer look like one. Offsets are then in
@@ -112,19 +111,11 @@ Batch ChunkDocs(const std::vector<const SourceDoc*>& docs, const ChunkOptions& o
       if (!spans.empty()) redacted = catalog::RedactPiiSpans(doc->text, spans);
     }
     // Already redacted for storage, or allowed: nothing more to keep back.
+    const bool hide = redact_for_embedder && !options.redact_pii_spans;
     std::vector<catalog::PiiSpan> embed_spans;
-    if (redact_for_embedder && !options.redact_pii_spans) embed_spans = catalog::FindPiiSpans(doc->text);
+    if (hide) embed_spans = catalog::FindPiiSpans(doc->text);
     for (auto& chunk : ChunkText(doc->id, redacted.empty() ? doc->text : redacted, options)) {
-      if (!embed_spans.empty()) {
-        std::string hidden = RedactedChunk(chunk, embed_spans);
-        if (!hidden.empty() && !any_redacted) {
-          batch.embed_texts.resize(batch.rows.size());
-          any_redacted = true;
-        }
-        if (any_redacted) batch.embed_texts.push_back(std::move(hidden));
-      } else if (any_redacted) {
-        batch.embed_texts.emplace_back();
-      }
+      if (hide) batch.embed_texts.push_back(RedactedChunk(chunk, embed_spans));
       batch.labels.push_back(label++);
       batch.rows.push_back({doc->id, chunk.index, static_cast<int64_t>(chunk.begin), static_cast<int64_t>(chunk.end),
                             std::move(chunk.text), doc->hash});

@@ -31,7 +31,7 @@ struct Batch {
   std::vector<ChunkRow> rows;
   std::vector<float> vectors;  // rows x dimension
   // What the embedder is sent instead of a row's text, where they differ
-  // (PII spans as their kind); empty, or one per row with "" for the same.
+  // (PII spans as their kind): empty, or one per row, "" where the same.
   std::vector<std::string> embed_texts;
 };
 

@@ -210,12 +210,7 @@ TEST_F(IndexTest, TheEmbedderSeesPiiSpansAsTheirKindUnlessTheIndexAllowsPii) {
   std::string csv = "id,note\n";
   const std::string secret = "Write to carol@example.org about the invoice, card 4111 1111 1111 1111";
   for (int i = 0; i < 40; ++i) csv += std::to_string(i) + ",\"" + (i == 3 ? secret : "plain note " + std::to_string(i)) + "\"\n";
-  testing::WriteFile(dir_ / "contacts.csv", csv);
-  ingest::IngestRequest ingest;
-  ingest.file = dir_ / "contacts.csv";
-  ingest.file_name = "contacts.csv";
-  ingest.dataset = "contacts";
-  ASSERT_TRUE(ingestor_->Ingest(ingest).ok());
+  IngestCsv("contacts", csv);
   ai::EmbedderSpec hash_spec;
   hash_spec.provider = "hash";
   auto hash = ai::MakeEmbedder(hash_spec);
@@ -263,12 +258,7 @@ TEST_F(IndexTest, PiiInsideTextShowsAsItsKindAndCanBeKeptOutOfTheIndex) {
                    : "note number " + std::to_string(i) + " about the weather") +
            "\"," + (i == 7 ? "ask bob@example.net" : "nobody") + "\n";
   }
-  testing::WriteFile(dir_ / "notes.csv", csv);
-  ingest::IngestRequest ingest;
-  ingest.file = dir_ / "notes.csv";
-  ingest.file_name = "notes.csv";
-  ingest.dataset = "notes";
-  ASSERT_TRUE(ingestor_->Ingest(ingest).ok());
+  IngestCsv("notes", csv);
   for (bool redact_at_build : {false, true}) {
     IndexManifest request;
     request.name = redact_at_build ? "kept_out" : "shown_as_kind";

@@ -48,6 +48,18 @@ class IndexTest : public ingest::IngestFixture {
     ASSERT_TRUE(result.ok()) << result.status().message();
   }
 
+  // `csv` ingested as dataset `dataset`.
+  void IngestCsv(const std::string& dataset, const std::string& csv) {
+    fs::path file = dir_ / (dataset + ".csv");
+    testing::WriteFile(file, csv);
+    ingest::IngestRequest request;
+    request.file = file;
+    request.file_name = dataset + ".csv";
+    request.dataset = dataset;
+    auto result = ingestor_->Ingest(request);
+    ASSERT_TRUE(result.ok()) << result.status().message();
+  }
+
   IndexManifest Build(const std::string& name, RefreshPolicy policy = {}) {
     IndexManifest request;
     request.name = name;

@@ -93,10 +93,17 @@ bool IsEnglishStopWord(const std::string& lower) {
 }  // namespace
 
 std::string FtsQuery(const std::string& text, StopWords stop_words) {
-  std::vector<std::string> words, kept;
+  // Each word as written (FTS5 quotes it so) and case-folded (to compare).
+  struct Word {
+    std::string text, folded;
+  };
+  std::vector<Word> words, kept;
   std::string word;
   auto flush = [&] {
-    if (!word.empty()) words.push_back(std::move(word));
+    if (word.empty()) return;
+    std::string folded = word;
+    for (char& ch : folded) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    words.push_back({std::move(word), std::move(folded)});
     word.clear();
   };
   for (unsigned char c : text) {
@@ -111,9 +118,7 @@ std::string FtsQuery(const std::string& text, StopWords stop_words) {
   flush();
   if (stop_words == StopWords::kEnglish) {
     for (const auto& w : words) {
-      std::string lower = w;
-      for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      if (!IsEnglishStopWord(lower)) kept.push_back(w);
+      if (!IsEnglishStopWord(w.folded)) kept.push_back(w);
     }
   }
   // "The Who" is all stop words, and still a query.
@@ -123,12 +128,10 @@ std::string FtsQuery(const std::string& text, StopWords stop_words) {
   std::string out;
   std::unordered_set<std::string> seen;
   for (const auto& w : terms) {
-    std::string lower = w;
-    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    if (!seen.insert(lower).second) continue;
+    if (!seen.insert(w.folded).second) continue;
     if (seen.size() > kMaxQueryTerms) break;
     if (!out.empty()) out += " OR ";
-    out += '"' + w + '"';
+    out += '"' + w.text + '"';
   }
   return out;
 }

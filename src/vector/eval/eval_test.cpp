@@ -115,12 +115,7 @@ class LabelledSetTest : public IndexTest {
     EXPECT_TRUE(parsed.ok());
     if (!parsed.ok()) return ndcg;
     set_ = *parsed;
-    testing::WriteFile(dir_ / "set.csv", eval::CorpusTsvAsCsv(eval::ReadText(dir / "corpus.tsv")));
-    ingest::IngestRequest ingest;
-    ingest.file = dir_ / "set.csv";
-    ingest.file_name = "set.csv";
-    ingest.dataset = "labelled";
-    EXPECT_TRUE(ingestor_->Ingest(ingest).ok());
+    IngestCsv("labelled", eval::CorpusTsvAsCsv(eval::ReadText(dir / "corpus.tsv")));
     IndexManifest request;
     request.name = "labelled_idx";
     request.dataset = "labelled";
