@@ -66,6 +66,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const Config& config) {
   rt->searcher_ = std::make_unique<vector::Searcher>(*rt->indexes_, *rt->catalog_, *rt->query_);
   rt->scheduler_ = std::make_unique<vector::RefreshScheduler>(*rt->indexes_,
                                                               static_cast<int>(config.vector_scheduler_tick_ms));
+  rt->autotune_ = std::make_unique<vector::autotune::AutotuneService>(*rt->searcher_, *rt->indexes_, *rt->scheduler_);
   // Refresh policies learn of new data here, whichever path brought it.
   rt->ingestor_->SetOnCommitted([scheduler = rt->scheduler_.get(), compactor = rt->compactor_.get()](
                                      const std::string& dataset) {
@@ -175,6 +176,9 @@ std::map<std::string, std::string> Runtime::Problems() const {
 std::vector<std::string> Runtime::StartServices() {
   std::vector<std::string> warnings;
   indexes_->MergeInBackground();
+  if (size_t cut = vector::autotune::MarkInterruptedTrials(*indexes_); cut > 0) {
+    spdlog::warn("{} autotune builds were cut off by the last stop; marked interrupted in their trial journals", cut);
+  }
   scheduler_->Start();
   if (config_.compaction_enabled) compactor_->Start();
   if (config_.inbox_enabled) {
@@ -189,6 +193,8 @@ std::vector<std::string> Runtime::StartServices() {
 Runtime::~Runtime() {
   if (inbox_) inbox_->Stop();
   inbox_.reset();
+  if (autotune_) autotune_->Stop();
+  autotune_.reset();
   if (scheduler_) scheduler_->Stop();
   if (compactor_) compactor_->Stop();
   scheduler_.reset();

@@ -13,6 +13,7 @@
 #include "ingest/inbox_watcher.h"
 #include "ingest/ingestor.h"
 #include "storage/bucket_registry.h"
+#include "vector/autotune/service.h"
 #include "vector/index_registry.h"
 #include "vector/refresh_scheduler.h"
 #include "vector/searcher.h"
@@ -34,6 +35,7 @@ class Runtime {
   vector::IndexRegistry& indexes() { return *indexes_; }
   vector::Searcher& searcher() { return *searcher_; }
   vector::RefreshScheduler& scheduler() { return *scheduler_; }
+  vector::autotune::AutotuneService& autotune() { return *autotune_; }
   ingest::Compactor& compactor() { return *compactor_; }
   ~Runtime();
 
@@ -81,6 +83,7 @@ class Runtime {
   std::unique_ptr<vector::IndexRegistry> indexes_;
   std::unique_ptr<vector::Searcher> searcher_;
   std::unique_ptr<vector::RefreshScheduler> scheduler_;
+  std::unique_ptr<vector::autotune::AutotuneService> autotune_;  // queues shadow builds on scheduler_
   std::unique_ptr<ingest::InboxWatcher> inbox_;  // declared last: stopped first
 };
 

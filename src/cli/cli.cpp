@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/autotune_commands.h"
 #include "cli/index_commands.h"
 
 namespace lakehouse::cli {
@@ -152,6 +153,7 @@ int Main(int argc, char** argv) {
   delete_cmd->add_option("name", delete_name, "Dataset name")->required();
 
   IndexCommands index_commands(app);
+  AutotuneCommands autotune_commands(app);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -180,6 +182,7 @@ int Main(int argc, char** argv) {
   if (set_cmd->parsed()) return RunCatalogSet(*config, set);
   if (delete_cmd->parsed()) return RunCatalogDelete(*config, delete_name);
   if (int rc = index_commands.Run(*config); rc >= 0) return rc;
+  if (int rc = autotune_commands.Run(*config); rc >= 0) return rc;
   return 2;
 }
 

@@ -252,7 +252,14 @@ Result<vector::BackendSpec> IndexCommands::BackendFromFlags() const {
     if (spec.kind == vector::BackendKind::kAuto) spec.kind = vector::BackendKind::kHnsw;
     spec.options[key] = *value;
   }
-  for (const auto& option : backend_options_) {
+  LH_ASSIGN_OR_RETURN(auto options, ParseOptionFlags(backend_options_));
+  for (const auto& [key, value] : options) spec.options[key] = value;
+  return spec;
+}
+
+Result<vector::BackendOptions> ParseOptionFlags(const std::vector<std::string>& flags) {
+  vector::BackendOptions out;
+  for (const auto& option : flags) {
     auto eq = option.find('=');
     int64_t value = 0;
     auto [end, error] = std::from_chars(option.data() + (eq == std::string::npos ? 0 : eq + 1),
@@ -260,9 +267,9 @@ Result<vector::BackendSpec> IndexCommands::BackendFromFlags() const {
     if (eq == std::string::npos || eq == 0 || error != std::errc() || end != option.data() + option.size()) {
       return InvalidArgument("--option takes KEY=INTEGER, e.g. --option nprobe=16 (got '" + option + "')");
     }
-    spec.options[option.substr(0, eq)] = value;
+    out[option.substr(0, eq)] = value;
   }
-  return spec;
+  return out;
 }
 
 int IndexCommands::Run(const Config& config) const {

@@ -19,6 +19,9 @@ class Runtime;
 
 namespace lakehouse::cli {
 
+// --option KEY=INTEGER flags as backend options.
+Result<vector::BackendOptions> ParseOptionFlags(const std::vector<std::string>& flags);
+
 // Adds the `index` command tree to `app`; Run executes whichever of its
 // subcommands was parsed (returns -1 when none was).
 class IndexCommands {

@@ -202,6 +202,28 @@ fs::path UniqueTempPath(const fs::path& dir, std::string_view stem) {
                 std::to_string(counter.fetch_add(1)) + ".tmp");
 }
 
+namespace {
+
+// Writes every byte and fsyncs; closes `fd` either way.
+Status WriteAllAndSync(int fd, std::string_view bytes, const fs::path& path) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Status s = ErrnoStatus("write", path);
+      ::close(fd);
+      return s;
+    }
+    done += static_cast<size_t>(n);
+  }
+  Status s = FsyncFd(fd, path);
+  ::close(fd);
+  return s;
+}
+
+}  // namespace
+
 Status AtomicWriteFile(const fs::path& path, std::string_view bytes) {
   fs::path dir = path.parent_path();
   LH_RETURN_IF_ERROR(EnsureDirectory(dir));
@@ -209,23 +231,21 @@ Status AtomicWriteFile(const fs::path& path, std::string_view bytes) {
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoStatus("create", tmp);
   TempFileGuard guard(tmp);
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      Status s = ErrnoStatus("write", tmp);
-      ::close(fd);
-      return s;
-    }
-    done += static_cast<size_t>(n);
-  }
-  Status s = FsyncFd(fd, tmp);
-  ::close(fd);
-  LH_RETURN_IF_ERROR(s);
+  LH_RETURN_IF_ERROR(WriteAllAndSync(fd, bytes, tmp));
   if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoStatus("rename to", path);
   guard.Release();
   return FsyncPath(dir);
+}
+
+Status AppendDurably(const fs::path& path, std::string_view bytes) {
+  fs::path dir = path.parent_path();
+  LH_RETURN_IF_ERROR(EnsureDirectory(dir));
+  std::error_code ec;
+  const bool created = !fs::exists(path, ec);
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus("open", path);
+  LH_RETURN_IF_ERROR(WriteAllAndSync(fd, bytes, path));
+  return created ? FsyncPath(dir) : Status::Ok();
 }
 
 Status AtomicMoveInto(const fs::path& from, const fs::path& to) {

@@ -31,6 +31,9 @@ Status AtomicWriteFile(const fs::path& path, std::string_view bytes);
 // fsyncing the file first and the directory after.
 Status AtomicMoveInto(const fs::path& from, const fs::path& to);
 Status FsyncPath(const fs::path& path);
+// Appends and fsyncs (the file, and its folder when it is new): journals.
+// A crash mid-write can leave a torn last line, which readers skip.
+Status AppendDurably(const fs::path& path, std::string_view bytes);
 Result<std::string> ReadFile(const fs::path& path);
 Status EnsureDirectory(const fs::path& path);  // fsyncs the parents of what it creates
 

@@ -50,6 +50,18 @@ Result<std::optional<int64_t>> OptionalInt(const json& body, const char* key) {
   return std::optional<int64_t>(body[key].get<int64_t>());
 }
 
+Result<std::optional<bool>> OptionalBool(const json& body, const char* key) {
+  if (!body.contains(key) || body[key].is_null()) return std::optional<bool>();
+  if (!body[key].is_boolean()) return InvalidArgument(std::string("field '") + key + "' must be true or false");
+  return std::optional<bool>(body[key].get<bool>());
+}
+
+Result<std::optional<double>> OptionalNumber(const json& body, const char* key) {
+  if (!body.contains(key) || body[key].is_null()) return std::optional<double>();
+  if (!body[key].is_number()) return InvalidArgument(std::string("field '") + key + "' must be a number");
+  return std::optional<double>(body[key].get<double>() + 0.0);  // -0 is 0
+}
+
 Result<std::optional<std::vector<std::string>>> OptionalStrings(const json& body, const char* key) {
   using Out = std::optional<std::vector<std::string>>;
   if (!body.contains(key) || body[key].is_null()) return Out();

@@ -24,6 +24,8 @@ Result<nlohmann::json> ParseJsonObject(const httplib::Request& req);
 Result<std::optional<std::string>> OptionalString(const nlohmann::json& body, const char* key);
 Result<std::optional<int64_t>> OptionalInt(const nlohmann::json& body, const char* key);
 Result<std::optional<std::vector<std::string>>> OptionalStrings(const nlohmann::json& body, const char* key);
+Result<std::optional<bool>> OptionalBool(const nlohmann::json& body, const char* key);
+Result<std::optional<double>> OptionalNumber(const nlohmann::json& body, const char* key);
 
 // Runs `handler`, turning a non-ok Status into the error response.
 template <typename Handler>

@@ -15,6 +15,7 @@ void RegisterIngestRoutes(httplib::Server& http, ingest::Ingestor& ingestor,
 void RegisterImportRoutes(httplib::Server& http, ingest::Ingestor& ingestor);
 void RegisterQueryRoutes(httplib::Server& http, engine::QueryEngine& query);
 void RegisterVectorRoutes(httplib::Server& http, app::Runtime& runtime);
+void RegisterAutotuneRoutes(httplib::Server& http, app::Runtime& runtime);
 void RegisterStorageRoutes(httplib::Server& http, app::Runtime& runtime);
 
 }  // namespace lakehouse::server

@@ -8,6 +8,7 @@
 #include "server/http_util.h"
 #include "server/json_views.h"
 #include "server/routes.h"
+#include "server/vector_requests.h"
 #include "server/vector_views.h"
 #include "vector/eval/eval_store.h"
 #include "vector/eval/generate.h"
@@ -18,12 +19,6 @@ namespace lakehouse::server {
 namespace {
 
 using nlohmann::json;
-
-Result<std::optional<bool>> OptionalBool(const json& body, const char* key) {
-  if (!body.contains(key) || body[key].is_null()) return std::optional<bool>();
-  if (!body[key].is_boolean()) return InvalidArgument(std::string("field '") + key + "' must be true or false");
-  return std::optional<bool>(body[key].get<bool>());
-}
 
 Result<ai::EmbedderSpec> ParseEmbedder(const json& j) {
   if (!j.is_object()) return InvalidArgument("field 'embedder' must be an object like {\"provider\": \"hash\"}");
@@ -93,6 +88,8 @@ Result<vector::BackendOptions> ParseOptions(const json& j, const char* field) {
   return options;
 }
 
+}  // namespace
+
 // "backend": auto | flat | hnsw | ivf_pq with "backend_options"; the older
 // "hnsw": {m, ef_construction, ef_search} means backend hnsw.
 Result<vector::BackendSpec> ParseBackend(const json& body) {
@@ -115,6 +112,8 @@ Result<vector::BackendSpec> ParseBackend(const json& body) {
   LH_RETURN_IF_ERROR(vector::ValidateBackendOptions(spec));
   return spec;
 }
+
+namespace {
 
 // Query knobs given as top-level fields (ef is ef_search's short name).
 Result<vector::BackendOptions> ParseKnobs(const json& body) {

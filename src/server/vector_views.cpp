@@ -57,6 +57,14 @@ json IndexJson(const vector::IndexManifest& m, vector::IndexRegistry& indexes, c
             {"active", m.active ? GenerationJson(*m.active) : json(nullptr)},
             {"pending_embedder", m.pending_embedder ? vector::EmbedderSpecToJson(*m.pending_embedder) : json(nullptr)},
             {"pending_backend", m.pending_backend ? vector::BackendSpecToJson(*m.pending_backend) : json(nullptr)},
+            // The frontier and history are at .../autotune and /vectors/promotions.
+            {"autotune", m.autotune ? json{{"run", m.autotune->run},
+                                           {"at", TimeOrNull(m.autotune->at)},
+                                           {"champion", m.autotune->champion
+                                                            ? vector::TunePointToJson(*m.autotune->champion)
+                                                            : json(nullptr)}}
+                                    : json(nullptr)},
+            {"promotions", m.promotions.size()},
             {"build_ms", m.build_ms},
             {"last_build", vector::BuildStatsToJson(m.last_build)},
             {"created_at", TimeOrNull(m.created_at)},

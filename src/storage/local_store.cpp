@@ -34,6 +34,11 @@ Status LocalStore::Put(std::string_view key, std::string_view bytes) {
   return AtomicWriteFile(root_ / key, bytes);
 }
 
+Status LocalStore::Append(std::string_view key, std::string_view bytes) {
+  LH_RETURN_IF_ERROR(ValidateKey(key));
+  return AppendDurably(root_ / key, bytes);
+}
+
 Status LocalStore::PutStaged(const fs::path& staged, std::string_view key) {
   LH_RETURN_IF_ERROR(ValidateKey(key));
   return AtomicMoveInto(staged, root_ / key);

@@ -12,6 +12,7 @@ class LocalStore final : public ObjectStore {
   explicit LocalStore(std::filesystem::path root);
 
   Status Put(std::string_view key, std::string_view bytes) override;
+  Status Append(std::string_view key, std::string_view bytes) override;
   Status PutStaged(const std::filesystem::path& staged, std::string_view key) override;
   Result<std::string> Get(std::string_view key) const override;
   Result<std::vector<ObjectInfo>> List(std::string_view prefix) const override;

@@ -25,6 +25,9 @@ class ObjectStore {
   virtual ~ObjectStore() = default;
 
   virtual Status Put(std::string_view key, std::string_view bytes) = 0;
+  // Adds bytes at the end (creating the object), durable on return: for
+  // journals; not atomic, a crash may leave part of the last append.
+  virtual Status Append(std::string_view key, std::string_view bytes) = 0;
   // Moves a file written in StagingDir() into place under `key`.
   virtual Status PutStaged(const std::filesystem::path& staged, std::string_view key) = 0;
   virtual Result<std::string> Get(std::string_view key) const = 0;

@@ -85,6 +85,16 @@ struct ParamRange {
   bool query_knob = false;
 };
 
+// The values an autotune tries for one setting: build knobs each cost a
+// build, query knobs are swept on every build (cheap). Values ascend, and
+// a larger value is assumed slower and at least as good (FAISS's
+// ParameterSpace makes the same assumption to prune).
+struct KnobGrid {
+  std::string name;
+  std::vector<int64_t> values;
+  bool query_knob = false;
+};
+
 struct BackendType {
   BackendKind kind;
   // Needs the raw vectors (a VectorStore read from the embeddings) when
@@ -104,6 +114,9 @@ struct BackendType {
   Result<std::unique_ptr<VectorBackend>> (*load)(const std::filesystem::path& file, int dim, size_t extra_capacity,
                                                  const BackendOptions& options,
                                                  std::shared_ptr<const VectorStore> vectors);
+  // What an autotune may vary for n vectors of `dim` dimensions (every
+  // value valid for them); settings not named keep their defaults.
+  std::vector<KnobGrid> (*search_space)(size_t n, int dim);
 };
 
 // NotFound-free: every kind but kAuto has a type.

@@ -21,19 +21,6 @@ std::optional<TimePoint> TimeField(const json& j, const char* key) {
   return t.ok() ? std::optional<TimePoint>(*t) : std::nullopt;
 }
 
-BackendSpec BackendSpecFromJson(const json& j) {
-  if (!j.is_object()) throw std::invalid_argument("backend must be an object {kind, options}");
-  BackendSpec spec;
-  auto kind = ParseBackendKind(j.value("kind", "auto"));
-  if (!kind.ok()) throw std::invalid_argument(kind.status().message());
-  spec.kind = *kind;
-  if (j.contains("options") && j["options"].is_object()) {
-    for (const auto& [key, value] : j["options"].items()) spec.options[key] = JsonInteger<int64_t>(value, key.c_str());
-  }
-  if (Status s = ValidateBackendOptions(spec); !s.ok()) throw std::invalid_argument(s.message());
-  return spec;
-}
-
 json GenerationToJson(const IndexGeneration& g) {
   return {{"number", g.number},
           {"provider", g.provider},
@@ -89,11 +76,6 @@ IndexGeneration GenerationFromJson(const json& j) {
 
 std::string IndexManifestKey(const std::string& name) { return "_catalog/indexes/" + name + ".json"; }
 
-json BackendSpecToJson(const BackendSpec& spec) {
-  json options = json::object();
-  for (const auto& [key, value] : spec.options) options[key] = value;
-  return {{"kind", BackendKindName(spec.kind)}, {"options", options}};
-}
 
 namespace {
 constexpr const char* kRefreshModes[] = {"manual", "on_append", "scheduled"};
@@ -230,6 +212,8 @@ BuildStats BuildStatsFromJson(const json& j) {
 json IndexManifestToJson(const IndexManifest& m) {
   json evals = json::array();
   for (const auto& e : m.evals) evals.push_back(EvalRecordToJson(e));
+  json promotions = json::array();
+  for (const auto& p : m.promotions) promotions.push_back(PromotionToJson(p));
   json j = {{"name", m.name},
             {"dataset", m.dataset},
             {"id_column", m.id_column},
@@ -253,6 +237,9 @@ json IndexManifestToJson(const IndexManifest& m) {
             {"build_ms", m.build_ms},
             {"last_build", BuildStatsToJson(m.last_build)},
             {"evals", evals},
+            {"autotune", m.autotune ? AutotuneSummaryToJson(*m.autotune) : json(nullptr)},
+            {"promotions", promotions},
+            {"pending_promotion", m.pending_promotion ? PromotionToJson(*m.pending_promotion) : json(nullptr)},
             {"created_at", TimeJson(m.created_at)},
             {"updated_at", TimeJson(m.updated_at)},
             {"last_refreshed_at", TimeJson(m.last_refreshed_at)}};
@@ -326,6 +313,13 @@ Result<IndexManifest> IndexManifestFromJsonOrThrow(const json& j) {
   }
   if (j.contains("pending_backend") && j["pending_backend"].is_object()) {
     m.pending_backend = BackendSpecFromJson(j["pending_backend"]);
+  }
+  if (j.contains("autotune") && j["autotune"].is_object()) m.autotune = AutotuneSummaryFromJson(j["autotune"]);
+  if (j.contains("promotions") && j["promotions"].is_array()) {
+    for (const auto& p : j["promotions"]) m.promotions.push_back(PromotionFromJson(p));
+  }
+  if (j.contains("pending_promotion") && j["pending_promotion"].is_object()) {
+    m.pending_promotion = PromotionFromJson(j["pending_promotion"]);
   }
   m.build_ms = j.value("build_ms", 0.0);
   if (j.contains("last_build")) m.last_build = BuildStatsFromJson(j["last_build"]);

@@ -16,6 +16,7 @@
 #include "ai/embedder.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "vector/autotune/records.h"
 #include "vector/backend.h"
 #include "vector/chunker.h"
 #include "vector/search_mode.h"
@@ -131,6 +132,12 @@ struct IndexManifest {
   // Another backend being built from the stored vectors (no re-embedding);
   // replaces `active` when complete. One shadow at a time.
   std::optional<BackendSpec> pending_backend;
+  // Set with pending_backend by a promotion or rollback: moved into
+  // `promotions` in the same manifest write that publishes the generation,
+  // so a crash leaves either both or neither.
+  std::optional<PromotionRecord> pending_promotion;
+  std::optional<AutotuneSummary> autotune;  // the last run
+  std::vector<PromotionRecord> promotions;  // at most kMaxPromotionHistory, newest last
   double build_ms = 0;
   BuildStats last_build;  // of the last build or refresh that changed something
   TimePoint created_at{};
@@ -146,7 +153,6 @@ nlohmann::json EvalRecordToJson(const EvalRecord& r);
 nlohmann::json IndexManifestToJson(const IndexManifest& m);
 Result<IndexManifest> IndexManifestFromJson(const nlohmann::json& j);
 nlohmann::json EmbedderSpecToJson(const ai::EmbedderSpec& spec);  // without the key
-nlohmann::json BackendSpecToJson(const BackendSpec& spec);  // {"kind": "hnsw", "options": {...}}
 ai::EmbedderSpec EmbedderSpecFromJson(const nlohmann::json& j);
 
 }  // namespace lakehouse::vector

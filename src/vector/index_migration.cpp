@@ -4,6 +4,8 @@
 // leaves it serving and says why.
 #include "vector/index_registry.h"
 
+#include "common/crash_point.h"
+
 namespace lakehouse::vector {
 
 Result<IndexManifest> IndexRegistry::BuildPendingBackend(const std::string& name, const ProgressFn& progress) {
@@ -29,17 +31,24 @@ Result<IndexManifest> IndexRegistry::BuildPendingBackend(const std::string& name
     (void)Update(name, [&](IndexManifest& m) {
       m.error = std::string("changing the backend to ") + BackendKindName(target.kind) +
                 " failed: " + built.status().message() + "; the previous backend keeps serving";
-      if (same_target(m)) m.pending_backend.reset();
+      if (same_target(m)) {
+        m.pending_backend.reset();
+        m.pending_promotion.reset();
+      }
       return Status::Ok();
     });
     return built.status();
   }
+  MaybeCrash("backend_change:before_publish");
   return Publish(
       name,
       [&](IndexManifest& m) {
         m.backend = target;
         if (same_target(m)) m.pending_backend.reset();
         RecordGeneration(m, *built);
+        // The promotion that asked for this backend, in the same write.
+        if (m.pending_promotion && m.pending_promotion->to == target) CommitPromotion(m, *m.pending_promotion);
+        m.pending_promotion.reset();
         return Status::Ok();
       },
       built->index, previous);

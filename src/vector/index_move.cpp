@@ -5,6 +5,7 @@
 #include "common/files.h"
 #include "common/names.h"
 #include "storage/object_copy.h"
+#include "vector/autotune/trial_journal.h"
 #include "vector/eval/eval_store.h"
 #include "vector/index_registry.h"
 
@@ -59,10 +60,11 @@ Result<IndexManifest> IndexRegistry::MoveLocked(const std::string& name, const s
     if (key == generation.text_file + "-journal" && !from->Stat(key).ok()) continue;
     keys.push_back(key);
   }
-  // The eval sets kept with the index go with it.
+  // The eval sets and the trial journal kept with the index go with it.
   if (auto sets = from->List(eval::EvalSetsKey(name)); sets.ok()) {
     for (const auto& object : *sets) keys.push_back(object.key);
   }
+  if (from->Stat(autotune::TrialsKey(name)).ok()) keys.push_back(autotune::TrialsKey(name));
   auto discard_copies = [&] {
     for (const auto& key : keys) (void)to->Delete(key);
   };

@@ -1,5 +1,6 @@
 #include "vector/index_registry.h"
 
+#include "vector/autotune/trial_journal.h"
 #include "vector/eval/eval_store.h"
 
 #include <spdlog/spdlog.h>
@@ -72,8 +73,8 @@ Status IndexRegistry::Open() {
     auto listed = (*store)->List(IndexDirKey(m.name));
     if (!listed.ok()) continue;
     for (const auto& object : *listed) {
-      // Eval sets live beside the generations and are no generation's.
-      if (object.key.rfind(eval::EvalSetsKey(m.name), 0) == 0) continue;
+      // Eval sets and the trial journal live beside the generations and are no generation's.
+      if (object.key.rfind(eval::EvalSetsKey(m.name), 0) == 0 || object.key == autotune::TrialsKey(m.name)) continue;
       if (!keep.count(object.key)) (void)(*store)->Delete(object.key);
     }
   }

@@ -119,6 +119,19 @@ class IndexRegistry {
   // hybrid default too.
   Result<IndexManifest> RecordEval(const std::string& name, const EvalRecord& record,
                                    std::optional<double> tuned_text_weight);
+  // Keeps an autotune run's summary as the index's last.
+  Result<IndexManifest> RecordAutotune(const std::string& name, const AutotuneSummary& summary);
+  // Serves `record.to` as the index's champion: when its build knobs differ
+  // from the served generation's, as a shadow generation built from the
+  // stored vectors (pending_backend: BuildShadow or the scheduler publishes
+  // it and the record together); when only query knobs differ, at once.
+  // The record keeps what served before (`from`, filled in here), which is
+  // what Rollback restores. Conflict while another change is pending.
+  Result<IndexManifest> Promote(const std::string& name, PromotionRecord record);
+  // Promotes back what the last promotion not yet rolled back replaced,
+  // rebuilt from the stored vectors (rows added since are kept). Conflict
+  // when there is none.
+  Result<IndexManifest> Rollback(const std::string& name, Actor by, std::string reason);
   // Builds the pending embedder's or backend's generation and switches to
   // it; on failure the old one keeps serving and `error` says why.
   Result<IndexManifest> BuildShadow(const std::string& name, const ProgressFn& progress = {});
@@ -189,6 +202,8 @@ class IndexRegistry {
   std::shared_ptr<const LoadedIndex> LoadedFor(const IndexManifest& manifest) const;
   std::filesystem::path LockPath(const std::string& name) const;
 
+  // Adds a promotion or rollback to the history (index_promotion.cpp).
+  static void CommitPromotion(IndexManifest& m, PromotionRecord record);
   // A built generation becomes the manifest's active one, with its stats.
   static void RecordGeneration(IndexManifest& m, const BuildOutcome& outcome);
   Status Store(const IndexManifest& manifest);

@@ -17,6 +17,15 @@ namespace {
 constexpr const char* kSearchModes[] = {"vector", "text", "hybrid"};
 }  // namespace
 
+Status Normalize(std::vector<float>& v) {
+  double norm = 0;
+  for (float x : v) norm += static_cast<double>(x) * x;
+  if (norm <= 0 || !std::isfinite(norm)) return InvalidArgument("the query vector is zero or not finite");
+  float inv = static_cast<float>(1.0 / std::sqrt(norm));
+  for (float& x : v) x *= inv;
+  return Status::Ok();
+}
+
 const char* SearchModeName(SearchMode mode) { return kSearchModes[static_cast<int>(mode)]; }
 
 std::optional<SearchMode> ParseSearchMode(std::string_view name) {
@@ -54,14 +63,6 @@ std::vector<DocHit> BestPerDoc(const LoadedIndex& index, const std::vector<Hit>&
   return out;
 }
 
-Status Normalize(std::vector<float>& v) {
-  double norm = 0;
-  for (float x : v) norm += static_cast<double>(x) * x;
-  if (norm <= 0 || !std::isfinite(norm)) return InvalidArgument("the query vector is zero or not finite");
-  float inv = static_cast<float>(1.0 / std::sqrt(norm));
-  for (float& x : v) x *= inv;
-  return Status::Ok();
-}
 
 // Vector hits for k documents, honouring the allowed set by exact search
 // over its chunks when small, else through the backend: filtered as it

@@ -146,6 +146,9 @@ class Searcher {
   std::unique_ptr<class RowJoiner> rows_;  // the hits' dataset rows
 };
 
+// Scales a query vector to unit length; InvalidArgument when it is zero or not finite.
+Status Normalize(std::vector<float>& v);
+
 // The weight a hybrid search of `manifest`'s index uses: the request's, the
 // index's own, or the default.
 double TextWeightFor(const SearchRequest& request, const IndexManifest& manifest);

@@ -53,6 +53,7 @@ const BackendType& FlatBackendType() {
       [](const std::filesystem::path&, int, size_t, const BackendOptions&, std::shared_ptr<const VectorStore> vectors) {
         return Make(vectors);
       },
+      [](size_t, int) { return std::vector<KnobGrid>{}; },  // exact: nothing to tune
   };
   return type;
 }

@@ -97,6 +97,13 @@ const BackendType& HnswBackendType() {
         LH_ASSIGN_OR_RETURN(auto graph, HnswGraph::Load(file, dim, extra));
         return std::unique_ptr<VectorBackend>(new HnswBackend(std::move(graph), ParamsOf(options)));
       },
+      [](size_t, int) {
+        // M past 32 and ef_construction past 400 bought under 0.01 recall
+        // at 100,000 x 768 for twice the build (docs/benchmarks.md).
+        return std::vector<KnobGrid>{{"m", {8, 12, 16, 24, 32}, false},
+                                     {"ef_construction", {50, 100, 200, 400}, false},
+                                     {"ef_search", {10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512}, true}};
+      },
   };
   return type;
 }

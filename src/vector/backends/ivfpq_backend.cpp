@@ -236,6 +236,31 @@ Result<std::unique_ptr<VectorBackend>> Load(const std::filesystem::path& file, i
       new IvfPqBackend(std::unique_ptr<faiss::IndexIVFPQ>(ivfpq), options, std::move(vectors)));
 }
 
+// Lists around the default (half to four times, each with points enough
+// to train), sub-vectors of 8 to 32 dimensions; probes up to 256 lists and
+// re-ranking depths up to 32x (past them recall no longer rose on
+// 100,000 x 768, docs/benchmarks.md).
+std::vector<KnobGrid> SearchSpace(size_t n, int dim) {
+  std::vector<int64_t> lists;
+  const int64_t base = DefaultNlist(n);
+  const int64_t most = std::max<int64_t>(1, static_cast<int64_t>(n / kMinPointsPerList));
+  for (int64_t l : {base / 2, base, base * 2, base * 4}) {
+    l = std::clamp<int64_t>(l, 1, std::min<int64_t>(most, 65536));
+    if (std::find(lists.begin(), lists.end(), l) == lists.end()) lists.push_back(l);
+  }
+  std::vector<int64_t> subvectors;
+  for (int per : {32, 16, 8}) {
+    if (dim % per == 0 && dim / per >= 1) subvectors.push_back(dim / per);
+  }
+  if (subvectors.empty()) subvectors.push_back(DefaultPqM(dim, kDefaultNbits));
+  std::vector<int64_t> probes;
+  for (int64_t p = 1; p <= std::min<int64_t>(256, lists.back()); p *= 2) probes.push_back(p);
+  return {{"nlist", lists, false},
+          {"pq_m", subvectors, false},
+          {"nprobe", probes, true},
+          {"refine_factor", {1, 2, 4, 8, 16, 32}, true}};
+}
+
 }  // namespace
 
 const BackendType& IvfPqBackendType() {
@@ -263,6 +288,7 @@ const BackendType& IvfPqBackendType() {
       },
       Create,
       Load,
+      SearchSpace,
   };
   return type;
 }
