@@ -67,11 +67,26 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const Config& config) {
   rt->scheduler_ = std::make_unique<vector::RefreshScheduler>(*rt->indexes_,
                                                               static_cast<int>(config.vector_scheduler_tick_ms));
   rt->autotune_ = std::make_unique<vector::autotune::AutotuneService>(*rt->searcher_, *rt->indexes_, *rt->scheduler_);
-  // Refresh policies learn of new data here, whichever path brought it.
-  rt->ingestor_->SetOnCommitted([scheduler = rt->scheduler_.get(), compactor = rt->compactor_.get()](
-                                     const std::string& dataset) {
+  vector::autotune::AgentOptions agent;
+  agent.enabled = config.agent_enabled;
+  agent.wake_interval_s = config.agent_wake_interval_s;
+  agent.max_trials_per_hour = static_cast<int>(std::clamp<int64_t>(config.agent_max_trials_per_hour, -1, 1 << 20));
+  agent.cooldown_s = config.agent_cooldown_s;
+  agent.trial_timeout_s = config.agent_trial_timeout_s;
+  agent.epsilon = config.agent_epsilon;
+  agent.promote_margin = config.agent_promote_margin;
+  agent.target_recall = config.agent_target_recall;
+  agent.threads = static_cast<int>(std::clamp<int64_t>(config.agent_threads, -1, 1 << 20));
+  agent.queries = static_cast<size_t>(std::clamp<int64_t>(config.agent_queries, 0, 1 << 20));
+  LH_RETURN_IF_ERROR(vector::autotune::ValidateAgentOptions(agent).WithContext("lakehouse.toml [agent]"));
+  rt->agent_ = std::make_unique<vector::autotune::Agent>(*rt->searcher_, *rt->indexes_, *rt->catalog_,
+                                                         rt->foreground_, agent);
+  // Refresh policies and the agent learn of new data here, whichever path brought it.
+  rt->ingestor_->SetOnCommitted([scheduler = rt->scheduler_.get(), compactor = rt->compactor_.get(),
+                                 agent = rt->agent_.get()](const std::string& dataset) {
     scheduler->OnDatasetChanged(dataset);
     compactor->Notify(dataset);
+    agent->OnDatasetChanged(dataset);
   });
   return rt;
 }
@@ -180,6 +195,7 @@ std::vector<std::string> Runtime::StartServices() {
     spdlog::warn("{} autotune builds were cut off by the last stop; marked interrupted in their trial journals", cut);
   }
   scheduler_->Start();
+  agent_->Start();
   if (config_.compaction_enabled) compactor_->Start();
   if (config_.inbox_enabled) {
     inbox_ = std::make_unique<ingest::InboxWatcher>(
@@ -193,6 +209,8 @@ std::vector<std::string> Runtime::StartServices() {
 Runtime::~Runtime() {
   if (inbox_) inbox_->Stop();
   inbox_.reset();
+  if (agent_) agent_->Stop();
+  agent_.reset();
   if (autotune_) autotune_->Stop();
   autotune_.reset();
   if (scheduler_) scheduler_->Stop();

@@ -13,6 +13,8 @@
 #include "ingest/inbox_watcher.h"
 #include "ingest/ingestor.h"
 #include "storage/bucket_registry.h"
+#include "common/foreground.h"
+#include "vector/autotune/agent.h"
 #include "vector/autotune/service.h"
 #include "vector/index_registry.h"
 #include "vector/refresh_scheduler.h"
@@ -36,6 +38,9 @@ class Runtime {
   vector::Searcher& searcher() { return *searcher_; }
   vector::RefreshScheduler& scheduler() { return *scheduler_; }
   vector::autotune::AutotuneService& autotune() { return *autotune_; }
+  vector::autotune::Agent& agent() { return *agent_; }
+  // Client requests in flight: the agent waits while there are any.
+  ForegroundLoad& foreground() { return foreground_; }
   ingest::Compactor& compactor() { return *compactor_; }
   ~Runtime();
 
@@ -84,6 +89,8 @@ class Runtime {
   std::unique_ptr<vector::Searcher> searcher_;
   std::unique_ptr<vector::RefreshScheduler> scheduler_;
   std::unique_ptr<vector::autotune::AutotuneService> autotune_;  // queues shadow builds on scheduler_
+  ForegroundLoad foreground_;
+  std::unique_ptr<vector::autotune::Agent> agent_;
   std::unique_ptr<ingest::InboxWatcher> inbox_;  // declared last: stopped first
 };
 

@@ -29,6 +29,9 @@ void Read(const toml::table& t, const char* section, const char* key, T& out) {
   } else if constexpr (std::is_integral_v<T>) {
     if (!node.is_integer()) throw BadValue{name + " must be an integer"};
     out = static_cast<T>(*node.template value<int64_t>());
+  } else if constexpr (std::is_floating_point_v<T>) {
+    if (!node.is_number()) throw BadValue{name + " must be a number"};
+    out = static_cast<T>(*node.template value<double>());
   } else {
     if (!node.is_string()) throw BadValue{name + " must be a string"};
     out = *node.template value<std::string>();
@@ -167,6 +170,16 @@ static Result<Config> LoadConfigFrom(const fs::path& file) {
   }
   config.compaction_min_files = static_cast<int>(min_files);
   if (config.ingest_timeout_ms <= 0) return InvalidArgument("ingest.timeout_ms must be positive");
+  Read(t, "agent", "enabled", config.agent_enabled);
+  Read(t, "agent", "wake_interval_s", config.agent_wake_interval_s);
+  Read(t, "agent", "max_trials_per_hour", config.agent_max_trials_per_hour);
+  Read(t, "agent", "cooldown_s", config.agent_cooldown_s);
+  Read(t, "agent", "trial_timeout_s", config.agent_trial_timeout_s);
+  Read(t, "agent", "epsilon", config.agent_epsilon);
+  Read(t, "agent", "promote_margin", config.agent_promote_margin);
+  Read(t, "agent", "target_recall", config.agent_target_recall);
+  Read(t, "agent", "threads", config.agent_threads);
+  Read(t, "agent", "queries", config.agent_queries);
   Read(t, "inbox", "enabled", config.inbox_enabled);
   std::string inbox_dir = config.inbox_dir.string();
   Read(t, "inbox", "dir", inbox_dir);

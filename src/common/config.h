@@ -70,6 +70,17 @@ struct Config {
   // columns; empty: nobody may. Or LAKEHOUSE_PII_TOKEN.
   std::string pii_access_token;
   int64_t vector_scheduler_tick_ms = 1000;
+  // [agent]: the autotune agent (vector/autotune/agent.h), off unless enabled.
+  bool agent_enabled = false;
+  int64_t agent_wake_interval_s = 3600;
+  int64_t agent_max_trials_per_hour = 6;
+  int64_t agent_cooldown_s = 60;
+  int64_t agent_trial_timeout_s = 600;
+  double agent_epsilon = 0.25;
+  double agent_promote_margin = 0.05;
+  double agent_target_recall = 0.95;
+  int64_t agent_threads = 1;
+  int64_t agent_queries = 200;
 };
 
 // Reads `path` (must exist) or, when empty, ./lakehouse.toml if present.

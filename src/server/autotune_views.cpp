@@ -52,6 +52,33 @@ json TrialsJson(const std::string& index, const at::JournalContents& contents, c
           {"damaged_lines", contents.damaged_lines}};
 }
 
+json AgentStatusJson(const at::AgentStatus& s) {
+  json last = json::array();
+  for (const auto& r : s.last) {
+    last.push_back({{"at", FormatTime(r.at)},
+                    {"index", r.index},
+                    {"run", r.run.empty() ? json(nullptr) : json(r.run)},
+                    {"event", at::TrialEventName(r.event)},
+                    {"reason", r.reason}});
+  }
+  json running = nullptr;
+  if (s.running_index) {
+    running = {{"index", *s.running_index},
+               {"phase", s.running_phase},
+               {"build", s.running_build ? vector::BackendSpecToJson(*s.running_build) : json(nullptr)}};
+  }
+  return {{"enabled", s.enabled},
+          {"queue", s.queue},
+          {"running", running},
+          {"last", last},
+          {"next_wake", s.enabled ? json(FormatTime(s.next_wake)) : json(nullptr)},
+          {"cooldown_until", s.cooldown_until ? json(FormatTime(*s.cooldown_until)) : json(nullptr)},
+          {"trials_last_hour", s.trials_last_hour},
+          {"max_trials_per_hour", s.max_trials_per_hour},
+          {"budget_left_this_hour", std::max(0, s.max_trials_per_hour - s.trials_last_hour)},
+          {"foreground_busy", s.foreground_busy}};
+}
+
 json PromotionsJson(const vector::IndexManifest& m) {
   json history = json::array();
   for (const auto& p : m.promotions) history.push_back(vector::PromotionToJson(p));

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "vector/autotune/agent.h"
 #include "vector/autotune/service.h"
 #include "vector/autotune/trial_journal.h"
 #include "vector/index_manifest.h"
@@ -18,6 +19,8 @@ nlohmann::json AutotuneOutcomeJson(const vector::autotune::AutotuneOutcome& o);
 // GET .../trials: newest last; `run` keeps one run's entries, `limit` the last ones.
 nlohmann::json TrialsJson(const std::string& index, const vector::autotune::JournalContents& contents,
                           const std::string& run, size_t limit);
+// GET /vectors/agent/status.
+nlohmann::json AgentStatusJson(const vector::autotune::AgentStatus& s);
 // One index's entry in GET /vectors/promotions.
 nlohmann::json PromotionsJson(const vector::IndexManifest& m);
 

@@ -150,6 +150,15 @@ void RegisterAutotuneRoutes(httplib::Server& http, app::Runtime& rt) {
     }
     return Finish(rt, std::move(m), wait.value_or(false), res);
   }));
+  http.Get("/vectors/agent/status", Guarded([&](const httplib::Request&, httplib::Response& res) {
+    SendJson(res, AgentStatusJson(rt.agent().Snapshot()));
+    return Status::Ok();
+  }));
+  http.Post(R"(/vectors/agent/enqueue/([^/]+))", Guarded([&](const httplib::Request& req, httplib::Response& res) {
+    LH_RETURN_IF_ERROR(rt.agent().Enqueue(req.matches[1]));
+    SendJson(res, AgentStatusJson(rt.agent().Snapshot()), 202);
+    return Status::Ok();
+  }));
   http.Get("/vectors/promotions", Guarded([&](const httplib::Request&, httplib::Response& res) {
     json list = json::array();
     for (const auto& m : indexes.List()) list.push_back(PromotionsJson(m));

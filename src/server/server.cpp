@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include "common/foreground.h"
+
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
@@ -73,7 +75,23 @@ Server::Server(app::Runtime& runtime)
     spdlog::error("{} {}: unhandled exception: {}", req.method, req.path, what);
     SendError(res, Internal("internal error while handling the request; see the server log"));
   });
-  http_->set_logger([](const httplib::Request& req, const httplib::Response& res) {
+  // Client work in flight, for the background services that yield to it.
+  // Handler, pre-routing and logger run on one worker thread per request;
+  // the flag keeps an End for a request that was never begun (one refused
+  // before routing) from counting. Monitoring polls are not client work.
+  static thread_local bool counted = false;
+  ForegroundLoad* load = &runtime.foreground();
+  http_->set_pre_routing_handler([load](const httplib::Request& req, httplib::Response&) {
+    if (counted) load->End();  // the last request on this thread was never logged
+    counted = req.path != "/health" && req.path != "/vectors/agent/status";
+    if (counted) load->Begin();
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  http_->set_logger([load](const httplib::Request& req, const httplib::Response& res) {
+    if (counted) {
+      load->End();
+      counted = false;
+    }
     spdlog::debug("{} {} -> {}", req.method, req.path, res.status);
   });
 }

@@ -4,20 +4,9 @@
 // the promotion's record is written with the generation it made.
 #include "vector/index_registry.h"
 
+#include "vector/autotune/agent_policy.h"
+
 namespace lakehouse::vector {
-
-namespace {
-
-// The build knobs of a spec (its options other than query knobs).
-BackendOptions BuildKnobsOf(const BackendSpec& spec) {
-  BackendOptions query = QueryKnobsOf(spec.kind, spec.options), out;
-  for (const auto& [k, v] : spec.options) {
-    if (!query.count(k)) out[k] = v;
-  }
-  return out;
-}
-
-}  // namespace
 
 void IndexRegistry::CommitPromotion(IndexManifest& m, PromotionRecord record) {
   record.at = Now();
@@ -59,7 +48,7 @@ Result<IndexManifest> IndexRegistry::Promote(const std::string& name, PromotionR
       return InvalidArgument("index '" + name + "' already serves backend " + BackendKindName(target.kind) +
                              " with these settings");
     }
-    if (target.kind == m.active->backend.kind && BuildKnobsOf(target) == BuildKnobsOf(m.active->backend)) {
+    if (target.kind == m.active->backend.kind && autotune::BuildKnobsOf(target) == autotune::BuildKnobsOf(m.active->backend)) {
       // Only query knobs differ: the served generation takes them as its defaults.
       m.active->backend = target;
       m.backend = target;

@@ -161,3 +161,92 @@ TEST_F(AutotuneE2E, KillDuringATrialIsMarkedInterruptedAndDuringAPromotionComple
 }
 
 }  // namespace lakehouse::testing
+
+namespace lakehouse::testing {
+
+// The agent on: its trials come from the enqueue route and from appends,
+// every decision lands in the journal, and a kill -9 in a trial's build is
+// marked interrupted at the next start.
+class AgentE2E : public ::testing::Test {
+ protected:
+  AgentE2E() : server_("[agent]\nenabled = true\ncooldown_s = 0\ntarget_recall = 0.9\nqueries = 50\n") {}
+  void SetUp() override {
+    ASSERT_TRUE(server_.Start()) << server_.log();
+    ASSERT_EQ(Upload(server_, "notes.csv", Rows(0, 1200)).status, 201);
+    auto created = ToReply(server_.http().Post(
+        "/vectors/indexes",
+        nlohmann::json{{"name", "notes_idx"}, {"dataset", "notes"}, {"id_column", "id"}, {"text_column", "body"},
+                       {"backend", "hnsw"}, {"backend_options", {{"ef_search", 800}}},
+                       {"embedder", {{"provider", "hash"}, {"dimension", 64}}}, {"wait", true}}
+            .dump(),
+        "application/json"));
+    ASSERT_EQ(created.status, 201) << created.body.dump();
+  }
+  static std::string Rows(int from, int to) {
+    std::string csv = "id,body\n";
+    for (int i = from; i < to; ++i) {
+      csv += std::to_string(i) + ",\"Entry " + std::to_string(i) + " word" + std::to_string(i % 89) + " tag" +
+             std::to_string(i % 23) + "\"\n";
+    }
+    return csv;
+  }
+  // Waits until the agent has decided `count` times; its last results.
+  nlohmann::json WaitForResults(size_t count) {
+    nlohmann::json status;
+    for (int i = 0; i < 1200; ++i) {
+      status = Get(server_, "/vectors/agent/status").body;
+      if (status["last"].size() >= count && status["running"].is_null()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return status;
+  }
+  ServerProcess server_;
+};
+
+TEST_F(AgentE2E, TrialsComeFromTheQueueAndFromAppendsAndEveryDecisionIsJournaled) {
+  auto initial = Get(server_, "/vectors/agent/status");
+  ASSERT_EQ(initial.status, 200);
+  EXPECT_TRUE(initial.body["enabled"]);
+  EXPECT_EQ(initial.body["max_trials_per_hour"], 6);
+  auto queued = ToReply(server_.http().Post("/vectors/agent/enqueue/notes_idx", "", "application/json"));
+  ASSERT_EQ(queued.status, 202) << queued.body.dump();
+  EXPECT_EQ(ToReply(server_.http().Post("/vectors/agent/enqueue/nope", "", "application/json")).status, 404);
+  auto status = WaitForResults(1);
+  ASSERT_GE(status["last"].size(), 1u) << status.dump();
+  const auto& first = status["last"][0];
+  EXPECT_EQ(first["index"], "notes_idx");
+  EXPECT_FALSE(first["reason"].get<std::string>().empty());
+  EXPECT_TRUE(first["event"] == "verified" || first["event"] == "kept" || first["event"] == "rolled_back") << first.dump();
+  EXPECT_EQ(status["trials_last_hour"], 1);
+  EXPECT_EQ(status["budget_left_this_hour"], 5);
+  auto trials = Get(server_, "/vectors/indexes/notes_idx/trials").body["trials"];
+  ASSERT_GE(trials.size(), 3u) << trials.dump();
+  EXPECT_EQ(trials[0]["by"], "agent");
+  EXPECT_EQ(trials[0]["event"], "started");
+  EXPECT_EQ(trials.back()["event"], first["event"]);
+
+  // An append queues the dataset's indexes.
+  ASSERT_EQ(Upload(server_, "notes.csv", Rows(1200, 1300), {{"mode", "append"}}).status, 201);
+  status = WaitForResults(2);
+  ASSERT_GE(status["last"].size(), 2u) << status.dump();
+  EXPECT_EQ(status["trials_last_hour"], 2);
+}
+
+TEST_F(AgentE2E, AKillDuringATrialsBuildIsMarkedInterruptedAtTheNextStart) {
+  server_.Stop();
+  server_.SetEnv("LAKEHOUSE_CRASH_AT", "agent:during_build");
+  ASSERT_TRUE(server_.Start()) << server_.log();
+  ToReply(server_.http().Post("/vectors/agent/enqueue/notes_idx", "", "application/json"));
+  ASSERT_TRUE(server_.WaitForExit(60000)) << "died in the trial's build";
+  server_.ClearEnv();
+  ASSERT_TRUE(server_.Start()) << server_.log();
+  auto trials = Get(server_, "/vectors/indexes/notes_idx/trials").body["trials"];
+  ASSERT_EQ(trials.size(), 2u) << trials.dump();
+  EXPECT_EQ(trials[0]["event"], "started");
+  EXPECT_EQ(trials[1]["event"], "interrupted");
+  EXPECT_EQ(trials[1]["by"], "agent");
+  auto search = ToReply(server_.http().Post("/vectors/search/notes_idx", R"({"text": "word7", "k": 3})", "application/json"));
+  EXPECT_EQ(search.status, 200);
+}
+
+}  // namespace lakehouse::testing

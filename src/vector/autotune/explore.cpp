@@ -50,14 +50,6 @@ bool AtMost(const Index& a, const Index& b) {
   return true;
 }
 
-size_t Nearest(const std::vector<int64_t>& values, int64_t want) {
-  size_t best = 0;
-  for (size_t i = 1; i < values.size(); ++i) {
-    if (std::llabs(values[i] - want) < std::llabs(values[best] - want)) best = i;
-  }
-  return best;
-}
-
 Arm MakeArm(BackendKind kind, size_t n, int dim) {
   Arm arm{kind, {}, {}, {}, {}, {}, false};
   for (auto& knob : TypeOf(kind).search_space(n, dim)) {
@@ -67,7 +59,7 @@ Arm MakeArm(BackendKind kind, size_t n, int dim) {
   const BackendOptions defaults = TypeOf(kind).defaults(n, dim, {});
   for (const auto& knob : arm.build) {
     auto it = defaults.find(knob.name);
-    arm.start.push_back(it == defaults.end() ? 0 : Nearest(knob.values, it->second));
+    arm.start.push_back(it == defaults.end() ? 0 : NearestIndex(knob.values, it->second));
   }
   return arm;
 }
@@ -156,6 +148,18 @@ Status Sweep(MeasuredBuild& build, const std::vector<KnobGrid>& query, double ta
 }
 
 }  // namespace
+
+size_t NearestIndex(const std::vector<int64_t>& values, int64_t want) {
+  size_t best = 0;
+  for (size_t i = 1; i < values.size(); ++i) {
+    if (std::llabs(values[i] - want) < std::llabs(values[best] - want)) best = i;
+  }
+  return best;
+}
+
+Status SweepQueryKnobs(MeasuredBuild& build, double target, size_t n, int dim, std::vector<TunePoint>& out) {
+  return Sweep(build, MakeArm(build.spec.kind, n, dim).query, target, out);
+}
 
 std::vector<BackendKind> AllBackends() { return {BackendKind::kFlat, BackendKind::kHnsw, BackendKind::kIvfPq}; }
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "vector/autotune/records.h"
+#include "vector/candidate.h"
 
 namespace lakehouse::vector::autotune {
 
@@ -38,6 +39,8 @@ class TrialScorer {
   // InvalidArgument when the vectors cannot take the settings (the
   // exploration records it and goes on).
   virtual Result<std::unique_ptr<MeasuredBuild>> Build(const BackendSpec& build) = 0;
+  // A backend already built (the one an index serves), measured the same way.
+  virtual std::unique_ptr<MeasuredBuild> Wrap(BuiltBackend built) = 0;
 };
 
 // One build and its sweep: what the trial journal records.
@@ -80,6 +83,14 @@ size_t GridBuilds(const std::vector<BackendKind>& backends, size_t n, int dim);
 size_t DefaultMaxBuilds(const std::vector<BackendKind>& backends, size_t n, int dim);
 
 Result<ExploreResult> Explore(TrialScorer& scorer, const ExploreOptions& options, const ExploreHooks& hooks = {});
+
+// The position in `values` nearest `want` (a setting placed on a grid).
+size_t NearestIndex(const std::vector<int64_t>& values, int64_t want);
+
+// One build's sweep of its backend's query knobs, as Explore does it:
+// every point measured is added to `out` (what was measured before an
+// error stays there).
+Status SweepQueryKnobs(MeasuredBuild& build, double target, size_t n, int dim, std::vector<TunePoint>& out);
 
 // a is at least as good in quality, p50 and bytes per vector (within a
 // tenth counts as equal), and better in one.

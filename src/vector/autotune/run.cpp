@@ -219,7 +219,8 @@ size_t MarkInterruptedTrials(IndexRegistry& indexes) {
 }
 
 Result<IndexManifest> PromoteChampion(IndexRegistry& indexes, const std::string& index,
-                                      const std::optional<TunePoint>& point, Actor by, const std::string& reason) {
+                                      const std::optional<TunePoint>& point, Actor by, const std::string& reason,
+                                      const std::string& measured_by) {
   LH_ASSIGN_OR_RETURN(auto m, indexes.Get(index));
   std::optional<TunePoint> chosen = point;
   if (!chosen) {
@@ -235,7 +236,10 @@ Result<IndexManifest> PromoteChampion(IndexRegistry& indexes, const std::string&
   record.reason = reason;
   // Measured figures only for the champion itself; a backend named by a
   // request was not measured.
-  if (m.autotune && m.autotune->champion && m.autotune->champion->spec == chosen->spec) {
+  if (!measured_by.empty()) {
+    record.run = measured_by;
+    record.quality = chosen->metrics.quality;
+  } else if (m.autotune && m.autotune->champion && m.autotune->champion->spec == chosen->spec) {
     record.run = m.autotune->run;
     record.quality = m.autotune->champion->metrics.quality;
     record.text_weight = m.autotune->text_weight;

@@ -63,8 +63,10 @@ std::filesystem::path AutotuneLockPath(IndexRegistry& indexes, const std::string
 size_t MarkInterruptedTrials(IndexRegistry& indexes);
 
 // Promotes the index's last autotune champion (or `point`) through the
-// registry; the caller builds the shadow generation if one is due.
+// registry; the caller builds the shadow generation if one is due. `run`:
+// the trial that measured `point` (the agent's), recorded with it.
 Result<IndexManifest> PromoteChampion(IndexRegistry& indexes, const std::string& index,
-                                      const std::optional<TunePoint>& point, Actor by, const std::string& reason);
+                                      const std::optional<TunePoint>& point, Actor by, const std::string& reason,
+                                      const std::string& run = "");
 
 }  // namespace lakehouse::vector::autotune

@@ -151,10 +151,14 @@ RecallScorer::RecallScorer(std::shared_ptr<const VectorRows> vectors, QueryRows 
 
 Result<std::unique_ptr<MeasuredBuild>> RecallScorer::Build(const BackendSpec& build) {
   LH_ASSIGN_OR_RETURN(auto built, BuildBackend(*vectors_, build, threads_));
+  return Wrap(std::move(built));
+}
+
+std::unique_ptr<MeasuredBuild> RecallScorer::Wrap(BuiltBackend built) {
   BuiltBackend copy = built;
   auto out = std::make_unique<RecallBuild>(std::move(built), queries_, exact_, k_, vectors_->dim);
   FillBuild(*out, copy, vectors_->labels.size());
-  return std::unique_ptr<MeasuredBuild>(std::move(out));
+  return out;
 }
 
 Result<std::unique_ptr<LabelledScorer>> LabelledScorer::Make(Searcher& searcher, IndexRegistry::Serving served,
@@ -189,11 +193,15 @@ Result<std::unique_ptr<LabelledScorer>> LabelledScorer::Make(Searcher& searcher,
 
 Result<std::unique_ptr<MeasuredBuild>> LabelledScorer::Build(const BackendSpec& build) {
   LH_ASSIGN_OR_RETURN(auto built, BuildBackend(*vectors_, build, threads_));
+  return Wrap(std::move(built));
+}
+
+std::unique_ptr<MeasuredBuild> LabelledScorer::Wrap(BuiltBackend built) {
   IndexRegistry::Serving target = served_;
   target.index = WithBackend(*served_.index, built);
   auto out = std::make_unique<LabelledBuild>(searcher_, std::move(target), requests_, judged_);
   FillBuild(*out, built, vectors_->labels.size());
-  return std::unique_ptr<MeasuredBuild>(std::move(out));
+  return out;
 }
 
 }  // namespace lakehouse::vector::autotune

@@ -28,6 +28,7 @@ class RecallScorer final : public TrialScorer {
  public:
   RecallScorer(std::shared_ptr<const VectorRows> vectors, QueryRows queries, size_t k, int threads);
   Result<std::unique_ptr<MeasuredBuild>> Build(const BackendSpec& build) override;
+  std::unique_ptr<MeasuredBuild> Wrap(BuiltBackend built) override;
   size_t queries() const { return queries_.self.size(); }
 
  private:
@@ -48,6 +49,7 @@ class LabelledScorer final : public TrialScorer {
                                                       const eval::EvalSet& set, SearchMode mode, size_t k,
                                                       std::optional<double> text_weight, int threads);
   Result<std::unique_ptr<MeasuredBuild>> Build(const BackendSpec& build) override;
+  std::unique_ptr<MeasuredBuild> Wrap(BuiltBackend built) override;
 
  private:
   LabelledScorer(Searcher& searcher, IndexRegistry::Serving served) : searcher_(searcher), served_(std::move(served)) {}

@@ -13,8 +13,8 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kEvents[] = {"started",      "measured", "failed",      "interrupted",
-                                   "run_finished", "promoted", "rolled_back", "kept"};
+constexpr const char* kEvents[] = {"started",  "measured",    "failed", "interrupted", "run_finished",
+                                   "promoted", "rolled_back", "kept",   "verified"};
 
 TrialEntry EntryFromJson(const json& j) {
   TrialEntry e;
@@ -26,7 +26,7 @@ TrialEntry EntryFromJson(const json& j) {
   e.by = j.value("by", "user") == std::string("agent") ? Actor::kAgent : Actor::kUser;
   const std::string event = j.at("event").get<std::string>();
   bool known = false;
-  for (int i = 0; i < 8; ++i) {
+  for (int i = 0; i < 9; ++i) {
     if (event == kEvents[i]) {
       e.event = static_cast<TrialEvent>(i);
       known = true;

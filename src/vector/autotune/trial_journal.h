@@ -22,8 +22,9 @@ namespace lakehouse::vector::autotune {
 
 // started: a build began. measured / failed: it ended. interrupted: it
 // never ended (found at the next start). run_finished: the run's champion.
-// promoted / rolled_back / kept: what was decided, and why.
-enum class TrialEvent { kStarted, kMeasured, kFailed, kInterrupted, kRunFinished, kPromoted, kRolledBack, kKept };
+// promoted / rolled_back / kept (the champion stays) / verified (a
+// promotion measured again once served): what was decided, and why.
+enum class TrialEvent { kStarted, kMeasured, kFailed, kInterrupted, kRunFinished, kPromoted, kRolledBack, kKept, kVerified };
 const char* TrialEventName(TrialEvent event);
 
 struct TrialEntry {
