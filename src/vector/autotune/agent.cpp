@@ -24,22 +24,27 @@ constexpr size_t kMaxResults = 20;
 // below the trial's without a rollback: two samplings of one configuration.
 constexpr double kVerifyTolerance = 0.01;
 
-// A build measured only once the server is quiet: requests come first.
+// A build measured only once the server is quiet (requests come first),
+// and not past the trial's deadline.
 class Yielding final : public MeasuredBuild {
  public:
-  Yielding(std::unique_ptr<MeasuredBuild> inner, std::function<void()> wait) : inner_(std::move(inner)), wait_(std::move(wait)) {
+  Yielding(std::unique_ptr<MeasuredBuild> inner, std::function<void()> wait,
+           Clock::time_point deadline = Clock::time_point::max())
+      : inner_(std::move(inner)), wait_(std::move(wait)), deadline_(deadline) {
     spec = inner_->spec;
     build_s = inner_->build_s;
     bytes_per_vector = inner_->bytes_per_vector;
   }
   Result<TuneMetrics> Measure(const BackendOptions& knobs) override {
     wait_();
+    if (Clock::now() > deadline_) return Timeout("the trial ran past trial_timeout_s; its sweep stopped there");
     return inner_->Measure(knobs);
   }
 
  private:
   std::unique_ptr<MeasuredBuild> inner_;
   std::function<void()> wait_;
+  Clock::time_point deadline_;
 };
 
 TrialEntry Entry(const std::string& run, TrialEvent event, std::string reason) {
@@ -340,7 +345,7 @@ AgentResult Agent::RunTrial(const std::string& index) {
   if (built.ok()) {
     measured.build_s = (*built)->build_s;
     SetPhase("measuring", proposal->build);
-    Yielding yielding(std::move(*built), wait);
+    Yielding yielding(std::move(*built), wait, started + std::chrono::seconds(options_.trial_timeout_s));
     Status swept = SweepQueryKnobs(yielding, target.value, vectors->labels.size(), vectors->dim, measured.points);
     if (!swept.ok()) {
       measured.event = TrialEvent::kFailed;
