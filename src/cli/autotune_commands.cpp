@@ -91,11 +91,13 @@ AutotuneCommands::AutotuneCommands(CLI::App& app) {
   autotune_->add_option("--target", target_, "Quality to meet (default 0.95)");
   autotune_->add_option("-k", k_, "recall@k (default 10)");
   autotune_->add_option("--set", set_, "Eval set kept with the index: its queries (recall) or labels (ndcg)");
-  autotune_->add_option("--max-builds", max_builds_, "Candidate builds at most (default: a quarter of the full grid)");
+  autotune_->add_option("--max-builds", max_builds_, "Candidate builds at most (default: a quarter of the full grid)")
+      ->check(CLI::Range(1, 1000));
   autotune_->add_option("--max-minutes", max_minutes_, "Time budget (default 30)");
   autotune_->add_option("--backends", backends_, "Backends to consider (default flat hnsw ivf_pq)")->delimiter(',');
-  autotune_->add_option("--queries", queries_, "recall without --set: chunks sampled as queries (default 200)");
-  autotune_->add_option("--seed", seed_, "Which chunks are sampled (default 1)");
+  autotune_->add_option("--queries", queries_, "recall without --set: chunks sampled as queries (default 200)")
+      ->check(CLI::Range(10, 10000));
+  autotune_->add_option("--seed", seed_, "Which chunks are sampled (default 1)")->check(CLI::NonNegativeNumber);
   autotune_->add_option("--mode", mode_, "ndcg: the searches scored, hybrid (default) or vector")
       ->check(CLI::IsMember({"hybrid", "vector"}));
   autotune_->add_flag("--promote", promote_flag_, "Serve the champion when one is found (built from the stored vectors)");
@@ -103,7 +105,7 @@ AutotuneCommands::AutotuneCommands(CLI::App& app) {
   trials_ = index->add_subcommand("trials", "Show an index's trial journal: every autotune build, measurement and decision");
   trials_->add_option("name", name_, "Index name")->required();
   trials_->add_option("--run", run_, "Only this run's entries (run-N)");
-  trials_->add_option("--limit", limit_, "Only the last N entries");
+  trials_->add_option("--limit", limit_, "Only the last N entries")->check(CLI::NonNegativeNumber);
   trials_->add_flag("--json", json_, "Print as JSON (as GET .../trials answers)");
   promote_ = index->add_subcommand("promote", "Serve the last autotune's champion, or the backend given; what served "
                                               "before is kept for rollback");

@@ -26,6 +26,7 @@ json AutotuneJson(const vector::IndexManifest& m, const at::AutotuneService::Sta
 json AutotuneOutcomeJson(const at::AutotuneOutcome& o) {
   json out = vector::AutotuneSummaryToJson(o.summary);
   out["interrupted_marked"] = o.interrupted;
+  out["promote_error"] = o.promote_error.empty() ? json(nullptr) : json(o.promote_error);
   if (o.promoted) {
     out["promoted"] = {{"building", o.promoted->pending_backend.has_value()},
                        {"serving", o.promoted->active ? vector::BackendSpecToJson(o.promoted->active->backend)

@@ -2,6 +2,8 @@
 // /vectors/promotions. A run goes to the background autotune service
 // unless the request says "wait": true; a promotion that needs a build
 // goes to the refresh scheduler the same way (202 until it is served).
+#include <algorithm>
+
 #include "app/runtime.h"
 #include "server/autotune_views.h"
 #include "server/http_util.h"
@@ -17,6 +19,16 @@ using nlohmann::json;
 namespace at = vector::autotune;
 
 Result<at::AutotuneRequest> ParseAutotune(const json& body) {
+  static const char* kFields[] = {"metric", "target",  "k",    "set",     "max_builds", "max_minutes",
+                                  "backends", "queries", "seed", "mode", "promote",    "wait"};
+  for (const auto& [key, value] : body.items()) {
+    if (std::find_if(std::begin(kFields), std::end(kFields), [&](const char* f) { return key == f; }) ==
+        std::end(kFields)) {
+      return InvalidArgument("unknown field '" + key.substr(0, 64) +
+                             "'; autotune takes metric, target, k, set, max_builds, max_minutes, backends, queries, "
+                             "seed, mode, promote and wait");
+    }
+  }
   at::AutotuneRequest r;
   LH_ASSIGN_OR_RETURN(auto metric, OptionalString(body, "metric"));
   LH_ASSIGN_OR_RETURN(auto target, OptionalNumber(body, "target"));
@@ -114,8 +126,9 @@ void RegisterAutotuneRoutes(httplib::Server& http, app::Runtime& rt) {
     size_t limit = 0;
     if (req.has_param("limit")) {
       const std::string text = req.get_param_value("limit");
-      if (text.empty() || text.size() > 6 || text.find_first_not_of("0123456789") != std::string::npos) {
-        return InvalidArgument("limit must be a whole number up to 999999");
+      if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoul(text) > 999999) {
+        return InvalidArgument("limit must be a whole number up to 999999 (0: every entry)");
       }
       limit = std::stoul(text);
     }

@@ -90,6 +90,13 @@ Status ValidateSearchKnobs(BackendKind kind, const BackendOptions& knobs) {
   return Status::Ok();
 }
 
+Status ValidateForIndex(const BackendSpec& spec, size_t n, int dim) {
+  LH_RETURN_IF_ERROR(ValidateBackendOptions(spec));
+  const BackendSpec resolved = ResolveBackend(spec, n, dim);
+  const BackendType& type = TypeOf(resolved.kind);
+  return type.fits ? type.fits(n, dim, resolved.options) : Status::Ok();
+}
+
 BackendKind ResolveAuto(size_t n, int dim) {
   size_t bytes = n * static_cast<size_t>(std::max(dim, 1)) * sizeof(float);
   return bytes <= kFlatMaxBytes ? BackendKind::kFlat : BackendKind::kHnsw;

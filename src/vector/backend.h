@@ -117,6 +117,9 @@ struct BackendType {
   // What an autotune may vary for n vectors of `dim` dimensions (every
   // value valid for them); settings not named keep their defaults.
   std::vector<KnobGrid> (*search_space)(size_t n, int dim);
+  // Whether n vectors of `dim` dimensions can build these settings (ivf_pq
+  // must train); null: any can.
+  Status (*fits)(size_t n, int dim, const BackendOptions& options) = nullptr;
 };
 
 // NotFound-free: every kind but kAuto has a type.
@@ -125,6 +128,10 @@ const BackendType& TypeOf(BackendKind kind);
 // Unknown names and values out of range, in the user's words ("hnsw option
 // 'm' must be between 2 and 128"). For kAuto, no option may be given.
 Status ValidateBackendOptions(const BackendSpec& spec);
+// ValidateBackendOptions, and whether an index of n vectors of `dim`
+// dimensions can build it: checked before a change is queued, so that it
+// does not fail later in the background.
+Status ValidateForIndex(const BackendSpec& spec, size_t n, int dim);
 // The query knobs of one request, against the backend that will serve it.
 Status ValidateSearchKnobs(BackendKind kind, const BackendOptions& knobs);
 

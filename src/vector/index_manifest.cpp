@@ -2,6 +2,9 @@
 #include "common/json_fields.h"
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <functional>
 
 #include "common/names.h"
 #include "common/redact.h"
@@ -314,12 +317,25 @@ Result<IndexManifest> IndexManifestFromJsonOrThrow(const json& j) {
   if (j.contains("pending_backend") && j["pending_backend"].is_object()) {
     m.pending_backend = BackendSpecFromJson(j["pending_backend"]);
   }
-  if (j.contains("autotune") && j["autotune"].is_object()) m.autotune = AutotuneSummaryFromJson(j["autotune"]);
+  // Autotune's records are history: one that cannot be read is left out
+  // (and the next run or promotion rewrites it), never the whole index.
+  auto lenient = [&](const char* what, const std::function<void()>& read) {
+    try {
+      read();
+    } catch (const std::exception&) {
+      spdlog::warn("index {}: its manifest's {} cannot be read and is left out", m.name, what);
+    }
+  };
+  if (j.contains("autotune") && j["autotune"].is_object()) {
+    lenient("autotune summary", [&] { m.autotune = AutotuneSummaryFromJson(j["autotune"]); });
+  }
   if (j.contains("promotions") && j["promotions"].is_array()) {
-    for (const auto& p : j["promotions"]) m.promotions.push_back(PromotionFromJson(p));
+    for (const auto& p : j["promotions"]) {
+      lenient("promotion history entry", [&] { m.promotions.push_back(PromotionFromJson(p)); });
+    }
   }
   if (j.contains("pending_promotion") && j["pending_promotion"].is_object()) {
-    m.pending_promotion = PromotionFromJson(j["pending_promotion"]);
+    lenient("pending promotion", [&] { m.pending_promotion = PromotionFromJson(j["pending_promotion"]); });
   }
   m.build_ms = j.value("build_ms", 0.0);
   if (j.contains("last_build")) m.last_build = BuildStatsFromJson(j["last_build"]);

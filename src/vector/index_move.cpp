@@ -33,6 +33,12 @@ Result<std::optional<IndexManifest>> IndexRegistry::FollowDataset(const std::str
 Result<IndexManifest> IndexRegistry::MoveLocked(const std::string& name, const std::string& target,
                                                 bool follows_dataset) {
   LH_ASSIGN_OR_RETURN(auto before, Get(name));
+  // A run's next journal lines would land in the bucket left behind.
+  ProcessLock tuning(AutotuneLockPath(name), ProcessLock::Mode::kTry);
+  if (before.bucket != target && !tuning.held()) {
+    return Conflict("index '" + name + "' is being autotuned; move it when the run is done (GET /vectors/indexes/" +
+                    name + "/autotune)");
+  }
   if (before.bucket == target) {
     return Update(name, [&](IndexManifest& m) {
       m.follows_dataset = follows_dataset;

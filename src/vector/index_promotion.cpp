@@ -40,8 +40,9 @@ Result<IndexManifest> IndexRegistry::Promote(const std::string& name, PromotionR
       return Conflict("index '" + name + "' is " + IndexStatusName(m.status) + "; wait until it is ready");
     }
     if (m.pending_embedder || m.pending_backend) {
-      return Conflict("index '" + name + "' is building a new generation already; promote when it is done");
+      return Conflict("index '" + name + "' is building a new generation already; try again when it is done");
     }
+    LH_RETURN_IF_ERROR(ValidateForIndex(record.to, static_cast<size_t>(m.active->chunk_count), m.active->dimension));
     record.from = m.active->backend;
     const BackendSpec target = ResolveBackend(record.to, m.active->chunk_count, m.active->dimension);
     if (target == m.active->backend) {

@@ -241,6 +241,11 @@ Status IndexRegistry::Drop(const std::string& name) {
   }
   LH_ASSIGN_OR_RETURN(auto work, LockWork(name));
   LH_ASSIGN_OR_RETURN(auto manifest, Get(name));
+  ProcessLock tuning(AutotuneLockPath(name), ProcessLock::Mode::kTry);
+  if (!tuning.held()) {
+    return Conflict("index '" + name + "' is being autotuned; drop it when the run is done (GET /vectors/indexes/" +
+                    name + "/autotune)");
+  }
   {
     ProcessLock lock(buckets_.Primary()->Root() / kManifestDir / ".manifests.lock");
     std::lock_guard guard(mutex_);
@@ -300,6 +305,8 @@ Result<IndexManifest> IndexRegistry::Patch(const std::string& name, const IndexP
         return Conflict("index '" + name + "' is being re-embedded with " + m.pending_embedder->model +
                         "; change the backend when that is done");
       }
+      LH_RETURN_IF_ERROR(
+          ValidateForIndex(*patch.backend, static_cast<size_t>(m.active->chunk_count), m.active->dimension));
       if (*patch.backend == m.backend &&
           ResolveBackend(*patch.backend, m.active->chunk_count, m.active->dimension).kind == m.active->backend.kind) {
         return InvalidArgument("index '" + name + "' already uses backend " + BackendKindName(m.backend.kind) +

@@ -119,6 +119,11 @@ class IndexRegistry {
   // hybrid default too.
   Result<IndexManifest> RecordEval(const std::string& name, const EvalRecord& record,
                                    std::optional<double> tuned_text_weight);
+  // Held (flock) by an autotune run or agent trial for its whole length,
+  // across processes: runs never overlap on one index, a start does not
+  // mark a running trial interrupted, and a move or drop (which would
+  // strand the trial journal's next lines) waits for none but refuses.
+  std::filesystem::path AutotuneLockPath(const std::string& name) const;
   // Keeps an autotune run's summary as the index's last.
   Result<IndexManifest> RecordAutotune(const std::string& name, const AutotuneSummary& summary);
   // Serves `record.to` as the index's champion: when its build knobs differ

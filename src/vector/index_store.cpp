@@ -22,6 +22,10 @@ std::filesystem::path IndexRegistry::LockPath(const std::string& name) const {
   return buckets_.Primary()->Root() / kManifestDir / (name + ".lock");
 }
 
+std::filesystem::path IndexRegistry::AutotuneLockPath(const std::string& name) const {
+  return buckets_.Primary()->Root() / kManifestDir / (name + ".autotune.lock");
+}
+
 Result<IndexRegistry::WorkLock> IndexRegistry::LockWork(const std::string& name) {
   std::shared_ptr<std::mutex> mutex;
   {

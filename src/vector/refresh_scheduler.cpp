@@ -50,9 +50,10 @@ void RefreshScheduler::SubmitShadow(const std::string& index) {
   Submit("shadow:" + index, [this, index] {
     auto built = indexes_.BuildShadow(index);
     if (built.ok()) {
-      spdlog::info("index {}: now serving {}", index, built->embedder.model);
+      spdlog::info("index {}: now serving {} on {}", index, built->embedder.model,
+                   built->active ? BackendKindName(built->active->backend.kind) : "-");
     } else {
-      spdlog::warn("index {}: re-embedding failed: {}", index, built.status().message());
+      spdlog::warn("index {}: building the new generation failed: {}", index, built.status().message());
     }
   });
 }

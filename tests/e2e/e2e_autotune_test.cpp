@@ -107,12 +107,17 @@ TEST_F(AutotuneE2E, ARunKeepsItsChampionAndJournalAndAPromotionRollsBack) {
                           nlohmann::json{{"backends", {"auto"}}}, nlohmann::json{{"backends", {"annoy"}}},
                           nlohmann::json{{"metric", "ndcg"}}, nlohmann::json{{"max_builds", 0}},
                           nlohmann::json{{"queries", 5}}, nlohmann::json{{"max_minutes", -1}},
-                          nlohmann::json{{"mode", "text"}}, nlohmann::json{{"target", "high"}}}) {
+                          nlohmann::json{{"mode", "text"}}, nlohmann::json{{"target", "high"}},
+                          nlohmann::json{{"targt", 0.9}}}) {
     auto r = Post("/vectors/indexes/notes_idx/autotune", bad);
     EXPECT_EQ(r.status, 400) << bad.dump() << " -> " << r.body.dump();
     EXPECT_FALSE(ErrorMessage(r).empty());
   }
   EXPECT_EQ(Post("/vectors/indexes/notes_idx/autotune", {{"wait", true}, {"metric", "ndcg"}, {"set", "nope"}}).status, 404);
+  EXPECT_EQ(Post("/vectors/indexes/notes_idx/autotune", {{"metric", "ndcg"}, {"set", "nope"}}).status, 404)
+      << "checked before the run is queued";
+  EXPECT_EQ(Post("/vectors/indexes/notes_idx/promote", {{"backend", "ivf_pq"}, {"backend_options", {{"pq_m", 7}}}}).status,
+            400) << "64 dimensions do not split into 7 sub-vectors: refused before any build";
   EXPECT_EQ(Post("/vectors/indexes/nope/autotune", nlohmann::json::object()).status, 404);
   EXPECT_EQ(Post("/vectors/indexes/notes_idx/promote", {{"backend", "hnsw"}, {"backend_options", {{"m", 1}}}}).status, 400);
   EXPECT_EQ(Post("/vectors/indexes/notes_idx/promote", {{"backend", "auto"}}).status, 400);

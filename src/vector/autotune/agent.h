@@ -101,7 +101,8 @@ class Agent {
   std::optional<BackendSpec> running_build_;    // GUARDED_BY(mutex_)
   TimePoint next_wake_{};                       // GUARDED_BY(mutex_)
   std::optional<TimePoint> cooldown_until_;     // GUARDED_BY(mutex_)
-  std::map<std::string, std::string> seen_;     // dataset -> version signature; loop only
+  std::map<std::string, std::string> seen_;     // GUARDED_BY(mutex_): dataset -> its row count when last seen
+  bool polled_ = false;                         // GUARDED_BY(mutex_)
   bool stopping_ = false;                       // GUARDED_BY(mutex_)
   std::thread thread_;
 };

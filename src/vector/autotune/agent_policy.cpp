@@ -82,21 +82,21 @@ Decision Decide(const TuneMetrics& champion, const std::vector<TunePoint>& trial
   d.best = Champion(trial, target);
   char line[256];
   if (!d.best) {
-    std::snprintf(line, sizeof line, "no setting of the trial met the target %.3f; the champion stays", target);
+    std::snprintf(line, sizeof line, "no setting of the trial met the target %.3f; the served configuration stays", target);
     d.reason = line;
     return d;
   }
   const TuneMetrics& b = d.best->metrics;
   if (champion.quality < target) {
     d.promote = true;
-    std::snprintf(line, sizeof line, "the champion misses the target (%.3f < %.3f); the trial meets it (%.3f at p50 %.3f ms)",
+    std::snprintf(line, sizeof line, "the served configuration misses the target (%.3f < %.3f); the trial meets it (%.3f at p50 %.3f ms)",
                   champion.quality, target, b.quality, b.p50_ms);
   } else if (b.p50_ms <= champion.p50_ms * (1 - margin)) {
     d.promote = true;
-    std::snprintf(line, sizeof line, "p50 %.3f ms against the champion's %.3f ms (%.0f%% faster, margin %.0f%%) at quality %.3f",
+    std::snprintf(line, sizeof line, "p50 %.3f ms against the served configuration's %.3f ms (%.0f%% faster, margin %.0f%%) at quality %.3f",
                   b.p50_ms, champion.p50_ms, 100 * (1 - b.p50_ms / champion.p50_ms), 100 * margin, b.quality);
   } else {
-    std::snprintf(line, sizeof line, "p50 %.3f ms does not beat the champion's %.3f ms by %.0f%%; the champion stays",
+    std::snprintf(line, sizeof line, "p50 %.3f ms does not beat the served configuration's %.3f ms by %.0f%%; it stays",
                   b.p50_ms, champion.p50_ms, 100 * margin);
   }
   d.reason = line;

@@ -285,6 +285,41 @@ TEST_F(IndexTest, APromotionSwitchesToTheChampionAndARollbackRestoresWhatServedB
   EXPECT_EQ(hits.hits.size(), 3u);
 }
 
+TEST_F(IndexTest, AMoveOrDropWaitsForNoRunButRefusesWhileOneHoldsTheIndex) {
+  IngestDocs(0, 100, ingest::WriteMode::kAppend);
+  Build("docs_idx");
+  {
+    ProcessLock running(registry_->AutotuneLockPath("docs_idx"));
+    ASSERT_TRUE(running.held());
+    EXPECT_EQ(registry_->Drop("docs_idx").code(), StatusCode::kConflict);
+    EXPECT_EQ(registry_->MoveToBucket("docs_idx", "rescue").status().code(), StatusCode::kConflict);
+    AutotuneRequest request;
+    request.backends = {BackendKind::kFlat};
+    EXPECT_EQ(RunAutotune(*searcher_, *registry_, "docs_idx", request).status().code(), StatusCode::kConflict);
+  }
+  EXPECT_TRUE(registry_->Get("docs_idx").ok());
+  EXPECT_TRUE(registry_->Drop("docs_idx").ok());
+}
+
+TEST(RecordsTest, ADamagedAutotuneRecordIsLeftOutAndTheIndexStillLoads) {
+  IndexManifest m;
+  m.name = "idx";
+  m.dataset = "docs";
+  m.bucket = "primary";
+  m.status = IndexStatus::kReady;
+  auto j = IndexManifestToJson(m);
+  for (const auto& bad : {nlohmann::json{{"stopped", "exploded"}}, nlohmann::json{{"target", {{"value", -3}}}},
+                          nlohmann::json{{"target", {{"k", 1e300}}}}, nlohmann::json{{"backends", {"auto"}}},
+                          nlohmann::json{{"champion", {{"backend", {{"kind", "warp"}}}}}}}) {
+    j["autotune"] = bad;
+    j["promotions"] = nlohmann::json::array({nlohmann::json{{"kind", "demote"}}, "x"});
+    auto back = IndexManifestFromJson(j);
+    ASSERT_TRUE(back.ok()) << bad.dump() << ": " << back.status().message();
+    EXPECT_FALSE(back->autotune) << bad.dump();
+    EXPECT_TRUE(back->promotions.empty());
+  }
+}
+
 TEST_F(IndexTest, AnAutotuneRunKeepsItsFrontierAndEveryBuildInTheJournalAcrossARestart) {
   IngestDocs(0, 600, ingest::WriteMode::kAppend);
   Build("docs_idx");

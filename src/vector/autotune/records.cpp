@@ -130,13 +130,18 @@ AutotuneSummary AutotuneSummaryFromJson(const json& j) {
     s.target.value = t.value("value", 0.95);
     s.target.k = IntField(t, "k", 10);
     if (t.contains("set") && t["set"].is_string()) s.target.set = t["set"].get<std::string>();
+    if (!(s.target.value > 0 && s.target.value <= 1) || s.target.k < 1 || s.target.k > 100 ||
+        (s.target.metric == TuneMetric::kNdcg && s.target.set.empty())) {
+      throw std::invalid_argument("the autotune target is out of range");
+    }
   }
   s.generation = IntField(j, "generation", 0);
   s.vectors = IntField<size_t>(j, "vectors", 0);
   if (j.contains("backends") && j["backends"].is_array()) {
     for (const auto& b : j["backends"]) {
       auto kind = ParseBackendKind(b.get<std::string>());
-      if (kind.ok()) s.backends.push_back(*kind);
+      if (!kind.ok() || *kind == BackendKind::kAuto) throw std::invalid_argument("unknown backend in the autotune summary");
+      s.backends.push_back(*kind);
     }
   }
   s.builds = IntField<size_t>(j, "builds", 0);
@@ -160,7 +165,7 @@ json PromotionToJson(const PromotionRecord& p) {
           {"to", BackendSpecToJson(p.to)},
           {"run", p.run.empty() ? json(nullptr) : json(p.run)},
           {"reason", p.reason},
-          {"quality", Optional(p.quality)},
+          {"quality", p.quality ? json(std::round(*p.quality * 1e4) / 1e4) : json(nullptr)},
           {"text_weight", Optional(p.text_weight)},
           {"rolled_back", p.rolled_back}};
 }

@@ -62,7 +62,7 @@ Result<AutotuneOutcome> RunAutotune(Searcher& searcher, IndexRegistry& indexes, 
                                     const std::atomic<bool>* cancel) {
   LH_RETURN_IF_ERROR(ValidateAutotuneRequest(request));
   LH_RETURN_IF_ERROR(indexes.Get(index).status());
-  ProcessLock running(AutotuneLockPath(indexes, index), ProcessLock::Mode::kTry);
+  ProcessLock running(indexes.AutotuneLockPath(index), ProcessLock::Mode::kTry);
   if (!running.held()) return Conflict("index '" + index + "' is being autotuned by another process; wait for it to finish");
   const bool needs_embedder = !request.target.set.empty();
   LH_ASSIGN_OR_RETURN(auto served, indexes.Serve(index, needs_embedder));
@@ -192,23 +192,22 @@ Result<AutotuneOutcome> RunAutotune(Searcher& searcher, IndexRegistry& indexes, 
     state.phase = AutotunePhase::kPromoting;
     report();
     auto promoted = PromoteChampion(indexes, index, s.champion, request.by, "autotune " + s.run + " champion");
-    // Already served as it is: nothing to promote, which is not a failure.
-    if (!promoted.ok() && promoted.status().code() != StatusCode::kInvalidArgument) return promoted.status();
-    if (promoted.ok()) outcome.promoted = *promoted;
+    // Already served, or another change building: the run stands, and says why.
+    if (promoted.ok()) {
+      outcome.promoted = *promoted;
+    } else {
+      outcome.promote_error = promoted.status().message();
+    }
   }
   state.phase = AutotunePhase::kDone;
   report();
   return outcome;
 }
 
-std::filesystem::path AutotuneLockPath(IndexRegistry& indexes, const std::string& index) {
-  return indexes.buckets().Primary()->Root() / "_catalog" / "indexes" / (index + ".autotune.lock");
-}
-
 size_t MarkInterruptedTrials(IndexRegistry& indexes) {
   size_t marked = 0;
   for (const auto& m : indexes.List()) {
-    ProcessLock idle(AutotuneLockPath(indexes, m.name), ProcessLock::Mode::kTry);
+    ProcessLock idle(indexes.AutotuneLockPath(m.name), ProcessLock::Mode::kTry);
     if (!idle.held()) continue;  // a run in another process: its builds are not cut off
     auto store = indexes.buckets().Get(m.bucket);
     if (!store.ok() || !(*store)->Stat(TrialsKey(m.name)).ok()) continue;
@@ -253,7 +252,9 @@ Result<IndexManifest> PromoteChampion(IndexRegistry& indexes, const std::string&
     e.by = by;
     e.event = TrialEvent::kPromoted;
     e.champion = chosen;
-    e.reason = reason + (promoted.pending_backend ? "; building it from the stored vectors" : "; query settings only, served at once");
+    e.reason = reason + (promoted.pending_backend ? "; building it from the stored vectors (served when built: see "
+                                                    "GET /vectors/promotions)"
+                                                  : "; query settings only, served at once");
     (void)journal.Append(e);
   }
   return promoted;

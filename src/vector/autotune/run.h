@@ -47,6 +47,7 @@ using AutotuneProgressFn = std::function<void(const AutotuneProgress&)>;
 struct AutotuneOutcome {
   AutotuneSummary summary;
   std::optional<IndexManifest> promoted;  // the manifest after promotion (pending_backend: still building)
+  std::string promote_error;  // asked to promote, and why it could not (the run itself is kept)
   size_t interrupted = 0;  // builds of earlier runs found cut off, now marked so
 };
 
@@ -54,10 +55,6 @@ Result<AutotuneOutcome> RunAutotune(Searcher& searcher, IndexRegistry& indexes, 
                                     const AutotuneRequest& request, const AutotuneProgressFn& progress = {},
                                     const std::atomic<bool>* cancel = nullptr);
 
-// Held (flock) by a run for its whole length, across processes: a CLI run
-// and a server's never measure the same index at once, and a start does
-// not mark a running trial as interrupted.
-std::filesystem::path AutotuneLockPath(IndexRegistry& indexes, const std::string& index);
 // At a server's start: every index's builds that a stop or kill -9 cut
 // off are marked interrupted in its journal. Returns how many.
 size_t MarkInterruptedTrials(IndexRegistry& indexes);

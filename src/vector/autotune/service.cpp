@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/files.h"
+#include "vector/eval/eval_store.h"
+
 namespace lakehouse::vector::autotune {
 
 AutotuneService::AutotuneService(Searcher& searcher, IndexRegistry& indexes, RefreshScheduler& scheduler)
@@ -36,7 +39,18 @@ void AutotuneService::Release(const std::string& index) {
 
 Status AutotuneService::Submit(const std::string& index, AutotuneRequest request) {
   LH_RETURN_IF_ERROR(ValidateAutotuneRequest(request));
-  LH_RETURN_IF_ERROR(indexes_.Get(index).status());
+  // What the run would find wrong at once is refused now, not after the 202.
+  LH_ASSIGN_OR_RETURN(auto m, indexes_.Get(index));
+  if (m.status != IndexStatus::kReady || !m.active) {
+    return Conflict("index '" + index + "' is " + IndexStatusName(m.status) + "; wait until it is ready");
+  }
+  if (!request.target.set.empty()) {
+    LH_ASSIGN_OR_RETURN(auto store, indexes_.buckets().Get(m.bucket));
+    LH_RETURN_IF_ERROR(eval::LoadEvalSet(*store, index, request.target.set).status());
+  }
+  if (!ProcessLock(indexes_.AutotuneLockPath(index), ProcessLock::Mode::kTry).held()) {
+    return Conflict("index '" + index + "' is being autotuned by another process; wait for it to finish");
+  }
   if (!Claim(index)) return Conflict("index '" + index + "' is being autotuned already; see GET /vectors/indexes/" + index + "/autotune");
   {
     std::lock_guard lock(mutex_);

@@ -157,11 +157,14 @@ class IvfPqBackend final : public StoreBackedBackend {
   BackendOptions options_;
 };
 
-Result<std::unique_ptr<VectorBackend>> Create(int dim, size_t, const BackendOptions& options,
-                                              std::shared_ptr<const VectorStore> vectors) {
-  if (!vectors) return Internal("the ivf_pq backend needs the stored vectors");
-  OneBlasThread();
-  const size_t n = vectors->size();
+size_t TrainCount(size_t n, int64_t nlist, size_t codes) {
+  size_t train_n = std::min({n, static_cast<size_t>(nlist) * kTrainPointsPerList, kMaxTrainPoints});
+  return std::max({train_n, std::min(n, static_cast<size_t>(nlist) * kMinPointsPerList),
+                   std::min(n, codes * kMinPointsPerList)});
+}
+
+// Whether n vectors of `dim` dimensions can train these settings.
+Status Fits(size_t n, int dim, const BackendOptions& options) {
   if (n < kMinVectors) {
     return InvalidArgument("ivf_pq learns its codes from the vectors and needs at least " +
                            std::to_string(kMinVectors) + " chunks (this index has " + std::to_string(n) +
@@ -179,17 +182,27 @@ Result<std::unique_ptr<VectorBackend>> Create(int dim, size_t, const BackendOpti
                            std::to_string(nlist * kMinPointsPerList) + " chunks to train on (this index has " +
                            std::to_string(n) + "); lower it to " + std::to_string(DefaultNlist(n)));
   }
-  // A deterministic sample spread over the whole store, enough for the
-  // lists and for the 2^nbits codes of each sub-vector.
   const size_t codes = size_t{1} << nbits;
-  size_t train_n = std::min({n, static_cast<size_t>(nlist) * kTrainPointsPerList, kMaxTrainPoints});
-  train_n = std::max({train_n, std::min(n, static_cast<size_t>(nlist) * kMinPointsPerList),
-                      std::min(n, codes * kMinPointsPerList)});
-  if (train_n < codes) {
+  if (TrainCount(n, nlist, codes) < codes) {
     return InvalidArgument("ivf_pq with nbits " + std::to_string(nbits) + " learns " + std::to_string(codes) +
                            " codes per sub-vector and needs at least that many chunks (this index has " +
                            std::to_string(n) + "); lower nbits or use backend flat or hnsw");
   }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<VectorBackend>> Create(int dim, size_t, const BackendOptions& options,
+                                              std::shared_ptr<const VectorStore> vectors) {
+  if (!vectors) return Internal("the ivf_pq backend needs the stored vectors");
+  OneBlasThread();
+  const size_t n = vectors->size();
+  LH_RETURN_IF_ERROR(Fits(n, dim, options));
+  const int64_t nlist = OptionOr({}, options, "nlist", DefaultNlist(n));
+  const int64_t nbits = OptionOr({}, options, "nbits", kDefaultNbits);
+  const int64_t pq_m = OptionOr({}, options, "pq_m", DefaultPqM(dim, nbits));
+  // A deterministic sample spread over the whole store, enough for the
+  // lists and for the 2^nbits codes of each sub-vector.
+  const size_t train_n = TrainCount(n, nlist, size_t{1} << nbits);
   std::vector<float> sample(train_n * static_cast<size_t>(dim));
   for (size_t i = 0; i < train_n; ++i) {
     const float* row = vectors->data() + (i * n / train_n) * static_cast<size_t>(dim);
@@ -289,6 +302,7 @@ const BackendType& IvfPqBackendType() {
       Create,
       Load,
       SearchSpace,
+      Fits,
   };
   return type;
 }
