@@ -81,6 +81,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const Config& config) {
   LH_RETURN_IF_ERROR(vector::autotune::ValidateAgentOptions(agent).WithContext("lakehouse.toml [agent]"));
   rt->agent_ = std::make_unique<vector::autotune::Agent>(*rt->searcher_, *rt->indexes_, *rt->catalog_,
                                                          rt->foreground_, agent);
+  rt->ingestor_->SetForeground(&rt->foreground_);
   // Refresh policies and the agent learn of new data here, whichever path brought it.
   rt->ingestor_->SetOnCommitted([scheduler = rt->scheduler_.get(), compactor = rt->compactor_.get(),
                                  agent = rt->agent_.get()](const std::string& dataset) {

@@ -1,5 +1,6 @@
-// Whether the server is doing work for a client right now: requests in
-// flight, and when the last one started or ended. Background services
+// Whether the server is doing work for a client right now: requests and
+// ingests (uploads, the inbox, imports) in flight, and when the last one
+// started or ended. Background services
 // that must not slow searches down (the autotune agent) wait while it is
 // busy. Owned by the Runtime; the HTTP layer reports to it.
 #pragma once
@@ -25,6 +26,22 @@ class ForegroundLoad {
     return in_flight_.load() > 0 || NowMs() - last_ms_.load() < quiet.count();
   }
   int in_flight() const { return in_flight_.load(); }
+
+  // Begin now, End when it goes out of scope; nothing when `load` is null.
+  class Scope {
+   public:
+    explicit Scope(ForegroundLoad* load) : load_(load) {
+      if (load_) load_->Begin();
+    }
+    ~Scope() {
+      if (load_) load_->End();
+    }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    ForegroundLoad* load_;
+  };
 
  private:
   static int64_t NowMs() {

@@ -51,6 +51,7 @@ std::string SourceLabel(const connectors::ImportSpec& spec) {
 }  // namespace
 
 Result<IngestResult> Ingestor::ImportDatabase(const DbImportRequest& request) {
+  ForegroundLoad::Scope busy(foreground_);
   auto started = Clock::now();
   if (!db_) return Internal("ingestor is not open");
   IngestResult result;

@@ -465,6 +465,7 @@ Result<Manifest> Ingestor::CommitToCatalog(const StagedData& staged, std::string
 }
 
 Result<IngestResult> Ingestor::Ingest(const IngestRequest& incoming) {
+  ForegroundLoad::Scope busy(foreground_);
   auto started = std::chrono::steady_clock::now();
   if (!db_) return Internal("ingestor is not open");
   IngestResult result;

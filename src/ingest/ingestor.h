@@ -20,6 +20,7 @@
 #include "catalog/catalog.h"
 #include "catalog/schema_diff.h"
 #include "common/files.h"
+#include "common/foreground.h"
 #include "connectors/source.h"
 #include "engine/database.h"
 #include "engine/watchdog.h"
@@ -108,6 +109,9 @@ class Ingestor {
   void SetOnCommitted(std::function<void(const std::string& dataset)> callback) {
     on_committed_ = std::move(callback);
   }
+  // Every ingest and import counts as foreground work while it runs (the
+  // autotune agent waits for none); set before the first.
+  void SetForeground(ForegroundLoad* load) { foreground_ = load; }
 
  private:
   // How often the disk writes of a Parquet file being converted are started
@@ -171,6 +175,7 @@ class Ingestor {
   std::shared_ptr<engine::Database> db_;
   std::unique_ptr<engine::Watchdog> watchdog_;
   std::unique_ptr<std::counting_semaphore<1024>> conversions_;
+  ForegroundLoad* foreground_ = nullptr;
   std::function<void(const std::string&)> on_committed_;
 };
 

@@ -73,6 +73,14 @@ class VectorBackend {
   virtual Status Save(const std::filesystem::path& path) const = 0;
   virtual size_t size() const = 0;          // live vectors
   virtual size_t MemoryBytes() const = 0;   // what it holds beyond the shared vector store
+  // Called by Add's workers between inserts, where a build may wait (the
+  // autotune agent's builds pause while the server has requests); set
+  // before Add, not during it. Backends that add in one library call
+  // (ivf_pq) do not call it.
+  void SetYield(std::function<void()> yield) { yield_ = std::move(yield); }
+
+ protected:
+  std::function<void()> yield_;
 };
 
 // One setting a backend takes: its range, and whether it is a query knob

@@ -24,7 +24,8 @@ VectorRows LiveVectors(const LoadedIndex& served) {
   return out;
 }
 
-Result<BuiltBackend> BuildBackend(const VectorRows& vectors, const BackendSpec& requested, int threads) {
+Result<BuiltBackend> BuildBackend(const VectorRows& vectors, const BackendSpec& requested, int threads,
+                                  const std::function<void()>& yield) {
   LH_RETURN_IF_ERROR(ValidateBackendOptions(requested));
   if (vectors.labels.empty()) return InvalidArgument("the index has no vectors to build a candidate from");
   auto started = std::chrono::steady_clock::now();
@@ -38,7 +39,9 @@ Result<BuiltBackend> BuildBackend(const VectorRows& vectors, const BackendSpec& 
     store->Add(vectors.rows.data(), vectors.labels);
   }
   LH_ASSIGN_OR_RETURN(auto backend, type.create(vectors.dim, vectors.labels.size(), out.spec.options, store));
+  backend->SetYield(yield);
   LH_RETURN_IF_ERROR(backend->Add(vectors.rows.data(), vectors.labels, threads, {}));
+  backend->SetYield({});
   out.memory_bytes = backend->MemoryBytes() + (store ? store->MemoryBytes() : 0);
   out.backend = std::move(backend);
   out.vectors = std::move(store);

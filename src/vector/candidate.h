@@ -6,6 +6,7 @@
 // and full-text index.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -31,7 +32,9 @@ struct BuiltBackend {
 };
 // InvalidArgument for options the backend does not take, or that the
 // vectors cannot train (ivf_pq under 256 chunks).
-Result<BuiltBackend> BuildBackend(const VectorRows& vectors, const BackendSpec& requested, int threads);
+// `yield`: called between inserts, where the build may wait (VectorBackend::SetYield).
+Result<BuiltBackend> BuildBackend(const VectorRows& vectors, const BackendSpec& requested, int threads,
+                                  const std::function<void()>& yield = {});
 
 // `served` searched through `built` instead of its own backend.
 std::shared_ptr<const LoadedIndex> WithBackend(const LoadedIndex& served, const BuiltBackend& built);

@@ -285,6 +285,7 @@ AgentResult Agent::RunTrial(const std::string& index) {
                                             static_cast<size_t>(target.k), options_.threads);
   }
   auto wait = [this] { WaitForQuiet(); };
+  scorer->SetYield(wait);  // builds pause between inserts while requests are in flight
   const BackendSpec serving = served->index->generation.backend;
   auto measure_served = [&](const IndexRegistry::Serving& s) -> Result<TuneMetrics> {
     BuiltBackend current{s.index->backend, s.index->vectors, s.index->generation.backend, 0,

@@ -3,6 +3,9 @@
 // the journal, and a promotion measured again after a restart.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "vector/autotune/agent.h"
 #include "vector/autotune/agent_policy.h"
 #include "vector/autotune/trial_journal.h"
@@ -93,6 +96,19 @@ TEST_F(IndexTest, AgentTrialsPromoteAFasterConfigurationAndJournalEveryDecision)
   EXPECT_EQ(ended, 3);
   EXPECT_EQ(decisions, 3);
   EXPECT_EQ(agent.Snapshot().last.size(), 3u);
+
+  // A request in flight holds the trial back until it ends.
+  ForegroundLoad busy;
+  busy.Begin();
+  Agent polite(*searcher_, *registry_, *catalog_, busy, options);
+  std::thread request([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    busy.End();
+  });
+  AgentResult waited = polite.RunTrial("docs_idx");
+  request.join();
+  EXPECT_EQ(busy.in_flight(), 0);
+  EXPECT_NE(waited.event, TrialEvent::kFailed) << waited.reason;
 
   // A promotion the agent made but a stop cut off before it measured it again.
   TrialEntry cut;

@@ -3,6 +3,7 @@
 // and promotion and rollback through a real index registry.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <random>
 
 #include <nlohmann/json.hpp>
@@ -139,6 +140,15 @@ TEST(ExploreTest, TheFullGridBuildsEveryConfigurationAndBacksOneThatCannotBuild)
   EXPECT_EQ(limited->builds, 2u);
   EXPECT_EQ(limited->stopped, TuneStop::kBuildBudget);
   EXPECT_FALSE(Explore(scorer, ExploreOptions{1.5, 200, 16}).ok()) << "a target above 1";
+}
+
+TEST(ExploreTest, ABuildCallsItsYieldBetweenInserts) {
+  auto vectors = Clustered(3000, 16, 10, 5);
+  std::atomic<int> calls{0};
+  auto built = BuildBackend(*vectors, {BackendKind::kHnsw, {{"m", 8}, {"ef_construction", 50}}}, 2, [&] { ++calls; });
+  ASSERT_TRUE(built.ok()) << built.status().message();
+  EXPECT_GE(calls.load(), 3000 / 256) << "once every 256 inserts";
+  EXPECT_EQ(built->backend->size(), 3000u);
 }
 
 class JournalTest : public ::testing::Test {

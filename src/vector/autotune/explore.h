@@ -41,6 +41,12 @@ class TrialScorer {
   virtual Result<std::unique_ptr<MeasuredBuild>> Build(const BackendSpec& build) = 0;
   // A backend already built (the one an index serves), measured the same way.
   virtual std::unique_ptr<MeasuredBuild> Wrap(BuiltBackend built) = 0;
+  // Called between a build's inserts, where it may wait (the agent's builds
+  // pause while the server has requests in flight).
+  void SetYield(std::function<void()> yield) { yield_ = std::move(yield); }
+
+ protected:
+  std::function<void()> yield_;
 };
 
 // One build and its sweep: what the trial journal records.

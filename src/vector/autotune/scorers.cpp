@@ -150,7 +150,7 @@ RecallScorer::RecallScorer(std::shared_ptr<const VectorRows> vectors, QueryRows 
 }
 
 Result<std::unique_ptr<MeasuredBuild>> RecallScorer::Build(const BackendSpec& build) {
-  LH_ASSIGN_OR_RETURN(auto built, BuildBackend(*vectors_, build, threads_));
+  LH_ASSIGN_OR_RETURN(auto built, BuildBackend(*vectors_, build, threads_, yield_));
   return Wrap(std::move(built));
 }
 
@@ -192,7 +192,7 @@ Result<std::unique_ptr<LabelledScorer>> LabelledScorer::Make(Searcher& searcher,
 }
 
 Result<std::unique_ptr<MeasuredBuild>> LabelledScorer::Build(const BackendSpec& build) {
-  LH_ASSIGN_OR_RETURN(auto built, BuildBackend(*vectors_, build, threads_));
+  LH_ASSIGN_OR_RETURN(auto built, BuildBackend(*vectors_, build, threads_, yield_));
   return Wrap(std::move(built));
 }
 

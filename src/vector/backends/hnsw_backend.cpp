@@ -26,7 +26,7 @@ class HnswBackend final : public VectorBackend {
   BackendKind kind() const override { return BackendKind::kHnsw; }
   Status Add(const float* rows, std::span<const int64_t> labels, int threads,
              const std::function<void(size_t)>& progress) override {
-    return graph_->Add(rows, labels, threads, progress);
+    return graph_->Add(rows, labels, threads, progress, yield_);
   }
   Status Remove(std::span<const int64_t> labels) override {
     for (int64_t label : labels) LH_RETURN_IF_ERROR(graph_->MarkDeleted(label));

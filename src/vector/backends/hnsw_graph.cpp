@@ -193,8 +193,12 @@ size_t HnswGraph::size() const { return impl_->graph->cur_element_count - impl_-
 size_t HnswGraph::deleted() const { return impl_->graph->num_deleted_; }
 size_t HnswGraph::capacity() const { return impl_->graph->max_elements_; }
 
+// Inserts between two calls of a build's yield: about 10-30 ms of work at
+// 768 dimensions, so a pause starts within that of a request arriving.
+constexpr size_t kYieldEvery = 256;
+
 Status HnswGraph::Add(const float* vectors, std::span<const int64_t> labels, int threads,
-                      const std::function<void(size_t)>& progress) {
+                      const std::function<void(size_t)>& progress, const std::function<void()>& yield) {
   auto& graph = *impl_->graph;
   if (graph.cur_element_count + labels.size() > graph.max_elements_) {
     try {
@@ -212,6 +216,7 @@ Status HnswGraph::Add(const float* vectors, std::span<const int64_t> labels, int
     while (true) {
       size_t i = next.fetch_add(1);
       if (i >= n) return;
+      if (yield && i % kYieldEvery == 0) yield();
       try {
         graph.addPoint(vectors + i * d, static_cast<hnswlib::labeltype>(labels[i]));
       } catch (const std::exception& e) {

@@ -38,8 +38,9 @@ class HnswGraph {
 
   // Adds rows of `vectors` (n x dimension) with their labels on `threads`
   // threads; progress gets the count done so far (from the calling thread).
+  // `yield`, when set, is called by each worker every few hundred inserts.
   Status Add(const float* vectors, std::span<const int64_t> labels, int threads,
-             const std::function<void(size_t)>& progress = {});
+             const std::function<void(size_t)>& progress = {}, const std::function<void()>& yield = {});
   Status MarkDeleted(int64_t label);  // NotFound for an unknown label
 
   // Atomic: temp file, fsync, rename.
