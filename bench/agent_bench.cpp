@@ -17,7 +17,7 @@
 #include "vector/autotune/agent_policy.h"
 #include "vector/autotune/explore.h"
 #include "vector/autotune/scorers.h"
-#include "vector_bench_util.h"
+#include "tune_bench_data.h"
 
 namespace lh = lakehouse;
 namespace at = lakehouse::vector::autotune;
@@ -67,35 +67,25 @@ int main(int argc, char** argv) {
   openblas_set_num_threads(1);
   std::printf("agent_bench: %zu docs, dim %d, %d threads, %zu held-out queries, target recall@10 %.2f\n", docs, dim,
               threads, queries, target);
-  Corpus corpus;
-  std::vector<std::string> texts(docs), qtexts(queries);
-  for (size_t i = 0; i < docs; ++i) texts[i] = corpus.Text(i);
-  for (size_t q = 0; q < queries; ++q) qtexts[q] = corpus.Text(docs + 1000 + q);
-  auto embedder = lh::ai::MakeEmbedder({"hash", "", dim});
-  if (!embedder.ok()) return 1;
-  auto vectors = std::make_shared<lh::vector::VectorRows>();
-  vectors->dim = dim;
-  vectors->rows = EmbedAll(**embedder, texts, threads);
-  for (size_t i = 0; i < docs; ++i) vectors->labels.push_back(static_cast<int64_t>(i));
-  at::QueryRows q;
-  q.rows = EmbedAll(**embedder, qtexts, threads);
-  q.self.assign(queries, -1);
+  TuneData data = HeldOutCorpus(docs, queries, dim, threads);
+  auto vectors = data.vectors;
+  const at::QueryRows& q = data.queries;
   at::RecallScorer scorer(vectors, q, 10, threads);
 
   // The grid champion of autotune_bench (docs/benchmarks.md), timed here.
   const BackendSpec grid_champion{BackendKind::kHnsw, {{"m", 24}, {"ef_construction", 100}, {"ef_search", 24}}};
-  auto grid_build = scorer.Build(at::BuildKnobsOf(grid_champion));
+  auto grid_build = scorer.Build(lh::vector::BuildKnobsOf(grid_champion));
   if (!grid_build.ok()) return 1;
 
   BackendSpec served{BackendKind::kHnsw, {{"m", 8}, {"ef_construction", 50}, {"ef_search", 512}}};
-  auto served_build = scorer.Build(at::BuildKnobsOf(served));
+  auto served_build = scorer.Build(lh::vector::BuildKnobsOf(served));
   if (!served_build.ok()) return 1;
   auto served_metrics = (*served_build)->Measure(QueryPart(served).options);
   if (!served_metrics.ok()) return 1;
   std::printf("\nstart: %s: recall %.3f, p50 %.3f ms\n", Settings(served).c_str(), served_metrics->quality,
               served_metrics->p50_ms);
   std::printf("\n| trial | proposal | best at the target | decision |\n|---|---|---|---|\n");
-  std::vector<BackendSpec> tried{at::BuildKnobsOf(served)};
+  std::vector<BackendSpec> tried{lh::vector::BuildKnobsOf(served)};
   size_t journal = 0;
   int trials = 0, matched_at = -1;
   double ratio = 0;

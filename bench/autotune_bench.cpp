@@ -12,7 +12,7 @@
 
 #include "vector/autotune/explore.h"
 #include "vector/autotune/scorers.h"
-#include "vector_bench_util.h"
+#include "tune_bench_data.h"
 
 namespace lh = lakehouse;
 namespace at = lakehouse::vector::autotune;
@@ -75,19 +75,9 @@ int main(int argc, char** argv) {
   openblas_set_num_threads(1);
   std::printf("autotune_bench: %zu docs, dim %d, %d threads, %zu held-out queries, target recall@10 %.2f\n", docs, dim,
               threads, queries, target);
-  Corpus corpus;
-  std::vector<std::string> texts(docs), qtexts(queries);
-  for (size_t i = 0; i < docs; ++i) texts[i] = corpus.Text(i);
-  for (size_t q = 0; q < queries; ++q) qtexts[q] = corpus.Text(docs + 1000 + q);
-  auto embedder = lh::ai::MakeEmbedder({"hash", "", dim});
-  if (!embedder.ok()) return 1;
-  auto vectors = std::make_shared<lh::vector::VectorRows>();
-  vectors->dim = dim;
-  vectors->rows = EmbedAll(**embedder, texts, threads);
-  for (size_t i = 0; i < docs; ++i) vectors->labels.push_back(static_cast<int64_t>(i));
-  at::QueryRows q;
-  q.rows = EmbedAll(**embedder, qtexts, threads);
-  q.self.assign(queries, -1);
+  TuneData data = HeldOutCorpus(docs, queries, dim, threads);
+  auto vectors = data.vectors;
+  const at::QueryRows& q = data.queries;
   at::RecallScorer scorer(vectors, q, 10, threads);
 
   at::ExploreOptions options;
@@ -120,15 +110,8 @@ int main(int argc, char** argv) {
   auto query_knobs = [](const lh::vector::TunePoint& p) {
     return lh::vector::QueryKnobsOf(p.spec.kind, p.spec.options);
   };
-  auto build_of = [&](const lh::vector::TunePoint& p) {
-    lh::vector::BackendSpec b{p.spec.kind, {}};
-    for (const auto& [k, v] : p.spec.options) {
-      if (!query_knobs(p).count(k)) b.options[k] = v;
-    }
-    return b;
-  };
-  auto a = scorer.Build(build_of(*tuned->champion));
-  auto b = scorer.Build(build_of(*grid->champion));
+  auto a = scorer.Build(lh::vector::BuildKnobsOf(tuned->champion->spec));
+  auto b = scorer.Build(lh::vector::BuildKnobsOf(grid->champion->spec));
   if (!a.ok() || !b.ok()) return 1;
   std::vector<double> pa, pb, qa, qb;
   for (int round = 0; round < 7; ++round) {

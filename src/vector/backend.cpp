@@ -118,6 +118,15 @@ BackendOptions QueryKnobsOf(BackendKind kind, const BackendOptions& options) {
   return knobs;
 }
 
+BackendSpec BuildKnobsOf(const BackendSpec& spec) {
+  const BackendOptions query = QueryKnobsOf(spec.kind, spec.options);
+  BackendSpec out{spec.kind, {}};
+  for (const auto& [k, v] : spec.options) {
+    if (!query.count(k)) out.options[k] = v;
+  }
+  return out;
+}
+
 int64_t OptionOr(const BackendOptions& knobs, const BackendOptions& options, const std::string& name,
                  int64_t fallback) {
   if (auto it = knobs.find(name); it != knobs.end()) return it->second;

@@ -157,6 +157,8 @@ BackendSpec ResolveBackend(const BackendSpec& requested, size_t n, int dim);
 
 // The query knobs among `options` (what a search starts from).
 BackendOptions QueryKnobsOf(BackendKind kind, const BackendOptions& options);
+// The spec without its query knobs: what a build is made of.
+BackendSpec BuildKnobsOf(const BackendSpec& spec);
 
 // The option's value in `knobs`, else in `options`, else `fallback`.
 int64_t OptionOr(const BackendOptions& knobs, const BackendOptions& options, const std::string& name,

@@ -4,8 +4,6 @@
 // the promotion's record is written with the generation it made.
 #include "vector/index_registry.h"
 
-#include "vector/autotune/agent_policy.h"
-
 namespace lakehouse::vector {
 
 void IndexRegistry::CommitPromotion(IndexManifest& m, PromotionRecord record) {
@@ -49,7 +47,7 @@ Result<IndexManifest> IndexRegistry::Promote(const std::string& name, PromotionR
       return InvalidArgument("index '" + name + "' already serves backend " + BackendKindName(target.kind) +
                              " with these settings");
     }
-    if (target.kind == m.active->backend.kind && autotune::BuildKnobsOf(target) == autotune::BuildKnobsOf(m.active->backend)) {
+    if (target.kind == m.active->backend.kind && BuildKnobsOf(target) == BuildKnobsOf(m.active->backend)) {
       // Only query knobs differ: the served generation takes them as its defaults.
       m.active->backend = target;
       m.backend = target;

@@ -404,9 +404,9 @@ AgentResult Agent::RunTrial(const std::string& index) {
       ours.push_back(b->p50_ms);
     }
     TuneMetrics again = *champion;
-    again.p50_ms = theirs.empty() ? champion->p50_ms : Percentile(theirs, 0.5);
+    again.p50_ms = theirs.empty() ? champion->p50_ms : eval::Percentile(theirs, 0.5);
     TunePoint confirmed = *decision.best;
-    if (!ours.empty()) confirmed.metrics.p50_ms = Percentile(ours, 0.5);
+    if (!ours.empty()) confirmed.metrics.p50_ms = eval::Percentile(ours, 0.5);
     decision = Decide(again, {confirmed}, target.value, options_.promote_margin);
     decision.reason += " (timed again, " + std::to_string(theirs.size()) + " alternating rounds)";
   }

@@ -35,15 +35,6 @@ std::string Describe(const BackendSpec& spec) {
 
 }  // namespace
 
-BackendSpec BuildKnobsOf(const BackendSpec& spec) {
-  BackendOptions query = QueryKnobsOf(spec.kind, spec.options);
-  BackendSpec out{spec.kind, {}};
-  for (const auto& [k, v] : spec.options) {
-    if (!query.count(k)) out.options[k] = v;
-  }
-  return out;
-}
-
 std::optional<Proposal> Propose(const BackendSpec& champion, const std::vector<BackendKind>& backends, size_t n,
                                 int dim, const std::vector<BackendSpec>& tried, uint64_t seed, double epsilon) {
   std::mt19937_64 rng(seed);

@@ -27,9 +27,6 @@ struct Proposal {
 std::optional<Proposal> Propose(const BackendSpec& champion, const std::vector<BackendKind>& backends, size_t n,
                                 int dim, const std::vector<BackendSpec>& tried, uint64_t seed, double epsilon);
 
-// The build knobs of a spec (its options that are not query knobs).
-BackendSpec BuildKnobsOf(const BackendSpec& spec);
-
 struct Decision {
   bool promote = false;
   std::optional<TunePoint> best;  // the trial's fastest point at the target

@@ -59,8 +59,8 @@ class RecallBuild final : public MeasuredBuild {
     }
     TuneMetrics m;
     m.quality = count ? overlap / static_cast<double>(count) : 0;
-    m.p50_ms = Percentile(ms, 0.5);
-    m.p95_ms = Percentile(ms, 0.95);
+    m.p50_ms = eval::Percentile(ms, 0.5);
+    m.p95_ms = eval::Percentile(ms, 0.95);
     return m;
   }
 
@@ -95,8 +95,8 @@ class LabelledBuild final : public MeasuredBuild {
     }
     TuneMetrics m;
     m.quality = eval::Summarise(ranked, judged_).ndcg_at_10;
-    m.p50_ms = Percentile(ms, 0.5);
-    m.p95_ms = Percentile(ms, 0.95);
+    m.p50_ms = eval::Percentile(ms, 0.5);
+    m.p95_ms = eval::Percentile(ms, 0.95);
     return m;
   }
 
@@ -108,13 +108,6 @@ class LabelledBuild final : public MeasuredBuild {
 };
 
 }  // namespace
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
 
 QueryRows SampleQueries(const VectorRows& vectors, size_t count, uint64_t seed) {
   QueryRows out;

@@ -61,7 +61,4 @@ class LabelledScorer final : public TrialScorer {
   int threads_ = 1;
 };
 
-// Milliseconds at the p-th quantile (0..1) of `v`.
-double Percentile(std::vector<double> v, double p);
-
 }  // namespace lakehouse::vector::autotune

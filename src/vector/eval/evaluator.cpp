@@ -12,13 +12,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
-
 // The exact top k documents for `query`: every live chunk scored, best chunk per document.
 std::vector<std::string> ExactDocs(const LoadedIndex& index, const std::vector<int64_t>& labels,
                                    const std::vector<float>& query, size_t k) {

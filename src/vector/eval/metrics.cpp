@@ -85,4 +85,11 @@ QualitySummary Summarise(const std::vector<std::vector<std::string>>& ranked,
   return s;
 }
 
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
 }  // namespace lakehouse::vector::eval

@@ -32,4 +32,7 @@ struct QualitySummary {
 QualitySummary Summarise(const std::vector<std::vector<std::string>>& ranked,
                          const std::vector<Judgements>& relevant);
 
+// The p-th quantile (0..1) of `v`, nearest rank; 0 when empty.
+double Percentile(std::vector<double> v, double p);
+
 }  // namespace lakehouse::vector::eval
