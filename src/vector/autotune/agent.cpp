@@ -21,7 +21,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr size_t kMaxResults = 20;
 // A measurement the served index gives after a promotion may fall this far
-// below the trial's without a rollback: two samplings of one configuration.
+// below the target without a rollback: sampling noise of one configuration.
 constexpr double kVerifyTolerance = 0.01;
 // Rounds of timing the trial's best against the served configuration
 // before a promotion on speed.
@@ -312,8 +312,9 @@ AgentResult Agent::RunTrial(const std::string& index) {
     SetPhase("verifying");
     auto again = indexes_.Serve(index, !target.set.empty());
     auto now = again.ok() ? measure_served(*again) : Result<TuneMetrics>(again.status());
-    if (now.ok() && now->quality >= target.value - kVerifyTolerance &&
-        now->quality >= promoted.metrics.quality - 2 * kVerifyTolerance) {
+    // Against the target, not the trial's figure: the shadow generation is
+    // a new build, and an hnsw graph built again differs by a few hundredths.
+    if (now.ok() && now->quality >= target.value - kVerifyTolerance) {
       char line[200];
       std::snprintf(line, sizeof line, "served, measured again: quality %.3f at p50 %.3f ms", now->quality, now->p50_ms);
       TrialEntry e = Entry(run, TrialEvent::kVerified, line);

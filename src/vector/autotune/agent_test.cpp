@@ -115,6 +115,8 @@ TEST_F(IndexTest, AgentTrialsPromoteAFasterConfigurationAndJournalEveryDecision)
   cut.run = "run-99";
   cut.by = Actor::kAgent;
   cut.event = TrialEvent::kPromoted;
+  m = registry_->Get("docs_idx");  // the trial above may have promoted
+  ASSERT_TRUE(m.ok());
   cut.champion = TunePoint{m->active->backend, {0.9, 0.1, 0.1, 400, 1}};
   ASSERT_TRUE(TrialJournal(*buckets_->Get(m->bucket), "docs_idx").Append(cut).ok());
   AgentResult verified = agent.RunTrial("docs_idx");
