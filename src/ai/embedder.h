@@ -63,6 +63,9 @@ struct EmbedderSpec {
   // (KnownTaskPrefixes), resolved when the index is created and stored, so a
   // later change of that table cannot split an index's queries from its chunks.
   std::optional<std::string> query_prefix, document_prefix;
+  // Ollama only: how long the model stays loaded after each request. Unset,
+  // Ollama's default (5 minutes) would undo a profile's longer preload.
+  std::optional<std::string> keep_alive;
 };
 
 // What a model expects before each text, by task.

@@ -37,7 +37,7 @@ Result<EmbedderSpec> EmbedderPool::Probe(EmbedderSpec spec) const {
 Result<std::shared_ptr<Embedder>> EmbedderPool::ForQueries(const EmbedderSpec& spec) {
   EmbedderSpec full = Complete(spec);
   Key key{full.provider, full.model, full.url, full.dimension, full.query_prefix.value_or(""),
-          full.document_prefix.value_or("")};
+          full.document_prefix.value_or(""), full.keep_alive.value_or("")};
   {
     std::lock_guard lock(mutex_);
     if (auto it = shared_.find(key); it != shared_.end()) return it->second;

@@ -37,8 +37,8 @@ class EmbedderPool {
 
  private:
   EmbedderDefaults defaults_;
-  // provider, model, url, dimension, query and document prefix
-  using Key = std::tuple<std::string, std::string, std::string, int, std::string, std::string>;
+  // provider, model, url, dimension, query and document prefix, keep_alive
+  using Key = std::tuple<std::string, std::string, std::string, int, std::string, std::string, std::string>;
   std::mutex mutex_;
   std::map<Key, std::shared_ptr<Embedder>> shared_;  // GUARDED_BY(mutex_)
 };

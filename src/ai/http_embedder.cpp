@@ -114,6 +114,7 @@ class HttpEmbedder final : public Embedder {
       // Ollama cuts a text longer than the model's window without a word;
       // asked not to, it refuses it, and the user learns to chunk smaller.
       if (protocol_ == Protocol::kOllama) body["truncate"] = false;
+      if (protocol_ == Protocol::kOllama && spec_.keep_alive) body["keep_alive"] = *spec_.keep_alive;
       LH_ASSIGN_OR_RETURN(std::string reply, Post(body.dump()));
       LH_ASSIGN_OR_RETURN(auto vectors, ParseReply(reply, part.size()));
       for (auto& v : vectors) out.push_back(std::move(v));

@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <cctype>
+
 #include <nlohmann/json.hpp>
 
 #include "common/redact.h"
@@ -53,7 +55,8 @@ std::string CanonicalModelName(const std::string& name) {
 
 ModelServer::ModelServer(ModelServerOptions options) : options_(std::move(options)) {}
 
-std::string ModelServer::where() const { return "the Ollama server at " + RedactDsn(options_.url); }
+std::string ModelServer::where() const { return "the Ollama server at " + url(); }
+std::string ModelServer::url() const { return RedactDsn(options_.url); }
 
 Result<std::string> ModelServer::Call(const std::string& method, const std::string& path,
                                       const std::string& body) const {
@@ -128,8 +131,28 @@ Result<std::map<std::string, int64_t>> ModelServer::Available() const {
   return out;
 }
 
+namespace {
+
+// Ollama reads a bare number as seconds and a string as a Go duration
+// ("30m"); "-1" as a string is no duration, so numbers go as numbers.
+json KeepAliveJson(const std::string& keep_alive) {
+  size_t start = !keep_alive.empty() && keep_alive[0] == '-' ? 1 : 0;
+  bool number = keep_alive.size() > start && keep_alive.size() < 12 &&
+                keep_alive.find_first_not_of("0123456789", start) == std::string::npos;
+  return number ? json(std::stoll(keep_alive)) : json(keep_alive);
+}
+
+}  // namespace
+
+bool ValidKeepAlive(const std::string& keep_alive) {
+  if (keep_alive.empty() || keep_alive.size() > 20) return false;
+  size_t start = keep_alive[0] == '-' ? 1 : 0;
+  if (keep_alive.size() == start || !std::isdigit(static_cast<unsigned char>(keep_alive[start]))) return false;
+  return keep_alive.find_first_not_of("0123456789.nsumh", start) == std::string::npos;
+}
+
 Status ModelServer::Load(const std::string& model, ModelKind kind, const std::string& keep_alive) const {
-  json body = {{"model", model}, {"keep_alive", keep_alive}, {"stream", false}};
+  json body = {{"model", model}, {"keep_alive", KeepAliveJson(keep_alive)}, {"stream", false}};
   if (kind == ModelKind::kEmbedding) body["input"] = json::array();
   auto done = Call("POST", kind == ModelKind::kLlm ? "/api/generate" : "/api/embed", body.dump());
   if (done.ok()) return Status::Ok();

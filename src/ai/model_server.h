@@ -26,6 +26,10 @@ const char* ModelKindName(ModelKind kind);  // llm, embedding
 // without a tag; both spellings are one model.
 std::string CanonicalModelName(const std::string& name);
 
+// A keep_alive Ollama takes: seconds ("3600", "-1" for ever) or a duration
+// ("30m", "1h30m").
+bool ValidKeepAlive(const std::string& keep_alive);
+
 struct LoadedModel {
   std::string name;        // as /api/ps lists it (canonical)
   int64_t size = 0;        // bytes, in VRAM and system memory together
@@ -43,8 +47,10 @@ class ModelServer {
   explicit ModelServer(ModelServerOptions options);
 
   bool configured() const { return !options_.url.empty(); }
-  // The URL without credentials, for messages and answers.
+  // "the Ollama server at URL", without credentials, for messages.
   std::string where() const;
+  // The URL without credentials, for answers.
+  std::string url() const;
 
   // What is in memory now. Unavailable when the server cannot be reached.
   Result<std::vector<LoadedModel>> Loaded() const;

@@ -142,6 +142,7 @@ Status ProfileSlot::UnloadVerified(const LoadedModel& model, ModelKind kind, Unl
   auto deadline = start + std::chrono::milliseconds(options_.unload_timeout_ms);
   bool gone = false;
   std::optional<int64_t> last_used;
+  int wait_ms = std::max(1, options_.poll_interval_ms);
   for (;;) {
     if (!gone) {
       auto loaded = server_.Loaded();
@@ -161,17 +162,21 @@ Status ProfileSlot::UnloadVerified(const LoadedModel& model, ModelKind kind, Unl
     }
     if (Clock::now() >= deadline) {
       if (!gone) {
-        return Timeout("model '" + model.name + "' is still loaded on " + server_.where() + " " +
+        return UpstreamTimeout("model '" + model.name + "' is still loaded on " + server_.where() + " " +
                        std::to_string(options_.unload_timeout_ms) + " ms after it was asked to unload (/api/ps lists it, " +
                        Size(model.size_vram) + " in VRAM); stop it there (`ollama stop " + model.name +
                        "`) or restart the server, then activate again");
       }
-      return Timeout("model '" + model.name + "' left /api/ps but the GPU's used memory did not fall within " +
+      return UpstreamTimeout("model '" + model.name + "' left /api/ps but the GPU's used memory did not fall within " +
                      std::to_string(options_.unload_timeout_ms) + " ms (" + std::to_string(before.used_mib()) + " MiB before, " +
                      std::to_string(last_used.value_or(before.used_mib())) + " MiB now, " + Size(model.size_vram) +
                      " expected to be freed); another process may hold it (nvidia-smi lists them)");
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(options_.poll_interval_ms));
+    // /api/ps is cheap to ask at a steady pace; nvidia-smi is a process
+    // (tens of ms for the real one), asked less often the longer it takes.
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    std::this_thread::sleep_for(std::min(std::chrono::milliseconds(wait_ms), left));
+    if (gone) wait_ms = std::min(wait_ms * 2, std::max(100, options_.poll_interval_ms));
   }
   out->verify_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   return Status::Ok();
@@ -367,7 +372,7 @@ VramSnapshot ProfileSlot::Vram() const {
   VramSnapshot v;
   v.gpu = ReadGpu(options_.gpu);
   v.server_configured = server_.configured();
-  v.server = server_.configured() ? server_.where() : "";
+  v.server = server_.configured() ? server_.url() : "";
   if (v.server_configured) {
     auto loaded = server_.Loaded();
     if (loaded.ok()) {

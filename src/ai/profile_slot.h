@@ -36,7 +36,10 @@ struct SlotOptions {
   GpuProbeOptions gpu;
   std::string keep_alive = "30m";   // how long preloaded models stay
   int unload_timeout_ms = 15000;    // for each model to leave /api/ps and VRAM
-  int poll_interval_ms = 100;
+  // The wait between checks that a model left /api/ps (Ollama frees a
+  // runner in tens of milliseconds); the GPU's figure is then checked at
+  // doubling waits up to 100 ms, since each check runs nvidia-smi.
+  int poll_interval_ms = 10;
 };
 
 enum class SwitchPhase { kUnloading, kPreloading };
@@ -113,7 +116,7 @@ class ProfileSlot {
 
   SlotState State() const;
   // NotFound (404) for an unknown profile; Conflict (409) when it will not
-  // fit, naming what is loaded; Timeout (504) naming a model that would not
+  // fit, naming what is loaded; UpstreamTimeout (504) naming a model that would not
   // leave; Unavailable (503) when the model server cannot be reached or
   // fails a load. On refusal nothing was unloaded.
   Result<SwitchReport> Activate(const std::string& id);

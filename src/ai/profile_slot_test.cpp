@@ -113,10 +113,10 @@ TEST(ProfileSlotTest, ASwitchUnloadsOnlyWhatTheNewProfileDoesNotUseAndVerifiesIt
 TEST(ProfileSlotTest, AModelThatWillNotUnloadIsNamedAndTheOldProfileKeepsTheSlot) {
   SlotFixture f(300);
   ASSERT_TRUE(f.slot->Activate("staffing").ok());
-  f.fake.never_unloads.insert("qwen2.5:latest");
+  f.fake.SetFault("qwen2.5", FakeModelServer::Fault::kNeverUnloads);
   auto start = std::chrono::steady_clock::now();
   auto r = f.slot->Activate("docs");
-  ASSERT_EQ(r.status().code(), StatusCode::kTimeout) << r.status().ToString();
+  ASSERT_EQ(r.status().code(), StatusCode::kUpstreamTimeout) << r.status().ToString();
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300));
   EXPECT_TRUE(Has(r.status(), "qwen2.5:latest")) << r.status().message();
   EXPECT_TRUE(Has(r.status(), "still loaded")) << r.status().message();
@@ -128,9 +128,9 @@ TEST(ProfileSlotTest, AModelThatWillNotUnloadIsNamedAndTheOldProfileKeepsTheSlot
 TEST(ProfileSlotTest, VramThatIsNotFreedIsCaughtOnTheGpu) {
   SlotFixture f(300);
   ASSERT_TRUE(f.slot->Activate("staffing").ok());
-  f.fake.vram_not_freed.insert("qwen2.5:latest");
+  f.fake.SetFault("qwen2.5", FakeModelServer::Fault::kVramNotFreed);
   auto r = f.slot->Activate("docs");
-  ASSERT_EQ(r.status().code(), StatusCode::kTimeout) << r.status().ToString();
+  ASSERT_EQ(r.status().code(), StatusCode::kUpstreamTimeout) << r.status().ToString();
   EXPECT_TRUE(Has(r.status(), "left /api/ps but the GPU's used memory did not fall")) << r.status().message();
 }
 
@@ -172,7 +172,7 @@ TEST(ProfileSlotTest, AProfileThatWillNotFitIsRefusedBeforeAnythingMoves) {
 TEST(ProfileSlotTest, AFailedLoadEmptiesTheSlotAndSaysSo) {
   SlotFixture f;
   ASSERT_TRUE(f.slot->Activate("staffing").ok());
-  f.fake.fails_to_load.insert("mistral:latest");
+  f.fake.SetFault("mistral", FakeModelServer::Fault::kFailsToLoad);
   auto r = f.slot->Activate("docs");
   ASSERT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
   EXPECT_TRUE(Has(r.status(), "mistral")) << r.status().message();

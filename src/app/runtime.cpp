@@ -82,6 +82,30 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const Config& config) {
   rt->agent_ = std::make_unique<vector::autotune::Agent>(*rt->searcher_, *rt->indexes_, *rt->catalog_,
                                                          rt->foreground_, agent);
   rt->ingestor_->SetForeground(&rt->foreground_);
+  fs::path catalog_dir = rt->buckets_->Primary()->Root() / "_catalog";
+  rt->profiles_ = std::make_unique<ai::ProfileStore>(catalog_dir / "profiles");
+  ai::SlotOptions slot;
+  slot.server = {config.profiles_ollama_url, static_cast<int>(config.profiles_request_timeout_ms)};
+  slot.gpu = {config.profiles_nvidia_smi, static_cast<int>(config.profiles_gpu_timeout_ms)};
+  slot.keep_alive = config.profiles_keep_alive;
+  slot.unload_timeout_ms = static_cast<int>(config.profiles_unload_timeout_ms);
+  rt->slot_ = std::make_unique<ai::ProfileSlot>(*rt->profiles_, catalog_dir / "profile_slot.json", slot,
+                                                [runtime = rt.get()](const std::string& bucket) {
+                                                  return runtime->EnsureProfileBucket(bucket);
+                                                });
+  // Migration rules come from the active profile's LLM when it has one.
+  rt->ingestor_->SetLlmSource([runtime = rt.get()] {
+    const Config& c = runtime->config_;
+    ai::LlmOptions llm{c.llm_ollama_url, c.llm_model, static_cast<int>(c.llm_timeout_ms)};
+    auto active = runtime->slot_->State().active;
+    if (!active) return llm;
+    auto profile = runtime->profiles_->Get(*active);
+    if (profile.ok() && profile->llm_provider == ai::LlmProvider::kOllama) {
+      llm.ollama_url = c.profiles_ollama_url;
+      llm.model = profile->llm_model;
+    }
+    return llm;
+  });
   // Refresh policies and the agent learn of new data here, whichever path brought it.
   rt->ingestor_->SetOnCommitted([scheduler = rt->scheduler_.get(), compactor = rt->compactor_.get(),
                                  agent = rt->agent_.get()](const std::string& dataset) {
@@ -162,6 +186,34 @@ Status Runtime::RemoveBucket(const std::string& name) {
   return buckets_->Remove(name);
 }
 
+Status Runtime::EnsureProfileBucket(const std::string& name) {
+  if (buckets_->Get(name).ok()) return Status::Ok();
+  std::optional<fs::path> root;
+  if (!config_.profile_root.empty()) root = config_.profile_root / name;
+  auto added = buckets_->Add(name, root);
+  // Another request may have made it meanwhile.
+  if (!added.ok() && added.status().code() == StatusCode::kConflict && buckets_->Get(name).ok()) return Status::Ok();
+  if (added.ok()) spdlog::info("bucket {} made for a model profile at {}", name, added->root.string());
+  return added.status();
+}
+
+Status Runtime::DropProfile(const std::string& id) {
+  LH_RETURN_IF_ERROR(profiles_->Get(id).status());
+  if (slot_->State().active == id) {
+    return Conflict("profile '" + id + "' holds the GPU slot; deactivate it first (POST /vectors/profile/" + id +
+                    "/deactivate)");
+  }
+  std::vector<std::string> under;
+  for (const auto& m : indexes_->List()) {
+    if (m.profile == id) under.push_back(m.name);
+  }
+  if (!under.empty()) {
+    return Conflict("indexes were created under profile '" + id + "': " + JoinNames(under) +
+                    "; drop them first (DELETE /vectors/indexes/{name})");
+  }
+  return profiles_->Delete(id);
+}
+
 void Runtime::CleanUpAfterCrashes() {
   for (const auto& bucket : buckets_->List()) {
     // Temporaries of killed writers beside final files (HNSW saves, FTS
@@ -197,6 +249,8 @@ std::vector<std::string> Runtime::StartServices() {
   }
   scheduler_->Start();
   agent_->Start();
+  // A switch a crash cut off is settled against what the model server has.
+  slot_->Reconcile();
   if (config_.compaction_enabled) compactor_->Start();
   if (config_.inbox_enabled) {
     inbox_ = std::make_unique<ingest::InboxWatcher>(

@@ -6,6 +6,8 @@
 
 #include <memory>
 
+#include "ai/profile_slot.h"
+#include "ai/profiles.h"
 #include "catalog/catalog.h"
 #include "common/config.h"
 #include "engine/query_engine.h"
@@ -42,6 +44,9 @@ class Runtime {
   // Client requests in flight: the agent waits while there are any.
   ForegroundLoad& foreground() { return foreground_; }
   ingest::Compactor& compactor() { return *compactor_; }
+  ai::ProfileStore& profiles() { return *profiles_; }
+  // The one GPU slot (which profile's models hold the model server).
+  ai::ProfileSlot& slot() { return *slot_; }
   ~Runtime();
 
   // The background services a server runs, as configured: the refresh
@@ -66,6 +71,11 @@ class Runtime {
   Result<DatasetMove> MoveDataset(const std::string& name, const std::string& target);
   // A bucket holding datasets or index files is not removed (Conflict).
   Status RemoveBucket(const std::string& name);
+  // A profile's bucket, made under [storage] profile_root when missing.
+  Status EnsureProfileBucket(const std::string& name);
+  // Refused (Conflict) while the profile holds the GPU slot or indexes
+  // were created under it.
+  Status DropProfile(const std::string& id);
   // What killed processes leave behind: temporaries anywhere in the
   // buckets, data files no manifest points at (a killed move's copies), and
   // symlinks in data folders. Walks every bucket: the server calls it at
@@ -89,6 +99,8 @@ class Runtime {
   std::unique_ptr<vector::Searcher> searcher_;
   std::unique_ptr<vector::RefreshScheduler> scheduler_;
   std::unique_ptr<vector::autotune::AutotuneService> autotune_;  // queues shadow builds on scheduler_
+  std::unique_ptr<ai::ProfileStore> profiles_;
+  std::unique_ptr<ai::ProfileSlot> slot_;
   ForegroundLoad foreground_;
   std::unique_ptr<vector::autotune::Agent> agent_;
   std::unique_ptr<ingest::InboxWatcher> inbox_;  // declared last: stopped first

@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/autotune_commands.h"
+#include "cli/profile_commands.h"
 #include "cli/index_commands.h"
 
 namespace lakehouse::cli {
@@ -154,6 +155,7 @@ int Main(int argc, char** argv) {
 
   IndexCommands index_commands(app);
   AutotuneCommands autotune_commands(app);
+  ProfileCommands profile_commands(app);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -183,6 +185,7 @@ int Main(int argc, char** argv) {
   if (delete_cmd->parsed()) return RunCatalogDelete(*config, delete_name);
   if (int rc = index_commands.Run(*config); rc >= 0) return rc;
   if (int rc = autotune_commands.Run(*config); rc >= 0) return rc;
+  if (int rc = profile_commands.Run(*config); rc >= 0) return rc;
   return 2;
 }
 

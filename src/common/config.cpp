@@ -134,6 +134,12 @@ static Result<Config> LoadConfigFrom(const fs::path& file) {
       config.runtime_bucket_parents.push_back(Resolve(base, *path));
     }
   }
+  std::string profile_root;
+  Read(t, "storage", "profile_root", profile_root);
+  if (!profile_root.empty()) {
+    config.profile_root = Resolve(base, profile_root);
+    config.runtime_bucket_parents.push_back(config.profile_root);
+  }
   if (auto arr = t["storage"]["buckets"].as_array()) {
     for (const auto& item : *arr) {
       const auto* bt = item.as_table();
@@ -170,6 +176,21 @@ static Result<Config> LoadConfigFrom(const fs::path& file) {
   }
   config.compaction_min_files = static_cast<int>(min_files);
   if (config.ingest_timeout_ms <= 0) return InvalidArgument("ingest.timeout_ms must be positive");
+  Read(t, "profiles", "ollama_url", config.profiles_ollama_url);
+  Read(t, "profiles", "keep_alive", config.profiles_keep_alive);
+  Read(t, "profiles", "unload_timeout_ms", config.profiles_unload_timeout_ms);
+  Read(t, "profiles", "request_timeout_ms", config.profiles_request_timeout_ms);
+  Read(t, "profiles", "nvidia_smi", config.profiles_nvidia_smi);
+  Read(t, "profiles", "gpu_timeout_ms", config.profiles_gpu_timeout_ms);
+  for (int64_t ms : {config.profiles_unload_timeout_ms, config.profiles_request_timeout_ms, config.profiles_gpu_timeout_ms}) {
+    if (ms < 1 || ms > 3600000) {
+      return InvalidArgument("profiles.unload_timeout_ms, request_timeout_ms and gpu_timeout_ms must be from 1 to 3600000");
+    }
+  }
+  if (config.profiles_keep_alive.empty() || config.profiles_keep_alive.size() > 20 ||
+      config.profiles_keep_alive.find_first_not_of("-0123456789.nsumh") != std::string::npos) {
+    return InvalidArgument("profiles.keep_alive must be a duration such as \"30m\", \"24h\" or \"-1\" (forever)");
+  }
   Read(t, "agent", "enabled", config.agent_enabled);
   Read(t, "agent", "wake_interval_s", config.agent_wake_interval_s);
   Read(t, "agent", "max_trials_per_hour", config.agent_max_trials_per_hour);

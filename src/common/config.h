@@ -32,6 +32,9 @@ struct Config {
   std::vector<BucketConfig> buckets;          // primary and rescue always present after Load
   // Where POST /storage/buckets may put a bucket besides <data_dir>/_buckets.
   std::vector<std::filesystem::path> runtime_bucket_parents;
+  // Where a model profile's bucket is made when first needed; empty:
+  // <data_dir>/_buckets. Set, it is a runtime bucket parent too.
+  std::filesystem::path profile_root;
   // [ingest]
   uint64_t max_upload_bytes = 2ull << 30;  // larger uploads get 413
   int pii_sample_rows = 1000;
@@ -70,6 +73,13 @@ struct Config {
   // columns; empty: nobody may. Or LAKEHOUSE_PII_TOKEN.
   std::string pii_access_token;
   int64_t vector_scheduler_tick_ms = 1000;
+  // [profiles]: the GPU slot (ai/profile_slot.h)
+  std::string profiles_ollama_url = "http://127.0.0.1:11434";  // the model server whose memory the slot manages
+  std::string profiles_keep_alive = "30m";  // how long an activated profile's models stay loaded
+  int64_t profiles_unload_timeout_ms = 15000;  // for an unloaded model to leave /api/ps and VRAM
+  int64_t profiles_request_timeout_ms = 120000;  // one model server request (a load can be slow)
+  std::string profiles_nvidia_smi = "nvidia-smi";
+  int64_t profiles_gpu_timeout_ms = 5000;
   // [agent]: the autotune agent (vector/autotune/agent.h), off unless enabled.
   bool agent_enabled = false;
   int64_t agent_wake_interval_s = 3600;

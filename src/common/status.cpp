@@ -12,6 +12,7 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kTooLarge: return "too_large";
     case StatusCode::kTimeout: return "timeout";
     case StatusCode::kUnavailable: return "unavailable";
+    case StatusCode::kUpstreamTimeout: return "upstream_timeout";
     case StatusCode::kStorageFull: return "storage_full";
     case StatusCode::kInternal: return "internal";
   }

@@ -23,6 +23,7 @@ enum class StatusCode {
   kTooLarge,          // 413: over a configured size limit
   kTimeout,           // 408: a configured time limit ran out
   kUnavailable,       // 503: a dependency (database, embedder) cannot be reached
+  kUpstreamTimeout,   // 504: a dependency answered but did not do it in time (a model that will not unload)
   kStorageFull,       // 507: the disk (or a file size limit) stopped a write
   kInternal,          // 500: our own fault
 };
@@ -55,6 +56,7 @@ inline Status PermissionDenied(std::string m) { return {StatusCode::kPermissionD
 inline Status TooLarge(std::string m) { return {StatusCode::kTooLarge, std::move(m)}; }
 inline Status Timeout(std::string m) { return {StatusCode::kTimeout, std::move(m)}; }
 inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+inline Status UpstreamTimeout(std::string m) { return {StatusCode::kUpstreamTimeout, std::move(m)}; }
 inline Status StorageFull(std::string m) { return {StatusCode::kStorageFull, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 

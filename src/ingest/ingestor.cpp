@@ -344,9 +344,10 @@ Status Ingestor::ApplySchemaPolicy(StagedData& staged) {
     }
     staged.replace = true;
   }
-  if (!options_.llm.ollama_url.empty() && diff.HasUnresolved()) {
+  ai::LlmOptions llm = llm_source_ ? llm_source_() : options_.llm;
+  if (!llm.ollama_url.empty() && diff.HasUnresolved()) {
     std::string prompt = catalog::BuildMigrationPrompt(staged.name, before, staged.columns, diff);
-    auto answer = ai::GenerateJson(options_.llm, prompt);
+    auto answer = ai::GenerateJson(llm, prompt);
     if (!answer.ok()) {
       diff.llm_status = "not asked: " + answer.status().message();
     } else if (auto rules = catalog::ParseMigrationRules(*answer, before, staged.columns); !rules.ok()) {

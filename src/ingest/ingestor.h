@@ -112,6 +112,10 @@ class Ingestor {
   // Every ingest and import counts as foreground work while it runs (the
   // autotune agent waits for none); set before the first.
   void SetForeground(ForegroundLoad* load) { foreground_ = load; }
+  // Which LLM to ask for migration rules at the time of asking (the active
+  // model profile's, when it has one); unset: IngestOptions::llm. Set once,
+  // before ingests start.
+  void SetLlmSource(std::function<ai::LlmOptions()> source) { llm_source_ = std::move(source); }
 
  private:
   // How often the disk writes of a Parquet file being converted are started
@@ -177,6 +181,7 @@ class Ingestor {
   std::unique_ptr<std::counting_semaphore<1024>> conversions_;
   ForegroundLoad* foreground_ = nullptr;
   std::function<void(const std::string&)> on_committed_;
+  std::function<ai::LlmOptions()> llm_source_;
 };
 
 }  // namespace lakehouse::ingest

@@ -14,6 +14,7 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kConflict: return 409;
     case StatusCode::kTooLarge: return 413;
     case StatusCode::kUnavailable: return 503;
+    case StatusCode::kUpstreamTimeout: return 504;
     case StatusCode::kStorageFull: return 507;
     case StatusCode::kInternal: return 500;
   }

@@ -17,5 +17,6 @@ void RegisterQueryRoutes(httplib::Server& http, engine::QueryEngine& query);
 void RegisterVectorRoutes(httplib::Server& http, app::Runtime& runtime);
 void RegisterAutotuneRoutes(httplib::Server& http, app::Runtime& runtime);
 void RegisterStorageRoutes(httplib::Server& http, app::Runtime& runtime);
+void RegisterProfileRoutes(httplib::Server& http, app::Runtime& runtime);
 
 }  // namespace lakehouse::server

@@ -13,6 +13,7 @@
 #include "vector/eval/eval_store.h"
 #include "vector/eval/generate.h"
 #include "vector/index_builder.h"
+#include "vector/profile_scope.h"
 
 namespace lakehouse::server {
 
@@ -184,11 +185,6 @@ Result<bool> BoolParam(const httplib::Request& req, const char* name) {
   return InvalidArgument(std::string("query parameter '") + name + "' must be true or false (got '" + value + "')");
 }
 
-bool MaySeePii(const httplib::Request& req, const std::string& token) {
-  if (token.empty() || !req.has_header("X-Lakehouse-Pii-Token")) return false;
-  std::string given = req.get_header_value("X-Lakehouse-Pii-Token");
-  return given.size() == token.size() && CRYPTO_memcmp(given.data(), token.data(), token.size()) == 0;
-}
 
 // An eval set in a request: {"queries": [{"id", "text", "relevant": {doc: grade}}]}
 // or BEIR's files as text, {"beir": {"queries": "...", "qrels": "..."}}.
@@ -234,6 +230,14 @@ Result<vector::eval::EvalSet> ParseEvalSet(const json& body) {
   return set;
 }
 
+}  // namespace
+
+bool MaySeePii(const httplib::Request& req, const std::string& token) {
+  if (token.empty() || !req.has_header("X-Lakehouse-Pii-Token")) return false;
+  std::string given = req.get_header_value("X-Lakehouse-Pii-Token");
+  return given.size() == token.size() && CRYPTO_memcmp(given.data(), token.data(), token.size()) == 0;
+}
+
 Result<vector::SearchRequest> ParseSearch(const json& body) {
   vector::SearchRequest r;
   LH_ASSIGN_OR_RETURN(auto text, OptionalString(body, "text"));
@@ -268,8 +272,6 @@ Result<vector::SearchRequest> ParseSearch(const json& body) {
   return r;
 }
 
-}  // namespace
-
 void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
   auto& indexes = rt.indexes();
   auto& catalog = rt.catalog();
@@ -281,6 +283,17 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
     LH_ASSIGN_OR_RETURN(auto body, ParseJsonObject(req));
     LH_ASSIGN_OR_RETURN(auto wait, OptionalBool(body, "wait"));
     LH_ASSIGN_OR_RETURN(auto request, ParseCreate(body));
+    LH_ASSIGN_OR_RETURN(auto profile_id, OptionalString(body, "profile"));
+    if (profile_id) {
+      LH_ASSIGN_OR_RETURN(auto profile, rt.profiles().Get(*profile_id));
+      vector::GivenFields given{body.contains("embedder"),
+                                body.contains("backend") || body.contains("backend_options") || body.contains("hnsw"),
+                                body.contains("bucket")};
+      LH_RETURN_IF_ERROR(vector::ApplyProfile(profile, given, request));
+      // A request that fails on its dataset leaves no bucket behind.
+      LH_RETURN_IF_ERROR(catalog.Get(request.dataset).status());
+      if (!given.bucket && !profile.bucket.empty()) LH_RETURN_IF_ERROR(rt.EnsureProfileBucket(profile.bucket));
+    }
     LH_ASSIGN_OR_RETURN(auto prepared, indexes.Prepare(request));
     if (wait.value_or(false)) {
       LH_ASSIGN_OR_RETURN(auto built, indexes.BuildPrepared(prepared.name));

@@ -49,6 +49,7 @@ Server::Server(app::Runtime& runtime)
   RegisterStorageRoutes(*http_, runtime);
   RegisterVectorRoutes(*http_, runtime);
   RegisterAutotuneRoutes(*http_, runtime);
+  RegisterProfileRoutes(*http_, runtime);
 
   http_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;  // a route already wrote its error

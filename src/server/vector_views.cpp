@@ -40,6 +40,7 @@ json IndexJson(const vector::IndexManifest& m, vector::IndexRegistry& indexes, c
             {"id_column", m.id_column},
             {"text_column", m.text_column},
             {"bucket", m.bucket},
+            {"profile", m.profile.empty() ? json(nullptr) : json(m.profile)},
             {"chunk_size", m.chunking.size},
             {"chunk_overlap", m.chunking.overlap},
             {"redact_pii_spans", m.chunking.redact_pii_spans},

@@ -231,6 +231,7 @@ json IndexManifestToJson(const IndexManifest& m) {
             {"text", {{"stemmer", TextStemmerName(m.text.stemmer)}, {"stop_words", StopWordsName(m.text.stop_words)}}},
             {"text_weight", m.text_weight ? json(*m.text_weight) : json(nullptr)},
             {"follows_dataset", m.follows_dataset},
+            {"profile", m.profile.empty() ? json(nullptr) : json(m.profile)},
             {"refresh_policy", {{"mode", RefreshModeName(m.refresh.mode)}, {"interval_s", m.refresh.interval_s}}},
             {"status", IndexStatusName(m.status)},
             {"error", m.error},
@@ -292,6 +293,7 @@ Result<IndexManifest> IndexManifestFromJsonOrThrow(const json& j) {
     }
   }
   m.follows_dataset = j.value("follows_dataset", true);
+  if (j.contains("profile") && j["profile"].is_string()) m.profile = j["profile"].get<std::string>();
   if (j.contains("refresh_policy") && j["refresh_policy"].is_object()) {
     std::string mode = j["refresh_policy"].value("mode", "manual");
     auto parsed = ParseRefreshMode(mode);

@@ -109,6 +109,10 @@ struct IndexManifest {
   // In the dataset's bucket because it was not placed anywhere else: it
   // moves with the dataset. Placing it elsewhere clears this.
   bool follows_dataset = true;
+  // The model profile it was created under (its embedder, backend and
+  // bucket came from there): searches scoped to another profile are
+  // refused. Empty: none.
+  std::string profile;
   ChunkOptions chunking;
   ai::EmbedderSpec embedder;  // api_key is never stored
   // What the index asks for: auto picks flat or hnsw by size at each full

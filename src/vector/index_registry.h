@@ -168,6 +168,8 @@ class IndexRegistry {
   // An embedder for the active generation's model (queries must use it);
   // made once per index, so HTTP providers are probed once.
   Result<std::shared_ptr<ai::Embedder>> QueryEmbedder(const std::string& name);
+  // The shared query embedder of any spec (a profile's).
+  Result<std::shared_ptr<ai::Embedder>> EmbedderFor(const ai::EmbedderSpec& spec) { return embedders_.ForQueries(spec); }
 
  private:
   struct Entry {

@@ -301,7 +301,10 @@ Status Searcher::Validate(const SearchRequest& request) {
 
 Result<IndexRegistry::Serving> Searcher::Acquire(const std::string& name, const SearchRequest& request) {
   bool embeds = request.mode != SearchMode::kText && request.vector.empty();
-  LH_ASSIGN_OR_RETURN(auto target, indexes_.Serve(name, embeds));
+  LH_ASSIGN_OR_RETURN(auto target, indexes_.Serve(name, embeds && !request.query_embedder));
+  if (embeds && request.query_embedder) {
+    LH_ASSIGN_OR_RETURN(target.embedder, indexes_.EmbedderFor(*request.query_embedder));
+  }
   if (!request.knobs.empty()) {
     LH_RETURN_IF_ERROR(ValidateSearchKnobs(target.index->backend->kind(), request.knobs));
   }

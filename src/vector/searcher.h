@@ -45,6 +45,10 @@ struct SearchRequest {
   bool include_rows = true;
   bool include_pii = false;   // asked for PII columns in the rows
   bool may_see_pii = false;   // decided at the edge (the PII access token)
+  // Embeds the query instead of the index's own embedder: a profile's
+  // (same model, its server and keep_alive). Checked to be of the
+  // index's vector space before it gets here.
+  std::optional<ai::EmbedderSpec> query_embedder;
 };
 
 struct SearchHit {
