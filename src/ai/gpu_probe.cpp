@@ -71,9 +71,15 @@ Result<Run> RunWithTimeout(const std::string& binary, const std::vector<std::str
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  // Its own process group, so a timeout kills a wrapper script's children too.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
   pid_t pid = 0;
-  int spawned = posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ);
+  int spawned = posix_spawn(&pid, binary.c_str(), &actions, &attr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
   if (spawned != 0) {
     close(pipe_fds[0]);
     close(pipe_fds[1]);
@@ -100,7 +106,7 @@ Result<Run> RunWithTimeout(const std::string& binary, const std::vector<std::str
     if (run.out.size() < kMaxOutput) run.out.append(buffer, static_cast<size_t>(n));
   }
   close(pipe_fds[0]);
-  if (run.timed_out) kill(pid, SIGKILL);
+  if (run.timed_out) kill(-pid, SIGKILL);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -149,6 +155,7 @@ GpuSnapshot ReadGpu(const GpuProbeOptions& options) {
   }
   auto run = RunWithTimeout(binary, {"--query-gpu=memory.used,memory.total", "--format=csv,noheader,nounits"},
                             options.timeout_ms);
+  snap.failed = true;  // until it answers
   if (!run.ok()) {
     snap.why_absent = "could not run nvidia-smi: " + run.status().message();
     return snap;
@@ -174,6 +181,7 @@ GpuSnapshot ReadGpu(const GpuProbeOptions& options) {
     return snap;
   }
   snap.present = true;
+  snap.failed = false;
   snap.devices = std::move(*devices);
   return snap;
 }

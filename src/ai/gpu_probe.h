@@ -21,6 +21,9 @@ struct GpuDevice {
 struct GpuSnapshot {
   bool present = false;
   std::string why_absent;  // when !present: "nvidia-smi not found", its error
+  // nvidia-smi is there but failed or hung: a GPU may be there unseen, so
+  // checks that needed it were skipped (worth a warning, unlike no GPU).
+  bool failed = false;
   std::vector<GpuDevice> devices;
   int64_t used_mib() const;
   int64_t total_mib() const;

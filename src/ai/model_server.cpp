@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <cctype>
+#include <cstring>
 
 #include <nlohmann/json.hpp>
 
@@ -146,9 +147,34 @@ json KeepAliveJson(const std::string& keep_alive) {
 
 bool ValidKeepAlive(const std::string& keep_alive) {
   if (keep_alive.empty() || keep_alive.size() > 20) return false;
-  size_t start = keep_alive[0] == '-' ? 1 : 0;
-  if (keep_alive.size() == start || !std::isdigit(static_cast<unsigned char>(keep_alive[start]))) return false;
-  return keep_alive.find_first_not_of("0123456789.nsumh", start) == std::string::npos;
+  size_t i = keep_alive[0] == '-' ? 1 : 0;
+  auto digits = [&] {
+    size_t start = i;
+    while (i < keep_alive.size() && std::isdigit(static_cast<unsigned char>(keep_alive[i]))) ++i;
+    return i - start;
+  };
+  size_t whole = digits();
+  if (i == keep_alive.size()) return whole > 0 && whole <= 10;  // seconds
+  // A Go duration: one or more NUMBER[.NUMBER]UNIT, the form Ollama parses.
+  i = keep_alive[0] == '-' ? 1 : 0;
+  while (i < keep_alive.size()) {
+    if (digits() == 0) return false;
+    if (i < keep_alive.size() && keep_alive[i] == '.') {
+      ++i;
+      if (digits() == 0) return false;
+    }
+    bool unit = false;
+    for (const char* u : {"ns", "us", "ms", "s", "m", "h"}) {
+      size_t n = std::strlen(u);
+      if (keep_alive.compare(i, n, u) == 0 && !(n == 1 && u[0] == 'm' && keep_alive.compare(i, 2, "ms") == 0)) {
+        i += n;
+        unit = true;
+        break;
+      }
+    }
+    if (!unit) return false;
+  }
+  return true;
 }
 
 Status ModelServer::Load(const std::string& model, ModelKind kind, const std::string& keep_alive) const {

@@ -159,6 +159,10 @@ TEST(ProfileStoreTest, CreatesReadsChangesAndDeletesAtomically) {
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(problems.count("_catalog/profiles/broken.json"), 1u);
 
+  // A damaged file can be removed, and then replaced.
+  EXPECT_EQ(store.Create(ModelProfile{.id = "broken"}).status().code(), StatusCode::kConflict);
+  ASSERT_TRUE(store.Delete("broken").ok());
+  EXPECT_TRUE(store.Create(ModelProfile{.id = "broken"}).ok());
   ASSERT_TRUE(store.Delete("docs").ok());
   EXPECT_EQ(store.Get("docs").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(store.Get("../etc").status().code(), StatusCode::kInvalidArgument);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "ai/slot_internal.h"
 #include "ai/slot_records.h"
 #include "common/crash_point.h"
 #include "common/files.h"
@@ -17,29 +18,10 @@ namespace lakehouse::ai {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-constexpr int64_t kMiB = 1 << 20;
-
-std::string Size(int64_t bytes) {
-  char buf[32];
-  if (bytes >= (int64_t{1} << 30)) {
-    std::snprintf(buf, sizeof buf, "%.1f GiB", static_cast<double>(bytes) / (1 << 30));
-  } else {
-    std::snprintf(buf, sizeof buf, "%.0f MiB", static_cast<double>(bytes) / kMiB);
-  }
-  return buf;
-}
-
-const LoadedModel* Find(const std::vector<LoadedModel>& loaded, const std::string& name) {
-  for (const auto& m : loaded) {
-    if (m.name == name) return &m;
-  }
-  return nullptr;
-}
-
-bool Uses(const std::vector<ProfileModel>& models, const std::string& name) {
-  return std::any_of(models.begin(), models.end(), [&](const auto& m) { return m.name == name; });
-}
+using slot::Find;
+using slot::kMiB;
+using slot::Size;
+using slot::Uses;
 
 std::string Name(const std::optional<std::string>& id) { return id ? "profile '" + *id + "'" : "no profile"; }
 
@@ -71,7 +53,12 @@ SlotState ProfileSlot::LoadState() const {
   if (!fs::exists(state_path_, ec)) return {};
   auto text = ReadFile(state_path_);
   if (!text.ok()) return {};
-  auto state = SlotStateFromJson(nlohmann::json::parse(*text, nullptr, false));
+  Result<SlotState> state = InvalidArgument("unreadable");
+  try {
+    state = SlotStateFromJson(nlohmann::json::parse(*text, nullptr, false));
+  } catch (const std::exception& e) {  // a reader missed a type check: still no crash
+    state = InvalidArgument(e.what());
+  }
   if (!state.ok()) {
     spdlog::warn("{} is damaged ({}); the GPU slot starts empty", state_path_.string(), state.status().message());
     return {};
@@ -129,10 +116,10 @@ Status ProfileSlot::CheckFits(const Plan& plan) const {
   return Status::Ok();
 }
 
-Status ProfileSlot::UnloadVerified(const LoadedModel& model, ModelKind kind, UnloadedModel* out) {
+Status ProfileSlot::UnloadVerified(const LoadedModel& model, ModelKind kind, GpuSnapshot* gpu, UnloadedModel* out) {
   out->name = model.name;
   out->size_vram = model.size_vram;
-  GpuSnapshot before = ReadGpu(options_.gpu);
+  const GpuSnapshot before = *gpu;
   auto start = Clock::now();
   LH_RETURN_IF_ERROR(server_.RequestUnload(model.name, kind));
   // Half of what it held is the fall to see: the driver and other processes
@@ -154,6 +141,7 @@ Status ProfileSlot::UnloadVerified(const LoadedModel& model, ModelKind kind, Unl
         last_used = now.used_mib();
         if (before.used_mib() - now.used_mib() >= must_fall_mib) {
           out->freed_mib = before.used_mib() - now.used_mib();
+          *gpu = now;  // the next unload's "before"
           break;
         }
       }
@@ -184,27 +172,50 @@ Status ProfileSlot::UnloadVerified(const LoadedModel& model, ModelKind kind, Unl
 
 Result<SwitchReport> ProfileSlot::Activate(const std::string& id) {
   LH_RETURN_IF_ERROR(ValidateName(id, "profile id"));
-  return Switch(id);
+  return Switch(id, std::nullopt);
 }
 
-Result<SwitchReport> ProfileSlot::Deactivate() { return Switch(std::nullopt); }
+Result<SwitchReport> ProfileSlot::Deactivate(const std::optional<std::string>& expected) {
+  return Switch(std::nullopt, expected);
+}
 
-Result<SwitchReport> ProfileSlot::Switch(const std::optional<std::string>& to_id) {
+Status ProfileSlot::Drop(const std::string& id, const std::function<Status()>& precondition) {
+  std::lock_guard serial(switch_mutex_);
+  ProcessLock across(state_path_.parent_path() / "profile_slot.lock");
+  if (!profiles_.Exists(id)) return NotFound("no profile '" + id + "'; GET /vectors/profiles lists them");
+  if (LoadState().active == id) {
+    return Conflict("profile '" + id + "' holds the GPU slot; deactivate it first (POST /vectors/profile/" + id +
+                    "/deactivate)");
+  }
+  if (precondition) LH_RETURN_IF_ERROR(precondition());
+  return profiles_.Delete(id);
+}
+
+Result<SwitchReport> ProfileSlot::Switch(const std::optional<std::string>& to_id,
+                                         const std::optional<std::string>& expected) {
   auto start = Clock::now();
   std::lock_guard serial(switch_mutex_);
   ProcessLock across(state_path_.parent_path() / "profile_slot.lock");
   SlotState state = LoadState();
+  // Checked here, under the lock: a switch that ran while this one waited
+  // may have given the slot to another profile.
+  if (expected && state.active != expected) {
+    return Conflict("profile '" + *expected + "' does not hold the GPU slot (" +
+                    (state.active ? "profile '" + *state.active + "' does" : std::string("it is empty")) + ")");
+  }
   Plan plan;
   if (to_id) {
     LH_ASSIGN_OR_RETURN(plan.to, profiles_.Get(*to_id));
   }
-  if (state.active) {
-    auto from = profiles_.Get(*state.active);
-    // A dropped profile's models are still the slot's to free.
-    if (from.ok()) plan.from = *from;
-  }
   if (plan.to) plan.needed = ModelsOf(*plan.to);
-  std::vector<ProfileModel> old = plan.from ? ModelsOf(*plan.from) : std::vector<ProfileModel>{};
+  // What the slot loaded, as recorded then: the profile may have been
+  // changed or dropped since, and its models are still the slot's to free.
+  std::vector<ProfileModel> old;
+  if (state.active_models) {
+    old = *state.active_models;
+  } else if (state.active) {
+    if (auto from = profiles_.Get(*state.active); from.ok()) old = ModelsOf(*from);
+  }
 
   SwitchReport report;
   report.from = state.active;
@@ -244,6 +255,11 @@ Result<SwitchReport> ProfileSlot::Switch(const std::optional<std::string>& to_id
   }
   plan.gpu = ReadGpu(options_.gpu);
   if (plan.gpu.present) report.gpu_used_before_mib = plan.gpu.used_mib();
+  if (plan.gpu.failed) {
+    // One slow probe is enough: the rest of the switch does without it.
+    report.warnings.push_back("the GPU's memory was not checked (" + plan.gpu.why_absent +
+                              "): no fit check against it, and unloads were checked in /api/ps only");
+  }
   LH_RETURN_IF_ERROR(CheckFits(plan));
   if (plan.to && !plan.to->bucket.empty() && ensure_bucket_) {
     LH_RETURN_IF_ERROR(ensure_bucket_(plan.to->bucket).WithContext("profile '" + plan.to->id + "' bucket"));
@@ -254,9 +270,10 @@ Result<SwitchReport> ProfileSlot::Switch(const std::optional<std::string>& to_id
   state.switching = SlotState::Switching{state.active, to_id, SwitchPhase::kUnloading, Now()};
   LH_RETURN_IF_ERROR(SaveState(state));
   auto unload_start = Clock::now();
+  GpuSnapshot gpu = plan.gpu;
   for (const auto& [model, kind] : plan.unload) {
     UnloadedModel done;
-    Status s = UnloadVerified(model, kind, &done);
+    Status s = UnloadVerified(model, kind, &gpu, &done);
     if (!s.ok()) {
       // The old profile keeps the slot: what was freed reloads on its next use.
       state.switching.reset();
@@ -265,6 +282,10 @@ Result<SwitchReport> ProfileSlot::Switch(const std::optional<std::string>& to_id
       return s;
     }
     report.unloaded.push_back(done);
+    // Recorded as it goes, so nothing already gone is counted as the slot's.
+    if (state.active_models) {
+      std::erase_if(*state.active_models, [&](const auto& m) { return m.name == model.name; });
+    }
     MaybeCrash("profile_switch:after_unload");
   }
   report.unload_ms = std::chrono::duration<double, std::milli>(Clock::now() - unload_start).count();
@@ -285,6 +306,10 @@ Result<SwitchReport> ProfileSlot::Switch(const std::optional<std::string>& to_id
       state.active.reset();
       state.switching.reset();
       state.last_error = "switch to profile '" + *to_id + "' failed while loading: " + s.message();
+      // What did load is still the slot's, to be freed by the next switch.
+      std::vector<ProfileModel> loaded_so_far;
+      for (const auto& p : report.preloaded) loaded_so_far.push_back({p.name, p.kind});
+      state.active_models = loaded_so_far;
       (void)SaveState(state);
       return Status(s.code(), s.message() + "; the GPU slot is now empty (the previous profile's models were unloaded)");
     }
@@ -309,9 +334,12 @@ Result<SwitchReport> ProfileSlot::Switch(const std::optional<std::string>& to_id
   }
   report.preload_ms = std::chrono::duration<double, std::milli>(Clock::now() - preload_start).count();
   MaybeCrash("profile_switch:before_commit");
-  if (GpuSnapshot after = ReadGpu(options_.gpu); after.present) report.gpu_used_after_mib = after.used_mib();
+  if (!plan.gpu.failed) {
+    if (GpuSnapshot after = ReadGpu(options_.gpu); after.present) report.gpu_used_after_mib = after.used_mib();
+  }
   report.total_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   state.active = to_id;
+  state.active_models = plan.needed;
   state.since = Now();
   state.switching.reset();
   state.last_switch = report;
@@ -360,71 +388,30 @@ std::optional<Reconciliation> ProfileSlot::Reconcile() {
                 SwitchPhaseName(r.phase) + " and neither profile's models are all loaded; the slot is empty";
   }
   state.active = r.active;
+  // What is loaded of either profile stays the slot's, for the next switch to free.
+  if (loaded.ok()) {
+    std::vector<ProfileModel> ours;
+    for (const auto& id : {r.from, r.to}) {
+      if (!id || (r.active && id != r.active)) continue;
+      auto p = profiles_.Get(*id);
+      if (!p.ok()) continue;
+      for (const auto& m : ModelsOf(*p)) {
+        if (Find(*loaded, m.name) && !Uses(ours, m.name)) ours.push_back(m);
+      }
+    }
+    if (!r.active) {
+      for (const auto& m : state.active_models.value_or(std::vector<ProfileModel>{})) {
+        if (Find(*loaded, m.name) && !Uses(ours, m.name)) ours.push_back(m);
+      }
+    }
+    state.active_models = ours;
+  }
   state.since = Now();
   state.switching.reset();
   state.reconciled = r;
   if (Status s = SaveState(state); !s.ok()) spdlog::warn("GPU slot: could not record the reconciliation: {}", s.message());
   spdlog::warn("GPU slot: {}", r.outcome);
   return r;
-}
-
-VramSnapshot ProfileSlot::Vram() const {
-  VramSnapshot v;
-  v.gpu = ReadGpu(options_.gpu);
-  v.server_configured = server_.configured();
-  v.server = server_.configured() ? server_.url() : "";
-  if (v.server_configured) {
-    auto loaded = server_.Loaded();
-    if (loaded.ok()) {
-      v.server_reachable = true;
-      v.models = std::move(*loaded);
-    } else {
-      v.server_error = loaded.status().message();
-    }
-  }
-  v.active = LoadState().active;
-  return v;
-}
-
-Result<UnloadedModel> ProfileSlot::Unload(const std::string& model) {
-  std::string name = CanonicalModelName(model);
-  LH_ASSIGN_OR_RETURN(auto loaded, server_.Loaded());
-  const LoadedModel* l = Find(loaded, name);
-  if (!l) return NotFound("model '" + name + "' is not loaded on " + server_.where() + "; GET /admin/vram lists what is");
-  // The kind decides the route; a wrong guess is refused with 400, so try the other.
-  UnloadedModel out;
-  Status s = UnloadVerified(*l, ModelKind::kLlm, &out);
-  if (s.code() == StatusCode::kInvalidArgument) s = UnloadVerified(*l, ModelKind::kEmbedding, &out);
-  LH_RETURN_IF_ERROR(s);
-  return out;
-}
-
-Result<PreloadedModel> ProfileSlot::Preload(const std::string& model, std::optional<ModelKind> kind,
-                                            std::optional<std::string> keep_alive) {
-  PreloadedModel out;
-  out.name = CanonicalModelName(model);
-  auto start = Clock::now();
-  Status s;
-  if (kind) {
-    out.kind = *kind;
-    s = server_.Load(out.name, *kind, keep_alive.value_or(options_.keep_alive));
-  } else {
-    out.kind = ModelKind::kLlm;
-    s = server_.Load(out.name, ModelKind::kLlm, keep_alive.value_or(options_.keep_alive));
-    if (s.code() == StatusCode::kInvalidArgument) {
-      out.kind = ModelKind::kEmbedding;
-      s = server_.Load(out.name, ModelKind::kEmbedding, keep_alive.value_or(options_.keep_alive));
-    }
-  }
-  LH_RETURN_IF_ERROR(s);
-  out.load_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  if (auto loaded = server_.Loaded(); loaded.ok()) {
-    if (const LoadedModel* l = Find(*loaded, out.name)) {
-      out.size = l->size;
-      out.size_vram = l->size_vram;
-    }
-  }
-  return out;
 }
 
 }  // namespace lakehouse::ai

@@ -94,6 +94,10 @@ struct SlotState {
   std::optional<SwitchReport> last_switch;
   std::optional<Reconciliation> reconciled;
   std::string last_error;  // of the last switch that failed
+  // What the active profile loaded, as it was then: what switching away
+  // unloads, even if the profile was changed or dropped since. None in
+  // files from before it was kept: the profile's models are used.
+  std::optional<std::vector<ProfileModel>> active_models;
 };
 
 // What GET /admin/vram shows: the GPU and the model server side by side.
@@ -121,7 +125,12 @@ class ProfileSlot {
   // fails a load. On refusal nothing was unloaded.
   Result<SwitchReport> Activate(const std::string& id);
   // Unloads the active profile's models (verified) and empties the slot.
-  Result<SwitchReport> Deactivate();
+  // With `expected`, Conflict unless that profile holds the slot when the
+  // switch lock is taken (a switch may have run while this one waited).
+  Result<SwitchReport> Deactivate(const std::optional<std::string>& expected = std::nullopt);
+  // Deletes a profile, under the switch lock: Conflict while it holds the
+  // slot, or when `precondition` (indexes created under it) refuses.
+  Status Drop(const std::string& id, const std::function<Status()>& precondition);
   // Settles a switch a crash cut off, from what /api/ps lists. Returns the
   // record, or nullopt when there was nothing to settle. Called at start.
   std::optional<Reconciliation> Reconcile();
@@ -140,9 +149,10 @@ class ProfileSlot {
 
  private:
   struct Plan;
-  Result<SwitchReport> Switch(const std::optional<std::string>& to);
+  Result<SwitchReport> Switch(const std::optional<std::string>& to, const std::optional<std::string>& expected);
   Status CheckFits(const Plan& plan) const;
-  Status UnloadVerified(const LoadedModel& model, ModelKind kind, UnloadedModel* out);
+  // `gpu` is the reading before (updated to the one that saw the fall).
+  Status UnloadVerified(const LoadedModel& model, ModelKind kind, GpuSnapshot* gpu, UnloadedModel* out);
   Status SaveState(const SlotState& state) const;
   SlotState LoadState() const;
 

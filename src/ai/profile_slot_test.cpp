@@ -326,6 +326,107 @@ TEST(ProfileSlotTest, AdminUnloadAndPreloadWorkOnAnyModel) {
   EXPECT_FALSE(f.IsLoaded("nomic-embed-text:latest"));
   EXPECT_EQ(f.slot->Unload("nomic-embed-text").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(f.slot->Preload("nope", std::nullopt, std::nullopt).status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(f.slot->Preload("mistral", ModelKind::kLlm, "5m")->already_loaded);
+  EXPECT_TRUE(f.slot->Preload("mistral", ModelKind::kLlm, "5m")->already_loaded);
+}
+
+}  // namespace lakehouse::ai
+
+namespace lakehouse::ai {
+
+TEST(ProfileSlotTest, TheSlotFreesWhatItLoadedEvenAfterTheProfileChangedOrWentAway) {
+  SlotFixture f;
+  ASSERT_TRUE(f.slot->Activate("staffing").ok());
+  // Changed behind the slot's back: its LLM is now mistral, but qwen is what was loaded.
+  auto changed = *f.store.Get("staffing");
+  changed.llm_model = "mistral";
+  ASSERT_TRUE(f.store.Put(changed).ok());
+  auto r = f.slot->Activate("docs");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->unloaded.size(), 1u);
+  EXPECT_EQ(r->unloaded[0].name, "qwen2.5:latest");
+  EXPECT_FALSE(f.IsLoaded("qwen2.5:latest"));
+
+  // Dropped while it held the slot (a file removed by hand): its models still go.
+  ASSERT_TRUE(f.store.Delete("docs").ok());
+  auto off = f.slot->Deactivate();
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_EQ(off->unloaded.size(), 2u);
+  EXPECT_TRUE(f.fake.Loaded().empty());
+}
+
+TEST(ProfileSlotTest, DeactivateAndDropAreCheckedUnderTheSwitchLock) {
+  SlotFixture f;
+  ASSERT_TRUE(f.slot->Activate("staffing").ok());
+  auto wrong = f.slot->Deactivate("docs");
+  EXPECT_EQ(wrong.status().code(), StatusCode::kConflict);
+  EXPECT_TRUE(Has(wrong.status(), "profile 'staffing' does")) << wrong.status().message();
+  EXPECT_EQ(f.slot->State().active, "staffing");
+
+  EXPECT_EQ(f.slot->Drop("staffing", nullptr).code(), StatusCode::kConflict);
+  EXPECT_EQ(f.slot->Drop("docs", [] { return Conflict("has indexes"); }).code(), StatusCode::kConflict);
+  EXPECT_TRUE(f.store.Exists("docs"));
+  EXPECT_TRUE(f.slot->Drop("docs", nullptr).ok());
+  EXPECT_FALSE(f.store.Exists("docs"));
+  EXPECT_EQ(f.slot->Drop("docs", nullptr).code(), StatusCode::kNotFound);
+
+  // An activation and a drop at once: whichever runs first, the slot never
+  // ends up held by a profile that is gone.
+  ASSERT_TRUE(f.store.Create(SlotFixture::Profile("docs", "mistral")).ok());
+  f.fake.load_ms = 100;
+  std::thread activate([&] { (void)f.slot->Activate("docs"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  Status dropped = f.slot->Drop("docs", nullptr);
+  activate.join();
+  auto active = f.slot->State().active;
+  EXPECT_TRUE(dropped.ok() ? active != "docs" : active == "docs") << dropped.ToString();
+}
+
+TEST(ProfileSlotTest, ADamagedStateFileReadsAsAnEmptySlotWhateverItHolds) {
+  SlotFixture f;
+  auto path = f.dir.path() / "_catalog" / "profile_slot.json";
+  for (const char* text : {
+           R"({"active":"docs","switching":{"from":"docs","to":"staffing","phase":5}})",
+           R"({"last_switch":{"preloaded":[{"model":"x","already_loaded":"yes","kind":3}],"unloaded":"no"}})",
+           R"({"reconciled":{"outcome":7},"active_models":[{"model":1},"x",{"model":"qwen2.5:latest","kind":[]}]})",
+           R"([1,2,3])", R"({"active":{"id":"docs"},"since":42})"}) {
+    ASSERT_TRUE(AtomicWriteFile(path, text).ok());
+    auto slot = f.MakeSlot(1000);
+    (void)slot->State();
+    (void)slot->Reconcile();
+    EXPECT_TRUE(slot->Activate("staffing").ok()) << text;
+  }
+}
+
+TEST(ProfileSlotTest, AHungNvidiaSmiIsReadOnceAndSaidInTheReport) {
+  SlotFixture f;
+  auto hung = f.dir.path() / "hung-nvidia-smi";
+  {
+    std::ofstream(hung) << "#!/bin/sh\nsleep 30\n";
+  }
+  fs::permissions(hung, fs::perms::owner_all);
+  SlotOptions options;
+  options.server = {f.fake.url(), 5000};
+  options.gpu = {hung.string(), 200};
+  options.poll_interval_ms = 10;
+  ProfileSlot slot(f.store, f.dir.path() / "_catalog" / "profile_slot.json", options, nullptr);
+  ASSERT_TRUE(slot.Activate("staffing").ok());
+  auto start = std::chrono::steady_clock::now();
+  auto r = slot.Activate("docs");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2000));
+  ASSERT_FALSE(r->warnings.empty());
+  EXPECT_NE(r->warnings[0].find("not checked"), std::string::npos) << r->warnings[0];
+  EXPECT_FALSE(f.IsLoaded("qwen2.5:latest"));  // still unloaded, checked in /api/ps
+}
+
+TEST(ModelServerTest, KeepAliveIsSecondsOrAGoDuration) {
+  for (const char* ok : {"0", "-1", "3600", "30m", "1h30m", "1.5h", "-1m", "500ms", "10s"}) {
+    EXPECT_TRUE(ValidKeepAlive(ok)) << ok;
+  }
+  for (const char* bad : {"", "forever", "1.5.5h", "99999999999999999999", "5 m", "m", "-", "1d", "30mm", "1h-1m"}) {
+    EXPECT_FALSE(ValidKeepAlive(bad)) << bad;
+  }
 }
 
 }  // namespace lakehouse::ai

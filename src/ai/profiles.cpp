@@ -193,6 +193,10 @@ Result<ModelProfile> ProfileStore::Create(ModelProfile p) {
   ProcessLock across(dir_ / ".create.lock");
   std::error_code ec;
   if (fs::exists(PathOf(p.id), ec)) {
+    if (!Get(p.id).ok()) {
+      return Conflict("profile '" + p.id + "' exists but its file is damaged; DELETE /vectors/profiles/" + p.id +
+                      " removes it");
+    }
     return Conflict("profile '" + p.id + "' already exists; PATCH /vectors/profiles/" + p.id + " changes it");
   }
   p.created_at = p.updated_at = Now();
@@ -208,7 +212,12 @@ Result<ModelProfile> ProfileStore::Get(const std::string& id) const {
   }
   LH_ASSIGN_OR_RETURN(std::string text, ReadFile(PathOf(id)));
   auto j = json::parse(text, nullptr, false);
-  auto p = ProfileFromJson(j);
+  Result<ModelProfile> p = InvalidArgument("unreadable");
+  try {
+    p = ProfileFromJson(j);
+  } catch (const std::exception& e) {  // a type check missed: still a clear error, not a crash
+    p = InvalidArgument(e.what());
+  }
   if (!p.ok()) return Internal("profile file _catalog/profiles/" + id + ".json is damaged: " + p.status().message());
   if (p->id != id) return Internal("profile file _catalog/profiles/" + id + ".json names profile '" + p->id + "'");
   return p;
@@ -242,8 +251,14 @@ Result<ModelProfile> ProfileStore::Put(ModelProfile p) {
   return Get(p.id);
 }
 
+bool ProfileStore::Exists(const std::string& id) const {
+  std::error_code ec;
+  return ValidateName(id, "profile id").ok() && fs::exists(PathOf(id), ec);
+}
+
 Status ProfileStore::Delete(const std::string& id) {
-  LH_RETURN_IF_ERROR(Get(id).status());
+  LH_RETURN_IF_ERROR(ValidateName(id, "profile id"));
+  if (!Exists(id)) return NotFound("no profile '" + id + "'; GET /vectors/profiles lists them");
   std::error_code ec;
   fs::remove(PathOf(id), ec);
   if (ec) return Internal("could not remove profile '" + id + "': " + ec.message());

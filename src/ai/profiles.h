@@ -66,10 +66,13 @@ class ProfileStore {
   // Conflict when the id is taken.
   Result<ModelProfile> Create(ModelProfile profile);
   Result<ModelProfile> Get(const std::string& id) const;
+  // Whether a file for `id` is there, readable or not.
+  bool Exists(const std::string& id) const;
   // Every readable profile, by id; unreadable files go to `problems`.
   std::vector<ModelProfile> List(std::map<std::string, std::string>* problems = nullptr) const;
   // Replaces a stored profile (created_at kept, updated_at set).
   Result<ModelProfile> Put(ModelProfile profile);
+  // Removes the file, also a damaged one (so it can be replaced).
   Status Delete(const std::string& id);
   const std::filesystem::path& dir() const { return dir_; }
 

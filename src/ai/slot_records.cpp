@@ -30,8 +30,16 @@ std::optional<int64_t> OptInt(const json& j, const char* f) {
   if (!j.contains(f) || !j[f].is_number_integer()) return std::nullopt;
   return j[f].get<int64_t>();
 }
+// Every read checks the type: a hand-edited or damaged file must read as
+// defaults, never throw.
+std::string Str(const json& j, const char* f) { return j.contains(f) && j[f].is_string() ? j[f].get<std::string>() : ""; }
+bool Bool(const json& j, const char* f) { return j.contains(f) && j[f].is_boolean() && j[f].get<bool>(); }
+const json& List(const json& j, const char* f) {
+  static const json kEmpty = json::array();
+  return j.contains(f) && j[f].is_array() ? j[f] : kEmpty;
+}
 SwitchPhase PhaseOf(const json& j) {
-  return j.value("phase", "unloading") == "preloading" ? SwitchPhase::kPreloading : SwitchPhase::kUnloading;
+  return Str(j, "phase") == "preloading" ? SwitchPhase::kPreloading : SwitchPhase::kUnloading;
 }
 double Share(int64_t part, int64_t whole) { return whole > 0 ? std::round(1000.0 * part / whole) / 1000 : 0; }
 
@@ -39,25 +47,25 @@ SwitchReport ReportFromJson(const json& j) {
   SwitchReport r;
   r.from = OptString(j, "from");
   r.to = OptString(j, "to");
-  for (const json& u : j.value("unloaded", json::array())) {
+  for (const json& u : List(j, "unloaded")) {
     if (!u.is_object()) continue;
-    r.unloaded.push_back({u.value("model", ""), Int(u, "size_vram"), Int(u, "freed_mib"), Num(u, "verify_ms")});
+    r.unloaded.push_back({Str(u, "model"), Int(u, "size_vram"), Int(u, "freed_mib"), Num(u, "verify_ms")});
   }
-  for (const json& k : j.value("kept", json::array())) {
+  for (const json& k : List(j, "kept")) {
     if (k.is_string()) r.kept.push_back(k);
   }
-  for (const json& p : j.value("preloaded", json::array())) {
+  for (const json& p : List(j, "preloaded")) {
     if (!p.is_object()) continue;
     PreloadedModel m;
-    m.name = p.value("model", "");
-    m.kind = p.value("kind", "embedding") == "llm" ? ModelKind::kLlm : ModelKind::kEmbedding;
+    m.name = Str(p, "model");
+    m.kind = Str(p, "kind") == "llm" ? ModelKind::kLlm : ModelKind::kEmbedding;
     m.load_ms = Num(p, "load_ms");
     m.size = Int(p, "size");
     m.size_vram = Int(p, "size_vram");
-    m.already_loaded = p.value("already_loaded", false);
+    m.already_loaded = Bool(p, "already_loaded");
     r.preloaded.push_back(m);
   }
-  for (const json& w : j.value("warnings", json::array())) {
+  for (const json& w : List(j, "warnings")) {
     if (w.is_string()) r.warnings.push_back(w);
   }
   r.total_ms = Num(j, "total_ms");
@@ -109,6 +117,17 @@ json ReconciliationToJson(const Reconciliation& r) {
           {"outcome", r.outcome}};
 }
 
+namespace {
+
+json ModelsJson(const std::optional<std::vector<ProfileModel>>& models) {
+  if (!models) return nullptr;
+  json out = json::array();
+  for (const auto& m : *models) out.push_back({{"model", m.name}, {"kind", ModelKindName(m.kind)}});
+  return out;
+}
+
+}  // namespace
+
 json SlotStateToJson(const SlotState& s) {
   json switching = nullptr;
   if (s.switching) {
@@ -122,7 +141,8 @@ json SlotStateToJson(const SlotState& s) {
           {"switching", switching},
           {"last_switch", s.last_switch ? SwitchReportToJson(*s.last_switch) : json(nullptr)},
           {"reconciled", s.reconciled ? ReconciliationToJson(*s.reconciled) : json(nullptr)},
-          {"last_error", s.last_error}};
+          {"last_error", s.last_error},
+          {"active_models", ModelsJson(s.active_models)}};
 }
 
 Result<SlotState> SlotStateFromJson(const json& j) {
@@ -138,9 +158,16 @@ Result<SlotState> SlotStateFromJson(const json& j) {
   if (j.contains("reconciled") && j["reconciled"].is_object()) {
     const json& r = j["reconciled"];
     s.reconciled = Reconciliation{TimeOf(r, "at"), OptString(r, "from"), OptString(r, "to"), PhaseOf(r),
-                                  OptString(r, "active"), r.value("outcome", "")};
+                                  OptString(r, "active"), Str(r, "outcome")};
   }
   if (j.contains("last_error") && j["last_error"].is_string()) s.last_error = j["last_error"];
+  if (j.contains("active_models") && j["active_models"].is_array()) {
+    s.active_models.emplace();
+    for (const json& m : j["active_models"]) {
+      if (!m.is_object() || Str(m, "model").empty()) continue;
+      s.active_models->push_back({Str(m, "model"), Str(m, "kind") == "llm" ? ModelKind::kLlm : ModelKind::kEmbedding});
+    }
+  }
   return s;
 }
 

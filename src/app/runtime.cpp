@@ -198,20 +198,18 @@ Status Runtime::EnsureProfileBucket(const std::string& name) {
 }
 
 Status Runtime::DropProfile(const std::string& id) {
-  LH_RETURN_IF_ERROR(profiles_->Get(id).status());
-  if (slot_->State().active == id) {
-    return Conflict("profile '" + id + "' holds the GPU slot; deactivate it first (POST /vectors/profile/" + id +
-                    "/deactivate)");
-  }
-  std::vector<std::string> under;
-  for (const auto& m : indexes_->List()) {
-    if (m.profile == id) under.push_back(m.name);
-  }
-  if (!under.empty()) {
-    return Conflict("indexes were created under profile '" + id + "': " + JoinNames(under) +
-                    "; drop them first (DELETE /vectors/indexes/{name})");
-  }
-  return profiles_->Delete(id);
+  // Under the slot's switch lock: an activation cannot run in between.
+  return slot_->Drop(id, [&]() -> Status {
+    std::vector<std::string> under;
+    for (const auto& m : indexes_->List()) {
+      if (m.profile == id) under.push_back(m.name);
+    }
+    if (!under.empty()) {
+      return Conflict("indexes were created under profile '" + id + "': " + JoinNames(under) +
+                      "; drop them first (DELETE /vectors/indexes/{name})");
+    }
+    return Status::Ok();
+  });
 }
 
 void Runtime::CleanUpAfterCrashes() {
@@ -233,6 +231,9 @@ std::map<std::string, std::string> Runtime::Problems() const {
   std::map<std::string, std::string> all = buckets_->Problems();
   all.merge(catalog_->Problems());
   all.merge(indexes_->Problems());
+  std::map<std::string, std::string> profiles;
+  profiles_->List(&profiles);
+  all.merge(profiles);
   for (const auto& [view, why] : query_->Quarantined()) all["view " + view] = "not queryable: " + why;
   if (std::string why = query_->UnconfinedBecause(); !why.empty()) {
     all["sql confinement"] = "SQL runs unconfined (" + why +

@@ -135,10 +135,9 @@ int ProfileCommands::Run(const Config& config) const {
     return 0;
   }
   if (activate_->parsed() || deactivate_->parsed()) {
-    if (deactivate_->parsed() && !id_.empty() && rt.slot().State().active != id_) {
-      return Fail(Conflict("profile '" + id_ + "' does not hold the GPU slot"));
-    }
-    auto report = activate_->parsed() ? rt.slot().Activate(id_) : rt.slot().Deactivate();
+    std::optional<std::string> expected;
+    if (!id_.empty()) expected = id_;
+    auto report = activate_->parsed() ? rt.slot().Activate(id_) : rt.slot().Deactivate(expected);
     if (!report.ok()) return Fail(report.status());
     if (json_) {
       std::cout << ai::SwitchReportToJson(*report).dump(2) << "\n";

@@ -1,6 +1,7 @@
 // /vectors/profiles, /vectors/profile/* and /admin/*: model profiles, the
 // GPU slot, profile-scoped search, and the model server's memory.
 #include "ai/slot_records.h"
+#include "common/names.h"
 #include "server/http_util.h"
 #include "server/profile_views.h"
 #include "server/routes.h"
@@ -52,8 +53,9 @@ void RegisterProfileRoutes(httplib::Server& http, app::Runtime& rt) {
   http.Get("/vectors/profiles", Guarded([&](const httplib::Request&, httplib::Response& res) {
     auto active = slot.State().active;
     json list = json::array();
-    for (const auto& p : store.List()) list.push_back(ProfileJson(p, active, IndexesUnder(rt, p.id)));
-    SendJson(res, {{"profiles", list}, {"active", active ? json(*active) : json(nullptr)}});
+    std::map<std::string, std::string> problems;
+    for (const auto& p : store.List(&problems)) list.push_back(ProfileJson(p, active, IndexesUnder(rt, p.id)));
+    SendJson(res, {{"profiles", list}, {"active", active ? json(*active) : json(nullptr)}, {"problems", problems}});
     return Status::Ok();
   }));
   http.Get(R"(/vectors/profiles/([^/]+))", Guarded([&](const httplib::Request& req, httplib::Response& res) {
@@ -85,13 +87,10 @@ void RegisterProfileRoutes(httplib::Server& http, app::Runtime& rt) {
   }));
   http.Post(R"(/vectors/profile/([^/]+)/deactivate)", Guarded([&](const httplib::Request& req, httplib::Response& res) {
     std::string id = req.matches[1];
-    LH_RETURN_IF_ERROR(store.Get(id).status());
-    auto active = slot.State().active;
-    if (active != id) {
-      return Conflict("profile '" + id + "' does not hold the GPU slot (" +
-                      (active ? "profile '" + *active + "' does" : std::string("it is empty")) + ")");
-    }
-    LH_ASSIGN_OR_RETURN(auto report, slot.Deactivate());
+    LH_RETURN_IF_ERROR(ValidateName(id, "profile id"));
+    // The slot checks under its lock that `id` still holds it (a dropped
+    // profile's slot can be emptied too).
+    LH_ASSIGN_OR_RETURN(auto report, slot.Deactivate(id));
     SendJson(res, ai::SwitchReportToJson(report));
     return Status::Ok();
   }));

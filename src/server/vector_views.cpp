@@ -41,6 +41,12 @@ json IndexJson(const vector::IndexManifest& m, vector::IndexRegistry& indexes, c
             {"text_column", m.text_column},
             {"bucket", m.bucket},
             {"profile", m.profile.empty() ? json(nullptr) : json(m.profile)},
+            // What a profile-scoped search checks: whose index, and which model's vectors.
+            {"vector_space",
+             {{"profile", m.profile.empty() ? json(nullptr) : json(m.profile)},
+              {"provider", m.active ? m.active->provider : m.embedder.provider},
+              {"model", m.active ? m.active->model : m.embedder.model},
+              {"dimension", m.active ? m.active->dimension : m.embedder.dimension}}},
             {"chunk_size", m.chunking.size},
             {"chunk_overlap", m.chunking.overlap},
             {"redact_pii_spans", m.chunking.redact_pii_spans},

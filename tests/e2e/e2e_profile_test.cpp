@@ -97,6 +97,8 @@ TEST_F(ProfileE2E, TwoProfilesShareTheGpuSlotAndScopedSearchStaysInItsSpace) {
   EXPECT_EQ(staff.body["bucket"], "staffing_bucket");
   EXPECT_EQ(staff.body["embedder"]["provider"], "ollama");
   EXPECT_EQ(staff.body["active"]["backend"]["kind"], "hnsw");
+  EXPECT_EQ(staff.body["vector_space"],
+            json({{"profile", "staffing"}, {"provider", "ollama"}, {"model", "nomic-embed-text"}, {"dimension", 8}}));
   ASSERT_EQ(Post("/vectors/indexes", Index("docs_idx", "docs")).status, 201);
   json plain = Index("plain_idx", "");
   plain["embedder"] = {{"provider", "hash"}};
@@ -209,13 +211,18 @@ TEST_F(ProfileE2E, AKillDuringASwitchIsReconciledAtTheNextStart) {
 
   // Killed once qwen was unloaded, before mistral loaded: neither profile is
   // whole, and the restarted server says so rather than claiming either.
-  server_->Stop();
-  server_->SetEnv("LAKEHOUSE_CRASH_AT", "profile_switch:after_unload");
-  ASSERT_TRUE(server_->Start());
-  Post("/vectors/profile/docs/activate", json::object());
-  ASSERT_TRUE(server_->WaitForExit(10000));
-  server_->SetEnv("LAKEHOUSE_CRASH_AT", "");
-  ASSERT_TRUE(server_->Start()) << server_->log();
+  // Restarts with the crash point set, asks for the switch to docs, and
+  // starts again once it died there.
+  auto crash_switching_to_docs = [&](const std::string& point) {
+    server_->Stop();
+    server_->SetEnv("LAKEHOUSE_CRASH_AT", point);
+    ASSERT_TRUE(server_->Start());
+    Post("/vectors/profile/docs/activate", json::object());
+    ASSERT_TRUE(server_->WaitForExit(10000));
+    server_->SetEnv("LAKEHOUSE_CRASH_AT", "");
+    ASSERT_TRUE(server_->Start()) << server_->log();
+  };
+  crash_switching_to_docs("profile_switch:after_unload");
   auto active = Get(*server_, "/vectors/profile/active");
   EXPECT_TRUE(active.body["active"].is_null()) << active.body.dump();
   ASSERT_TRUE(active.body["reconciled"].is_object()) << active.body.dump();
@@ -225,17 +232,51 @@ TEST_F(ProfileE2E, AKillDuringASwitchIsReconciledAtTheNextStart) {
   // Killed after docs' models loaded, before the slot was recorded: /api/ps
   // lists them all, so docs holds the slot after the restart.
   ASSERT_EQ(Post("/vectors/profile/staffing/activate", json::object()).status, 200);
-  server_->Stop();
-  server_->SetEnv("LAKEHOUSE_CRASH_AT", "profile_switch:before_commit");
-  ASSERT_TRUE(server_->Start());
-  Post("/vectors/profile/docs/activate", json::object());
-  ASSERT_TRUE(server_->WaitForExit(10000));
-  server_->SetEnv("LAKEHOUSE_CRASH_AT", "");
-  ASSERT_TRUE(server_->Start()) << server_->log();
+  crash_switching_to_docs("profile_switch:before_commit");
   active = Get(*server_, "/vectors/profile/active");
   EXPECT_EQ(active.body["active"], "docs") << active.body.dump();
   EXPECT_EQ(active.body["reconciled"]["phase"], "preloading");
   EXPECT_TRUE(active.body["switching"].is_null());
+}
+
+TEST_F(ProfileE2E, TheActiveProfilesLlmIsAskedForMigrationRules) {
+  ASSERT_EQ(Post("/vectors/profiles", Profile("docs", "mistral")).status, 201);
+  ASSERT_EQ(Post("/vectors/profile/docs/activate", json::object()).status, 200);
+  ASSERT_EQ(Upload(*server_, "p.csv", "id,fname,lname\n1,Ana,Lima\n", {{"name", "people"}}).status, 201);
+  auto changed = Upload(*server_, "p2.csv", "id,display\n1,Ana Lima\n", {{"name", "people"}, {"mode", "replace"}});
+  ASSERT_EQ(changed.status, 201) << changed.body.dump();
+  bool asked = false;
+  for (const auto& body : fake_.bodies("/api/generate")) {
+    if (body.value("prompt", "").find("fname VARCHAR") != std::string::npos) {
+      asked = true;
+      EXPECT_EQ(body["model"], "mistral");
+    }
+  }
+  EXPECT_TRUE(asked);
+  // The stand-in answers no rules: the answer is refused, as any unusable one is.
+  EXPECT_NE(changed.body["schema_diff"]["llm_status"].get<std::string>().find("invalid answer"), std::string::npos)
+      << changed.body["schema_diff"].dump();
+}
+
+TEST_F(ProfileE2E, DamagedProfileFilesAreReportedAndTheServerStillStarts) {
+  ASSERT_EQ(Post("/vectors/profiles", Profile("docs", "mistral")).status, 201);
+  ASSERT_EQ(Post("/vectors/profile/docs/activate", json::object()).status, 200);
+  server_->Stop();
+  auto catalog = server_->data_dir() / "_catalog";
+  WriteFile(catalog / "profiles" / "broken.json", R"({"id":"broken","embedder":{"provider":7}})");
+  WriteFile(catalog / "profile_slot.json",
+            R"({"active":"docs","switching":{"from":"docs","to":"x","phase":5},"last_switch":{"preloaded":"no"}})");
+  ASSERT_TRUE(server_->Start()) << server_->log();
+  auto listed = Get(*server_, "/vectors/profiles");
+  ASSERT_EQ(listed.status, 200) << listed.body.dump();
+  EXPECT_EQ(listed.body["profiles"].size(), 1u);
+  EXPECT_TRUE(listed.body["problems"].contains("_catalog/profiles/broken.json")) << listed.body.dump();
+  EXPECT_TRUE(Get(*server_, "/health").body.dump().find("broken.json") != std::string::npos);
+  EXPECT_EQ(Get(*server_, "/vectors/profile/active").status, 200);
+  // The damaged one can be removed and made again.
+  EXPECT_EQ(Post("/vectors/profiles", {{"id", "broken"}}).status, 409);
+  EXPECT_EQ(Delete("/vectors/profiles/broken").status, 200);
+  EXPECT_EQ(Post("/vectors/profiles", {{"id", "broken"}}).status, 201);
 }
 
 TEST(ProfileE2ENoGpu, NoGpuAndNoModelServerAreNormalStates) {
