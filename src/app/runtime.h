@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "ai/profile_slot.h"
+#include "auth/key_store.h"
 #include "ai/profiles.h"
 #include "catalog/catalog.h"
 #include "common/config.h"
@@ -45,6 +46,7 @@ class Runtime {
   ForegroundLoad& foreground() { return foreground_; }
   ingest::Compactor& compactor() { return *compactor_; }
   ai::ProfileStore& profiles() { return *profiles_; }
+  auth::KeyStore& keys() { return *keys_; }
   // The one GPU slot (which profile's models hold the model server).
   ai::ProfileSlot& slot() { return *slot_; }
   ~Runtime();
@@ -99,6 +101,7 @@ class Runtime {
   std::unique_ptr<vector::Searcher> searcher_;
   std::unique_ptr<vector::RefreshScheduler> scheduler_;
   std::unique_ptr<vector::autotune::AutotuneService> autotune_;  // queues shadow builds on scheduler_
+  std::unique_ptr<auth::KeyStore> keys_;
   std::unique_ptr<ai::ProfileStore> profiles_;
   std::unique_ptr<ai::ProfileSlot> slot_;
   ForegroundLoad foreground_;

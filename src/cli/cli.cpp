@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/autotune_commands.h"
 #include "cli/profile_commands.h"
+#include "cli/auth_commands.h"
 #include "cli/index_commands.h"
 
 namespace lakehouse::cli {
@@ -50,6 +51,10 @@ int Main(int argc, char** argv) {
   serve_cmd->add_option("-p,--port", port, "Port to listen on; 0 picks a free one");
   serve_cmd->add_option("--demo", serve.demo_dir, "Ingest the files in this folder before serving (idempotent)");
   serve_cmd->add_option("--port-file", serve.port_file, "Write the bound port to this file once listening");
+  bool insecure = false;
+  serve_cmd->add_flag("--insecure", insecure,
+                      "Serve a non-loopback --host with no API key (anyone who reaches it may do anything); "
+                      "without it, such a start is refused until `lakehouse auth key create` has made a key");
 
   IngestOptions ingest;
   auto* ingest_cmd = app.add_subcommand(
@@ -156,6 +161,7 @@ int Main(int argc, char** argv) {
   IndexCommands index_commands(app);
   AutotuneCommands autotune_commands(app);
   ProfileCommands profile_commands(app);
+  AuthCommands auth_commands(app);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -172,6 +178,7 @@ int Main(int argc, char** argv) {
     FinishBuckets(*config);
   }
   if (!host.empty()) config->host = host;
+  config->insecure = insecure;
   if (port >= 0) config->port = port;
 
   if (serving) return RunServe(*config, serve);
@@ -186,6 +193,7 @@ int Main(int argc, char** argv) {
   if (int rc = index_commands.Run(*config); rc >= 0) return rc;
   if (int rc = autotune_commands.Run(*config); rc >= 0) return rc;
   if (int rc = profile_commands.Run(*config); rc >= 0) return rc;
+  if (int rc = auth_commands.Run(*config); rc >= 0) return rc;
   return 2;
 }
 

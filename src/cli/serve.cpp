@@ -85,6 +85,19 @@ int RunServe(const Config& config, const ServeOptions& options) {
     std::cerr << "error: " << runtime.status().message() << "\n";
     return 1;
   }
+  // Open to whoever can reach it only where that is the machine's own users.
+  const std::string& host = config.host;
+  bool loopback = host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  if (!loopback && !(*runtime)->keys().AnyActive()) {
+    if (!config.insecure) {
+      std::cerr << "error: refusing to listen on " << host
+                << " with no API key: anyone who can reach it could read, change and delete every dataset.\n"
+                << "  Make a key first:  lakehouse auth key create --role admin --name me\n"
+                << "  (then send it as \"Authorization: Bearer KEY\"), or start with --insecure on a trusted network.\n";
+      return 1;
+    }
+    spdlog::warn("listening on {} with no API key (--insecure): anyone who can reach it may do anything", host);
+  }
   (*runtime)->CleanUpAfterCrashes();
   if (Status opened = (*runtime)->query().Open(); !opened.ok()) {
     std::cerr << "error: query engine: " << opened.message() << "\n";

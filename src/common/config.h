@@ -27,6 +27,9 @@ struct Config {
   int64_t header_timeout_ms = 10000;  // request line and headers must arrive within this
   int64_t read_timeout_ms = 30000;    // a read (or write) that stalls this long ends the request
   int64_t min_upload_bytes_per_s = 1024;  // after 10 s, request bodies must average at least this
+  // Serve on a non-loopback address with no API key (serve --insecure):
+  // allowed, warned about at start and in /health.
+  bool insecure = false;
   // [storage]
   std::filesystem::path data_dir = "./data";  // root of the primary bucket
   std::vector<BucketConfig> buckets;          // primary and rescue always present after Load

@@ -6,6 +6,7 @@ const char* StatusCodeName(StatusCode code) {
   switch (code) {
     case StatusCode::kOk: return "ok";
     case StatusCode::kInvalidArgument: return "invalid_argument";
+    case StatusCode::kUnauthenticated: return "unauthenticated";
     case StatusCode::kNotFound: return "not_found";
     case StatusCode::kConflict: return "conflict";
     case StatusCode::kPermissionDenied: return "permission_denied";

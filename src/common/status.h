@@ -17,6 +17,7 @@ namespace lakehouse {
 enum class StatusCode {
   kOk,
   kInvalidArgument,   // 400: the request itself is wrong
+  kUnauthenticated,   // 401: no API key, or one that is unknown, revoked or expired
   kNotFound,          // 404: an unknown dataset, bucket, index...
   kConflict,          // 409: the request clashes with what is stored
   kPermissionDenied,  // 403: not allowed (sandboxed SQL, protected bucket)
@@ -51,6 +52,7 @@ class [[nodiscard]] Status {
 
 inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
+inline Status Unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
 inline Status Conflict(std::string m) { return {StatusCode::kConflict, std::move(m)}; }
 inline Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
 inline Status TooLarge(std::string m) { return {StatusCode::kTooLarge, std::move(m)}; }

@@ -8,6 +8,7 @@ int HttpStatusFor(StatusCode code) {
   switch (code) {
     case StatusCode::kOk: return 200;
     case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kUnauthenticated: return 401;
     case StatusCode::kPermissionDenied: return 403;
     case StatusCode::kNotFound: return 404;
     case StatusCode::kTimeout: return 408;

@@ -9,11 +9,42 @@
 
 #include "server/guarded_server.h"
 #include "server/http_util.h"
+#include "server/route_table.h"
 #include "server/routes.h"
 
 namespace lakehouse::server {
 
 namespace {
+
+// The key a request carries: "Authorization: Bearer KEY" or "X-Api-Key: KEY".
+std::string KeyOf(const httplib::Request& req) {
+  std::string auth = req.get_header_value("Authorization");
+  if (auth.size() > 7 && (auth.compare(0, 7, "Bearer ") == 0 || auth.compare(0, 7, "bearer ") == 0)) {
+    return auth.substr(7);
+  }
+  return req.get_header_value("X-Api-Key");
+}
+
+// Once any key exists, every route but /health needs one, loopback
+// included; a route missing from the table needs admin, so a new route is
+// never open by mistake. Ok when the request may go on.
+Status CheckAccess(auth::KeyStore& keys, const httplib::Request& req) {
+  const RouteRule* rule = FindRoute(req.method, req.path);
+  if (rule && !rule->role) return Status::Ok();
+  if (!keys.AnyActive()) return Status::Ok();
+  std::string key = KeyOf(req);
+  if (key.empty()) {
+    return Unauthenticated("this server needs an API key: send \"Authorization: Bearer KEY\" (or X-Api-Key); "
+                           "`lakehouse auth key create --role reader` makes one");
+  }
+  LH_ASSIGN_OR_RETURN(auto who, keys.Authenticate(key));
+  auth::Role need = rule ? *rule->role : auth::Role::kAdmin;
+  if (!auth::Allows(who.role, need)) {
+    return PermissionDenied("key '" + who.name + "' is a " + auth::RoleName(who.role) + " key; " + req.method + " " +
+                            req.path + " needs " + auth::RoleName(need));
+  }
+  return Status::Ok();
+}
 
 HttpLimits LimitsFrom(const Config& config) {
   HttpLimits limits;
@@ -40,7 +71,16 @@ Server::Server(app::Runtime& runtime)
   http_->Get("/health", [&runtime](const httplib::Request&, httplib::Response& res) {
     nlohmann::json problems = nlohmann::json::array();
     for (const auto& [what, why] : runtime.Problems()) problems.push_back({{"what", what}, {"message", why}});
-    SendJson(res, {{"status", problems.empty() ? "ok" : "degraded"}, {"version", "0.1.0"}, {"problems", problems}});
+    nlohmann::json warnings = nlohmann::json::array();
+    if (runtime.config().insecure && !runtime.keys().AnyActive()) {
+      warnings.push_back("listening on " + runtime.config().host +
+                         " with no API key (--insecure): anyone who can reach it may read, change and delete "
+                         "everything; `lakehouse auth key create --role admin` closes it");
+    }
+    SendJson(res, {{"status", problems.empty() ? "ok" : "degraded"},
+                   {"version", "0.1.0"},
+                   {"problems", problems},
+                   {"warnings", warnings}});
   });
   RegisterCatalogRoutes(*http_, runtime);
   RegisterIngestRoutes(*http_, runtime.ingestor(), runtime.buckets(), config.max_upload_bytes);
@@ -82,8 +122,17 @@ Server::Server(app::Runtime& runtime)
   // before routing) from counting. Monitoring polls are not client work.
   static thread_local bool counted = false;
   ForegroundLoad* load = &runtime.foreground();
-  http_->set_pre_routing_handler([load](const httplib::Request& req, httplib::Response&) {
+  auth::KeyStore* keys = &runtime.keys();
+  http_->set_pre_routing_handler([load, keys](const httplib::Request& req, httplib::Response& res) {
     if (counted) load->End();  // the last request on this thread was never logged
+    counted = false;
+    if (Status allowed = CheckAccess(*keys, req); !allowed.ok()) {
+      if (allowed.code() == StatusCode::kUnauthenticated) res.set_header("WWW-Authenticate", "Bearer");
+      // The body was never read: the connection cannot carry another request.
+      res.set_header("Connection", "close");
+      SendError(res, allowed);
+      return httplib::Server::HandlerResponse::Handled;
+    }
     counted = req.path != "/health" && req.path != "/vectors/agent/status";
     if (counted) load->Begin();
     return httplib::Server::HandlerResponse::Unhandled;

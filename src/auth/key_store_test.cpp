@@ -1,0 +1,98 @@
+#include "auth/key_store.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "fixtures.h"
+
+namespace lakehouse::auth {
+
+namespace {
+
+struct TempStore {
+  std::filesystem::path dir = testing::MakeTempDir("keys");
+  KeyStore store{dir / "_catalog" / "auth" / "keys.json"};
+  ~TempStore() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  std::string FileText() const {
+    std::ifstream in(dir / "_catalog" / "auth" / "keys.json");
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+};
+
+}  // namespace
+
+TEST(KeyStoreTest, AKeyIsShownOnceAndStoredOnlyAsASaltedHash) {
+  TempStore t;
+  EXPECT_FALSE(t.store.AnyActive());
+  auto made = t.store.Create(Role::kWriter, "ingest_bot", std::nullopt);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  EXPECT_EQ(made->key.rfind("lh_" + made->record.id + "_", 0), 0u);
+  EXPECT_TRUE(t.store.AnyActive());
+  std::string secret = made->key.substr(12);
+  EXPECT_EQ(t.FileText().find(secret), std::string::npos);  // the canary never reaches the file
+  EXPECT_NE(t.FileText().find("ingest_bot"), std::string::npos);
+  auto who = t.store.Authenticate(made->key);
+  ASSERT_TRUE(who.ok()) << who.status().ToString();
+  EXPECT_EQ(who->role, Role::kWriter);
+  EXPECT_EQ(who->name, "ingest_bot");
+
+  // One character off, another id, garbage: all unknown, none echoed.
+  std::string wrong = made->key;
+  wrong.back() = wrong.back() == 'a' ? 'b' : 'a';
+  for (const std::string& bad : {wrong, std::string("lh_00000000_") + secret, std::string("hunter2"), std::string()}) {
+    auto r = t.store.Authenticate(bad);
+    EXPECT_EQ(r.status().code(), StatusCode::kUnauthenticated) << bad;
+    EXPECT_EQ(r.status().message().find(secret), std::string::npos);
+  }
+  EXPECT_EQ(t.store.Create(Role::kReader, "ingest_bot", std::nullopt).status().code(), StatusCode::kConflict);
+  EXPECT_FALSE(t.store.Create(Role::kReader, "bad name!", std::nullopt).ok());
+}
+
+TEST(KeyStoreTest, RevokedAndExpiredKeysStopWorking) {
+  TempStore t;
+  auto a = t.store.Create(Role::kAdmin, "", std::nullopt);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->record.name, "key_" + a->record.id);
+  auto soon = t.store.Create(Role::kReader, "soon", Now() + std::chrono::milliseconds(300));
+  ASSERT_TRUE(soon.ok());
+  EXPECT_TRUE(t.store.Authenticate(soon->key).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  auto expired = t.store.Authenticate(soon->key);
+  EXPECT_EQ(expired.status().code(), StatusCode::kUnauthenticated);
+  EXPECT_NE(expired.status().message().find("expired"), std::string::npos);
+
+  ASSERT_TRUE(t.store.Revoke(a->record.name).ok());
+  EXPECT_EQ(t.store.Revoke(a->record.id).status().code(), StatusCode::kConflict);
+  EXPECT_EQ(t.store.Revoke("nobody").status().code(), StatusCode::kNotFound);
+  EXPECT_NE(t.store.Authenticate(a->key).status().message().find("revoked"), std::string::npos);
+  EXPECT_FALSE(t.store.AnyActive());  // back to open on loopback
+  EXPECT_EQ(t.store.List().size(), 2u);
+
+  // Another process's change is seen (a second store on the same file).
+  KeyStore other(t.dir / "_catalog" / "auth" / "keys.json");
+  auto b = other.Create(Role::kReader, "b", std::nullopt);
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(t.store.Authenticate(b->key).ok());
+}
+
+TEST(KeyStoreTest, ExpiriesAreDurationsOrTimes) {
+  TimePoint now = *ParseTime("2026-12-03T00:00:00Z");
+  EXPECT_EQ(*ParseExpiry("30d", now), now + std::chrono::hours(24 * 30));
+  EXPECT_EQ(*ParseExpiry("12h", now), now + std::chrono::hours(12));
+  EXPECT_EQ(*ParseExpiry("2027-01-31T00:00:00Z", now), *ParseTime("2027-01-31T00:00:00Z"));
+  for (const char* bad : {"", "0d", "soon", "-3d", "12x"}) EXPECT_FALSE(ParseExpiry(bad, now).ok()) << bad;
+  EXPECT_EQ(*ParseRole("writer"), Role::kWriter);
+  EXPECT_FALSE(ParseRole("root").has_value());
+  EXPECT_TRUE(Allows(Role::kAdmin, Role::kReader));
+  EXPECT_FALSE(Allows(Role::kReader, Role::kWriter));
+}
+
+}  // namespace lakehouse::auth

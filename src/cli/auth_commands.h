@@ -1,0 +1,28 @@
+// `lakehouse auth key create|list|revoke`: API keys, made on the data
+// folder by its owner (no key is needed for that). A key is printed once;
+// only its salted hash is kept.
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "common/config.h"
+
+namespace lakehouse::cli {
+
+class AuthCommands {
+ public:
+  explicit AuthCommands(CLI::App& app);
+  // -1 when none of its commands was parsed.
+  int Run(const Config& config) const;
+
+ private:
+  CLI::App* create_ = nullptr;
+  CLI::App* list_ = nullptr;
+  CLI::App* revoke_ = nullptr;
+  std::string role_, name_, expires_, which_;
+  bool json_ = false;
+};
+
+}  // namespace lakehouse::cli
