@@ -85,6 +85,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const Config& config) {
   fs::path catalog_dir = rt->buckets_->Primary()->Root() / "_catalog";
   rt->profiles_ = std::make_unique<ai::ProfileStore>(catalog_dir / "profiles");
   rt->keys_ = std::make_unique<auth::KeyStore>(catalog_dir / "auth" / "keys.json");
+  rt->audit_ = std::make_unique<auth::AuditLog>(rt->buckets_->Primary()->Root() / "_audit");
   ai::SlotOptions slot;
   slot.server = {config.profiles_ollama_url, static_cast<int>(config.profiles_request_timeout_ms)};
   slot.gpu = {config.profiles_nvidia_smi, static_cast<int>(config.profiles_gpu_timeout_ms)};
@@ -232,6 +233,10 @@ std::map<std::string, std::string> Runtime::Problems() const {
   std::map<std::string, std::string> all = buckets_->Problems();
   all.merge(catalog_->Problems());
   all.merge(indexes_->Problems());
+  if (keys_->FileState() == auth::KeyFileState::kDamaged) {
+    all["_catalog/auth/keys.json"] = "damaged: every route but /health refuses until it is repaired or removed "
+                                     "(`lakehouse auth key list` says what is wrong)";
+  }
   std::map<std::string, std::string> profiles;
   profiles_->List(&profiles);
   all.merge(profiles);

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "ai/profile_slot.h"
+#include "auth/audit_log.h"
 #include "auth/key_store.h"
 #include "ai/profiles.h"
 #include "catalog/catalog.h"
@@ -47,6 +48,7 @@ class Runtime {
   ingest::Compactor& compactor() { return *compactor_; }
   ai::ProfileStore& profiles() { return *profiles_; }
   auth::KeyStore& keys() { return *keys_; }
+  auth::AuditLog& audit() { return *audit_; }
   // The one GPU slot (which profile's models hold the model server).
   ai::ProfileSlot& slot() { return *slot_; }
   ~Runtime();
@@ -102,6 +104,7 @@ class Runtime {
   std::unique_ptr<vector::RefreshScheduler> scheduler_;
   std::unique_ptr<vector::autotune::AutotuneService> autotune_;  // queues shadow builds on scheduler_
   std::unique_ptr<auth::KeyStore> keys_;
+  std::unique_ptr<auth::AuditLog> audit_;
   std::unique_ptr<ai::ProfileStore> profiles_;
   std::unique_ptr<ai::ProfileSlot> slot_;
   ForegroundLoad foreground_;

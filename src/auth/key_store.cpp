@@ -3,6 +3,10 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
@@ -25,6 +29,8 @@ std::string RandomHex(size_t bytes) {
   }
   return out;
 }
+
+constexpr int64_t kMaxExpiryMinutes = int64_t{36500} * 1440;
 
 json TimeJson(const std::optional<TimePoint>& t) { return t ? json(FormatTime(*t)) : json(nullptr); }
 
@@ -71,28 +77,52 @@ std::vector<KeyRecord> KeyStore::Load() const {
   bool recent = false;
   int64_t stamp = StampOf(path_, &recent);
   if (stamp == cache_.stamp && !recent) return cache_.keys;
-  std::vector<KeyRecord> keys;
+  Cache fresh;
+  fresh.stamp = stamp;
+  std::error_code ec;
+  if (!std::filesystem::exists(path_, ec) && !ec) {
+    cache_ = fresh;
+    return {};
+  }
+  // From here a key is needed; what cannot be read closes the server
+  // rather than opening it.
+  fresh.state = KeyFileState::kDamaged;
   auto text = ReadFile(path_);
-  if (text.ok()) {
-    auto j = json::parse(*text, nullptr, false);
-    if (j.is_object() && j.contains("keys") && j["keys"].is_array()) {
-      for (const json& k : j["keys"]) {
-        if (!k.is_object()) continue;
-        KeyRecord r;
-        r.id = Str(k, "id");
-        r.name = Str(k, "name");
-        r.role = ParseRole(Str(k, "role")).value_or(Role::kReader);
-        r.salt = Str(k, "salt");
-        r.hash = Str(k, "hash");
-        r.created_at = TimeOf(k, "created_at").value_or(TimePoint{});
-        r.expires_at = TimeOf(k, "expires_at");
-        r.revoked_at = TimeOf(k, "revoked_at");
-        if (!r.id.empty() && !r.hash.empty()) keys.push_back(std::move(r));
+  json j = text.ok() ? json::parse(*text, nullptr, false) : json();
+  if (!text.ok()) {
+    fresh.damage = text.status().message();
+  } else if (!j.is_object() || !j.contains("keys") || !j["keys"].is_array()) {
+    fresh.damage = "it is not {\"keys\": [...]}";
+  } else {
+    fresh.state = KeyFileState::kKeys;
+    for (const json& k : j["keys"]) {
+      if (!k.is_object()) continue;
+      KeyRecord r;
+      r.id = Str(k, "id");
+      r.name = Str(k, "name");
+      auto role = ParseRole(Str(k, "role"));
+      r.salt = Str(k, "salt");
+      r.hash = Str(k, "hash");
+      r.created_at = TimeOf(k, "created_at").value_or(TimePoint{});
+      r.expires_at = TimeOf(k, "expires_at");
+      r.revoked_at = TimeOf(k, "revoked_at");
+      // A time that does not read counts as passed: a damaged record never works.
+      for (const char* f : {"expires_at", "revoked_at"}) {
+        if (k.contains(f) && !k[f].is_null() && !TimeOf(k, f)) r.revoked_at = TimePoint{};
       }
+      if (!role) r.revoked_at = TimePoint{};
+      r.role = role.value_or(Role::kReader);
+      if (!r.id.empty() && !r.hash.empty()) fresh.keys.push_back(std::move(r));
     }
   }
-  cache_ = {stamp, keys};
-  return keys;
+  cache_ = fresh;
+  return cache_.keys;
+}
+
+KeyFileState KeyStore::FileState() const {
+  std::lock_guard lock(mutex_);
+  Load();
+  return cache_.state;
 }
 
 Status KeyStore::Save(const std::vector<KeyRecord>& keys) const {
@@ -119,6 +149,10 @@ Result<NewKey> KeyStore::Create(Role role, std::string name, std::optional<TimeP
   std::lock_guard lock(mutex_);
   ProcessLock across(path_.parent_path().parent_path() / "auth.lock");
   std::vector<KeyRecord> keys = Load();
+  if (cache_.state == KeyFileState::kDamaged) {
+    return Conflict(path_.string() + " is damaged (" + cache_.damage +
+                    "); repair or remove it first: a new key would overwrite the others");
+  }
   NewKey out;
   out.record.id = RandomHex(4);
   std::string secret = RandomHex(24);
@@ -127,7 +161,8 @@ Result<NewKey> KeyStore::Create(Role role, std::string name, std::optional<TimeP
     return Internal("the system's random source failed; no key was made");
   }
   if (name.empty()) name = "key_" + out.record.id;
-  LH_RETURN_IF_ERROR(ValidateName(name.size() <= 64 ? name : name.substr(0, 65), "key name"));
+  if (name.size() > 64) return InvalidArgument("a key name is at most 64 characters");
+  LH_RETURN_IF_ERROR(ValidateName(name, "key name"));
   for (const auto& k : keys) {
     if (k.name == name) return Conflict("a key named '" + name + "' exists; choose another --name");
     if (k.id == out.record.id) return Internal("key id collision; try again");
@@ -145,17 +180,26 @@ Result<NewKey> KeyStore::Create(Role role, std::string name, std::optional<TimeP
   return out;
 }
 
-std::vector<KeyRecord> KeyStore::List() const {
+Result<std::vector<KeyRecord>> KeyStore::List() const {
   std::lock_guard lock(mutex_);
-  return Load();
+  auto keys = Load();
+  if (cache_.state == KeyFileState::kDamaged) {
+    return Conflict(path_.string() + " is damaged (" + cache_.damage +
+                    "); the server refuses every route but /health until it is repaired or removed");
+  }
+  return keys;
 }
 
 Result<KeyRecord> KeyStore::Revoke(const std::string& id_or_name) {
   std::lock_guard lock(mutex_);
   ProcessLock across(path_.parent_path().parent_path() / "auth.lock");
   std::vector<KeyRecord> keys = Load();
-  for (auto& k : keys) {
-    if (k.id != id_or_name && k.name != id_or_name) continue;
+  if (cache_.state == KeyFileState::kDamaged) return Conflict(path_.string() + " is damaged (" + cache_.damage + ")");
+  // An id first, then a name: a name may look like another key's id.
+  auto it = std::find_if(keys.begin(), keys.end(), [&](const auto& k) { return k.id == id_or_name; });
+  if (it == keys.end()) it = std::find_if(keys.begin(), keys.end(), [&](const auto& k) { return k.name == id_or_name; });
+  if (it != keys.end()) {
+    auto& k = *it;
     if (k.revoked_at) return Conflict("key '" + k.name + "' was revoked at " + FormatTime(*k.revoked_at));
     k.revoked_at = Now();
     LH_RETURN_IF_ERROR(Save(keys));
@@ -182,7 +226,12 @@ Result<KeyRecord> KeyStore::Authenticate(const std::string& key) const {
   std::string id = key.substr(3, 8), secret = key.substr(12);
   std::lock_guard lock(mutex_);
   auto now = Now();
-  for (const auto& k : Load()) {
+  auto keys = Load();
+  if (cache_.state == KeyFileState::kDamaged) {
+    return Unauthenticated("the server's key file is damaged, so no key can be checked; its owner must repair it "
+                           "(`lakehouse auth key list` says what is wrong)");
+  }
+  for (const auto& k : keys) {
     if (k.id != id) continue;
     std::string hash = Sha256Hex(k.salt + secret);
     if (hash.size() != k.hash.size() || CRYPTO_memcmp(hash.data(), k.hash.data(), hash.size()) != 0) break;
@@ -200,11 +249,17 @@ Result<TimePoint> ParseExpiry(const std::string& text, TimePoint now) {
     if ((unit == 'd' || unit == 'h' || unit == 'm') && number.find_first_not_of("0123456789") == std::string::npos) {
       int64_t n = std::stoll(number);
       int64_t minutes = unit == 'd' ? n * 1440 : unit == 'h' ? n * 60 : n;
-      if (n > 0) return now + std::chrono::minutes(minutes);
+      if (n > 0 && minutes <= kMaxExpiryMinutes) return now + std::chrono::minutes(minutes);
+      if (n > 0) return InvalidArgument("--expires is at most 100 years ahead (36500d)");
     }
+  }
+  // The year is checked as text: nanosecond time points end in 2262.
+  if (text.size() >= 4 && std::isdigit(static_cast<unsigned char>(text[0])) && std::atoi(text.substr(0, 4).c_str()) > 2200) {
+    return InvalidArgument("--expires is at most 100 years ahead");
   }
   auto t = ParseTime(text);
   if (!t.ok()) return InvalidArgument("--expires takes a duration (30d, 12h, 90m) or a time (2027-01-31T00:00:00Z)");
+  if (*t > now + std::chrono::minutes(kMaxExpiryMinutes)) return InvalidArgument("--expires is at most 100 years ahead");
   return *t;
 }
 

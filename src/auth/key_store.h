@@ -27,6 +27,12 @@ struct KeyRecord {
   bool active(TimePoint now) const { return !revoked_at && (!expires_at || *expires_at > now); }
 };
 
+// kNone: no key file (loopback stays open); kKeys: a key file, whatever
+// its keys' states (a key is then needed, even when all are revoked);
+// kDamaged: a key file that cannot be read (every route refuses: the
+// server fails closed).
+enum class KeyFileState { kNone, kKeys, kDamaged };
+
 struct NewKey {
   KeyRecord record;
   std::string key;  // the whole key, to show once
@@ -39,7 +45,9 @@ class KeyStore {
 
   // `name` defaults to "key_<id>"; Conflict when a key has that name.
   Result<NewKey> Create(Role role, std::string name, std::optional<TimePoint> expires_at);
-  std::vector<KeyRecord> List() const;
+  // Conflict for a damaged file (what is wrong with it, and what to do).
+  Result<std::vector<KeyRecord>> List() const;
+  KeyFileState FileState() const;
   // By id or name; NotFound when none, Conflict when already revoked.
   Result<KeyRecord> Revoke(const std::string& id_or_name);
   // Whether any key is usable now: from then on every route but /health needs one.
@@ -51,6 +59,8 @@ class KeyStore {
  private:
   struct Cache {
     int64_t stamp = -1;
+    KeyFileState state = KeyFileState::kNone;
+    std::string damage;  // why, when kDamaged
     std::vector<KeyRecord> keys;
   };
   std::vector<KeyRecord> Load() const;  // requires mutex_

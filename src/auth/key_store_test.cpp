@@ -74,13 +74,50 @@ TEST(KeyStoreTest, RevokedAndExpiredKeysStopWorking) {
   EXPECT_EQ(t.store.Revoke("nobody").status().code(), StatusCode::kNotFound);
   EXPECT_NE(t.store.Authenticate(a->key).status().message().find("revoked"), std::string::npos);
   EXPECT_FALSE(t.store.AnyActive());  // back to open on loopback
-  EXPECT_EQ(t.store.List().size(), 2u);
+  EXPECT_EQ(t.store.List()->size(), 2u);
+  // Every key revoked is not "no keys": the file still says a key is needed.
+  EXPECT_EQ(t.store.FileState(), KeyFileState::kKeys);
 
   // Another process's change is seen (a second store on the same file).
   KeyStore other(t.dir / "_catalog" / "auth" / "keys.json");
   auto b = other.Create(Role::kReader, "b", std::nullopt);
   ASSERT_TRUE(b.ok());
   EXPECT_TRUE(t.store.Authenticate(b->key).ok());
+}
+
+TEST(KeyStoreTest, ADamagedKeyFileFailsClosed) {
+  TempStore t;
+  EXPECT_EQ(t.store.FileState(), KeyFileState::kNone);
+  auto good = t.store.Create(Role::kAdmin, "admin", std::nullopt);
+  ASSERT_TRUE(good.ok());
+  auto path = t.dir / "_catalog" / "auth" / "keys.json";
+  for (const char* damaged : {"", "{\"keys\": [", "[]", "{\"keys\": {}}"}) {
+    { std::ofstream(path, std::ios::trunc) << damaged; }
+    KeyStore fresh(path);
+    EXPECT_EQ(fresh.FileState(), KeyFileState::kDamaged) << damaged;
+    auto r = fresh.Authenticate(good->key);
+    EXPECT_EQ(r.status().code(), StatusCode::kUnauthenticated) << damaged;
+    EXPECT_NE(r.status().message().find("damaged"), std::string::npos);
+    EXPECT_EQ(fresh.Create(Role::kReader, "x", std::nullopt).status().code(), StatusCode::kConflict);
+    EXPECT_FALSE(fresh.List().ok());
+  }
+  // A record whose times or role do not read never works.
+  std::string text = R"({"keys":[{"id":"ID","name":"n","role":"admin","salt":"S","hash":"H","revoked_at":"yesterday"}]})";
+  { std::ofstream(path, std::ios::trunc) << text; }
+  KeyStore odd(path);
+  EXPECT_FALSE(odd.AnyActive());
+  EXPECT_EQ(odd.FileState(), KeyFileState::kKeys);
+}
+
+TEST(KeyStoreTest, NamesAndExpiriesAreBounded) {
+  TempStore t;
+  EXPECT_FALSE(t.store.Create(Role::kReader, std::string(65, 'a'), std::nullopt).ok());
+  EXPECT_FALSE(t.store.Create(Role::kReader, std::string(70, 'a') + "\ninjected", std::nullopt).ok());
+  EXPECT_TRUE(t.store.Create(Role::kReader, std::string(64, 'a'), std::nullopt).ok());
+  auto now = Now();
+  EXPECT_FALSE(ParseExpiry("213504d", now).ok());
+  EXPECT_FALSE(ParseExpiry("9999-12-31T00:00:00Z", now).ok());
+  EXPECT_TRUE(ParseExpiry("36500d", now).ok());
 }
 
 TEST(KeyStoreTest, ExpiriesAreDurationsOrTimes) {

@@ -1,6 +1,6 @@
-// `lakehouse auth key create|list|revoke`: API keys, made on the data
-// folder by its owner (no key is needed for that). A key is printed once;
-// only its salted hash is kept.
+// `lakehouse auth key create|list|revoke` and `lakehouse auth audit`: API
+// keys, made on the data folder by its owner (no key is needed for that),
+// and the audit log. A key is printed once; only its salted hash is kept.
 #pragma once
 
 #include <string>
@@ -21,7 +21,9 @@ class AuthCommands {
   CLI::App* create_ = nullptr;
   CLI::App* list_ = nullptr;
   CLI::App* revoke_ = nullptr;
-  std::string role_, name_, expires_, which_;
+  CLI::App* audit_ = nullptr;
+  std::string role_, name_, expires_, which_, since_, actor_, route_, outcome_;
+  int limit_ = 100;
   bool json_ = false;
 };
 

@@ -87,8 +87,7 @@ int RunServe(const Config& config, const ServeOptions& options) {
   }
   // Open to whoever can reach it only where that is the machine's own users.
   const std::string& host = config.host;
-  bool loopback = host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-  if (!loopback && !(*runtime)->keys().AnyActive()) {
+  if (!server::IsLoopback(host) && !(*runtime)->keys().AnyActive()) {
     if (!config.insecure) {
       std::cerr << "error: refusing to listen on " << host
                 << " with no API key: anyone who can reach it could read, change and delete every dataset.\n"

@@ -206,6 +206,12 @@ void GuardedServer::Leave(const std::string& address) {
   if (it != clients_.end() && --it->second <= 0) clients_.erase(it);
 }
 
+namespace {
+thread_local bool close_after_response = false;
+}  // namespace
+
+void CloseConnectionAfterResponse() { close_after_response = true; }
+
 bool GuardedServer::process_and_close_socket(socket_t sock) {
   DeadlineStream stream(sock, limits_);
   std::string address;
@@ -234,8 +240,9 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
     stream.StartRequest();
     bool last = served + 1 == limits_.keep_alive_max_requests;
     bool closed = false;
+    close_after_response = false;
     ok = process_request(stream, last, closed, [&](httplib::Request&) { stream.HeadersDone(); });
-    if (closed) break;
+    if (closed || close_after_response) break;
   }
   Leave(address);
   CloseSocket(sock);

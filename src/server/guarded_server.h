@@ -63,6 +63,11 @@ class ElasticThreadPool : public httplib::TaskQueue {
   bool stopping_ = false;                   // GUARDED_BY(mutex_)
 };
 
+// Ends the connection once the current response is written: a request
+// refused before its body was read leaves bytes no one may parse as the
+// next request. Called on the worker thread serving it.
+void CloseConnectionAfterResponse();
+
 class GuardedServer : public httplib::Server {
  public:
   explicit GuardedServer(HttpLimits limits);

@@ -86,15 +86,20 @@ const std::vector<RouteRule>& RouteTable() {
       {"GET", "/admin/vram", Role::kAdmin},
       {"POST", "/admin/unload", Role::kAdmin},
       {"POST", "/admin/preload", Role::kAdmin},
+      {"GET", "/admin/audit", Role::kAdmin},
   };
   return table;
 }
 
-const RouteRule* FindRoute(const std::string& method, const std::string& path) {
+const RouteRule* FindRoute(const std::string& method, const std::string& path, std::string* first_capture) {
   // HEAD is answered by the GET route.
   const std::string& m = method == "HEAD" ? std::string("GET") : method;
+  std::smatch match;
   for (const auto& c : CompiledTable()) {
-    if (c.rule->method == m && std::regex_match(path, c.regex)) return c.rule;
+    if (c.rule->method == m && std::regex_match(path, match, c.regex)) {
+      if (first_capture) *first_capture = match.size() > 1 ? match[1].str() : "";
+      return c.rule;
+    }
   }
   return nullptr;
 }

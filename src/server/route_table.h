@@ -22,6 +22,8 @@ const std::vector<RouteRule>& RouteTable();
 
 // The rule of a request, or nullopt for a path no route serves. Matching
 // is on the whole path, as httplib's routing does.
-const RouteRule* FindRoute(const std::string& method, const std::string& path);
+// `first_capture`, when given, gets the first {parameter} of the path
+// (the dataset, index, bucket or profile it names).
+const RouteRule* FindRoute(const std::string& method, const std::string& path, std::string* first_capture = nullptr);
 
 }  // namespace lakehouse::server

@@ -18,5 +18,6 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& runtime);
 void RegisterAutotuneRoutes(httplib::Server& http, app::Runtime& runtime);
 void RegisterStorageRoutes(httplib::Server& http, app::Runtime& runtime);
 void RegisterProfileRoutes(httplib::Server& http, app::Runtime& runtime);
+void RegisterAuditRoutes(httplib::Server& http, auth::AuditLog& audit);
 
 }  // namespace lakehouse::server

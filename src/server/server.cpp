@@ -5,6 +5,9 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <arpa/inet.h>
+#include <strings.h>
+
 #include <chrono>
 
 #include "server/guarded_server.h"
@@ -19,31 +22,87 @@ namespace {
 // The key a request carries: "Authorization: Bearer KEY" or "X-Api-Key: KEY".
 std::string KeyOf(const httplib::Request& req) {
   std::string auth = req.get_header_value("Authorization");
-  if (auth.size() > 7 && (auth.compare(0, 7, "Bearer ") == 0 || auth.compare(0, 7, "bearer ") == 0)) {
-    return auth.substr(7);
+  // The scheme is case-insensitive (RFC 7235), then spaces or tabs.
+  if (auth.size() > 7 && strncasecmp(auth.c_str(), "bearer", 6) == 0 && (auth[6] == ' ' || auth[6] == '\t')) {
+    size_t start = auth.find_first_not_of(" \t", 6);
+    size_t end = auth.find_last_not_of(" \t");
+    if (start != std::string::npos) return auth.substr(start, end - start + 1);
   }
   return req.get_header_value("X-Api-Key");
 }
 
+// Who the request on this worker thread is, from pre-routing to the
+// logger (httplib runs both, and the handler, on one thread per request).
+struct Caller {
+  std::string actor = "open", role;
+  std::string refusal;
+};
+thread_local Caller caller;
+
 // Once any key exists, every route but /health needs one, loopback
 // included; a route missing from the table needs admin, so a new route is
 // never open by mistake. Ok when the request may go on.
-Status CheckAccess(auth::KeyStore& keys, const httplib::Request& req) {
+// `require_key`: a non-loopback server (without --insecure) needs a key
+// even when no key file exists, so deleting it or revoking the last key
+// never opens it to the network.
+Status CheckAccess(auth::KeyStore& keys, bool require_key, const httplib::Request& req) {
+  caller = Caller{};
   const RouteRule* rule = FindRoute(req.method, req.path);
   if (rule && !rule->role) return Status::Ok();
-  if (!keys.AnyActive()) return Status::Ok();
+  if (keys.FileState() == auth::KeyFileState::kNone && !require_key) return Status::Ok();
+  caller.actor = "anonymous";
   std::string key = KeyOf(req);
   if (key.empty()) {
     return Unauthenticated("this server needs an API key: send \"Authorization: Bearer KEY\" (or X-Api-Key); "
                            "`lakehouse auth key create --role reader` makes one");
   }
   LH_ASSIGN_OR_RETURN(auto who, keys.Authenticate(key));
+  caller.actor = who.name;
+  caller.role = auth::RoleName(who.role);
   auth::Role need = rule ? *rule->role : auth::Role::kAdmin;
   if (!auth::Allows(who.role, need)) {
     return PermissionDenied("key '" + who.name + "' is a " + auth::RoleName(who.role) + " key; " + req.method + " " +
                             req.path + " needs " + auth::RoleName(need));
   }
   return Status::Ok();
+}
+
+// What the audit log keeps: every request to a writer or admin route,
+// every refusal, and every read that asked for PII.
+void Audit(auth::AuditLog& log, const httplib::Request& req, const httplib::Response& res) {
+  std::string target;
+  const RouteRule* rule = FindRoute(req.method, req.path, &target);
+  bool writes = rule && rule->role && *rule->role != auth::Role::kReader && req.method != "GET";
+  bool refused = res.status == 401 || res.status == 403;
+  bool pii = req.has_header("X-Lakehouse-Pii-Token");
+  if (!writes && !refused && !pii) return;
+  if (target.empty() && req.body.size() < 64 * 1024) {
+    auto body = nlohmann::json::parse(req.body, nullptr, false);
+    for (const char* field : {"name", "dataset", "bucket", "id", "model"}) {
+      if (body.is_object() && body.contains(field) && body[field].is_string()) {
+        target = body[field].get<std::string>();
+        break;
+      }
+    }
+  }
+  auth::AuditEntry e;
+  e.at = Now();
+  e.actor = caller.actor;
+  e.role = caller.role;
+  e.method = req.method;
+  e.route = req.path;
+  e.target = target;
+  e.status = res.status;
+  e.outcome = refused ? auth::AuditOutcome::kRefused
+                      : res.status >= 400 ? auth::AuditOutcome::kFailed : auth::AuditOutcome::kOk;
+  if (res.status >= 400) {
+    auto body = nlohmann::json::parse(res.body, nullptr, false);
+    if (body.is_object() && body.contains("error") && body["error"].is_object()) {
+      e.detail = body["error"].value("message", "");
+    }
+  }
+  if (pii && e.detail.empty()) e.detail = "asked for PII";
+  if (Status s = log.Append(e); !s.ok()) spdlog::error("audit log: {}", s.message());
 }
 
 HttpLimits LimitsFrom(const Config& config) {
@@ -72,10 +131,14 @@ Server::Server(app::Runtime& runtime)
     nlohmann::json problems = nlohmann::json::array();
     for (const auto& [what, why] : runtime.Problems()) problems.push_back({{"what", what}, {"message", why}});
     nlohmann::json warnings = nlohmann::json::array();
-    if (runtime.config().insecure && !runtime.keys().AnyActive()) {
-      warnings.push_back("listening on " + runtime.config().host +
-                         " with no API key (--insecure): anyone who can reach it may read, change and delete "
-                         "everything; `lakehouse auth key create --role admin` closes it");
+    if (!IsLoopback(runtime.config().host) && !runtime.keys().AnyActive()) {
+      warnings.push_back(runtime.config().insecure
+                             ? "listening on " + runtime.config().host +
+                                   " with no API key (--insecure): anyone who can reach it may read, change and "
+                                   "delete everything; `lakehouse auth key create --role admin` closes it"
+                             : "listening on " + runtime.config().host +
+                                   " with no active API key: every route but /health refuses; "
+                                   "`lakehouse auth key create` makes one");
     }
     SendJson(res, {{"status", problems.empty() ? "ok" : "degraded"},
                    {"version", "0.1.0"},
@@ -90,6 +153,7 @@ Server::Server(app::Runtime& runtime)
   RegisterVectorRoutes(*http_, runtime);
   RegisterAutotuneRoutes(*http_, runtime);
   RegisterProfileRoutes(*http_, runtime);
+  RegisterAuditRoutes(*http_, runtime.audit());
 
   http_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;  // a route already wrote its error
@@ -123,30 +187,54 @@ Server::Server(app::Runtime& runtime)
   static thread_local bool counted = false;
   ForegroundLoad* load = &runtime.foreground();
   auth::KeyStore* keys = &runtime.keys();
-  http_->set_pre_routing_handler([load, keys](const httplib::Request& req, httplib::Response& res) {
+  bool require_key = !IsLoopback(config.host) && !config.insecure;
+  // Refused before the body is read: the connection cannot carry another request.
+  auto refuse = [](httplib::Response& res, const Status& why) {
+    if (why.code() == StatusCode::kUnauthenticated) res.set_header("WWW-Authenticate", "Bearer");
+    res.set_header("Connection", "close");
+    SendError(res, why);
+    CloseConnectionAfterResponse();
+  };
+  // A client that waits for "100 Continue" is refused before it sends the body.
+  http_->set_expect_100_continue_handler([keys, require_key, refuse](const httplib::Request& req, httplib::Response& res) {
+    Status allowed = CheckAccess(*keys, require_key, req);
+    if (allowed.ok()) return 100;
+    refuse(res, allowed);
+    return HttpStatusFor(allowed.code());
+  });
+  http_->set_pre_routing_handler([load, keys, require_key, refuse](const httplib::Request& req, httplib::Response& res) {
     if (counted) load->End();  // the last request on this thread was never logged
     counted = false;
-    if (Status allowed = CheckAccess(*keys, req); !allowed.ok()) {
-      if (allowed.code() == StatusCode::kUnauthenticated) res.set_header("WWW-Authenticate", "Bearer");
-      // The body was never read: the connection cannot carry another request.
-      res.set_header("Connection", "close");
-      SendError(res, allowed);
+    if (Status allowed = CheckAccess(*keys, require_key, req); !allowed.ok()) {
+      refuse(res, allowed);
       return httplib::Server::HandlerResponse::Handled;
     }
     counted = req.path != "/health" && req.path != "/vectors/agent/status";
     if (counted) load->Begin();
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  http_->set_logger([load](const httplib::Request& req, const httplib::Response& res) {
+  auth::AuditLog* audit = &runtime.audit();
+  http_->set_logger([load, audit](const httplib::Request& req, const httplib::Response& res) {
     if (counted) {
       load->End();
       counted = false;
     }
+    Audit(*audit, req, res);
+    caller = Caller{};  // a request refused before routing must not inherit it
     spdlog::debug("{} {} -> {}", req.method, req.path, res.status);
   });
 }
 
 Server::~Server() = default;
+
+bool IsLoopback(const std::string& host) {
+  // Literal addresses only: a name such as 127.evil.example may resolve anywhere.
+  if (host == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
 
 Result<int> Server::Bind(const std::string& host, int port) {
   int bound = port;

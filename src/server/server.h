@@ -11,6 +11,10 @@ namespace lakehouse::server {
 
 class GuardedServer;
 
+// Whether `host` is this machine only ("localhost", 127.0.0.0/8, ::1):
+// elsewhere a server needs an API key (or --insecure) to serve.
+bool IsLoopback(const std::string& host);
+
 class Server {
  public:
   explicit Server(app::Runtime& runtime);

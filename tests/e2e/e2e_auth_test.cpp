@@ -7,6 +7,7 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include "e2e_helpers.h"
 #include "fixtures.h"
@@ -111,6 +112,31 @@ TEST(AuthE2E, EveryRouteAnswersByRoleOnceAKeyExists) {
   EXPECT_EQ(revoked->status, 401);
   EXPECT_NE(revoked->body.find("revoked"), std::string::npos) << revoked->body;
 
+  // The audit log has the CLI's key changes, the writes, the refusals and
+  // the PII reads, by key name; a reader may not read it.
+  EXPECT_EQ(server.http().Get("/admin/audit", {{"X-Api-Key", keys["reader"]}})->status, 403);
+  ASSERT_EQ(Upload(server, "notes.csv", "id,body\n1,hello\n", {}, {{"X-Api-Key", keys["admin"]}}).status, 201);
+  server.http().Post("/vectors/search/x", {{"X-Api-Key", keys["reader"]}, {"X-Lakehouse-Pii-Token", "guess"}}, "{}",
+                     "application/json");
+  auto audit = server.http().Get("/admin/audit?limit=10000", {{"X-Api-Key", keys["admin"]}});
+  ASSERT_EQ(audit->status, 200) << audit->body;
+  auto entries = json::parse(audit->body)["entries"];
+  auto count = [&](const std::function<bool(const json&)>& pred) {
+    return std::count_if(entries.begin(), entries.end(), pred);
+  };
+  EXPECT_EQ(count([](const json& e) { return e["actor"] == "cli" && e["method"].get<std::string>().find("auth key create") == 0; }), 3);
+  EXPECT_EQ(count([](const json& e) { return e["actor"] == "cli" && e["target"] == "writer_key" && e["method"] == "auth key revoke"; }), 1);
+  EXPECT_GE(count([](const json& e) { return e["actor"] == "admin_key" && e["route"] == "/ingest/file" && e["outcome"] == "ok"; }), 1);
+  EXPECT_GE(count([](const json& e) { return e["actor"] == "reader_key" && e["outcome"] == "refused" && e["route"] == "/storage/buckets"; }), 1);
+  EXPECT_GE(count([](const json& e) { return e["actor"] == "anonymous" && e["status"] == 401; }), 40);
+  EXPECT_GE(count([](const json& e) { return e["detail"] == "asked for PII" || (e["route"] == "/vectors/search/x" && e["actor"] == "reader_key"); }), 1);
+  EXPECT_EQ(count([](const json& e) { return e["method"] == "GET" && e["outcome"] == "ok"; }), 0);  // reads are not writes
+  EXPECT_EQ(server.http().Get("/admin/audit?colour=red", {{"X-Api-Key", keys["admin"]}})->status, 400);
+  EXPECT_EQ(server.http().Get("/admin/audit?limit=0", {{"X-Api-Key", keys["admin"]}})->status, 400);
+  out.clear();
+  ASSERT_EQ(server.RunCli({"auth", "audit", "--actor", "reader_key", "--outcome", "refused", "--json"}, &out, &err), 0) << err;
+  EXPECT_GE(json::parse(out)["entries"].size(), 1u);
+
   // The canary: no key in the log, a response above, or any stored file.
   std::string log = server.log();
   for (const auto& [role, key] : keys) {
@@ -125,6 +151,40 @@ TEST(AuthE2E, EveryRouteAnswersByRoleOnceAKeyExists) {
   ASSERT_EQ(server.RunCli({"auth", "key", "list", "--json"}, &out, &err), 0) << err;
   EXPECT_EQ(json::parse(out)["keys"].size(), 3u);
   EXPECT_EQ(out.find(keys["reader"].substr(12)), std::string::npos);
+}
+
+TEST(AuthE2E, ARefusedRequestsBodyIsNeverRunAndADamagedKeyFileClosesTheServer) {
+  ServerProcess server("[inbox]\nenabled = false\n");
+  std::string admin = MakeKey(server, "admin");
+  ASSERT_TRUE(server.Start()) << server.log();
+  // The refused request's body is a whole request with a good key: it
+  // must not run on the same connection (request smuggling).
+  std::string inner = "GET /storage/buckets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + admin + "\r\n\r\n";
+  RawClient raw(server.port(), "127.0.0.1");
+  ASSERT_TRUE(raw.Send("POST /query/sql HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(inner.size()) +
+                       "\r\n\r\n" + inner));
+  std::string answer;
+  for (int i = 0; i < 20; ++i) {
+    std::string part = raw.Receive(250);
+    if (part.empty() || part == "<closed>") break;
+    answer += part;
+  }
+  EXPECT_NE(answer.find("401"), std::string::npos) << answer;
+  EXPECT_EQ(answer.find("200 OK"), std::string::npos) << answer;
+
+  // Every key revoked: still closed (a key file exists), not open.
+  std::string out, err;
+  ASSERT_EQ(server.RunCli({"auth", "key", "revoke", "admin_key"}, &out, &err), 0) << err;
+  EXPECT_EQ(Get(server, "/catalog/datasets").status, 401);
+  // A damaged key file fails closed, and says so in /health.
+  WriteFile(server.data_dir() / "_catalog" / "auth" / "keys.json", "{\"keys\": [");
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  EXPECT_EQ(Get(server, "/catalog/datasets").status, 401);
+  EXPECT_EQ(ToReply(server.http().Delete("/storage/buckets/x")).status, 401);
+  auto health = Get(server, "/health");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_NE(health.body.dump().find("keys.json"), std::string::npos) << health.body.dump();
+  EXPECT_NE(server.RunCli({"auth", "key", "create", "--role", "admin"}, &out, &err), 0);  // would overwrite the others
 }
 
 TEST(AuthE2E, WithoutKeysLoopbackIsOpenAndAPublicAddressIsRefused) {

@@ -3,6 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -41,5 +46,37 @@ inline std::string ErrorMessage(const Reply& r) {
   if (!r.body.is_object() || !r.body.contains("error")) return "";
   return r.body["error"].value("message", "");
 }
+
+// A raw TCP connection to the server from a chosen loopback address.
+class RawClient {
+ public:
+  RawClient(int port, const char* from) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    ::inet_pton(AF_INET, from, &local.sin_addr);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local);
+    sockaddr_in remote{};
+    remote.sin_family = AF_INET;
+    remote.sin_port = htons(static_cast<uint16_t>(port));
+    ::inet_pton(AF_INET, "127.0.0.1", &remote.sin_addr);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&remote), sizeof remote) == 0;
+  }
+  ~RawClient() { ::close(fd_); }
+  bool Send(const std::string& bytes) { return connected_ && ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) > 0; }
+  // What the server sent within `timeout_ms`; "" when nothing, "<closed>" when it closed without a word.
+  std::string Receive(int timeout_ms) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) <= 0) return "";
+    char buf[512];
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    return n <= 0 ? "<closed>" : std::string(buf, static_cast<size_t>(n));
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
 
 }  // namespace lakehouse::testing
