@@ -1,5 +1,7 @@
 #include "ai/profiles.h"
 
+#include "common/json_fields.h"
+
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -19,8 +21,6 @@ const char* const kProviders[] = {"use-lite+hash", "use-lite", "hash", "ollama",
 
 // Creates across threads and processes: the id check and the write are one step.
 std::mutex create_mutex;
-
-json TimeJson(TimePoint t) { return t == TimePoint{} ? json(nullptr) : json(FormatTime(t)); }
 
 Result<TimePoint> TimeField(const json& j, const char* field) {
   if (!j.contains(field) || j[field].is_null()) return TimePoint{};

@@ -1,5 +1,7 @@
 #include "ai/slot_records.h"
 
+#include "common/json_fields.h"
+
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -10,7 +12,6 @@ namespace {
 using nlohmann::json;
 
 json Opt(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
-json Time(TimePoint t) { return t == TimePoint{} ? json(nullptr) : json(FormatTime(t)); }
 double Ms(double ms) { return std::round(ms * 10) / 10; }
 
 std::optional<std::string> OptString(const json& j, const char* f) {
@@ -32,14 +33,13 @@ std::optional<int64_t> OptInt(const json& j, const char* f) {
 }
 // Every read checks the type: a hand-edited or damaged file must read as
 // defaults, never throw.
-std::string Str(const json& j, const char* f) { return j.contains(f) && j[f].is_string() ? j[f].get<std::string>() : ""; }
 bool Bool(const json& j, const char* f) { return j.contains(f) && j[f].is_boolean() && j[f].get<bool>(); }
 const json& List(const json& j, const char* f) {
   static const json kEmpty = json::array();
   return j.contains(f) && j[f].is_array() ? j[f] : kEmpty;
 }
 SwitchPhase PhaseOf(const json& j) {
-  return Str(j, "phase") == "preloading" ? SwitchPhase::kPreloading : SwitchPhase::kUnloading;
+  return StringOr(j, "phase") == "preloading" ? SwitchPhase::kPreloading : SwitchPhase::kUnloading;
 }
 double Share(int64_t part, int64_t whole) { return whole > 0 ? std::round(1000.0 * part / whole) / 1000 : 0; }
 
@@ -49,7 +49,7 @@ SwitchReport ReportFromJson(const json& j) {
   r.to = OptString(j, "to");
   for (const json& u : List(j, "unloaded")) {
     if (!u.is_object()) continue;
-    r.unloaded.push_back({Str(u, "model"), Int(u, "size_vram"), Int(u, "freed_mib"), Num(u, "verify_ms")});
+    r.unloaded.push_back({StringOr(u, "model"), Int(u, "size_vram"), Int(u, "freed_mib"), Num(u, "verify_ms")});
   }
   for (const json& k : List(j, "kept")) {
     if (k.is_string()) r.kept.push_back(k);
@@ -57,8 +57,8 @@ SwitchReport ReportFromJson(const json& j) {
   for (const json& p : List(j, "preloaded")) {
     if (!p.is_object()) continue;
     PreloadedModel m;
-    m.name = Str(p, "model");
-    m.kind = Str(p, "kind") == "llm" ? ModelKind::kLlm : ModelKind::kEmbedding;
+    m.name = StringOr(p, "model");
+    m.kind = StringOr(p, "kind") == "llm" ? ModelKind::kLlm : ModelKind::kEmbedding;
     m.load_ms = Num(p, "load_ms");
     m.size = Int(p, "size");
     m.size_vram = Int(p, "size_vram");
@@ -105,11 +105,11 @@ json SwitchReportToJson(const SwitchReport& r) {
           {"preload_ms", Ms(r.preload_ms)},
           {"gpu_used_before_mib", opt_int(r.gpu_used_before_mib)},
           {"gpu_used_after_mib", opt_int(r.gpu_used_after_mib)},
-          {"at", Time(r.at)}};
+          {"at", TimeJson(r.at)}};
 }
 
 json ReconciliationToJson(const Reconciliation& r) {
-  return {{"at", Time(r.at)},
+  return {{"at", TimeJson(r.at)},
           {"from", Opt(r.from)},
           {"to", Opt(r.to)},
           {"phase", SwitchPhaseName(r.phase)},
@@ -134,10 +134,10 @@ json SlotStateToJson(const SlotState& s) {
     switching = {{"from", Opt(s.switching->from)},
                  {"to", Opt(s.switching->to)},
                  {"phase", SwitchPhaseName(s.switching->phase)},
-                 {"started_at", Time(s.switching->started_at)}};
+                 {"started_at", TimeJson(s.switching->started_at)}};
   }
   return {{"active", Opt(s.active)},
-          {"since", Time(s.since)},
+          {"since", TimeJson(s.since)},
           {"switching", switching},
           {"last_switch", s.last_switch ? SwitchReportToJson(*s.last_switch) : json(nullptr)},
           {"reconciled", s.reconciled ? ReconciliationToJson(*s.reconciled) : json(nullptr)},
@@ -158,14 +158,14 @@ Result<SlotState> SlotStateFromJson(const json& j) {
   if (j.contains("reconciled") && j["reconciled"].is_object()) {
     const json& r = j["reconciled"];
     s.reconciled = Reconciliation{TimeOf(r, "at"), OptString(r, "from"), OptString(r, "to"), PhaseOf(r),
-                                  OptString(r, "active"), Str(r, "outcome")};
+                                  OptString(r, "active"), StringOr(r, "outcome")};
   }
   if (j.contains("last_error") && j["last_error"].is_string()) s.last_error = j["last_error"];
   if (j.contains("active_models") && j["active_models"].is_array()) {
     s.active_models.emplace();
     for (const json& m : j["active_models"]) {
-      if (!m.is_object() || Str(m, "model").empty()) continue;
-      s.active_models->push_back({Str(m, "model"), Str(m, "kind") == "llm" ? ModelKind::kLlm : ModelKind::kEmbedding});
+      if (!m.is_object() || StringOr(m, "model").empty()) continue;
+      s.active_models->push_back({StringOr(m, "model"), StringOr(m, "kind") == "llm" ? ModelKind::kLlm : ModelKind::kEmbedding});
     }
   }
   return s;

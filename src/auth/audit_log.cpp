@@ -1,5 +1,7 @@
 #include "auth/audit_log.h"
 
+#include "common/json_fields.h"
+
 #include <algorithm>
 #include <deque>
 #include <fstream>
@@ -17,8 +19,6 @@ constexpr size_t kMaxField = 512;
 
 std::string Cut(const std::string& s) { return s.size() > kMaxField ? s.substr(0, kMaxField) + "..." : s; }
 
-std::string Str(const json& j, const char* f) { return j.contains(f) && j[f].is_string() ? j[f].get<std::string>() : ""; }
-
 std::optional<AuditOutcome> ParseOutcome(const std::string& s) {
   if (s == "ok") return AuditOutcome::kOk;
   if (s == "refused") return AuditOutcome::kRefused;
@@ -30,19 +30,19 @@ std::optional<AuditEntry> FromLine(const std::string& line) {
   auto j = json::parse(line, nullptr, false);
   if (!j.is_object()) return std::nullopt;
   AuditEntry e;
-  auto at = ParseTime(Str(j, "at"));
+  auto at = ParseTime(StringOr(j, "at"));
   if (!at.ok()) return std::nullopt;
   e.at = *at;
-  e.actor = Str(j, "actor");
-  e.role = Str(j, "role");
-  e.method = Str(j, "method");
-  e.route = Str(j, "route");
-  e.target = Str(j, "target");
+  e.actor = StringOr(j, "actor");
+  e.role = StringOr(j, "role");
+  e.method = StringOr(j, "method");
+  e.route = StringOr(j, "route");
+  e.target = StringOr(j, "target");
   e.status = j.contains("status") && j["status"].is_number_integer() ? j["status"].get<int>() : 0;
-  auto outcome = ParseOutcome(Str(j, "outcome"));
+  auto outcome = ParseOutcome(StringOr(j, "outcome"));
   if (!outcome) return std::nullopt;
   e.outcome = *outcome;
-  e.detail = Str(j, "detail");
+  e.detail = StringOr(j, "detail");
   return e;
 }
 

@@ -1,5 +1,7 @@
 #include "auth/key_store.h"
 
+#include "common/json_fields.h"
+
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
@@ -32,15 +34,11 @@ std::string RandomHex(size_t bytes) {
 
 constexpr int64_t kMaxExpiryMinutes = int64_t{36500} * 1440;
 
-json TimeJson(const std::optional<TimePoint>& t) { return t ? json(FormatTime(*t)) : json(nullptr); }
-
 std::optional<TimePoint> TimeOf(const json& j, const char* f) {
   if (!j.contains(f) || !j[f].is_string()) return std::nullopt;
   auto t = ParseTime(j[f].get<std::string>());
   return t.ok() ? std::optional<TimePoint>(*t) : std::nullopt;
 }
-
-std::string Str(const json& j, const char* f) { return j.contains(f) && j[f].is_string() ? j[f].get<std::string>() : ""; }
 
 // The file's mtime, and whether it changed too recently for one mtime to
 // tell two changes apart.
@@ -98,11 +96,11 @@ std::vector<KeyRecord> KeyStore::Load() const {
     for (const json& k : j["keys"]) {
       if (!k.is_object()) continue;
       KeyRecord r;
-      r.id = Str(k, "id");
-      r.name = Str(k, "name");
-      auto role = ParseRole(Str(k, "role"));
-      r.salt = Str(k, "salt");
-      r.hash = Str(k, "hash");
+      r.id = StringOr(k, "id");
+      r.name = StringOr(k, "name");
+      auto role = ParseRole(StringOr(k, "role"));
+      r.salt = StringOr(k, "salt");
+      r.hash = StringOr(k, "hash");
       r.created_at = TimeOf(k, "created_at").value_or(TimePoint{});
       r.expires_at = TimeOf(k, "expires_at");
       r.revoked_at = TimeOf(k, "revoked_at");

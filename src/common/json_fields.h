@@ -7,8 +7,11 @@
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <type_traits>
+
+#include "common/clock.h"
 
 namespace lakehouse {
 
@@ -41,6 +44,21 @@ T IntField(const nlohmann::json& j, const char* key, T fallback) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return fallback;
   return JsonInteger<T>(*it, key);
+}
+
+// j[key] when it is a string, "" otherwise: for files that must read as
+// defaults, never throw, whatever a hand edit put there.
+inline std::string StringOr(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// A time as stored and answered: ISO 8601, or null when unset.
+inline nlohmann::json TimeJson(TimePoint t) {
+  return t == TimePoint{} ? nlohmann::json(nullptr) : nlohmann::json(FormatTime(t));
+}
+inline nlohmann::json TimeJson(const std::optional<TimePoint>& t) {
+  return t ? nlohmann::json(FormatTime(*t)) : nlohmann::json(nullptr);
 }
 
 }  // namespace lakehouse

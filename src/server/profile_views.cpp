@@ -1,5 +1,7 @@
 #include "server/profile_views.h"
 
+#include "common/json_fields.h"
+
 #include <cmath>
 
 #include "ai/slot_records.h"
@@ -11,7 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-json TimeOrNull(TimePoint t) { return t == TimePoint{} ? json(nullptr) : json(FormatTime(t)); }
 double Share(int64_t part, int64_t whole) { return whole > 0 ? std::round(1000.0 * part / whole) / 1000 : 0; }
 
 // The stored times are the store's to set, never a request's.
@@ -84,14 +85,14 @@ json ProfileJson(const ai::ModelProfile& p, const std::optional<std::string>& ac
 json ActiveProfileJson(app::Runtime& rt) {
   ai::SlotState state = rt.slot().State();
   json j = {{"active", state.active ? json(*state.active) : json(nullptr)},
-            {"since", state.active ? TimeOrNull(state.since) : json(nullptr)},
+            {"since", state.active ? TimeJson(state.since) : json(nullptr)},
             {"last_switch", state.last_switch ? ai::SwitchReportToJson(*state.last_switch) : json(nullptr)},
             {"reconciled", state.reconciled ? ai::ReconciliationToJson(*state.reconciled) : json(nullptr)},
             {"last_error", state.last_error.empty() ? json(nullptr) : json(state.last_error)}};
   j["switching"] = state.switching ? json{{"from", state.switching->from ? json(*state.switching->from) : json(nullptr)},
                                           {"to", state.switching->to ? json(*state.switching->to) : json(nullptr)},
                                           {"phase", ai::SwitchPhaseName(state.switching->phase)},
-                                          {"started_at", TimeOrNull(state.switching->started_at)}}
+                                          {"started_at", TimeJson(state.switching->started_at)}}
                                     : json(nullptr);
   j["profile"] = nullptr;
   j["models"] = json::array();

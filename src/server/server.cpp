@@ -35,7 +35,8 @@ std::string KeyOf(const httplib::Request& req) {
 // logger (httplib runs both, and the handler, on one thread per request).
 struct Caller {
   std::string actor = "open", role;
-  std::string refusal;
+  const RouteRule* rule = nullptr;  // found once, in pre-routing
+  std::string target;               // the route's first {parameter}
 };
 thread_local Caller caller;
 
@@ -47,7 +48,7 @@ thread_local Caller caller;
 // never opens it to the network.
 Status CheckAccess(auth::KeyStore& keys, bool require_key, const httplib::Request& req) {
   caller = Caller{};
-  const RouteRule* rule = FindRoute(req.method, req.path);
+  const RouteRule* rule = caller.rule = FindRoute(req.method, req.path, &caller.target);
   if (rule && !rule->role) return Status::Ok();
   if (keys.FileState() == auth::KeyFileState::kNone && !require_key) return Status::Ok();
   caller.actor = "anonymous";
@@ -70,8 +71,8 @@ Status CheckAccess(auth::KeyStore& keys, bool require_key, const httplib::Reques
 // What the audit log keeps: every request to a writer or admin route,
 // every refusal, and every read that asked for PII.
 void Audit(auth::AuditLog& log, const httplib::Request& req, const httplib::Response& res) {
-  std::string target;
-  const RouteRule* rule = FindRoute(req.method, req.path, &target);
+  const RouteRule* rule = caller.rule;
+  std::string target = caller.target;
   bool writes = rule && rule->role && *rule->role != auth::Role::kReader && req.method != "GET";
   bool refused = res.status == 401 || res.status == 403;
   bool pii = req.has_header("X-Lakehouse-Pii-Token");

@@ -1,5 +1,7 @@
 #include "server/vector_views.h"
 
+#include "common/json_fields.h"
+
 #include "common/clock.h"
 #include "server/json_views.h"
 
@@ -9,7 +11,6 @@ using json = nlohmann::json;
 
 namespace {
 
-json TimeOrNull(TimePoint t) { return t == TimePoint{} ? json(nullptr) : json(FormatTime(t)); }
 
 // The served generation as users see it: counts, model, backend and files;
 // tombstone labels, signatures and checksums stay in the manifest.
@@ -27,7 +28,7 @@ json GenerationJson(const vector::IndexGeneration& g) {
            {{"embeddings", g.embedding_files},
             {"backend", g.backend_file.empty() ? json(nullptr) : json(g.backend_file)},
             {"text", g.text_file}}},
-          {"built_at", TimeOrNull(g.built_at)}};
+          {"built_at", TimeJson(g.built_at)}};
 }
 
 }  // namespace
@@ -66,7 +67,7 @@ json IndexJson(const vector::IndexManifest& m, vector::IndexRegistry& indexes, c
             {"pending_backend", m.pending_backend ? vector::BackendSpecToJson(*m.pending_backend) : json(nullptr)},
             // The frontier and history are at .../autotune and /vectors/promotions.
             {"autotune", m.autotune ? json{{"run", m.autotune->run},
-                                           {"at", TimeOrNull(m.autotune->at)},
+                                           {"at", TimeJson(m.autotune->at)},
                                            {"champion", m.autotune->champion
                                                             ? vector::TunePointToJson(*m.autotune->champion)
                                                             : json(nullptr)}}
@@ -74,8 +75,8 @@ json IndexJson(const vector::IndexManifest& m, vector::IndexRegistry& indexes, c
             {"promotions", m.promotions.size()},
             {"build_ms", m.build_ms},
             {"last_build", vector::BuildStatsToJson(m.last_build)},
-            {"created_at", TimeOrNull(m.created_at)},
-            {"updated_at", TimeOrNull(m.updated_at)},
+            {"created_at", TimeJson(m.created_at)},
+            {"updated_at", TimeJson(m.updated_at)},
             {"last_refreshed_at", m.last_refreshed_at ? json(FormatTime(*m.last_refreshed_at)) : json(nullptr)}};
   auto dataset = catalog.Get(m.dataset);
   j["stale"] = m.active && dataset.ok() && vector::DatasetSignature(*dataset) != m.active->source_signature;

@@ -15,8 +15,6 @@ using nlohmann::json;
 
 namespace {
 
-json TimeJson(TimePoint t) { return t == TimePoint{} ? json(nullptr) : json(FormatTime(t)); }
-json TimeJson(const std::optional<TimePoint>& t) { return t ? TimeJson(*t) : json(nullptr); }
 
 std::optional<TimePoint> TimeField(const json& j, const char* key) {
   if (!j.contains(key) || !j[key].is_string()) return std::nullopt;

@@ -28,7 +28,6 @@ Enum EnumField(const json& j, const char* key, const char* const (&names)[N], En
   throw std::invalid_argument(std::string(key) + " '" + it->get<std::string>() + "' is unknown");
 }
 
-json Time(TimePoint t) { return t == TimePoint{} ? json(nullptr) : json(FormatTime(t)); }
 TimePoint TimeOf(const json& j, const char* key) {
   if (!j.contains(key) || !j[key].is_string()) return {};
   auto t = ParseTime(j[key].get<std::string>());
@@ -101,7 +100,7 @@ json AutotuneSummaryToJson(const AutotuneSummary& s) {
   json frontier = json::array();
   for (const auto& p : s.frontier) frontier.push_back(TunePointToJson(p));
   return {{"run", s.run},
-          {"at", Time(s.at)},
+          {"at", TimeJson(s.at)},
           {"target",
            {{"metric", TuneMetricName(s.target.metric)},
             {"value", s.target.value},
@@ -158,7 +157,7 @@ AutotuneSummary AutotuneSummaryFromJson(const json& j) {
 }
 
 json PromotionToJson(const PromotionRecord& p) {
-  return {{"at", Time(p.at)},
+  return {{"at", TimeJson(p.at)},
           {"kind", PromotionKindName(p.kind)},
           {"by", ActorName(p.by)},
           {"from", BackendSpecToJson(p.from)},
