@@ -110,6 +110,16 @@ std::vector<KeyRecord> KeyStore::Load() const {
       }
       if (!role) r.revoked_at = TimePoint{};
       r.role = role.value_or(Role::kReader);
+      if (auto grants = k.find("grants"); grants != k.end() && !grants->is_null()) {
+        if (!grants->is_array()) r.revoked_at = TimePoint{};
+        for (const json& g : grants->is_array() ? *grants : json::array()) {
+          if (g == "pii") {
+            r.pii = true;
+          } else {
+            r.revoked_at = TimePoint{};  // a grant this version does not know: never guess what it meant
+          }
+        }
+      }
       if (!r.id.empty() && !r.hash.empty()) fresh.keys.push_back(std::move(r));
     }
   }
@@ -129,6 +139,7 @@ Status KeyStore::Save(const std::vector<KeyRecord>& keys) const {
     list.push_back({{"id", k.id},
                     {"name", k.name},
                     {"role", RoleName(k.role)},
+                    {"grants", k.pii ? json::array({"pii"}) : json::array()},
                     {"salt", k.salt},
                     {"hash", k.hash},
                     {"created_at", FormatTime(k.created_at)},
@@ -143,7 +154,7 @@ Status KeyStore::Save(const std::vector<KeyRecord>& keys) const {
   return Status::Ok();
 }
 
-Result<NewKey> KeyStore::Create(Role role, std::string name, std::optional<TimePoint> expires_at) {
+Result<NewKey> KeyStore::Create(Role role, std::string name, std::optional<TimePoint> expires_at, bool pii) {
   std::lock_guard lock(mutex_);
   ProcessLock across(path_.parent_path().parent_path() / "auth.lock");
   std::vector<KeyRecord> keys = Load();
@@ -168,6 +179,7 @@ Result<NewKey> KeyStore::Create(Role role, std::string name, std::optional<TimeP
   if (expires_at && *expires_at <= Now()) return InvalidArgument("the expiry is in the past");
   out.record.name = name;
   out.record.role = role;
+  out.record.pii = pii;
   out.record.hash = Sha256Hex(out.record.salt + secret);
   out.record.created_at = Now();
   out.record.expires_at = expires_at;

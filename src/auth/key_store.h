@@ -21,6 +21,9 @@ struct KeyRecord {
   std::string id;    // 8 hex digits, public (in the key and in listings)
   std::string name;  // a label for people and for the audit log
   Role role = Role::kReader;
+  // The pii grant: PII and restricted columns shown as stored, in SQL,
+  // exports, search hits and doc fetch (without it they are masked).
+  bool pii = false;
   std::string salt, hash;  // hex; the secret itself is never stored
   TimePoint created_at{};
   std::optional<TimePoint> expires_at, revoked_at;
@@ -44,7 +47,7 @@ class KeyStore {
   explicit KeyStore(std::filesystem::path path) : path_(std::move(path)) {}
 
   // `name` defaults to "key_<id>"; Conflict when a key has that name.
-  Result<NewKey> Create(Role role, std::string name, std::optional<TimePoint> expires_at);
+  Result<NewKey> Create(Role role, std::string name, std::optional<TimePoint> expires_at, bool pii = false);
   // Conflict for a damaged file (what is wrong with it, and what to do).
   Result<std::vector<KeyRecord>> List() const;
   KeyFileState FileState() const;

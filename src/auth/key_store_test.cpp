@@ -133,3 +133,27 @@ TEST(KeyStoreTest, ExpiriesAreDurationsOrTimes) {
 }
 
 }  // namespace lakehouse::auth
+
+namespace lakehouse::auth {
+
+TEST(KeyStoreTest, ThePiiGrantIsKeptAndAnUnknownGrantNeverWorks) {
+  TempStore t;
+  auto plain = t.store.Create(Role::kReader, "analyst", std::nullopt);
+  auto granted = t.store.Create(Role::kReader, "auditor", std::nullopt, true);
+  ASSERT_TRUE(plain.ok() && granted.ok());
+  KeyStore again(t.dir / "_catalog" / "auth" / "keys.json");
+  EXPECT_FALSE(again.Authenticate(plain->key)->pii);
+  EXPECT_TRUE(again.Authenticate(granted->key)->pii);
+  // A grant this version does not know (written by hand, or by a newer one)
+  // is not guessed at: the key stops working.
+  std::string text = t.FileText();
+  auto at = text.find("\"pii\"");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 5, "\"all_buckets\"");
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::ofstream(t.dir / "_catalog" / "auth" / "keys.json") << text;
+  EXPECT_EQ(again.Authenticate(granted->key).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_TRUE(again.Authenticate(plain->key).ok());
+}
+
+}  // namespace lakehouse::auth

@@ -45,6 +45,9 @@ AuthCommands::AuthCommands(CLI::App& app) {
       ->required()
       ->check(CLI::IsMember({"reader", "writer", "admin"}));
   create_->add_option("--name", name_, "A label for it (default key_<id>)");
+  create_->add_option("--grant", grants_, "pii: PII and restricted columns as stored (in SQL, exports, search and doc "
+                                         "fetch); without it they are masked (j***@example.org)")
+      ->check(CLI::IsMember({"pii"}));
   create_->add_option("--expires", expires_, "When it stops working: 30d, 12h, 90m or a time (2027-01-31T00:00:00Z)");
   create_->add_flag("--json", json_, "Print as JSON");
   list_ = key->add_subcommand("list", "List keys (never the keys themselves)");
@@ -95,13 +98,15 @@ int AuthCommands::Run(const Config& config) const {
       if (!t.ok()) return Fail(t.status());
       expires = *t;
     }
-    auto made = keys.Create(*auth::ParseRole(role_), name_, expires);  // CLI11 checked the role
+    bool pii = std::find(grants_.begin(), grants_.end(), "pii") != grants_.end();
+    auto made = keys.Create(*auth::ParseRole(role_), name_, expires, pii);  // CLI11 checked the role
     if (!made.ok()) return Fail(made.status());
-    AuditCli(config, "auth key create --role " + role_, made->record.name);
+    AuditCli(config, "auth key create --role " + role_ + (pii ? " --grant pii" : ""), made->record.name);
     if (json_) {
       std::cout << nlohmann::json{{"id", made->record.id},
                                   {"name", made->record.name},
                                   {"role", auth::RoleName(made->record.role)},
+                                  {"grants", made->record.pii ? nlohmann::json::array({"pii"}) : nlohmann::json::array()},
                                   {"expires_at", expires ? nlohmann::json(FormatTime(*expires)) : nlohmann::json()},
                                   {"key", made->key}}
                        .dump(2)
@@ -109,14 +114,16 @@ int AuthCommands::Run(const Config& config) const {
     } else {
       std::cout << made->key << "\n";
       std::cerr << "key " << made->record.name << " (" << auth::RoleName(made->record.role)
-                << "): shown once, keep it; send it as \"Authorization: Bearer KEY\"\n";
+                << (made->record.pii ? ", pii" : "") << "): shown once, keep it; send it as \"Authorization: Bearer KEY\"\n";
     }
     return 0;
   }
   if (list_->parsed()) {
     auto now = Now();
     nlohmann::json list = nlohmann::json::array();
-    if (!json_) std::printf("%-10s %-24s %-7s %-8s %-25s %s\n", "ID", "NAME", "ROLE", "STATE", "CREATED", "EXPIRES");
+    if (!json_) {
+      std::printf("%-10s %-24s %-7s %-6s %-8s %-25s %s\n", "ID", "NAME", "ROLE", "GRANTS", "STATE", "CREATED", "EXPIRES");
+    }
     auto all = keys.List();
     if (!all.ok()) return Fail(all.status());
     for (const auto& k : *all) {
@@ -125,12 +132,14 @@ int AuthCommands::Run(const Config& config) const {
         list.push_back({{"id", k.id},
                         {"name", k.name},
                         {"role", auth::RoleName(k.role)},
+                        {"grants", k.pii ? nlohmann::json::array({"pii"}) : nlohmann::json::array()},
                         {"state", state},
                         {"created_at", FormatTime(k.created_at)},
                         {"expires_at", k.expires_at ? nlohmann::json(FormatTime(*k.expires_at)) : nlohmann::json()},
                         {"revoked_at", k.revoked_at ? nlohmann::json(FormatTime(*k.revoked_at)) : nlohmann::json()}});
       } else {
-        std::printf("%-10s %-24s %-7s %-8s %-25s %s\n", k.id.c_str(), k.name.c_str(), auth::RoleName(k.role), state,
+        std::printf("%-10s %-24s %-7s %-6s %-8s %-25s %s\n", k.id.c_str(), k.name.c_str(), auth::RoleName(k.role),
+                    k.pii ? "pii" : "-", state,
                     FormatTime(k.created_at).c_str(), When(k.expires_at).c_str());
       }
     }

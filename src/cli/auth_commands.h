@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -23,6 +24,7 @@ class AuthCommands {
   CLI::App* revoke_ = nullptr;
   CLI::App* audit_ = nullptr;
   std::string role_, name_, expires_, which_, since_, actor_, route_, outcome_;
+  std::vector<std::string> grants_;
   int limit_ = 100;
   bool json_ = false;
 };

@@ -97,6 +97,10 @@ int RunServe(const Config& config, const ServeOptions& options) {
     }
     spdlog::warn("listening on {} with no API key (--insecure): anyone who can reach it may do anything", host);
   }
+  if (!(*runtime)->config().pii_access_token.empty()) {
+    spdlog::warn("[vectors] pii_access_token no longer shows PII: only API keys with the pii grant see it "
+                 "(lakehouse auth key create --role reader --grant pii); remove the setting");
+  }
   (*runtime)->CleanUpAfterCrashes();
   if (Status opened = (*runtime)->query().Open(); !opened.ok()) {
     std::cerr << "error: query engine: " << opened.message() << "\n";

@@ -72,8 +72,8 @@ struct Config {
   std::string vector_ollama_url = "http://127.0.0.1:11434";
   std::string vector_openai_url = "https://api.openai.com";
   std::string vector_openai_api_key;  // or LAKEHOUSE_OPENAI_API_KEY; never logged
-  // Callers sending it in X-Lakehouse-Pii-Token may ask search for PII
-  // columns; empty: nobody may. Or LAKEHOUSE_PII_TOKEN.
+  // No longer grants anything (keys with the pii grant do); read only so
+  // that a server still configured with it can warn. Or LAKEHOUSE_PII_TOKEN.
   std::string pii_access_token;
   int64_t vector_scheduler_tick_ms = 1000;
   // [profiles]: the GPU slot (ai/profile_slot.h)

@@ -13,6 +13,7 @@
 #include "common/files.h"
 #include "common/names.h"
 #include "engine/connection_impl.h"
+#include "engine/masking.h"
 #include "engine/values.h"
 
 namespace lakehouse::engine {
@@ -197,6 +198,7 @@ Result<std::shared_ptr<Database::Impl>> Database::OpenImpl(const DatabaseOptions
     // (An extension setting: it can only be set once the database is open.)
     LH_ASSIGN_OR_RETURN(auto conn, SetupConnection(impl));
     LH_RETURN_IF_ERROR(conn->Execute("SET parquet_metadata_cache = true"));
+    if (!internal::RegisterMaskFunction(conn->impl_->conn)) return Internal("cannot register lh_mask() in DuckDB");
     if (!options.sandboxed && (!internal::RegisterColumnarScan(conn->impl_->conn) ||
                                !internal::RegisterRowStream(conn->impl_->conn))) {
       return Internal("cannot register lakehouse's bulk table functions in DuckDB");
@@ -355,7 +357,12 @@ Status Connection::CheckSelect(const std::string& sql_in, const ReadsCheck& chec
 Result<SqlReads> Connection::ReadsOf(const std::string& sql_in) {
   std::string sql = StripTrailingSemicolons(sql_in);
   // DuckDB serializes only SELECTs; the PRAGMAs a query may run take names.
-  if (!PragmaName(sql).empty()) return SqlReads{QuotedLiterals(sql), {}};
+  if (std::string pragma = PragmaName(sql); !pragma.empty()) {
+    SqlReads reads;
+    reads.literals = QuotedLiterals(sql);
+    reads.pragma = pragma;
+    return reads;
+  }
   if (auto seen = impl_->reads_seen.find(sql); seen != impl_->reads_seen.end()) return seen->second;
   if (!impl_->serialize &&
       duckdb_prepare(impl_->conn, "SELECT json_serialize_sql(?::VARCHAR)", &impl_->serialize) != DuckDBSuccess) {

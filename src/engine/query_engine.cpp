@@ -8,6 +8,7 @@
 
 #include "common/files.h"
 #include "common/names.h"
+#include "engine/masking.h"
 #include "engine/watchdog.h"
 
 namespace lakehouse::engine {
@@ -71,7 +72,8 @@ Result<std::shared_ptr<QueryEngine::State>> QueryEngine::Current() {
   }
   LH_ASSIGN_OR_RETURN(fresh->db, fresh->pool->Run([&] { return Database::Open(db_options); }));
   LH_ASSIGN_OR_RETURN(auto conn, fresh->db->Connect());
-  LH_RETURN_IF_ERROR(conn->Execute("CREATE SCHEMA IF NOT EXISTS lh_cache"));
+  LH_RETURN_IF_ERROR(conn->Execute(std::string("CREATE SCHEMA IF NOT EXISTS lh_cache; CREATE SCHEMA IF NOT EXISTS ") +
+                                   kRawSchema + "; CREATE SCHEMA IF NOT EXISTS " + kMaskedSchema));
   if (!watchdog_) watchdog_ = std::make_unique<Watchdog>();
   std::atomic_store(&state_, fresh);
   return fresh;
@@ -106,6 +108,15 @@ auto FindView(Map& views, const std::string& name) {
   return views.find(lower);
 }
 
+std::string Raw(const std::string& view) { return std::string(kRawSchema) + "." + QuoteIdent(view); }
+std::string Masked(const std::string& view) { return std::string(kMaskedSchema) + "." + QuoteIdent(view); }
+
+std::string Joined(const std::set<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+  return out;
+}
+
 Status CannotRead(const std::string& view, const Status& why) {
   return Status(why.code() == StatusCode::kInternal ? StatusCode::kConflict : why.code(),
                 "dataset '" + view + "' cannot be read: " + why.message());
@@ -121,6 +132,7 @@ Status QueryEngine::SyncViews(State& state, Connection& conn, uint64_t generatio
   // versions a table in memory (a Parquet scan costs ~1 ms of setup per
   // query, a table scan a fraction of that). Unchanged views are left alone.
   std::map<std::string, std::string> wanted;  // view -> source signature
+  std::map<std::string, std::set<std::string>> wanted_masks;  // view -> the columns its masked twin masks
   decltype(state.scanned) scanned;
   uint64_t cached_bytes = 0;
   for (const auto& m : datasets) {
@@ -148,6 +160,7 @@ Status QueryEngine::SyncViews(State& state, Connection& conn, uint64_t generatio
       bool cache = is_current && bytes <= options_.cache_dataset_max_bytes &&
                    cached_bytes + bytes <= options_.cache_max_bytes;
       if (cache) cached_bytes += bytes;
+      wanted_masks[view] = MaskedColumns(m, version);
       wanted[view] = !link.empty() ? "link:" + link : std::string(cache ? "cached:" : "files:") + files;
       // One-shot (lazy) views are never cached: they scan too.
       if (link.empty() && (!cache || lazy_views_)) scanned[view] = {(*store)->Root(), std::move(paths)};
@@ -166,11 +179,13 @@ Status QueryEngine::SyncViews(State& state, Connection& conn, uint64_t generatio
   }
   for (const auto& [view, signature] : state.views) {
     if (wanted.count(view)) continue;
-    (void)conn.Execute("DROP VIEW IF EXISTS " + QuoteIdent(view));
+    (void)conn.Execute("DROP VIEW IF EXISTS " + Masked(view));
+    (void)conn.Execute("DROP VIEW IF EXISTS " + Raw(view));
     (void)conn.Execute("DROP TABLE IF EXISTS lh_cache." + QuoteIdent(view));
   }
   std::map<std::string, std::string> created;
   std::map<std::string, std::string> quarantined;
+  std::set<std::string> rebuilt;
   for (const auto& [view, signature] : wanted) {
     auto old = state.views.find(view);
     if (old != state.views.end() && old->second == signature) {
@@ -179,6 +194,7 @@ Status QueryEngine::SyncViews(State& state, Connection& conn, uint64_t generatio
       continue;
     }
     created[view] = signature;  // a failed view is not retried until its files change
+    rebuilt.insert(view);
     Status s;
     {
       std::lock_guard lock(poisoned_mutex_);
@@ -202,10 +218,33 @@ Status QueryEngine::SyncViews(State& state, Connection& conn, uint64_t generatio
         poisoned_[signature] = "reading its files makes the query engine fail internally";
         return s;
       }
-      (void)conn.Execute("DROP VIEW IF EXISTS " + QuoteIdent(view));
+      (void)conn.Execute("DROP VIEW IF EXISTS " + Raw(view));
       (void)conn.Execute("DROP TABLE IF EXISTS lh_cache." + QuoteIdent(view));
     }
   }
+  // The masked twins: built again with their view, or when the catalog's
+  // flags changed. One that cannot be built is absent, so masked callers
+  // cannot read that dataset (nothing falls back to the raw view).
+  std::map<std::string, std::string> masks;
+  for (const auto& [view, signature] : created) {
+    if (quarantined.count(view)) {
+      (void)conn.Execute("DROP VIEW IF EXISTS " + Masked(view));
+      continue;
+    }
+    std::string mask = Joined(wanted_masks[view]);
+    auto old = state.masks.find(view);
+    if (!rebuilt.count(view) && old != state.masks.end() && old->second == mask) {
+      masks[view] = mask;
+      continue;
+    }
+    if (Status s = BuildMaskedView(conn, view, wanted_masks[view]); s.ok()) {
+      masks[view] = mask;
+    } else {
+      spdlog::warn("dataset view {}: no masked view ({}); keys without the pii grant cannot read it", view, s.message());
+      (void)conn.Execute("DROP VIEW IF EXISTS " + Masked(view));
+    }
+  }
+  state.masks = std::move(masks);
   state.views = std::move(created);
   state.quarantined = std::move(quarantined);
   state.views_generation = generation;
@@ -234,13 +273,25 @@ Status QueryEngine::BuildView(Connection& conn, const std::string& view, const s
   };
   if (cache) {
     Status s = run("CREATE OR REPLACE TABLE lh_cache." + QuoteIdent(view) + " AS SELECT * FROM " + scan);
-    if (s.ok()) return run("CREATE OR REPLACE VIEW " + QuoteIdent(view) + " AS SELECT * FROM lh_cache." + QuoteIdent(view));
+    if (s.ok()) return run("CREATE OR REPLACE VIEW " + Raw(view) + " AS SELECT * FROM lh_cache." + QuoteIdent(view));
     if (s.code() == StatusCode::kInternal) return s;
     // Too slow or too big to hold: still queryable as a scan of its files.
     spdlog::info("dataset view {}: not cached ({})", view, s.message());
     (void)conn.Execute("DROP TABLE IF EXISTS lh_cache." + QuoteIdent(view));
   }
-  return run("CREATE OR REPLACE VIEW " + QuoteIdent(view) + " AS SELECT * FROM " + scan);
+  return run("CREATE OR REPLACE VIEW " + Raw(view) + " AS SELECT * FROM " + scan);
+}
+
+Status QueryEngine::BuildMaskedView(Connection& conn, const std::string& view, const std::set<std::string>& columns) {
+  LH_ASSIGN_OR_RETURN(auto described,
+                      conn.Query("SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = " +
+                                 QuoteLiteral(kRawSchema) + " AND table_name = " + QuoteLiteral(view) +
+                                 " ORDER BY column_index"));
+  std::vector<std::pair<std::string, std::string>> shape;
+  for (size_t r = 0; r < described.rows.size(); ++r) shape.emplace_back(described.Text(r, 0), described.Text(r, 1));
+  if (shape.empty()) return Internal("its view has no columns");
+  return conn.Execute("CREATE OR REPLACE VIEW " + Masked(view) + " AS SELECT " + MaskedSelectList(shape, columns) +
+                      " FROM " + Raw(view));
 }
 
 Status QueryEngine::AppendToCache(Connection& conn, const std::string& view, const std::string& new_files) {
@@ -261,7 +312,8 @@ std::map<std::string, std::string> QueryEngine::Quarantined() const {
   return quarantined_report_;
 }
 
-Status QueryEngine::CheckReads(State& state, const SqlReads& reads) {
+Status QueryEngine::CheckReads(State& state, const SqlReads& reads, bool masked) {
+  if (masked) LH_RETURN_IF_ERROR(CheckMaskedReads(reads));
   LH_RETURN_IF_ERROR(CheckNoLinks(reads.literals, state.roots));
   std::lock_guard lock(state.views_mutex);
   for (const auto& table : reads.tables) {
@@ -283,35 +335,41 @@ struct QueryEngine::Lease {
   std::counting_semaphore<1 << 20>& slots;
   std::shared_ptr<State> state;
   std::unique_ptr<Connection> conn;
+  bool masked = false;  // conn resolves names to the masked views
   Lease(std::counting_semaphore<1 << 20>& s) : slots(s) {}
   ~Lease() {
     if (conn && state && !state->db->Invalidated()) {
       std::lock_guard lock(state->pool_mutex);
-      state->connections.push_back(std::move(conn));
+      state->connections[masked].push_back(std::move(conn));
     }
     conn.reset();
     slots.release();
   }
 };
 
-Result<std::unique_ptr<QueryEngine::Lease>> QueryEngine::Borrow(int64_t wait_ms) {
+Result<std::unique_ptr<QueryEngine::Lease>> QueryEngine::Borrow(int64_t wait_ms, bool masked) {
   if (!slots_.try_acquire_for(std::chrono::milliseconds(wait_ms))) {
     return Unavailable("the query engine is busy: " + std::to_string(options_.max_concurrent) +
                        " queries were running for the whole time limit ([query] max_concurrent); try again");
   }
   auto lease = std::make_unique<Lease>(slots_);
+  lease->masked = masked;
   // Opened on first use, and again after the buckets changed (here, on the
   // caller's thread: a confined thread could not start the next pool).
   LH_ASSIGN_OR_RETURN(lease->state, Current());
   {
     std::lock_guard lock(lease->state->pool_mutex);
-    if (!lease->state->connections.empty()) {
-      lease->conn = std::move(lease->state->connections.back());
-      lease->state->connections.pop_back();
+    auto& idle = lease->state->connections[masked];
+    if (!idle.empty()) {
+      lease->conn = std::move(idle.back());
+      idle.pop_back();
     }
   }
   if (!lease->conn) {
-    LH_ASSIGN_OR_RETURN(lease->conn, lease->state->db->Connect());
+    LH_ASSIGN_OR_RETURN(auto conn, lease->state->db->Connect());
+    // The one setting a locked configuration still lets a connection change.
+    LH_RETURN_IF_ERROR(conn->Execute(std::string("SET search_path = '") + (masked ? kMaskedSchema : kRawSchema) + "'"));
+    lease->conn = std::move(conn);
   }
   // The catalog reads its own files, here; views and caches read data
   // files, on a confined thread.
@@ -359,30 +417,35 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
   int64_t max_rows = request.max_rows < 0 ? options_.max_rows : std::min(request.max_rows, options_.max_rows);
   if (request.uncapped) max_rows = request.max_rows;
   int64_t timeout_ms = request.timeout_ms <= 0 ? options_.timeout_ms : std::min(request.timeout_ms, options_.timeout_ms);
-  LH_ASSIGN_OR_RETURN(auto lease, Borrow(timeout_ms));
+  // One-shot (CLI) engines are the files' owner's, and have no masked views.
+  if (request.masked && lazy_views_) return PermissionDenied("masked queries need the server's views");
+  LH_ASSIGN_OR_RETURN(auto lease, Borrow(timeout_ms, request.masked));
   Watchdog::Scope deadline(*watchdog_, *lease->conn, std::chrono::milliseconds(timeout_ms));
   State& state = *lease->state;
   return state.pool->Run([&] {
     return WithLazyViews<QueryResult>(state, *lease->conn, [&] {
       return lease->conn->Query(request.sql, {max_rows, request.uncapped ? -1 : options_.max_bytes,
                                               StatementPolicy::kReadOnly, request.first_column_strings, request.sink,
-                                              [this, &state](const SqlReads& reads) { return CheckReads(state, reads); }});
+                                              [this, &state, &request](const SqlReads& reads) {
+                                                return CheckReads(state, reads, request.masked);
+                                              }});
     });
   });
 }
 
-Result<std::unique_ptr<ExportJob>> QueryEngine::StartExport(const std::string& sql, ExportFormat format) {
+Result<std::unique_ptr<ExportJob>> QueryEngine::StartExport(const std::string& sql, ExportFormat format, bool masked) {
   if (options_.export_directory.empty()) return Unavailable("exports are not set up in this process");
   LH_RETURN_IF_ERROR(EnsureDirectory(options_.export_directory));
-  LH_ASSIGN_OR_RETURN(auto borrowed, Borrow(options_.timeout_ms));
+  if (masked && lazy_views_) return PermissionDenied("masked exports need the server's views");
+  LH_ASSIGN_OR_RETURN(auto borrowed, Borrow(options_.timeout_ms, masked));
   std::shared_ptr<Lease> lease = std::move(borrowed);
   // What fails at once (syntax, unknown names, writes) is refused here,
   // while the caller can still answer with an error instead of a cut stream.
   LH_RETURN_IF_ERROR(lease->state->pool
                          ->Run([&] {
                            return WithLazyViews<bool>(*lease->state, *lease->conn, [&]() -> Result<bool> {
-                             LH_RETURN_IF_ERROR(lease->conn->CheckSelect(sql, [this, &lease](const SqlReads& reads) {
-                               return CheckReads(*lease->state, reads);
+                             LH_RETURN_IF_ERROR(lease->conn->CheckSelect(sql, [this, &lease, masked](const SqlReads& reads) {
+                               return CheckReads(*lease->state, reads, masked);
                              }));
                              return true;
                            });

@@ -1,6 +1,7 @@
 // The SQL surface users reach: a sandboxed DuckDB where every dataset of the
 // catalog is a view under its own name (and "name@vN" for each version), and
-// statements are read-only, row-capped and time-limited.
+// statements are read-only, row-capped and time-limited. Each view has a
+// masked twin (engine/masking.h) that callers without the pii grant query.
 //
 // The sandbox is DuckDB's own: external access off, file access limited to
 // the bucket roots, configuration locked. So COPY ... TO, ATTACH, INSTALL,
@@ -61,6 +62,9 @@ struct QueryRequest {
   // Return the first (VARCHAR) column's values in QueryResult::strings.
   bool first_column_strings = false;
   RowSink* sink = nullptr;  // stream the rows here instead of holding them
+  // PII and restricted columns masked (the caller lacks the pii grant): the
+  // statement resolves names to the masked views, and may name nothing else.
+  bool masked = false;
 };
 
 class QueryEngine {
@@ -77,7 +81,7 @@ class QueryEngine {
   // row or byte cap, [query] export_timeout_ms. Statements that fail to
   // bind are refused here, before any byte is written. The job holds one of
   // the engine's slots until it ends; the engine must outlive it.
-  Result<std::unique_ptr<ExportJob>> StartExport(const std::string& sql, ExportFormat format);
+  Result<std::unique_ptr<ExportJob>> StartExport(const std::string& sql, ExportFormat format, bool masked = false);
   // "SELECT * FROM <view>" for a dataset ("name", or "name@vN" for a
   // version), or NotFound naming what exists.
   Result<std::string> SelectAllOf(const std::string& dataset) const;
@@ -104,10 +108,12 @@ class QueryEngine {
     uint64_t bucket_generation = 0;
     std::shared_ptr<ConfinedPool> pool;  // the threads every statement runs on
     std::mutex pool_mutex;
-    std::vector<std::unique_ptr<Connection>> connections;  // idle ones; GUARDED_BY(pool_mutex)
+    // Idle connections: [0] resolve names to the raw views, [1] to the masked ones.
+    std::vector<std::unique_ptr<Connection>> connections[2];  // GUARDED_BY(pool_mutex)
     std::mutex views_mutex;
     uint64_t views_generation = UINT64_MAX;      // GUARDED_BY(views_mutex)
     std::map<std::string, std::string> views;    // view -> source signature; GUARDED_BY(views_mutex)
+    std::map<std::string, std::string> masks;    // view -> what its masked twin masks; GUARDED_BY(views_mutex)
     std::map<std::string, std::string> quarantined;  // view -> why; GUARDED_BY(views_mutex)
     std::map<std::string, std::string> pending;  // lazy views not built yet -> signature; GUARDED_BY(views_mutex)
     // Views that scan files when queried (not cached): their bucket root and
@@ -117,7 +123,7 @@ class QueryEngine {
   };
   struct Lease;
   // A slot (waiting up to `wait_ms`) and a connection with views in sync.
-  Result<std::unique_ptr<Lease>> Borrow(int64_t wait_ms);
+  Result<std::unique_ptr<Lease>> Borrow(int64_t wait_ms, bool masked);
   Result<std::shared_ptr<State>> Current();
   // Brings the views of `state` to the catalog's `generation`, whose
   // datasets are `datasets` (read by the caller: only data files can be read
@@ -129,8 +135,10 @@ class QueryEngine {
   Result<T> WithLazyViews(State& state, Connection& conn, F attempt);
   // Refuses a query whose literals or scanned views lead through a symbolic
   // link (DuckDB's sandbox compares path strings and follows links).
-  Status CheckReads(State& state, const SqlReads& reads);
+  Status CheckReads(State& state, const SqlReads& reads, bool masked);
   Status BuildView(Connection& conn, const std::string& view, const std::string& signature);
+  // The masked twin of `view` (built), masking the lower-case `columns`.
+  Status BuildMaskedView(Connection& conn, const std::string& view, const std::set<std::string>& columns);
   // Adds the rows of `new_files` (quoted, comma-separated) to a cached view's table.
   Status AppendToCache(Connection& conn, const std::string& view, const std::string& new_files);
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 
 #include "common/files.h"
@@ -82,6 +83,7 @@ Status Walk(const json& node, SqlReads& reads) {
   if (auto name = node.find("table_name"); name != node.end() && name->is_string() && !name->get<std::string>().empty()) {
     std::string table = name->get<std::string>(), schema = Str(node, "schema_name"), catalog = Str(node, "catalog_name");
     reads.tables.push_back(table);
+    reads.refs.push_back({catalog, schema, table});
     // FROM 'file.parquet' scans the file; a qualified name is a file's name
     // too, its parts joined by dots ("/d/x"."parquet" reads /d/x.parquet).
     reads.literals.push_back(table);
@@ -91,6 +93,9 @@ Status Walk(const json& node, SqlReads& reads) {
   if (Str(node, "type") == "TABLE_FUNCTION" && node.contains("function") && node["function"].is_object()) {
     const json& fn = node["function"];
     std::string name = Str(fn, "function_name");
+    std::string lower = name;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    reads.functions.push_back(lower);
     if (name == "query" || name == "query_table") {
       return InvalidArgument(name + "() is not allowed: write the query itself, or name the dataset in FROM");
     }
@@ -102,6 +107,14 @@ Status Walk(const json& node, SqlReads& reads) {
                                  "() must be written out as literals ('path', ['a', 'b'], name = value): a computed "
                                  "file name cannot be checked before it is read");
         }
+      }
+    }
+  }
+  if (auto ctes = node.find("cte_map"); ctes != node.end() && ctes->is_object() && ctes->contains("map") &&
+                                        (*ctes)["map"].is_array()) {
+    for (const auto& entry : (*ctes)["map"]) {
+      if (entry.is_object() && entry.contains("key") && entry["key"].is_string()) {
+        reads.ctes.push_back(entry["key"].get<std::string>());
       }
     }
   }

@@ -12,9 +12,17 @@
 
 namespace lakehouse::engine {
 
+struct TableRef {
+  std::string catalog, schema, name;  // as written; catalog and schema empty when not
+};
+
 struct SqlReads {
   std::vector<std::string> literals;  // every string literal: any of them may be a path DuckDB opens
   std::vector<std::string> tables;    // names in FROM (a view, or a file DuckDB scans by its name)
+  std::vector<TableRef> refs;         // the same names, with the schema and catalog written before them
+  std::vector<std::string> functions;  // table functions called, lower case
+  std::vector<std::string> ctes;       // names the statement's WITH clauses define
+  std::string pragma;                  // the PRAGMA's name, lower case, when the statement is one
   // Empty when DuckDB could serialize the statement; else why not (not a
   // SELECT, or not valid SQL: binding then says which, in its words).
   std::string not_analysed;

@@ -16,6 +16,9 @@ struct RouteRule {
   std::string method;   // GET, POST, PATCH, DELETE
   std::string pattern;  // the regex the route is registered with
   std::optional<auth::Role> role;  // none: open to all (only /health)
+  // Answers with dataset values: masked without the pii grant, and audited
+  // when a key with it reads them.
+  bool shows_rows = false;
 };
 
 const std::vector<RouteRule>& RouteTable();

@@ -2,6 +2,7 @@
 // GPU slot, profile-scoped search, and the model server's memory.
 #include "ai/slot_records.h"
 #include "common/names.h"
+#include "server/caller.h"
 #include "server/http_util.h"
 #include "server/profile_views.h"
 #include "server/routes.h"
@@ -40,7 +41,6 @@ Result<std::string> ModelField(const json& body) {
 void RegisterProfileRoutes(httplib::Server& http, app::Runtime& rt) {
   auto& store = rt.profiles();
   auto& slot = rt.slot();
-  std::string pii_token = rt.config().pii_access_token;
   std::string keep_alive = rt.config().profiles_keep_alive;
 
   http.Post("/vectors/profiles", Guarded([&](const httplib::Request& req, httplib::Response& res) {
@@ -99,13 +99,13 @@ void RegisterProfileRoutes(httplib::Server& http, app::Runtime& rt) {
     return Status::Ok();
   }));
   http.Post(R"(/vectors/profile/([^/]+)/search/([^/]+))",
-            Guarded([&, pii_token, keep_alive](const httplib::Request& req, httplib::Response& res) {
+            Guarded([&, keep_alive](const httplib::Request& req, httplib::Response& res) {
               LH_ASSIGN_OR_RETURN(auto profile, store.Get(req.matches[1]));
               LH_ASSIGN_OR_RETURN(auto index, rt.indexes().Get(req.matches[2]));
               LH_RETURN_IF_ERROR(vector::CheckProfileSpace(profile, index));
               LH_ASSIGN_OR_RETURN(auto body, ParseJsonObject(req));
               LH_ASSIGN_OR_RETURN(auto request, ParseSearch(body));
-              request.may_see_pii = MaySeePii(req, pii_token);
+              request.may_see_pii = CallerSeesPii();
               request.query_embedder = vector::ScopedQueryEmbedder(profile, index, keep_alive);
               // On the old models or after the switch, never during one.
               auto hold = slot.Hold();

@@ -1,5 +1,6 @@
 #include <memory>
 
+#include "server/caller.h"
 #include "server/http_util.h"
 #include "server/json_views.h"
 #include "server/routes.h"
@@ -49,6 +50,7 @@ void RegisterQueryRoutes(httplib::Server& http, engine::QueryEngine& query) {
     LH_ASSIGN_OR_RETURN(auto max_rows, OptionalInt(body, "max_rows"));
     LH_ASSIGN_OR_RETURN(auto timeout_ms, OptionalInt(body, "timeout_ms"));
     engine::QueryRequest request{*sql, max_rows.value_or(-1), timeout_ms.value_or(-1)};
+    request.masked = !CallerSeesPii();
     LH_ASSIGN_OR_RETURN(auto result, query.Run(request));
     res.set_content(QueryResultJson(result), "application/json");
     return Status::Ok();
@@ -60,7 +62,7 @@ void RegisterQueryRoutes(httplib::Server& http, engine::QueryEngine& query) {
   // which every HTTP client reports as an incomplete response.
   http.Post("/query/export", Guarded([&query](const httplib::Request& req, httplib::Response& res) {
     LH_ASSIGN_OR_RETURN(auto request, ParseExport(req, query));
-    LH_ASSIGN_OR_RETURN(auto started, query.StartExport(request.sql, request.format));
+    LH_ASSIGN_OR_RETURN(auto started, query.StartExport(request.sql, request.format, !CallerSeesPii()));
     std::shared_ptr<engine::ExportJob> job = std::move(started);
     res.set_header("Content-Disposition", "attachment; filename=\"" + request.file_stem +
                                               engine::ExportExtension(request.format) + "\"");

@@ -1,10 +1,10 @@
 // /vectors/*: index lifecycle, search, refresh and staleness. Builds and
 // model changes run on the background scheduler unless the request says
 // "wait": true; refresh runs in the request (a no-op answers at once).
-#include <openssl/crypto.h>
 
 #include <set>
 
+#include "server/caller.h"
 #include "server/http_util.h"
 #include "server/json_views.h"
 #include "server/routes.h"
@@ -232,12 +232,6 @@ Result<vector::eval::EvalSet> ParseEvalSet(const json& body) {
 
 }  // namespace
 
-bool MaySeePii(const httplib::Request& req, const std::string& token) {
-  if (token.empty() || !req.has_header("X-Lakehouse-Pii-Token")) return false;
-  std::string given = req.get_header_value("X-Lakehouse-Pii-Token");
-  return given.size() == token.size() && CRYPTO_memcmp(given.data(), token.data(), token.size()) == 0;
-}
-
 Result<vector::SearchRequest> ParseSearch(const json& body) {
   vector::SearchRequest r;
   LH_ASSIGN_OR_RETURN(auto text, OptionalString(body, "text"));
@@ -277,7 +271,6 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
   auto& catalog = rt.catalog();
   auto& scheduler = rt.scheduler();
   auto& searcher = rt.searcher();
-  std::string pii_token = rt.config().pii_access_token;  // captured by value below
 
   http.Post("/vectors/indexes", Guarded([&](const httplib::Request& req, httplib::Response& res) {
     LH_ASSIGN_OR_RETURN(auto body, ParseJsonObject(req));
@@ -320,12 +313,11 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
     SendJson(res, StatsJson(stats));
     return Status::Ok();
   }));
-  http.Get(R"(/vectors/indexes/([^/]+)/docs/(.+))", Guarded([&, pii_token](const httplib::Request& req,
-                                                                            httplib::Response& res) {
+  http.Get(R"(/vectors/indexes/([^/]+)/docs/(.+))", Guarded([&](const httplib::Request& req, httplib::Response& res) {
     vector::DocRequest request;
     LH_ASSIGN_OR_RETURN(request.include_vectors, BoolParam(req, "vectors"));
     LH_ASSIGN_OR_RETURN(request.include_pii, BoolParam(req, "include_pii"));
-    request.may_see_pii = MaySeePii(req, pii_token);
+    request.may_see_pii = CallerSeesPii();
     LH_ASSIGN_OR_RETURN(auto doc, vector::FetchDoc(indexes, catalog, req.matches[1], req.matches[2], request));
     SendJson(res, DocJson(doc));
     return Status::Ok();
@@ -393,10 +385,10 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
     SendJson(res, {{"dropped", std::string(req.matches[1])}});
     return Status::Ok();
   }));
-  http.Post(R"(/vectors/search/([^/]+))", Guarded([&, pii_token](const httplib::Request& req, httplib::Response& res) {
+  http.Post(R"(/vectors/search/([^/]+))", Guarded([&](const httplib::Request& req, httplib::Response& res) {
     LH_ASSIGN_OR_RETURN(auto body, ParseJsonObject(req));
     LH_ASSIGN_OR_RETURN(auto request, ParseSearch(body));
-    request.may_see_pii = MaySeePii(req, pii_token);
+    request.may_see_pii = CallerSeesPii();
     LH_ASSIGN_OR_RETURN(auto result, searcher.Search(req.matches[1], request));
     SendJson(res, SearchJson(result));
     return Status::Ok();

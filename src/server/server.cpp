@@ -10,6 +10,7 @@
 
 #include <chrono>
 
+#include "server/caller.h"
 #include "server/guarded_server.h"
 #include "server/http_util.h"
 #include "server/route_table.h"
@@ -35,6 +36,7 @@ std::string KeyOf(const httplib::Request& req) {
 // logger (httplib runs both, and the handler, on one thread per request).
 struct Caller {
   std::string actor = "open", role;
+  bool pii = false;  // the key's pii grant
   const RouteRule* rule = nullptr;  // found once, in pre-routing
   std::string target;               // the route's first {parameter}
 };
@@ -60,6 +62,7 @@ Status CheckAccess(auth::KeyStore& keys, bool require_key, const httplib::Reques
   LH_ASSIGN_OR_RETURN(auto who, keys.Authenticate(key));
   caller.actor = who.name;
   caller.role = auth::RoleName(who.role);
+  caller.pii = who.pii;
   auth::Role need = rule ? *rule->role : auth::Role::kAdmin;
   if (!auth::Allows(who.role, need)) {
     return PermissionDenied("key '" + who.name + "' is a " + auth::RoleName(who.role) + " key; " + req.method + " " +
@@ -75,7 +78,8 @@ void Audit(auth::AuditLog& log, const httplib::Request& req, const httplib::Resp
   std::string target = caller.target;
   bool writes = rule && rule->role && *rule->role != auth::Role::kReader && req.method != "GET";
   bool refused = res.status == 401 || res.status == 403;
-  bool pii = req.has_header("X-Lakehouse-Pii-Token");
+  // Values shown as stored: what a key with the pii grant read.
+  bool pii = caller.pii && rule && rule->shows_rows && res.status < 400;
   if (!writes && !refused && !pii) return;
   if (target.empty() && req.body.size() < 64 * 1024) {
     auto body = nlohmann::json::parse(req.body, nullptr, false);
@@ -102,7 +106,7 @@ void Audit(auth::AuditLog& log, const httplib::Request& req, const httplib::Resp
       e.detail = body["error"].value("message", "");
     }
   }
-  if (pii && e.detail.empty()) e.detail = "asked for PII";
+  if (pii && e.detail.empty()) e.detail = "read with the pii grant";
   if (Status s = log.Append(e); !s.ok()) spdlog::error("audit log: {}", s.message());
 }
 
@@ -140,6 +144,10 @@ Server::Server(app::Runtime& runtime)
                              : "listening on " + runtime.config().host +
                                    " with no active API key: every route but /health refuses; "
                                    "`lakehouse auth key create` makes one");
+    }
+    if (!runtime.config().pii_access_token.empty()) {
+      warnings.push_back("[vectors] pii_access_token (LAKEHOUSE_PII_TOKEN) no longer shows PII: only API keys with "
+                         "the pii grant see it (`lakehouse auth key create --role reader --grant pii`); remove it");
     }
     SendJson(res, {{"status", problems.empty() ? "ok" : "degraded"},
                    {"version", "0.1.0"},
@@ -227,6 +235,8 @@ Server::Server(app::Runtime& runtime)
 }
 
 Server::~Server() = default;
+
+bool CallerSeesPii() { return caller.pii; }
 
 bool IsLoopback(const std::string& host) {
   // Literal addresses only: a name such as 127.evil.example may resolve anywhere.

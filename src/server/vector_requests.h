@@ -16,7 +16,5 @@ namespace lakehouse::server {
 Result<vector::BackendSpec> ParseBackend(const nlohmann::json& body);
 // The body of POST /vectors/search/{index} (and its profile-scoped twin).
 Result<vector::SearchRequest> ParseSearch(const nlohmann::json& body);
-// Whether the request carries the PII access token (compared in constant time).
-bool MaySeePii(const httplib::Request& req, const std::string& token);
 
 }  // namespace lakehouse::server

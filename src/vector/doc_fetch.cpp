@@ -9,8 +9,8 @@ namespace lakehouse::vector {
 Result<DocResponse> FetchDoc(IndexRegistry& indexes, catalog::Catalog& catalog, const std::string& index,
                              const std::string& doc_id, const DocRequest& request) {
   if (request.include_pii && !request.may_see_pii) {
-    return PermissionDenied("include_pii needs the PII access token (header X-Lakehouse-Pii-Token); "
-                            "ask the server's operator");
+    return PermissionDenied("include_pii needs an API key with the pii grant "
+                            "(lakehouse auth key create --role reader --grant pii)");
   }
   LH_ASSIGN_OR_RETURN(auto manifest, indexes.Get(index));
   LH_ASSIGN_OR_RETURN(auto loaded, indexes.Acquire(index));

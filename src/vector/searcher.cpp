@@ -289,8 +289,8 @@ Status Searcher::Validate(const SearchRequest& request) {
                            std::to_string(kMaxQueryBytes) + " are searched (use its key sentences)");
   }
   if (request.include_pii && !request.may_see_pii) {
-    return PermissionDenied("include_pii needs the PII access token (header X-Lakehouse-Pii-Token); "
-                            "ask the server's operator");
+    return PermissionDenied("include_pii needs an API key with the pii grant "
+                            "(lakehouse auth key create --role reader --grant pii)");
   }
   if (!request.filter.empty()) LH_RETURN_IF_ERROR(ValidateFilter(request.filter));
   if (request.text_weight && !(*request.text_weight >= 0 && *request.text_weight <= 1)) {
@@ -317,19 +317,27 @@ Result<FilterIds> Searcher::Filter(const IndexRegistry::Serving& target, const S
   auto started = Clock::now();
   if (!request.may_see_pii) {
     // Hits answer yes/no questions about what a filter names: without the
-    // PII token a filter may not name a PII column (of any dataset, as a
-    // filter may hold a subquery).
+    // pii grant a filter may not name a PII column (of any dataset, as a
+    // filter may hold a subquery), and it runs over the masked views, so
+    // one that reaches a column without naming it sees it masked.
+    // The ids come out of the masked view: a masked id matches no document.
+    auto dataset = catalog_.Get(target.manifest.dataset);
+    const catalog::ColumnMeta* id = dataset.ok() ? dataset->FindColumn(target.manifest.id_column) : nullptr;
+    if (!id || id->is_pii || id->sensitivity == catalog::Sensitivity::kRestricted) {
+      return PermissionDenied("this index's documents are identified by column '" + target.manifest.id_column +
+                              "', which is masked for keys without the pii grant; a filtered search on it needs one");
+    }
     // One catalog snapshot for all the filter's words.
     std::map<std::string, std::string> pii;  // lower-case name -> name
     for (const auto& d : catalog_.List()) {
       for (const auto& c : d.columns) {
-        if (c.is_pii) pii.emplace(Lower(c.name), c.name);
+        if (c.is_pii || c.sensitivity == catalog::Sensitivity::kRestricted) pii.emplace(Lower(c.name), c.name);
       }
     }
     for (const auto& word : FilterIdentifiers(request.filter)) {
       if (auto it = pii.find(Lower(word)); it != pii.end()) {
-        return PermissionDenied("the filter names column '" + it->second + "', which holds PII; filtering on it "
-                                "needs the PII access token (header X-Lakehouse-Pii-Token)");
+        return PermissionDenied("the filter names column '" + it->second + "', which holds PII or is restricted; "
+                                "filtering on it needs an API key with the pii grant");
       }
     }
   }
@@ -339,6 +347,7 @@ Result<FilterIds> Searcher::Filter(const IndexRegistry::Serving& target, const S
   q.max_rows = static_cast<int64_t>(kMaxFilterIds);
   q.uncapped = true;
   q.first_column_strings = true;
+  q.masked = !request.may_see_pii;
   auto ids = query_.Run(q);
   if (!ids.ok()) return ids.status().WithContext("filter");
   if (ids->truncated) {

@@ -49,13 +49,6 @@ httplib::Result Send(httplib::Client& http, const DocRoute& r, const httplib::He
   return http.Post(r.path.c_str(), headers, "{}", "application/json");
 }
 
-std::string MakeKey(ServerProcess& server, const std::string& role) {
-  std::string out, err;
-  int rc = server.RunCli({"auth", "key", "create", "--role", role, "--name", role + "_key"}, &out, &err);
-  EXPECT_EQ(rc, 0) << err;
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return out;
-}
 
 std::string ReadAll(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -69,7 +62,7 @@ std::string ReadAll(const std::filesystem::path& path) {
 TEST(AuthE2E, EveryRouteAnswersByRoleOnceAKeyExists) {
   ServerProcess server("[inbox]\nenabled = false\n");
   std::map<std::string, std::string> keys;
-  for (const char* role : {"reader", "writer", "admin"}) keys[role] = MakeKey(server, role);
+  for (const char* role : {"reader", "writer", "admin"}) keys[role] = MakeKey(server, role, std::string(role) + "_key");
   ASSERT_TRUE(server.Start()) << server.log();
   auto routes = DocumentedRoutes();
   ASSERT_GT(routes.size(), 50u);
@@ -116,20 +109,28 @@ TEST(AuthE2E, EveryRouteAnswersByRoleOnceAKeyExists) {
   // the PII reads, by key name; a reader may not read it.
   EXPECT_EQ(server.http().Get("/admin/audit", {{"X-Api-Key", keys["reader"]}})->status, 403);
   ASSERT_EQ(Upload(server, "notes.csv", "id,body\n1,hello\n", {}, {{"X-Api-Key", keys["admin"]}}).status, 201);
-  server.http().Post("/vectors/search/x", {{"X-Api-Key", keys["reader"]}, {"X-Lakehouse-Pii-Token", "guess"}}, "{}",
-                     "application/json");
+  std::string pii_key = MakeKey(server, "reader", "pii_key", {"--grant", "pii"});
+  ASSERT_EQ(Sql(server, "SELECT * FROM notes", {{"X-Api-Key", pii_key}}).status, 200);
+  // A request's entry is written after its response: wait for the last one.
+  json entries;
+  for (int tries = 0; tries < 100; ++tries) {
+    auto audit = server.http().Get("/admin/audit?actor=pii_key&limit=10000", {{"X-Api-Key", keys["admin"]}});
+    ASSERT_EQ(audit->status, 200) << audit->body;
+    if (!json::parse(audit->body)["entries"].empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   auto audit = server.http().Get("/admin/audit?limit=10000", {{"X-Api-Key", keys["admin"]}});
   ASSERT_EQ(audit->status, 200) << audit->body;
-  auto entries = json::parse(audit->body)["entries"];
+  entries = json::parse(audit->body)["entries"];
   auto count = [&](const std::function<bool(const json&)>& pred) {
     return std::count_if(entries.begin(), entries.end(), pred);
   };
-  EXPECT_EQ(count([](const json& e) { return e["actor"] == "cli" && e["method"].get<std::string>().find("auth key create") == 0; }), 3);
+  EXPECT_EQ(count([](const json& e) { return e["actor"] == "cli" && e["method"].get<std::string>().find("auth key create") == 0; }), 4);
   EXPECT_EQ(count([](const json& e) { return e["actor"] == "cli" && e["target"] == "writer_key" && e["method"] == "auth key revoke"; }), 1);
   EXPECT_GE(count([](const json& e) { return e["actor"] == "admin_key" && e["route"] == "/ingest/file" && e["outcome"] == "ok"; }), 1);
   EXPECT_GE(count([](const json& e) { return e["actor"] == "reader_key" && e["outcome"] == "refused" && e["route"] == "/storage/buckets"; }), 1);
   EXPECT_GE(count([](const json& e) { return e["actor"] == "anonymous" && e["status"] == 401; }), 40);
-  EXPECT_GE(count([](const json& e) { return e["detail"] == "asked for PII" || (e["route"] == "/vectors/search/x" && e["actor"] == "reader_key"); }), 1);
+  EXPECT_EQ(count([](const json& e) { return e["detail"] == "read with the pii grant" && e["actor"] == "pii_key" && e["route"] == "/query/sql"; }), 1);
   EXPECT_EQ(count([](const json& e) { return e["method"] == "GET" && e["outcome"] == "ok"; }), 0);  // reads are not writes
   EXPECT_EQ(server.http().Get("/admin/audit?colour=red", {{"X-Api-Key", keys["admin"]}})->status, 400);
   EXPECT_EQ(server.http().Get("/admin/audit?limit=0", {{"X-Api-Key", keys["admin"]}})->status, 400);
@@ -149,13 +150,14 @@ TEST(AuthE2E, EveryRouteAnswersByRoleOnceAKeyExists) {
   }
   out.clear();
   ASSERT_EQ(server.RunCli({"auth", "key", "list", "--json"}, &out, &err), 0) << err;
-  EXPECT_EQ(json::parse(out)["keys"].size(), 3u);
+  EXPECT_EQ(json::parse(out)["keys"].size(), 4u);
+  EXPECT_EQ(json::parse(out)["keys"][3]["grants"], json::array({"pii"}));
   EXPECT_EQ(out.find(keys["reader"].substr(12)), std::string::npos);
 }
 
 TEST(AuthE2E, ARefusedRequestsBodyIsNeverRunAndADamagedKeyFileClosesTheServer) {
   ServerProcess server("[inbox]\nenabled = false\n");
-  std::string admin = MakeKey(server, "admin");
+  std::string admin = MakeKey(server, "admin", "admin_key");
   ASSERT_TRUE(server.Start()) << server.log();
   // The refused request's body is a whole request with a good key: it
   // must not run on the same connection (request smuggling).

@@ -36,8 +36,20 @@ inline Reply Upload(ServerProcess& server, const std::string& file_name, const s
   return ToReply(server.http().Post("/ingest/file", headers, items));
 }
 
-inline Reply Sql(ServerProcess& server, const std::string& sql) {
-  return ToReply(server.http().Post("/query/sql", nlohmann::json{{"sql", sql}}.dump(), "application/json"));
+inline Reply Sql(ServerProcess& server, const std::string& sql, const httplib::Headers& headers = {}) {
+  return ToReply(server.http().Post("/query/sql", headers, nlohmann::json{{"sql", sql}}.dump(), "application/json"));
+}
+
+// An API key made by the CLI (printed once), e.g. MakeKey(server, "reader", "r", {"--grant", "pii"}).
+inline std::string MakeKey(ServerProcess& server, const std::string& role, const std::string& name,
+                           const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args = {"auth", "key", "create", "--role", role, "--name", name};
+  args.insert(args.end(), extra.begin(), extra.end());
+  std::string out, err;
+  int rc = server.RunCli(args, &out, &err);
+  EXPECT_EQ(rc, 0) << err;
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
 }
 
 inline Reply Get(ServerProcess& server, const std::string& path) { return ToReply(server.http().Get(path.c_str())); }
