@@ -54,8 +54,8 @@ void LoadDemo(app::Runtime& runtime, const std::string& dir) {
   }
 }
 
-void PrintWelcome(const Config& config, int port) {
-  std::string base = "http://" + config.host + ":" + std::to_string(port);
+void PrintWelcome(const Config& config, int port, bool tls) {
+  std::string base = (tls ? "https://" : "http://") + config.host + ":" + std::to_string(port);
   std::cout << "lakehouse listening on " << base << "  (data in " << config.data_dir.string() << ")\n"
             << "Try:\n"
             << "  curl -s " << base << "/catalog/datasets\n"
@@ -108,6 +108,14 @@ int RunServe(const Config& config, const ServeOptions& options) {
   }
   if (!options.demo_dir.empty()) LoadDemo(**runtime, options.demo_dir);
   server::Server http(**runtime);
+  if (!config.tls_cert.empty()) {
+    auto tls = http.EnableTls(config.tls_cert, config.tls_key);
+    if (!tls.ok()) {
+      std::cerr << "error: " << tls.status().message() << "\n";
+      return 1;
+    }
+    for (const auto& warning : *tls) std::cerr << "warning: " << warning << "\n";
+  }
   auto port = http.Bind(config.host, config.port);
   if (!port.ok()) {
     std::cerr << "error: " << port.status().message() << "\n";
@@ -118,7 +126,7 @@ int RunServe(const Config& config, const ServeOptions& options) {
     if (!s.ok()) std::cerr << "warning: " << s.message() << "\n";
   }
   for (const auto& warning : (*runtime)->StartServices()) std::cerr << "warning: " << warning << "\n";
-  PrintWelcome(config, *port);
+  PrintWelcome(config, *port, http.tls());
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&signals, &sig);

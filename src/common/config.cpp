@@ -124,6 +124,16 @@ static Result<Config> LoadConfigFrom(const fs::path& file) {
   }
   config.max_connections = static_cast<int>(max_connections);
   config.max_connections_per_client = static_cast<int>(per_client);
+  std::string tls_cert, tls_key;
+  Read(t, "server", "tls_cert", tls_cert);
+  Read(t, "server", "tls_key", tls_key);
+  if (tls_cert.empty() != tls_key.empty()) {
+    return InvalidArgument("server.tls_cert and server.tls_key go together: give both (HTTPS) or neither (HTTP)");
+  }
+  if (!tls_cert.empty()) {
+    config.tls_cert = Resolve(base, tls_cert);
+    config.tls_key = Resolve(base, tls_key);
+  }
   std::string data_dir = config.data_dir.string();
   Read(t, "storage", "data_dir", data_dir);
   config.data_dir = Resolve(base, data_dir);

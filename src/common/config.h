@@ -30,6 +30,9 @@ struct Config {
   // Serve on a non-loopback address with no API key (serve --insecure):
   // allowed, warned about at start and in /health.
   bool insecure = false;
+  // HTTPS: the PEM certificate chain and its unencrypted private key (both
+  // or neither; relative to the config file). Empty: plain HTTP.
+  std::filesystem::path tls_cert, tls_key;
   // [storage]
   std::filesystem::path data_dir = "./data";  // root of the primary bucket
   std::vector<BucketConfig> buckets;          // primary and rescue always present after Load

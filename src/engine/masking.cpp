@@ -39,7 +39,7 @@ bool Masks(const catalog::ColumnMeta& column) {
 constexpr std::string_view kMaskedFunctions[] = {
     "range", "generate_series", "unnest", "json_each", "json_tree", "duckdb_tables", "duckdb_views",
     "duckdb_columns", "duckdb_schemas", "duckdb_databases", "duckdb_functions", "duckdb_types", "duckdb_keywords",
-    "duckdb_settings", "duckdb_constraints", "duckdb_indexes", "pragma_table_info", "pragma_show",
+    "duckdb_constraints", "duckdb_indexes", "pragma_table_info", "pragma_show",
     "pragma_version", "pragma_platform"};
 // PRAGMAs that show names and types; storage_info shows each column's
 // minimum and maximum as stored, database_size nothing a reader needs.
@@ -159,9 +159,9 @@ Status CheckMaskedReads(const SqlReads& reads) {
       }
       continue;
     }
-    bool cte = std::any_of(reads.ctes.begin(), reads.ctes.end(),
-                           [&](const std::string& c) { return Lower(c) == Lower(ref.name); });
-    if (!cte && !PlainName(ref.name)) return Refuse("'" + ref.name + "' is not a dataset's name (files cannot be read directly)");
+    // Even a CTE's name: outside its WITH (or inside its own definition)
+    // DuckDB reads a name that looks like a file as that file.
+    if (!PlainName(ref.name)) return Refuse("'" + ref.name + "' is not a dataset's name (files cannot be read directly)");
   }
   return Status::Ok();
 }

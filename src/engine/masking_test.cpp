@@ -32,7 +32,9 @@ TEST(MaskedReadsTest, NamesOtherThanDatasetsAreRefused) {
   EXPECT_FALSE(refused(SqlReads{{}, {"customers"}, {{"", "", "customers"}}, {}, {}, ""}));
   EXPECT_FALSE(refused(SqlReads{{}, {}, {{"", "information_schema", "columns"}}, {}, {}, ""}));
   EXPECT_FALSE(refused(SqlReads{{}, {}, {}, {"range"}, {}, ""}));
-  EXPECT_FALSE(refused(SqlReads{{}, {}, {{"", "", "x.parquet"}}, {}, {"x.parquet"}, ""}));  // a CTE
+  EXPECT_FALSE(refused(SqlReads{{}, {}, {{"", "", "recent"}}, {}, {"recent"}, ""}));  // a CTE
+  // A CTE named like a file: out of its scope DuckDB scans the file.
+  EXPECT_TRUE(refused(SqlReads{{}, {}, {{"", "", "x.parquet"}}, {}, {"x.parquet"}, ""}));
   EXPECT_TRUE(refused(SqlReads{{}, {}, {{"", "lh_raw", "customers"}}, {}, {}, ""}));
   EXPECT_TRUE(refused(SqlReads{{}, {}, {{"memory", "lh_cache", "customers"}}, {}, {}, ""}));
   EXPECT_TRUE(refused(SqlReads{{}, {}, {{"", "", "/d/datasets/customers/1-1.parquet"}}, {}, {}, ""}));
@@ -166,6 +168,7 @@ TEST_P(MaskingTest, NoFunctionOverAMaskedColumnRevealsIt) {
 TEST_P(MaskingTest, EveryWayAroundTheViewsIsRefused) {
   std::string path = QuoteLiteral(file_.string());
   std::string folder = QuoteLiteral((file_.parent_path() / "*.parquet").string());
+  std::string folder_ident = QuoteIdent((file_.parent_path() / "*.parquet").string());
   std::string queries[] = {
       "SELECT * FROM lh_raw.customers",
       "SELECT * FROM memory.lh_raw.customers",
@@ -185,6 +188,9 @@ TEST_P(MaskingTest, EveryWayAroundTheViewsIsRefused) {
       "SELECT * FROM pragma_storage_info('lh_cache.customers')",
       "SELECT * FROM query('SELECT * FROM lh_raw.customers')",
       "SELECT * FROM histogram('lh_raw.customers', email)",
+      "SELECT (WITH " + folder_ident + " AS (SELECT 1) SELECT 1) AS x, * FROM " + folder_ident,
+      "WITH " + folder_ident + " AS (FROM " + folder_ident + ") FROM " + folder_ident,
+      "SELECT * FROM duckdb_settings()",
   };
   for (const auto& sql : queries) {
     auto r = Masked(sql);

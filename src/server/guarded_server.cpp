@@ -1,7 +1,10 @@
 #include "server/guarded_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
@@ -10,6 +13,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <climits>
+
+#include "server/tls.h"
 
 namespace lakehouse::server {
 
@@ -49,9 +55,11 @@ int PortOf(const sockaddr_storage& addr) {
 
 // A socket stream whose reads obey the phase of the request they belong to:
 // headers by an absolute deadline, the body at a minimum average rate.
+// With `ssl` (HTTPS) the socket is non-blocking and records go through
+// OpenSSL, waiting on the socket under the same deadlines.
 class DeadlineStream : public httplib::Stream {
  public:
-  DeadlineStream(int sock, const HttpLimits& limits) : sock_(sock), limits_(limits) {}
+  DeadlineStream(int sock, const HttpLimits& limits, SSL* ssl = nullptr) : sock_(sock), limits_(limits), ssl_(ssl) {}
 
   void StartRequest() {
     phase_ = Phase::kHeaders;
@@ -63,11 +71,14 @@ class DeadlineStream : public httplib::Stream {
     body_bytes_ = 0;
   }
 
-  bool is_readable() const override { return WaitFor(sock_, POLLIN, ReadWaitMs()); }
+  bool is_readable() const override { return Buffered() || WaitFor(sock_, POLLIN, ReadWaitMs()); }
   bool is_writable() const override { return WaitFor(sock_, POLLOUT, limits_.write_timeout_ms); }
+  // Decrypted bytes OpenSSL holds that poll() cannot see.
+  bool Buffered() const { return ssl_ && SSL_pending(ssl_) > 0; }
 
   ssize_t read(char* ptr, size_t size) override {
     if (TooSlow()) return -1;
+    if (ssl_) return TlsRead(ptr, size);
     if (!WaitFor(sock_, POLLIN, ReadWaitMs())) return -1;
     ssize_t n;
     do {
@@ -78,6 +89,7 @@ class DeadlineStream : public httplib::Stream {
   }
 
   ssize_t write(const char* ptr, size_t size) override {
+    if (ssl_) return TlsWrite(ptr, size);
     if (!WaitFor(sock_, POLLOUT, limits_.write_timeout_ms)) return -1;
     ssize_t n;
     do {
@@ -92,6 +104,35 @@ class DeadlineStream : public httplib::Stream {
 
  private:
   enum class Phase { kHeaders, kBody };
+
+  // Waits for what OpenSSL asked for after `result`; false: give up.
+  bool WaitForTls(int result) {
+    int error = SSL_get_error(ssl_, result);
+    if (error == SSL_ERROR_WANT_READ) return !TooSlow() && WaitFor(sock_, POLLIN, ReadWaitMs());
+    if (error == SSL_ERROR_WANT_WRITE) return WaitFor(sock_, POLLOUT, limits_.write_timeout_ms);
+    return false;
+  }
+  ssize_t TlsRead(char* ptr, size_t size) {
+    while (true) {
+      ERR_clear_error();
+      int n = SSL_read(ssl_, ptr, static_cast<int>(std::min<size_t>(size, INT_MAX)));
+      if (n > 0) {
+        if (phase_ == Phase::kBody) body_bytes_ += n;
+        return n;
+      }
+      if (SSL_get_error(ssl_, n) == SSL_ERROR_ZERO_RETURN) return 0;
+      if (!WaitForTls(n)) return -1;
+    }
+  }
+  ssize_t TlsWrite(const char* ptr, size_t size) {
+    if (size == 0) return 0;
+    while (true) {
+      ERR_clear_error();
+      int n = SSL_write(ssl_, ptr, static_cast<int>(std::min<size_t>(size, INT_MAX)));
+      if (n > 0) return n;
+      if (!WaitForTls(n)) return -1;
+    }
+  }
 
   int64_t ReadWaitMs() const {
     int64_t wait = limits_.read_timeout_ms;
@@ -115,6 +156,7 @@ class DeadlineStream : public httplib::Stream {
 
   int sock_;
   const HttpLimits& limits_;
+  SSL* ssl_;
   Phase phase_ = Phase::kHeaders;
   Clock::time_point header_deadline_{};
   Clock::time_point body_started_{};
@@ -124,6 +166,45 @@ class DeadlineStream : public httplib::Stream {
 void CloseSocket(int sock) {
   ::shutdown(sock, SHUT_RDWR);
   ::close(sock);
+}
+
+// Owns a connection's OpenSSL state.
+struct TlsSession {
+  SSL* ssl = nullptr;
+  ~TlsSession() {
+    if (ssl) SSL_free(ssl);
+  }
+};
+
+// The TLS handshake, within the time a request's headers have. A client
+// speaking plain HTTP to the HTTPS port is told so in plain HTTP.
+bool Handshake(int sock, SSL* ssl, const HttpLimits& limits, const std::string& address) {
+  int flags = ::fcntl(sock, F_GETFL, 0);
+  if (flags < 0 || ::fcntl(sock, F_SETFL, flags | O_NONBLOCK) < 0) return false;
+  if (SSL_set_fd(ssl, sock) != 1) return false;
+  auto deadline = Clock::now() + std::chrono::milliseconds(limits.header_timeout_ms);
+  while (true) {
+    ERR_clear_error();
+    int r = SSL_accept(ssl);
+    if (r == 1) return true;
+    int error = SSL_get_error(ssl, r);
+    int64_t left = MillisUntil(deadline);
+    if (left > 0 && error == SSL_ERROR_WANT_READ && WaitFor(sock, POLLIN, left)) continue;
+    if (left > 0 && error == SSL_ERROR_WANT_WRITE && WaitFor(sock, POLLOUT, left)) continue;
+    unsigned long why = ERR_peek_error();
+    if (ERR_GET_LIB(why) == ERR_LIB_SSL && ERR_GET_REASON(why) == SSL_R_HTTP_REQUEST) {
+      static const std::string kBody =
+          R"({"error":{"code":"invalid_argument","message":"this server speaks HTTPS: use https:// in the URL"}})";
+      std::string reply = "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: " +
+                          std::to_string(kBody.size()) + "\r\nConnection: close\r\n\r\n" + kBody;
+      (void)::send(sock, reply.data(), reply.size(), MSG_NOSIGNAL);
+    }
+    char text[256] = {0};
+    ERR_error_string_n(why, text, sizeof text);
+    spdlog::debug("TLS handshake with {} failed: {}", address, why ? text : "the connection ended or timed out");
+    ERR_clear_error();
+    return false;
+  }
 }
 
 }  // namespace
@@ -184,6 +265,8 @@ GuardedServer::GuardedServer(HttpLimits limits) : limits_(limits) {
   new_task_queue = [this] { return new ElasticThreadPool(limits_.min_workers, limits_.max_connections); };
 }
 
+void GuardedServer::UseTls(std::shared_ptr<TlsContext> tls) { tls_ = std::move(tls); }
+
 void GuardedServer::WidenBacklog() {
   // listen() again on a listening socket only changes its backlog.
   if (svr_sock_ != INVALID_SOCKET) ::listen(svr_sock_, limits_.backlog);
@@ -213,11 +296,23 @@ thread_local bool close_after_response = false;
 void CloseConnectionAfterResponse() { close_after_response = true; }
 
 bool GuardedServer::process_and_close_socket(socket_t sock) {
-  DeadlineStream stream(sock, limits_);
+  TlsSession tls;
+  if (tls_) tls.ssl = SSL_new(tls_->get());
+  DeadlineStream stream(sock, limits_, tls.ssl);
   std::string address;
   int port = 0;
   stream.get_remote_ip_and_port(address, port);
-  if (!Admit(address)) {
+  if (tls_ && (!tls.ssl || !Admit(address))) {
+    // Nothing can be said to a TLS client before its handshake.
+    CloseSocket(sock);
+    return false;
+  }
+  if (tls_ && !Handshake(sock, tls.ssl, limits_, address)) {
+    Leave(address);
+    CloseSocket(sock);
+    return false;
+  }
+  if (!tls_ && !Admit(address)) {
     static const std::string kBusy =
         R"({"error":{"code":"unavailable","message":"too many connections from your address; close some and retry"}})";
     std::string reply = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: " +
@@ -234,7 +329,10 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
     // once the server is stopping.
     bool ready = false;
     for (int64_t waited = 0; waited < limits_.keep_alive_timeout_ms && svr_sock_ != INVALID_SOCKET; waited += 100) {
-      if ((ready = WaitFor(sock, POLLIN, std::min<int64_t>(100, limits_.keep_alive_timeout_ms - waited)))) break;
+      if ((ready = stream.Buffered() ||
+                   WaitFor(sock, POLLIN, std::min<int64_t>(100, limits_.keep_alive_timeout_ms - waited)))) {
+        break;
+      }
     }
     if (!ready || svr_sock_ == INVALID_SOCKET) break;
     stream.StartRequest();
@@ -245,6 +343,7 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
     if (closed || close_after_response) break;
   }
   Leave(address);
+  if (tls.ssl && ok) (void)SSL_shutdown(tls.ssl);  // close_notify, best effort: never waited on
   CloseSocket(sock);
   return ok;
 }

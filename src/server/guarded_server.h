@@ -9,7 +9,9 @@
 // - connections from one client address are capped (503 past the cap), and
 //   the workers grow on demand up to max_connections, so slow clients hold
 //   threads of their own and never the ones that answer /health;
-// - the listen backlog is large enough for a burst of clients.
+// - the listen backlog is large enough for a burst of clients;
+// - with a TLS context, HTTPS: the handshake within the header deadline,
+//   records read and written under the same deadlines (server/tls.h).
 //
 // Thread-safe as httplib::Server is: configure, Bind, then Serve.
 #pragma once
@@ -20,6 +22,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -68,9 +71,14 @@ class ElasticThreadPool : public httplib::TaskQueue {
 // next request. Called on the worker thread serving it.
 void CloseConnectionAfterResponse();
 
+class TlsContext;
+
 class GuardedServer : public httplib::Server {
  public:
   explicit GuardedServer(HttpLimits limits);
+  // Serve HTTPS with `tls` (server/tls.h); call before Serve.
+  void UseTls(std::shared_ptr<TlsContext> tls);
+  bool tls() const { return tls_ != nullptr; }
   // Call after bind: widens the listen backlog httplib fixed at 5.
   void WidenBacklog();
   const HttpLimits& limits() const { return limits_; }
@@ -81,6 +89,7 @@ class GuardedServer : public httplib::Server {
   void Leave(const std::string& address);
 
   HttpLimits limits_;
+  std::shared_ptr<TlsContext> tls_;
   std::mutex clients_mutex_;
   std::map<std::string, int> clients_;  // address -> open connections; GUARDED_BY(clients_mutex_)
 };

@@ -14,6 +14,7 @@
 #include "vector/eval/generate.h"
 #include "vector/index_builder.h"
 #include "vector/profile_scope.h"
+#include "vector/visibility.h"
 
 namespace lakehouse::server {
 
@@ -437,6 +438,14 @@ void RegisterVectorRoutes(httplib::Server& http, app::Runtime& rt) {
     return Status::Ok();
   }));
   http.Get(R"(/vectors/indexes/([^/]+)/evalsets/([^/]+))", Guarded([&, index_store](const httplib::Request& req, httplib::Response& res) {
+    // Queries generated from the text, and relevant documents by id: PII
+    // when those columns are, shown only as search shows them.
+    LH_ASSIGN_OR_RETURN(auto manifest, indexes.Get(req.matches[1]));
+    auto visibility = vector::VisibilityOf(catalog.Get(manifest.dataset), manifest, CallerSeesPii());
+    if (visibility.hide_id || visibility.hide_text) {
+      return PermissionDenied("index '" + manifest.name + "' is built over PII or restricted columns, whose values its "
+                              "eval sets hold; reading one needs an API key with the pii grant");
+    }
     LH_ASSIGN_OR_RETURN(auto store, index_store(req.matches[1]));
     LH_ASSIGN_OR_RETURN(auto set, vector::eval::LoadEvalSet(*store, req.matches[1], req.matches[2]));
     json j = vector::eval::EvalSetToJson(set);

@@ -15,6 +15,7 @@
 #include "server/http_util.h"
 #include "server/route_table.h"
 #include "server/routes.h"
+#include "server/tls.h"
 
 namespace lakehouse::server {
 
@@ -261,6 +262,15 @@ Result<int> Server::Bind(const std::string& host, int port) {
   http_->WidenBacklog();
   return bound;
 }
+
+Result<std::vector<std::string>> Server::EnableTls(const std::filesystem::path& cert, const std::filesystem::path& key) {
+  LH_ASSIGN_OR_RETURN(auto tls, TlsContext::Load(cert, key));
+  std::vector<std::string> warnings = tls->warnings();
+  http_->UseTls(std::move(tls));
+  return warnings;
+}
+
+bool Server::tls() const { return http_->tls(); }
 
 void Server::Serve() { http_->listen_after_bind(); }
 

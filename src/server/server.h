@@ -2,8 +2,10 @@
 // until Stop(). Routes are thin (server/routes_*.cpp); this file only wires.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "app/runtime.h"
 
@@ -20,6 +22,10 @@ class Server {
   explicit Server(app::Runtime& runtime);
   ~Server();
 
+  // Serve HTTPS with [server] tls_cert and tls_key (call before Bind);
+  // returns what the operator should know (an expired certificate).
+  Result<std::vector<std::string>> EnableTls(const std::filesystem::path& cert, const std::filesystem::path& key);
+  bool tls() const;
   // Binds host:port (port 0 picks a free one) and returns the bound port.
   Result<int> Bind(const std::string& host, int port);
   void Serve();  // blocks until Stop()

@@ -1,5 +1,5 @@
 // What of an index's own data a caller may see. Doc ids and chunk text come
-// from dataset columns; when those are PII (or unknown to the catalog: a
+// from dataset columns; when those are PII or restricted (or unknown to the catalog: a
 // stale catalog must not leak) they are shown only to callers who asked for
 // PII and may see it. Shared by search and doc fetch.
 #pragma once
@@ -17,7 +17,7 @@ inline constexpr const char* kRedacted = "[redacted]";
 
 inline bool IsPiiColumn(const Result<catalog::Manifest>& dataset, const std::string& column) {
   const catalog::ColumnMeta* meta = dataset.ok() ? dataset->FindColumn(column) : nullptr;
-  return !meta || meta->is_pii;
+  return !meta || meta->is_pii || meta->sensitivity == catalog::Sensitivity::kRestricted;
 }
 
 struct Visibility {

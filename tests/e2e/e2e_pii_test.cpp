@@ -120,6 +120,25 @@ TEST(PiiE2E, AKeyWithoutThePiiGrantSeesPiiMaskedEverywhere) {
   EXPECT_FALSE(Leaks(doc.body.dump())) << doc.body.dump();
   EXPECT_EQ(ToReply(server.http().Get("/vectors/indexes/email_idx/docs/5?include_pii=true", reader)).status, 403);
 
+  // A restricted column (not PII) is hidden from search and doc fetch too.
+  std::string admin = MakeKey(server, "admin", "owner");
+  auto patched = server.http().Patch("/catalog/datasets/by-name/customers/metadata", {{"X-Api-Key", admin}},
+                                     json{{"columns", {{"notes", "restricted"}}}}.dump(), "application/json");
+  ASSERT_TRUE(patched);
+  ASSERT_EQ(patched->status, 200) << patched->body;
+  auto restricted = ToReply(server.http().Post("/vectors/search/notes_idx", reader,
+                                               json{{"text", "invoices"}, {"k", 3}}.dump(), "application/json"));
+  ASSERT_EQ(restricted.status, 200) << restricted.body.dump();
+  for (const auto& h : restricted.body["hits"]) EXPECT_EQ(h["text"], "[redacted]") << h.dump();
+  EXPECT_EQ(Sql(server, "SELECT DISTINCT notes FROM customers", reader).body["rows"], json::array({json::array({"***"})}));
+  // Eval sets of an index over PII hold its values (a generated one, its text).
+  auto generated = server.http().Post("/vectors/indexes/email_idx/evalsets", {{"X-Api-Key", admin}},
+                                      json{{"name", "gen"}, {"queries", json::array({{{"id", "q1"}, {"text", "person5"}, {"relevant", {{"5", 1}}}}})}}.dump(), "application/json");
+  ASSERT_TRUE(generated);
+  ASSERT_EQ(generated->status, 201) << generated->body;
+  EXPECT_EQ(ToReply(server.http().Get("/vectors/indexes/email_idx/evalsets/gen", reader)).status, 403);
+  EXPECT_EQ(ToReply(server.http().Get("/vectors/indexes/email_idx/evalsets/gen", pii)).status, 200);
+
   // The pii grant: as stored, everywhere, and audited.
   auto raw = Sql(server, "SELECT email, card FROM customers ORDER BY id LIMIT 1", pii);
   ASSERT_EQ(raw.status, 200) << raw.body.dump();

@@ -50,7 +50,13 @@ bool ServerProcess::Start() {
   for (int i = 0; i < 300; ++i) {
     std::ifstream in(port_file);
     if (in >> port_) {
-      client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+      if (tls_ca_.empty()) {
+        client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+      } else {
+        client_ = std::make_unique<httplib::Client>("https://127.0.0.1:" + std::to_string(port_));
+        client_->set_ca_cert_path(tls_ca_.c_str());
+        client_->enable_server_certificate_verification(true);
+      }
       client_->set_read_timeout(60, 0);
       client_->set_tcp_nodelay(true);
       if (auto res = client_->Get("/health"); res && res->status == 200) return true;

@@ -26,6 +26,8 @@ class ServerProcess {
   void ClearEnv() { env_.clear(); }
   // ulimit -f for the next Start, in bytes; 0: none.
   void SetFileSizeLimit(uint64_t bytes) { file_size_limit_ = bytes; }
+  // The server speaks HTTPS: http() verifies its certificate against `ca`.
+  void UseTls(std::filesystem::path ca) { tls_ca_ = std::move(ca); }
   // Waits for the process to end by itself (a crash); true when it did.
   bool WaitForExit(int timeout_ms);
   void Stop();
@@ -49,6 +51,7 @@ class ServerProcess {
   std::unique_ptr<httplib::Client> client_;
   std::map<std::string, std::string> env_;
   uint64_t file_size_limit_ = 0;
+  std::filesystem::path tls_ca_;
 };
 
 std::string BinaryPath();
