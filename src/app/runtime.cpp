@@ -85,7 +85,8 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const Config& config) {
   fs::path catalog_dir = rt->buckets_->Primary()->Root() / "_catalog";
   rt->profiles_ = std::make_unique<ai::ProfileStore>(catalog_dir / "profiles");
   rt->keys_ = std::make_unique<auth::KeyStore>(catalog_dir / "auth" / "keys.json");
-  rt->audit_ = std::make_unique<auth::AuditLog>(rt->buckets_->Primary()->Root() / "_audit");
+  rt->audit_ = std::make_unique<auth::AuditLog>(
+      rt->buckets_->Primary()->Root() / "_audit", auth::AuditOptionsFrom(config));
   ai::SlotOptions slot;
   slot.server = {config.profiles_ollama_url, static_cast<int>(config.profiles_request_timeout_ms)};
   slot.gpu = {config.profiles_nvidia_smi, static_cast<int>(config.profiles_gpu_timeout_ms)};

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "common/config.h"
 #include "common/files.h"
 
 namespace lakehouse::auth {
@@ -38,6 +39,7 @@ std::optional<AuditEntry> FromLine(const std::string& line) {
   e.method = StringOr(j, "method");
   e.route = StringOr(j, "route");
   e.target = StringOr(j, "target");
+  e.client = StringOr(j, "client");
   e.status = j.contains("status") && j["status"].is_number_integer() ? j["status"].get<int>() : 0;
   auto outcome = ParseOutcome(StringOr(j, "outcome"));
   if (!outcome) return std::nullopt;
@@ -57,25 +59,82 @@ const char* AuditOutcomeName(AuditOutcome outcome) {
   return "ok";
 }
 
+AuditOptions AuditOptionsFrom(const lakehouse::Config& config) {
+  return {static_cast<uint64_t>(config.audit_rotate_mb) << 20, static_cast<int>(config.audit_keep_rotated),
+          config.audit_refusals_per_minute};
+}
+
+AuditLog::~AuditLog() {
+  std::lock_guard lock(mutex_);
+  (void)FlushDropped(Now());
+}
+
 Status AuditLog::Append(const AuditEntry& e) {
+  std::lock_guard lock(mutex_);
+  TimePoint now = e.at == TimePoint{} ? Now() : e.at;
+  if (now - window_start_ >= std::chrono::minutes(1)) {
+    LH_RETURN_IF_ERROR(FlushDropped(now));
+    window_start_ = now;
+    window_written_ = 0;
+  }
+  // Refusals cost an fsync each and anyone can cause them: past the rate a
+  // flood is one entry, not a line per request.
+  if (e.outcome == AuditOutcome::kRefused && options_.refusals_per_minute > 0 &&
+      window_written_ >= options_.refusals_per_minute) {
+    if (dropped_++ == 0) first_dropped_ = now;
+    return Status::Ok();
+  }
+  if (e.outcome == AuditOutcome::kRefused) ++window_written_;
+  return Write(e);
+}
+
+Status AuditLog::FlushDropped(TimePoint now) {
+  if (dropped_ == 0) return Status::Ok();
+  AuditEntry summary;
+  summary.at = now;
+  summary.actor = "-";
+  summary.method = "-";
+  summary.route = "-";
+  summary.outcome = AuditOutcome::kRefused;
+  summary.detail = std::to_string(dropped_) + " more refused requests from " + FormatTime(first_dropped_) +
+                   " were not recorded one by one (over [audit] refusals_per_minute = " +
+                   std::to_string(options_.refusals_per_minute) + ")";
+  dropped_ = 0;
+  return Write(summary);
+}
+
+void AuditLog::Prune() {
+  if (options_.keep_rotated <= 0) return;
+  std::vector<fs::path> rotated;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind("audit-", 0) == 0 && entry.path().extension() == ".jsonl") rotated.push_back(entry.path());
+  }
+  if (rotated.size() <= static_cast<size_t>(options_.keep_rotated)) return;
+  std::sort(rotated.begin(), rotated.end());  // oldest first
+  for (size_t i = 0; i + options_.keep_rotated < rotated.size(); ++i) fs::remove(rotated[i], ec);
+}
+
+Status AuditLog::Write(const AuditEntry& e) {
   json j = {{"at", FormatTime(e.at == TimePoint{} ? Now() : e.at)},
             {"actor", Cut(e.actor)},
             {"role", e.role},
             {"method", Cut(e.method)},
             {"route", Cut(e.route)},
             {"target", Cut(e.target)},
+            {"client", Cut(e.client)},
             {"status", e.status},
             {"outcome", AuditOutcomeName(e.outcome)},
             {"detail", Cut(e.detail)}};
   std::string line = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
-  std::lock_guard lock(mutex_);
   LH_RETURN_IF_ERROR(EnsureDirectory(dir_));
   fs::path current = dir_ / "audit.jsonl";
   std::error_code ec;
-  if (fs::exists(current, ec) && fs::file_size(current, ec) >= rotate_bytes_) {
+  if (fs::exists(current, ec) && fs::file_size(current, ec) >= options_.rotate_bytes) {
     // Rotated under a lock, so two processes never rename the same file.
     ProcessLock across(dir_ / ".rotate.lock");
-    if (fs::exists(current, ec) && fs::file_size(current, ec) >= rotate_bytes_) {
+    if (fs::exists(current, ec) && fs::file_size(current, ec) >= options_.rotate_bytes) {
       std::string stamp = FormatTime(Now());
       std::replace(stamp.begin(), stamp.end(), ':', '-');
       // Two rotations within a millisecond must not share a name (a rename would drop one).
@@ -87,6 +146,7 @@ Status AuditLog::Append(const AuditEntry& e) {
       }
       fs::rename(current, target, ec);
       if (ec) return Internal("could not rotate the audit log: " + ec.message());
+      Prune();
     }
   }
   // A crash mid-line left a torn tail: end it, so this entry is whole.

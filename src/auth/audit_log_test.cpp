@@ -11,7 +11,7 @@ namespace lakehouse::auth {
 TEST(AuditLogTest, EntriesAppendRotateAndFilterAndATornLineIsSkipped) {
   auto dir = testing::MakeTempDir("audit");
   {
-    AuditLog log(dir / "_audit", 600);  // rotates every few entries
+    AuditLog log(dir / "_audit", AuditOptions{600, 0, 600});  // rotates every few entries
     for (int i = 0; i < 10; ++i) {
       AuditEntry e;
       e.actor = i % 2 ? "ingest_bot" : "admin_me";
@@ -60,6 +60,59 @@ TEST(AuditLogTest, EntriesAppendRotateAndFilterAndATornLineIsSkipped) {
   EXPECT_EQ(read->entries.back().actor, "after_crash");
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
+}
+
+}  // namespace lakehouse::auth
+
+namespace lakehouse::auth {
+
+TEST(AuditLogTest, AFloodOfRefusalsIsCountedAndOldFilesGo) {
+  auto dir = testing::MakeTempDir("audit_flood");
+  TimePoint t0 = Now();
+  {
+    AuditLog log(dir / "_audit", AuditOptions{400, 3, 5});
+    for (int i = 0; i < 50; ++i) {
+      AuditEntry e;
+      e.at = t0 + std::chrono::milliseconds(i);
+      e.actor = "anonymous";
+      e.route = "/query/sql";
+      e.status = 401;
+      e.outcome = AuditOutcome::kRefused;
+      ASSERT_TRUE(log.Append(e).ok());
+    }
+    // Writes are never dropped, refusals only past the rate.
+    for (int i = 0; i < 20; ++i) {
+      AuditEntry write;
+      write.at = t0 + std::chrono::milliseconds(60 + i);
+      write.actor = "admin";
+      write.route = "/ingest/file";
+      ASSERT_TRUE(log.Append(write).ok());
+    }
+    // The next minute: the count of what was dropped comes first.
+    AuditEntry later;
+    later.at = t0 + std::chrono::seconds(61);
+    later.actor = "anonymous";
+    later.outcome = AuditOutcome::kRefused;
+    ASSERT_TRUE(log.Append(later).ok());
+  }
+  AuditLog reader(dir / "_audit");
+  AuditFilter all;
+  all.limit = 100000;
+  auto page = reader.Read(all);
+  ASSERT_TRUE(page.ok());
+  // Rotated every few entries, only the newest 3 rotated files are kept.
+  EXPECT_LE(page->files, 4u);
+  std::error_code ec;
+  size_t rotated = 0;
+  for (const auto& f : std::filesystem::directory_iterator(dir / "_audit", ec)) {
+    rotated += f.path().filename().string().rfind("audit-", 0) == 0;
+  }
+  EXPECT_EQ(rotated, 3u);
+  ASSERT_GE(page->entries.size(), 3u);
+  const auto& n = page->entries.size();
+  EXPECT_EQ(page->entries[n - 3].actor, "admin");
+  EXPECT_NE(page->entries[n - 2].detail.find("45 more refused requests"), std::string::npos) << page->entries[n - 2].detail;
+  EXPECT_EQ(page->entries[n - 1].actor, "anonymous");
 }
 
 }  // namespace lakehouse::auth

@@ -26,7 +26,7 @@ void AuditCli(const Config& config, const std::string& command, const std::strin
   e.method = command;
   e.route = "lakehouse " + command;
   e.target = target;
-  if (Status s = auth::AuditLog(config.data_dir / "_audit").Append(e); !s.ok()) {
+  if (Status s = auth::AuditLog(config.data_dir / "_audit", auth::AuditOptionsFrom(config)).Append(e); !s.ok()) {
     std::cerr << "warning: audit log: " << s.message() << "\n";
   }
 }

@@ -201,6 +201,14 @@ static Result<Config> LoadConfigFrom(const fs::path& file) {
       config.profiles_keep_alive.find_first_not_of("-0123456789.nsumh") != std::string::npos) {
     return InvalidArgument("profiles.keep_alive must be a duration such as \"30m\", \"24h\" or \"-1\" (forever)");
   }
+  Read(t, "audit", "rotate_mb", config.audit_rotate_mb);
+  Read(t, "audit", "keep_rotated", config.audit_keep_rotated);
+  Read(t, "audit", "refusals_per_minute", config.audit_refusals_per_minute);
+  if (config.audit_rotate_mb < 1 || config.audit_rotate_mb > 1 << 20 || config.audit_keep_rotated < 0 ||
+      config.audit_keep_rotated > 1000000 || config.audit_refusals_per_minute < 0) {
+    return InvalidArgument("audit.rotate_mb must be 1 or more, audit.keep_rotated 0 (all) or more, "
+                           "audit.refusals_per_minute 0 (no limit) or more");
+  }
   Read(t, "agent", "enabled", config.agent_enabled);
   Read(t, "agent", "wake_interval_s", config.agent_wake_interval_s);
   Read(t, "agent", "max_trials_per_hour", config.agent_max_trials_per_hour);

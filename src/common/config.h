@@ -86,6 +86,10 @@ struct Config {
   int64_t profiles_request_timeout_ms = 120000;  // one model server request (a load can be slow)
   std::string profiles_nvidia_smi = "nvidia-smi";
   int64_t profiles_gpu_timeout_ms = 5000;
+  // [audit]: the audit log (auth/audit_log.h)
+  int64_t audit_rotate_mb = 64;
+  int64_t audit_keep_rotated = 32;          // rotated files kept; 0: all
+  int64_t audit_refusals_per_minute = 600;  // past it, refusals are counted, not written one by one; 0: no limit
   // [agent]: the autotune agent (vector/autotune/agent.h), off unless enabled.
   bool agent_enabled = false;
   int64_t agent_wake_interval_s = 3600;

@@ -45,6 +45,7 @@ nlohmann::json AuditPageJson(const auth::AuditLog::Page& page) {
                        {"method", e.method},
                        {"route", e.route},
                        {"target", e.target},
+                       {"client", e.client},
                        {"status", e.status},
                        {"outcome", auth::AuditOutcomeName(e.outcome)},
                        {"detail", e.detail}});

@@ -98,6 +98,7 @@ void Audit(auth::AuditLog& log, const httplib::Request& req, const httplib::Resp
   e.method = req.method;
   e.route = req.path;
   e.target = target;
+  e.client = req.remote_addr;
   e.status = res.status;
   e.outcome = refused ? auth::AuditOutcome::kRefused
                       : res.status >= 400 ? auth::AuditOutcome::kFailed : auth::AuditOutcome::kOk;

@@ -200,6 +200,20 @@ TEST(AuthE2E, WithoutKeysLoopbackIsOpenAndAPublicAddressIsRefused) {
   int rc = open_server.RunCli({"serve", "--host", "0.0.0.0", "--port", "0"}, &out, &err);
   EXPECT_EQ(rc, 1);
   EXPECT_NE((out + err).find("refusing to listen on 0.0.0.0 with no API key"), std::string::npos) << out << err;
+
+  // --insecure: it starts, and says so at start and in /health until a key exists.
+  ServerProcess insecure("[server]\nhost = \"0.0.0.0\"\n[inbox]\nenabled = false\n");
+  insecure.SetServeArgs({"--insecure"});
+  ASSERT_TRUE(insecure.Start()) << insecure.log();
+  EXPECT_NE(insecure.log().find("--insecure"), std::string::npos) << insecure.log();
+  auto health = Get(insecure, "/health");
+  ASSERT_EQ(health.body["warnings"].size(), 1u) << health.body.dump();
+  EXPECT_NE(health.body["warnings"][0].get<std::string>().find("anyone who can reach it"), std::string::npos);
+  EXPECT_EQ(Get(insecure, "/catalog/datasets").status, 200);
+  std::string key = MakeKey(insecure, "reader", "first");
+  EXPECT_EQ(Get(insecure, "/catalog/datasets").status, 401);
+  EXPECT_EQ(ToReply(insecure.http().Get("/catalog/datasets", {{"X-Api-Key", key}})).status, 200);
+  EXPECT_TRUE(Get(insecure, "/health").body["warnings"].empty());
 }
 
 }  // namespace lakehouse::testing

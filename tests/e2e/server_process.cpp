@@ -43,8 +43,12 @@ bool ServerProcess::Start() {
     }
     std::string config = (dir_ / "lakehouse.toml").string();
     std::string port_arg = port_file.string();
-    execl(BinaryPath().c_str(), "lakehouse", "--config", config.c_str(), "serve", "--port", "0",
-          "--port-file", port_arg.c_str(), static_cast<char*>(nullptr));
+    std::vector<std::string> args = {"lakehouse", "--config", config, "serve", "--port", "0", "--port-file", port_arg};
+    args.insert(args.end(), serve_args_.begin(), serve_args_.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(BinaryPath().c_str(), argv.data());
     _exit(127);
   }
   for (int i = 0; i < 300; ++i) {

@@ -28,6 +28,8 @@ class ServerProcess {
   void SetFileSizeLimit(uint64_t bytes) { file_size_limit_ = bytes; }
   // The server speaks HTTPS: http() verifies its certificate against `ca`.
   void UseTls(std::filesystem::path ca) { tls_ca_ = std::move(ca); }
+  // More arguments for `serve` at the next Start (e.g. --insecure).
+  void SetServeArgs(std::vector<std::string> args) { serve_args_ = std::move(args); }
   // Waits for the process to end by itself (a crash); true when it did.
   bool WaitForExit(int timeout_ms);
   void Stop();
@@ -52,6 +54,7 @@ class ServerProcess {
   std::map<std::string, std::string> env_;
   uint64_t file_size_limit_ = 0;
   std::filesystem::path tls_ca_;
+  std::vector<std::string> serve_args_;
 };
 
 std::string BinaryPath();
