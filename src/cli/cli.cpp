@@ -46,7 +46,7 @@ int Main(int argc, char** argv) {
   ServeOptions serve;
   std::string host;
   int port = -1;
-  auto* serve_cmd = app.add_subcommand("serve", "Start the HTTP API (default 127.0.0.1:3100)");
+  auto* serve_cmd = app.add_subcommand("serve", "Start the HTTP API (default 127.0.0.1:3100; HTTPS with [server] tls_cert and tls_key)");
   serve_cmd->add_option("--host", host, "Address to listen on");
   serve_cmd->add_option("-p,--port", port, "Port to listen on; 0 picks a free one");
   serve_cmd->add_option("--demo", serve.demo_dir, "Ingest the files in this folder before serving (idempotent)");

@@ -66,6 +66,7 @@ void PrintWelcome(const Config& config, int port, bool tls) {
             << "  lakehouse query \"SELECT region, sum(amount) FROM orders GROUP BY region\"\n"
             << (config.inbox_enabled ? "  cp your.csv " + config.inbox_dir.string() + "/   (the inbox: ingested once it stops growing)\n"
                                      : std::string())
+            << (tls ? "  (a self-signed certificate? give curl --cacert " + config.tls_cert.string() + ")\n" : std::string())
             << "Stop with Ctrl-C. Routes: docs/api.md\n"
             << std::flush;
 }

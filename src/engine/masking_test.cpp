@@ -202,6 +202,10 @@ TEST_P(MaskingTest, EveryWayAroundTheViewsIsRefused) {
   EXPECT_TRUE(Masked("SELECT count(*) FROM range(3)").ok());
   EXPECT_TRUE(Masked("SELECT column_name FROM information_schema.columns").ok());
   EXPECT_TRUE(Masked("PRAGMA table_info('customers')").ok());
+  for (const char* listing : {"SHOW TABLES", "SHOW ALL TABLES", "DESCRIBE customers", "SHOW customers"}) {
+    auto r = Masked(listing);
+    EXPECT_TRUE(r.ok()) << listing << ": " << r.status().message();
+  }
 }
 
 TEST_P(MaskingTest, ExportsAreMaskedAndFlagChangesTakeEffectAtOnce) {

@@ -82,8 +82,12 @@ Status Walk(const json& node, SqlReads& reads) {
   }
   if (auto name = node.find("table_name"); name != node.end() && name->is_string() && !name->get<std::string>().empty()) {
     std::string table = name->get<std::string>(), schema = Str(node, "schema_name"), catalog = Str(node, "catalog_name");
-    reads.tables.push_back(table);
-    reads.refs.push_back({catalog, schema, table});
+    // SHOW TABLES and SHOW DATABASES name their listing this way ("\"tables\""),
+    // not a table; what SHOW or DESCRIBE looks at comes as a query below it.
+    if (Str(node, "type") != "SHOW_REF") {
+      reads.tables.push_back(table);
+      reads.refs.push_back({catalog, schema, table});
+    }
     // FROM 'file.parquet' scans the file; a qualified name is a file's name
     // too, its parts joined by dots ("/d/x"."parquet" reads /d/x.parquet).
     reads.literals.push_back(table);

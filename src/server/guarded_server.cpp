@@ -7,6 +7,8 @@
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -34,6 +36,29 @@ bool WaitFor(int sock, short events, int64_t timeout_ms) {
     int n = ::poll(&p, 1, static_cast<int>(std::clamp<int64_t>(timeout_ms, 0, 1 << 30)));
     if (n < 0 && errno == EINTR) continue;
     return n > 0;
+  }
+}
+
+// Waits until `sock` takes more bytes. A client that reads slowly but keeps
+// reading is not stalled (Linux reports a socket writable only once a third
+// of its buffer is free, which a slow reader may take minutes to make): the
+// wait fails only after `stall_ms` in which the send queue shrank by less
+// than 4 KiB.
+bool WaitWritable(int sock, int64_t stall_ms) {
+  constexpr int kProgressBytes = 4096;
+  int queued = 0;
+  if (::ioctl(sock, SIOCOUTQ, &queued) != 0) return WaitFor(sock, POLLOUT, stall_ms);
+  auto since = Clock::now();
+  while (true) {
+    if (WaitFor(sock, POLLOUT, std::clamp<int64_t>(stall_ms, 0, 1000))) return true;
+    int now_queued = 0;
+    if (::ioctl(sock, SIOCOUTQ, &now_queued) != 0) return false;
+    if (queued - now_queued >= kProgressBytes || now_queued == 0) {
+      queued = now_queued;
+      since = Clock::now();
+    } else if (-MillisUntil(since) >= stall_ms) {
+      return false;
+    }
   }
 }
 
@@ -72,7 +97,7 @@ class DeadlineStream : public httplib::Stream {
   }
 
   bool is_readable() const override { return Buffered() || WaitFor(sock_, POLLIN, ReadWaitMs()); }
-  bool is_writable() const override { return WaitFor(sock_, POLLOUT, limits_.write_timeout_ms); }
+  bool is_writable() const override { return WaitWritable(sock_, limits_.write_timeout_ms); }
   // Decrypted bytes OpenSSL holds that poll() cannot see.
   bool Buffered() const { return ssl_ && SSL_pending(ssl_) > 0; }
 
@@ -90,7 +115,7 @@ class DeadlineStream : public httplib::Stream {
 
   ssize_t write(const char* ptr, size_t size) override {
     if (ssl_) return TlsWrite(ptr, size);
-    if (!WaitFor(sock_, POLLOUT, limits_.write_timeout_ms)) return -1;
+    if (!WaitWritable(sock_, limits_.write_timeout_ms)) return -1;
     ssize_t n;
     do {
       n = ::send(sock_, ptr, size, MSG_NOSIGNAL);
@@ -109,7 +134,7 @@ class DeadlineStream : public httplib::Stream {
   bool WaitForTls(int result) {
     int error = SSL_get_error(ssl_, result);
     if (error == SSL_ERROR_WANT_READ) return !TooSlow() && WaitFor(sock_, POLLIN, ReadWaitMs());
-    if (error == SSL_ERROR_WANT_WRITE) return WaitFor(sock_, POLLOUT, limits_.write_timeout_ms);
+    if (error == SSL_ERROR_WANT_WRITE) return WaitWritable(sock_, limits_.write_timeout_ms);
     return false;
   }
   ssize_t TlsRead(char* ptr, size_t size) {
@@ -183,6 +208,29 @@ bool Handshake(int sock, SSL* ssl, const HttpLimits& limits, const std::string& 
   if (flags < 0 || ::fcntl(sock, F_SETFL, flags | O_NONBLOCK) < 0) return false;
   if (SSL_set_fd(ssl, sock) != 1) return false;
   auto deadline = Clock::now() + std::chrono::milliseconds(limits.header_timeout_ms);
+  // A TLS client's first byte is 0x16 (a handshake record); a letter is an
+  // HTTP method: tell that client what to do, in its own protocol.
+  char first = 0;
+  if (!WaitFor(sock, POLLIN, MillisUntil(deadline)) || ::recv(sock, &first, 1, MSG_PEEK) != 1) return false;
+  if (first >= 'A' && first <= 'Z') {
+    static const std::string kBody =
+        R"({"error":{"code":"invalid_argument","message":"this server speaks HTTPS: use https:// in the URL"}})";
+    std::string reply = "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: " +
+                        std::to_string(kBody.size()) + "\r\nConnection: close\r\n\r\n" + kBody;
+    (void)::send(sock, reply.data(), reply.size(), MSG_NOSIGNAL);
+    // Closing with the request unread would reset the connection before the
+    // client reads the answer: take (and drop) up to 1 MiB of it for 1 s.
+    ::shutdown(sock, SHUT_WR);
+    char sink[16384];
+    size_t drained = 0;
+    for (auto until = Clock::now() + std::chrono::seconds(1); drained < (1u << 20) && Clock::now() < until;) {
+      if (!WaitFor(sock, POLLIN, 100)) continue;
+      ssize_t n = ::recv(sock, sink, sizeof sink, 0);
+      if (n <= 0 && !(n < 0 && (errno == EAGAIN || errno == EINTR))) break;
+      if (n > 0) drained += static_cast<size_t>(n);
+    }
+    return false;
+  }
   while (true) {
     ERR_clear_error();
     int r = SSL_accept(ssl);
@@ -192,13 +240,6 @@ bool Handshake(int sock, SSL* ssl, const HttpLimits& limits, const std::string& 
     if (left > 0 && error == SSL_ERROR_WANT_READ && WaitFor(sock, POLLIN, left)) continue;
     if (left > 0 && error == SSL_ERROR_WANT_WRITE && WaitFor(sock, POLLOUT, left)) continue;
     unsigned long why = ERR_peek_error();
-    if (ERR_GET_LIB(why) == ERR_LIB_SSL && ERR_GET_REASON(why) == SSL_R_HTTP_REQUEST) {
-      static const std::string kBody =
-          R"({"error":{"code":"invalid_argument","message":"this server speaks HTTPS: use https:// in the URL"}})";
-      std::string reply = "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: " +
-                          std::to_string(kBody.size()) + "\r\nConnection: close\r\n\r\n" + kBody;
-      (void)::send(sock, reply.data(), reply.size(), MSG_NOSIGNAL);
-    }
     char text[256] = {0};
     ERR_error_string_n(why, text, sizeof text);
     spdlog::debug("TLS handshake with {} failed: {}", address, why ? text : "the connection ended or timed out");
@@ -302,8 +343,10 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
   std::string address;
   int port = 0;
   stream.get_remote_ip_and_port(address, port);
+  // Over the cap a TLS client is closed before its handshake, unanswered:
+  // finishing handshakes first would let one address hold a worker per
+  // stalled handshake, which the cap is there to prevent.
   if (tls_ && (!tls.ssl || !Admit(address))) {
-    // Nothing can be said to a TLS client before its handshake.
     CloseSocket(sock);
     return false;
   }

@@ -23,6 +23,10 @@ constexpr const char* kTls12Ciphers =
 Status Unreadable(const char* setting, const fs::path& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) return InvalidArgument("[server] " + std::string(setting) + " '" + path.string() + "' does not exist");
+  // A FIFO or a device would block the start, or never end.
+  if (!fs::is_regular_file(path, ec)) {
+    return InvalidArgument("[server] " + std::string(setting) + " '" + path.string() + "' is not a regular file");
+  }
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) return InvalidArgument("[server] " + std::string(setting) + " '" + path.string() + "' cannot be read by this user");
   std::fclose(f);

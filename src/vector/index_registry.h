@@ -200,6 +200,10 @@ class IndexRegistry {
   // _catalog/indexes/<name>.lock): a CLI beside a server never writes the
   // same generation or sweeps files a running refresh is writing.
   struct WorkLock {
+    // Declared first, destroyed last: Drop erases the entry that owns the
+    // mutex while this still holds it, and unlocking freed memory
+    // corrupts the heap.
+    std::shared_ptr<std::mutex> mutex;
     std::unique_lock<std::mutex> local;
     std::unique_ptr<ProcessLock> process;
   };

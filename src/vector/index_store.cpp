@@ -36,6 +36,7 @@ Result<IndexRegistry::WorkLock> IndexRegistry::LockWork(const std::string& name)
     mutex = it->second.work_mutex;
   }
   WorkLock work;
+  work.mutex = mutex;
   work.local = std::unique_lock<std::mutex>(*mutex);
   work.process = std::make_unique<ProcessLock>(LockPath(name));
   // Another process may have published while this waited, within the same

@@ -232,6 +232,7 @@ TEST_F(VectorE2E, DatasetsWithIndexesAreNotDeletedUntilTheIndexIsDropped) {
   EXPECT_FALSE(std::filesystem::exists(server_.data_dir() / "vectors" / "notes_idx"));
   EXPECT_EQ(Delete("/vectors/indexes/notes_idx").status, 404);
   EXPECT_EQ(Delete("/catalog/datasets/by-name/notes").status, 200);
+  if (HasFailure()) std::cerr << server_.log();
 }
 
 TEST_F(VectorE2E, EachBackendThroughHttpWithItsKnobs) {
