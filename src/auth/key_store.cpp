@@ -127,6 +127,10 @@ std::vector<KeyRecord> KeyStore::Load() const {
   return cache_.keys;
 }
 
+std::vector<std::string> GrantNames(const KeyRecord& key) {
+  return key.pii ? std::vector<std::string>{"pii"} : std::vector<std::string>{};
+}
+
 KeyFileState KeyStore::FileState() const {
   std::lock_guard lock(mutex_);
   Load();
@@ -139,7 +143,7 @@ Status KeyStore::Save(const std::vector<KeyRecord>& keys) const {
     list.push_back({{"id", k.id},
                     {"name", k.name},
                     {"role", RoleName(k.role)},
-                    {"grants", k.pii ? json::array({"pii"}) : json::array()},
+                    {"grants", GrantNames(k)},
                     {"salt", k.salt},
                     {"hash", k.hash},
                     {"created_at", FormatTime(k.created_at)},

@@ -74,6 +74,9 @@ class KeyStore {
   mutable Cache cache_;  // GUARDED_BY(mutex_)
 };
 
+// The key's grants as listed and stored: ["pii"] or [].
+std::vector<std::string> GrantNames(const KeyRecord& key);
+
 // Parses a --expires value: "30d", "12h", "90m" from now, or an ISO time.
 Result<TimePoint> ParseExpiry(const std::string& text, TimePoint now);
 

@@ -106,7 +106,7 @@ int AuthCommands::Run(const Config& config) const {
       std::cout << nlohmann::json{{"id", made->record.id},
                                   {"name", made->record.name},
                                   {"role", auth::RoleName(made->record.role)},
-                                  {"grants", made->record.pii ? nlohmann::json::array({"pii"}) : nlohmann::json::array()},
+                                  {"grants", auth::GrantNames(made->record)},
                                   {"expires_at", expires ? nlohmann::json(FormatTime(*expires)) : nlohmann::json()},
                                   {"key", made->key}}
                        .dump(2)
@@ -132,7 +132,7 @@ int AuthCommands::Run(const Config& config) const {
         list.push_back({{"id", k.id},
                         {"name", k.name},
                         {"role", auth::RoleName(k.role)},
-                        {"grants", k.pii ? nlohmann::json::array({"pii"}) : nlohmann::json::array()},
+                        {"grants", auth::GrantNames(k)},
                         {"state", state},
                         {"created_at", FormatTime(k.created_at)},
                         {"expires_at", k.expires_at ? nlohmann::json(FormatTime(*k.expires_at)) : nlohmann::json()},

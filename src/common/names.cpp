@@ -98,4 +98,10 @@ std::string QuoteLiteral(std::string_view value) {
   return out + "'";
 }
 
+std::string AsciiLower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 }  // namespace lakehouse

@@ -30,6 +30,8 @@ std::string NameFromFileName(std::string_view file_name);
 std::string GroupThousands(int64_t n);
 
 std::string QuoteIdent(std::string_view ident);
+// ASCII letters in lower case, the rest as is: how DuckDB folds unquoted names.
+std::string AsciiLower(std::string_view text);
 std::string QuoteLiteral(std::string_view value);
 
 }  // namespace lakehouse

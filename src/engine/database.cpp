@@ -56,12 +56,6 @@ const char* StatementWord(duckdb_statement_type type) {
   }
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return out;
-}
-
 // PRAGMAs that DuckDB answers with a query over its catalog: read-only,
 // and documented in docs/api.md. Others (settings, profiling) are refused.
 constexpr std::string_view kReadOnlyPragmas[] = {"table_info", "show", "show_tables", "show_tables_expanded",
@@ -71,12 +65,12 @@ constexpr std::string_view kReadOnlyPragmas[] = {"table_info", "show", "show_tab
 // The PRAGMA's name when `sql` is one ("PRAGMA table_info('x')" -> "table_info"), else "".
 std::string PragmaName(std::string_view sql) {
   size_t start = sql.find_first_not_of(" \t\r\n");
-  if (start == std::string_view::npos || Lower(sql.substr(start, 6)) != "pragma") return "";
+  if (start == std::string_view::npos || AsciiLower(sql.substr(start, 6)) != "pragma") return "";
   size_t name = sql.find_first_not_of(" \t\r\n", start + 6);
   if (name == std::string_view::npos || name == start + 6) return "";
   size_t end = name;
   while (end < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[end])) || sql[end] == '_')) ++end;
-  return Lower(sql.substr(name, end - name));
+  return AsciiLower(sql.substr(name, end - name));
 }
 
 // The statement's first word when it is one that writes ("DELETE"), else "".
@@ -85,7 +79,7 @@ std::string WriteKeyword(std::string_view sql) {
   if (start == std::string_view::npos) return "";
   size_t end = start;
   while (end < sql.size() && std::isalpha(static_cast<unsigned char>(sql[end]))) ++end;
-  std::string word = Lower(sql.substr(start, end - start));
+  std::string word = AsciiLower(sql.substr(start, end - start));
   for (const char* w : {"insert", "update", "delete", "create", "drop", "alter", "copy", "attach", "detach", "set",
                         "reset", "load", "install", "export", "import", "truncate", "vacuum", "checkpoint", "use"}) {
     if (word == w) {
@@ -307,7 +301,7 @@ Status Connection::PrepareOne(const std::string& sql, StatementPolicy policy, vo
   if (count > 1) {
     // DuckDB runs a PIVOT without an IN list as a statement that makes an
     // enum of the values, then the query: two statements the read-only API will not run.
-    if (Lower(sql).find("pivot") != std::string::npos) {
+    if (AsciiLower(sql).find("pivot") != std::string::npos) {
       return InvalidArgument("a PIVOT without an IN list needs a statement that writes; list the values instead, "
                              "e.g. PIVOT t ON g IN ('a', 'b') USING sum(x)");
     }
@@ -407,7 +401,7 @@ Result<int64_t> Connection::CopySelectTo(const std::string& sql_in, const std::f
     std::set<std::string> names;
     bool unique = true;
     for (idx_t i = 0; i < duckdb_prepared_statement_column_count(prepared.handle); ++i) {
-      unique = names.insert(Lower(duckdb_prepared_statement_column_name(prepared.handle, i))).second && unique;
+      unique = names.insert(AsciiLower(duckdb_prepared_statement_column_name(prepared.handle, i))).second && unique;
     }
     for (idx_t i = 0; unique && i < duckdb_prepared_statement_column_count(prepared.handle); ++i) {
       OwnedType t{duckdb_prepared_statement_column_logical_type(prepared.handle, i)};

@@ -12,12 +12,6 @@ namespace lakehouse::engine {
 
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // Every digit but the last `keep` becomes '*'; separators stay.
 std::string HideDigits(std::string_view value, size_t keep) {
   size_t digits = static_cast<size_t>(std::count_if(value.begin(), value.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }));
@@ -121,8 +115,8 @@ std::set<std::string> MaskedColumns(const catalog::Manifest& dataset, const cata
   auto add = [&](const std::vector<catalog::ColumnMeta>& columns) {
     for (const auto& c : columns) {
       if (!Masks(c)) continue;
-      out.insert(Lower(c.name));
-      if (!c.renamed_from.empty()) out.insert(Lower(c.renamed_from));
+      out.insert(AsciiLower(c.name));
+      if (!c.renamed_from.empty()) out.insert(AsciiLower(c.renamed_from));
     }
   };
   add(dataset.columns);
@@ -138,7 +132,7 @@ std::string MaskedSelectList(const std::vector<std::pair<std::string, std::strin
   for (const auto& [name, type] : columns) {
     std::string col = QuoteIdent(name);
     std::string shown = col;
-    if (masked.count(Lower(name))) {
+    if (masked.count(AsciiLower(name))) {
       shown = (type == "VARCHAR" ? "main.lh_mask(" + col + ")" : "CAST(NULL AS " + type + ")") + " AS " + col;
     }
     list += (list.empty() ? "" : ", ") + shown;
@@ -153,7 +147,7 @@ Status CheckMaskedReads(const SqlReads& reads) {
   }
   for (const auto& ref : reads.refs) {
     if (!ref.schema.empty() || !ref.catalog.empty()) {
-      if (!In(kMaskedSchemas, Lower(ref.schema)) || !In(kMaskedCatalogs, Lower(ref.catalog))) {
+      if (!In(kMaskedSchemas, AsciiLower(ref.schema)) || !In(kMaskedCatalogs, AsciiLower(ref.catalog))) {
         std::string written = (ref.catalog.empty() ? "" : ref.catalog + ".") + ref.schema + "." + ref.name;
         return Refuse("'" + written + "' names a schema");
       }

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "common/files.h"
+#include "common/names.h"
 
 namespace lakehouse::engine {
 
@@ -97,9 +98,7 @@ Status Walk(const json& node, SqlReads& reads) {
   if (Str(node, "type") == "TABLE_FUNCTION" && node.contains("function") && node["function"].is_object()) {
     const json& fn = node["function"];
     std::string name = Str(fn, "function_name");
-    std::string lower = name;
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    reads.functions.push_back(lower);
+    reads.functions.push_back(AsciiLower(name));
     if (name == "query" || name == "query_table") {
       return InvalidArgument(name + "() is not allowed: write the query itself, or name the dataset in FROM");
     }
